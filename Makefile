@@ -1,0 +1,46 @@
+# autoballoon: the two entry points (make demo, make check) and helpers.
+# Both install what they need on Debian 12 when run as root.
+
+BUILDDIR ?= build
+MESON_OPTS ?= -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
+
+# Build and unit/integration test dependencies.
+DEPS_BUILD = meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev \
+	libxml2-dev libxml2-utils libvirt-dev libvirt-glib-1.0-dev \
+	libvirt-clients libvirt-daemon python3
+# Real guests: end-to-end tests and the demo.
+DEPS_E2E = qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon \
+	libvirt-clients busybox-static cpio gzip
+DEPS_DEMO = gnuplot-nox
+
+.PHONY: all deps deps-e2e build check demo bench bench-e2e clean
+
+all: build
+
+deps:
+	@sh scripts/install-deps.sh $(DEPS_BUILD)
+
+deps-e2e:
+	@sh scripts/install-deps.sh $(DEPS_E2E)
+
+$(BUILDDIR)/build.ninja:
+	meson setup $(BUILDDIR) $(MESON_OPTS)
+
+build: deps $(BUILDDIR)/build.ninja
+	meson compile -C $(BUILDDIR)
+
+check: deps deps-e2e $(BUILDDIR)/build.ninja
+	@sh scripts/check.sh $(BUILDDIR)
+
+demo: deps deps-e2e
+	@sh scripts/install-deps.sh $(DEPS_DEMO)
+	@test -f build-demo/build.ninja || meson setup build-demo
+	meson compile -C build-demo
+	@sh demo/run-demo.sh build-demo
+
+bench: deps $(BUILDDIR)/build.ninja
+	meson compile -C $(BUILDDIR)
+	@sh bench/run.sh $(BUILDDIR)
+
+clean:
+	rm -rf $(BUILDDIR) build-demo

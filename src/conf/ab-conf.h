@@ -1,0 +1,117 @@
+/* ab-conf.h: the autoballoon policy as written in domain XML, its parse and
+ * format, validation, and the extended <-> libvirt-native translation.
+ *
+ * Extended XML (what users write):
+ *   <memballoon model='virtio' autoballoon='on'>
+ *     <stats period='2'/>
+ *     <autoballoon>
+ *       <floor unit='MiB'>512</floor> <ceiling unit='MiB'>2048</ceiling>
+ *       <reserve unit='MiB'>128</reserve>
+ *       <step level='low|medium|critical' unit='MiB'>16</step>
+ *       <weight>100</weight> <cooldown unit='s'>60</cooldown>
+ *     </autoballoon>
+ *   </memballoon>
+ * Native XML (what libvirt stores): the same domain without the attribute
+ * and child, with autodeflate='on' and <stats period='2'/> added where the
+ * user did not set them, and the policy in <metadata> under
+ * AB_NS_POLICY_URI, recording what was added so that the way back is exact.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <libxml/tree.h>
+
+#include "ab-level.h"
+#include "ab-policy.h"
+
+typedef struct {
+    bool set;
+    unsigned long long value;   /* as written */
+    char *unit;                 /* as written; NULL when no unit attribute */
+    unsigned long long kib;     /* effective size */
+} abConfSize;
+
+typedef struct {
+    bool set;
+    unsigned long long value;
+    char *unit;                 /* NULL or "s" */
+} abConfSeconds;
+
+typedef struct _abConfPolicy abConfPolicy;
+struct _abConfPolicy {
+    bool enabled;               /* autoballoon='on' */
+    bool hasElement;            /* the <autoballoon> child was present */
+    abConfSize floor;
+    abConfSize ceiling;
+    abConfSize reserve;
+    abConfSize step[AB_LEVEL_LAST];   /* LOW..CRITICAL used */
+    bool weightSet;
+    unsigned int weight;
+    abConfSeconds cooldown;
+};
+
+abConfPolicy *abConfPolicyNew(void);
+void abConfPolicyFree(abConfPolicy *def);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(abConfPolicy, abConfPolicyFree)
+
+/* Parse the <autoballoon> policy element (extended form, no namespace) into
+ * @def (which keeps @def->enabled). -1 with @error naming field and value. */
+int abConfPolicyParseNode(xmlNodePtr node, abConfPolicy *def, GError **error);
+
+/* Format the policy children into a new <autoballoon> element in namespace
+ * @ns (NULL: none). */
+xmlNodePtr abConfPolicyFormatNode(const abConfPolicy *def, xmlNsPtr ns);
+
+/* Check the policy against itself and the domain: @domname for messages,
+ * @memoryKiB the domain's <memory>. */
+int abConfPolicyValidate(const abConfPolicy *def, const char *domname,
+                         unsigned long long memoryKiB, GError **error);
+
+/* The policy metadata element (AB_NS_POLICY_URI) as libvirt returns it from
+ * virDomainGetMetadata, and as virDomainSetMetadata takes it. */
+abConfPolicy *abConfPolicyParseMetadata(const char *xml, GError **error);
+char *abConfPolicyFormatMetadata(const abConfPolicy *def);
+
+/* Effective parameters: defaults for a guest of @maxKiB, overridden by what
+ * @def sets. @def may be NULL (all defaults, disabled). */
+void abConfPolicyResolve(const abConfPolicy *def, unsigned long long maxKiB,
+                         abPolicyParams *params);
+
+/* Whole-document translation, on the libxml2 tree. Both validate (the
+ * policy, the balloon model, the memory backing, VFIO host devices). */
+char *abConfExtendedToNative(const char *xml, GError **error);
+char *abConfNativeToExtended(const char *xml, GError **error);
+
+/* Injected pressure (AB_NS_PRESSURE_URI), written by
+ * balloon-inject-pressure into live metadata:
+ *   <abpressure:pressure level='medium' expires='1763900000'/>
+ * expires is seconds since the epoch, 0 for never. */
+typedef struct {
+    abLevel level;
+    gint64 expires;
+} abConfInjected;
+
+int abConfInjectedParse(const char *xml, abConfInjected *inj, GError **error);
+char *abConfInjectedFormat(const abConfInjected *inj);
+
+/* The daemon's status (AB_NS_STATUS_URI), in live metadata:
+ *   <abstatus:status level='medium' source='psi' target='...' actual='...'
+ *                    usable='...' action='inflate' reason='host-pressure'
+ *                    time='1763900000'/>
+ * sizes in KiB, time in seconds since the epoch. */
+typedef struct {
+    abLevel level;
+    char *source;               /* "psi", "vmpressure", "headroom", "injected", "none" */
+    unsigned long long targetKiB;
+    unsigned long long actualKiB;
+    unsigned long long usableKiB;   /* 0: unknown */
+    char *action;               /* "inflate", "deflate", "hold", "none" */
+    char *reason;               /* abPolicyReasonToString */
+    bool unresponsive;
+    gint64 time;
+} abConfStatus;
+
+void abConfStatusClear(abConfStatus *st);
+int abConfStatusParse(const char *xml, abConfStatus *st, GError **error);
+char *abConfStatusFormat(const abConfStatus *st);

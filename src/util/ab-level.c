@@ -1,0 +1,5 @@
+#include "ab-level.h"
+#include "ab-enum.h"
+
+AB_ENUM_IMPL(abLevel, AB_LEVEL_LAST,
+             "none", "low", "medium", "critical");

@@ -1,0 +1,34 @@
+/* ab-size.h: memory sizes with units, read exactly as libvirt reads them */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+
+/* Units accepted, as libvirt's virScaleInteger: b, bytes, k, KiB, KB, M, MiB,
+ * MB, G, GiB, GB, T, TiB, TB, P, PiB, PB, E, EiB, EB (case-insensitive).
+ * "KB", "MB", ... are powers of 1000; the single letters and "KiB"... are
+ * powers of 1024. */
+
+/* Scale factor of @unit in bytes; @unit NULL or "" gives @defaultScale.
+ * Returns 0 and sets @scale, or -1 with @error naming the unit. */
+int abSizeUnitScale(const char *unit, unsigned long long defaultScale,
+                    unsigned long long *scale, GError **error);
+
+/* @value (decimal digits only) times the unit's scale, in bytes, with
+ * overflow detection. @what names the field in the error message. */
+int abSizeParse(const char *what, const char *value, const char *unit,
+                unsigned long long defaultScale, unsigned long long *bytes,
+                GError **error);
+
+/* A virsh-style size: "512", "512M", "1GiB", "100MB"; no suffix means
+ * @defaultScale (virsh uses KiB for memory). */
+int abSizeParseScaled(const char *what, const char *str,
+                      unsigned long long defaultScale,
+                      unsigned long long *bytes, GError **error);
+
+/* Human-readable form of a size in KiB: "512 MiB", "1.5 GiB", "100 KiB". */
+char *abSizeFormatKiB(unsigned long long kib);
+
+/* Largest binary unit that divides @bytes exactly: returns value and sets
+ * @unit to "bytes", "KiB", "MiB", "GiB" or "TiB". */
+unsigned long long abSizeExact(unsigned long long bytes, const char **unit);
