@@ -190,7 +190,7 @@ def build_memload(cache):
     if not os.path.exists(out):
         log("compiling memload")
         tmp = out + ".tmp"
-        run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-o", tmp, src])
+        run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-o", tmp, src])
         os.rename(tmp, out)
     return out
 
