@@ -344,9 +344,9 @@ def domain_xml(name, memory_mib, kernel, initrd, console_sock, console_log,
     if disk:
         disk_xml = """
     <disk type='file' device='disk'>
-      <driver name='qemu' type='raw' cache='none'/>
+      <driver name='qemu' type='raw'/>
       <source file=%s/>
-      <target dev='vdb' bus='virtio'/>
+      <target dev='vda' bus='virtio'/>
     </disk>""" % quoteattr(disk)
     deflate = " autodeflate='on'" if autodeflate else ""
     stats = "<stats period='%d'/>" % stats_period if stats_period else ""
@@ -494,6 +494,19 @@ class Guest:
         except TimeoutError as e:
             raise TimeoutError("%s (last: %s)" % (e, self.dommemstat())) from None
 
+    def qemu_pid(self):
+        with open("/var/run/libvirt/qemu/%s.pid" % self.name) as f:
+            return int(f.read().strip())
+
+    def memory_cgroup(self):
+        """The cgroup v1 memory directory libvirt put this guest's QEMU in."""
+        with open("/proc/%d/cgroup" % self.qemu_pid()) as f:
+            for line in f:
+                _, controllers, path = line.rstrip("\n").split(":", 2)
+                if "memory" in controllers.split(","):
+                    return "/sys/fs/cgroup/memory" + path
+        return None
+
     def setmem(self, mib):
         virsh("setmem", self.name, "%dM" % mib, "--live")
 
@@ -536,6 +549,7 @@ class Session:
         self.install_deps = install_deps
         self.skip_reason = None
         self.guests = []
+        self.procs = []
         self.watchers = []
         self.libvirt = None
         self.image = None
@@ -590,6 +604,24 @@ class Session:
             g.define()
         return g
 
+    def disk(self, short, size_mib):
+        """A sparse raw image for a guest's disk (memload -c /dev/vda fills
+        the guest's page cache from it; the host barely stores anything)."""
+        path = os.path.join(self.workdir, "%s.img" % short)
+        with open(path, "wb") as f:
+            f.truncate(size_mib * 1024 * 1024)
+        return path
+
+    def spawn(self, name, argv, env=None):
+        """A background program (autoballoond, later) that the session stops
+        before it removes the guests; its output goes to workdir/NAME.log."""
+        logf = open(os.path.join(self.workdir, name + ".log"), "ab")
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
+                             env=env, start_new_session=True)
+        logf.close()
+        self.procs.append((name, p))
+        return p
+
     def event_watcher(self, events=None, domain=None, name="events"):
         w = EventWatcher(events, domain, name, self.workdir)
         self.watchers.append(w)
@@ -599,6 +631,17 @@ class Session:
         if self._closed or self.skip_reason:
             return
         self._closed = True
+        # A second SIGTERM must not cut the cleanup short.
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        for name, p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
         for g in reversed(self.guests):
             try:
                 g.undefine()

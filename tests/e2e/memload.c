@@ -10,7 +10,7 @@
  *       waiting STEP_DELAY_MS between steps), hold it HOLD_S seconds
  *       (-1: until SIGINT/SIGTERM), free it, print "memload: done".
  *   memload -c FILE [-s STEP_MIB]
- *       read FILE (a disk: /dev/vdb) to the end to fill the page cache,
+ *       read FILE (a disk: /dev/vda) to the end to fill the page cache,
  *       print "memload: cached N MiB" and "memload: done".
  *
  * Progress lines: "memload: at N MiB" after each step, "memload: holding N MiB",

@@ -22,7 +22,9 @@ LOAD = 300
 KIB = 1024
 TOLERANCE_KIB = 1024   # QEMU reports the balloon in pages; allow 1 MiB
 
-PLAN = 8
+DISK = 64
+
+PLAN = 10
 
 
 def near(actual_kib, mib):
@@ -45,7 +47,7 @@ def main():
 def run(s, tap):
     figures = {}
     watcher = s.event_watcher()
-    g = s.guest("a", MEM, autodeflate=True, stats_period=1)
+    g = s.guest("a", MEM, autodeflate=True, stats_period=1, disk=s.disk("cache", DISK))
     watcher.sync(g.name)
     tap.ok(True, "guest %s defined, virsh event watcher registered" % g.name)
 
@@ -53,6 +55,10 @@ def run(s, tap):
     figures["boot_to_ready_s"] = g.wait_ready(timeout=60)
     watcher.wait_for(r"'lifecycle' for domain '?%s'?: Started" % re.escape(g.name), 10)
     tap.ok(True, "guest reached its ready marker in %.2f s" % figures["boot_to_ready_s"])
+
+    cg = g.memory_cgroup()
+    tap.ok(cg is not None and cg.startswith(harness.MACHINE_CGROUP + "/"),
+           "QEMU runs under the machine memory cgroup: %s" % cg)
 
     st, t = g.wait_memstat(lambda st: "usable" in st and "actual" in st, 20,
                            what="guest stats (usable)")
@@ -83,6 +89,13 @@ def run(s, tap):
     st = g.dommemstat()
     tap.ok(done, "memload %d MiB completes at a %d MiB balloon target (deflate-on-oom) in "
            "%.2f s; actual now %d KiB" % (LOAD, SMALL, figures["load_s"], st.get("actual", -1)),
+           out[-600:])
+
+    t1 = time.monotonic()
+    rc, out = g.run("memload -c /dev/vda", timeout=60)
+    figures["cache_fill_s"] = time.monotonic() - t1
+    tap.ok(rc == 0 and "memload: cached %d MiB" % DISK in out,
+           "page cache filled from a %d MiB virtio disk in %.2f s" % (DISK, figures["cache_fill_s"]),
            out[-600:])
 
     g.setmem(MEM)
