@@ -32,15 +32,15 @@ def near(actual_kib, mib):
 
 
 def main():
-    with harness.Session("smoke") as s:
-        tap = harness.Tap(PLAN)
-        if s.skip_reason:
-            tap.skip_rest(s.skip_reason)
-            return 0
-        try:
+    tap = harness.Tap(PLAN)
+    try:
+        with harness.Session("smoke") as s:
+            if s.skip_reason:
+                tap.skip_rest(s.skip_reason)
+                return 0
             run(s, tap)
-        except Exception as e:          # one failed step fails all the rest
-            tap.bail("%s: %s" % (type(e).__name__, e))
+    except Exception as e:              # one failed step fails all the rest
+        tap.bail("%s: %s" % (type(e).__name__, e))
     return tap.exit_code()
 
 
