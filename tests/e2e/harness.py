@@ -470,6 +470,11 @@ class Guest:
     def send(self, line):
         self.conn.sendall(line.encode() + b"\n")
 
+    def interrupt(self):
+        """Ctrl-C to the console's foreground job (init gives the shell a
+        controlling tty with cttyhack, so this works like a terminal)."""
+        self.conn.sendall(b"\x03")
+
     def run(self, command, timeout=60):
         """Run a shell command on the console; return (exit status, output)."""
         self.cmd_seq += 1

@@ -24,7 +24,7 @@ TOLERANCE_KIB = 1024   # QEMU reports the balloon in pages; allow 1 MiB
 
 DISK = 64
 
-PLAN = 10
+PLAN = 11
 
 
 def near(actual_kib, mib):
@@ -90,6 +90,14 @@ def run(s, tap):
     tap.ok(done, "memload %d MiB completes at a %d MiB balloon target (deflate-on-oom) in "
            "%.2f s; actual now %d KiB" % (LOAD, SMALL, figures["load_s"], st.get("actual", -1)),
            out[-600:])
+
+    # A held load stops on Ctrl-C: what the pressure scenarios will use.
+    g.send("memload -s 32 -t -1 64")
+    g.console_wait(r"memload: holding 64 MiB", 30)
+    g.interrupt()
+    m = g.console_wait(r"memload: (done|freed 64 MiB)", 10)
+    tap.ok(m.group(1) == "freed 64 MiB", "a held load frees its memory on Ctrl-C")
+    g.console_wait(r"memload: done", 10)
 
     t1 = time.monotonic()
     rc, out = g.run("memload -c /dev/vda", timeout=60)
