@@ -620,8 +620,8 @@ abConfPolicyParseMetadataNode(xmlNodePtr node, const char *domname,
     }
     def->enabled = strcmp(state, "on") == 0;
 
-    /* the translation record is not part of the policy: take it out of a
-     * copy before parsing the children */
+    /* the translation record is not part of the policy: set it aside
+     * while the children are parsed, then put it back */
     for (xmlNodePtr cur = node->children; cur; cur = cur->next) {
         if (abConfNodeIsOurs(cur, "added", AB_NS_POLICY_URI))
             rec = cur;
