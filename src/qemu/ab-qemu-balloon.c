@@ -2,6 +2,7 @@
 #include <string.h>
 #include <libxml/parser.h>
 
+#include "ab-conf.h"
 #include "ab-enum.h"
 #include "ab-error.h"
 #include "ab-qemu-balloon.h"
@@ -523,8 +524,10 @@ abQemuBalloonEmitXML(const char *extendedXml, const char *nativeXml,
         return NULL;
     if (abQemuBalloonRequestParse(ext, &req, error) == 0 &&
         (nat = abQemuParse(nativeXml, error)) &&
-        abQemuBalloonEmit(nat, &req, caps, res, error) == 0)
-        ret = abQemuFormat(nat);
+        abQemuBalloonEmit(nat, &req, caps, res, error) == 0) {
+        /* untouched documents come back byte for byte */
+        ret = res->added || res->dropped ? abQemuFormat(nat) : g_strdup(nativeXml);
+    }
     xmlFreeDoc(ext);
     if (nat)
         xmlFreeDoc(nat);
@@ -539,8 +542,31 @@ abQemuBalloonStripXML(const char *nativeXml, GError **error)
 
     if (!doc)
         return NULL;
-    if (abQemuBalloonStrip(doc, error) == 0)
+    if (!abQemuMarker(xmlDocGetRootElement(doc)))
+        ret = g_strdup(nativeXml);
+    else if (abQemuBalloonStrip(doc, error) == 0)
         ret = abQemuFormat(doc);
     xmlFreeDoc(doc);
     return ret;
+}
+
+char *
+abQemuExtendedToNative(const char *extendedXml, const abQemuCaps *caps,
+                       abQemuBalloonResult *res, GError **error)
+{
+    g_autofree char *native = abConfExtendedToNative(extendedXml, error);
+
+    if (!native)
+        return NULL;
+    return abQemuBalloonEmitXML(extendedXml, native, caps, res, error);
+}
+
+char *
+abQemuNativeToExtended(const char *nativeXml, GError **error)
+{
+    g_autofree char *stripped = abQemuBalloonStripXML(nativeXml, error);
+
+    if (!stripped)
+        return NULL;
+    return abConfNativeToExtended(stripped, error);
 }

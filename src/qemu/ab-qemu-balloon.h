@@ -97,3 +97,11 @@ char *abQemuBalloonEmitXML(const char *extendedXml, const char *nativeXml,
                            const abQemuCaps *caps, abQemuBalloonResult *res,
                            GError **error);
 char *abQemuBalloonStripXML(const char *nativeXml, GError **error);
+
+/* The whole way, with the conf module: abConfExtendedToNative then
+ * abQemuBalloonEmit; and back: abQemuBalloonStrip then
+ * abConfNativeToExtended. What tools call before virDomainDefineXML and
+ * after virDomainGetXMLDesc. */
+char *abQemuExtendedToNative(const char *extendedXml, const abQemuCaps *caps,
+                             abQemuBalloonResult *res, GError **error);
+char *abQemuNativeToExtended(const char *nativeXml, GError **error);
