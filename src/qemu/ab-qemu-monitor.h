@@ -24,8 +24,9 @@
 /* NULL-terminated QMP event names registered by abQemuMonitorRegister. */
 extern const char * const abQemuMonitorBalloonEvents[];
 
-/* The status fields set for QEMU-driven ballooning */
-#define AB_QEMU_MONITOR_SOURCE "qemu"
+/* The status fields set for QEMU-driven ballooning: QEMU does not say what
+ * pressure it saw, so no source; the reason tells who moved the balloon. */
+#define AB_QEMU_MONITOR_SOURCE "none"
 #define AB_QEMU_MONITOR_REASON "qemu-automatic"
 
 /* Pure: one monitor event to a status. @details is the event's JSON data
