@@ -15,6 +15,8 @@
 #include <grp.h>
 #include <unistd.h>
 #include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
 
 #include "ab-config.h"
 #include "ab-conf.h"
@@ -195,6 +197,68 @@ testNative(gconstpointer opaque)
     tc->native = g_steal_pointer(&native);
 }
 
+/* The user edits the defined domain between emission and stripping: what
+ * they added stays, only what emission added goes. */
+static void
+testStripAfterUserEdits(void)
+{
+    g_autofree char *inPath = dataPath("qemuxml2argvdata", "autoballoon-on", NULL, ".xml");
+    g_autofree char *ext = readFile(inPath);
+    g_autoptr(abQemuCaps) caps = loadCaps("automatic");
+    g_autoptr(GError) err = NULL;
+    g_autofree char *native = NULL;
+    abQemuBalloonResult res;
+    abQemuBalloonRequest req = { 0 };
+    xmlDocPtr doc;
+    xmlChar *buf = NULL;
+    int len = 0;
+    g_autofree char *out = NULL;
+
+    native = abQemuExtendedToNative(ext, caps, &res, &err);
+    g_assert_no_error(err);
+    doc = xmlReadMemory(native, strlen(native), NULL, NULL, XML_PARSE_NOBLANKS);
+    g_assert_nonnull(doc);
+
+    /* a second emission is refused */
+    g_assert_cmpint(abQemuBalloonEmit(doc, &req, caps, &res, &err), ==, -1);
+    g_assert_error(err, AB_ERROR, AB_ERROR_INVALID);
+    g_clear_error(&err);
+
+    {
+        xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+        xmlXPathObjectPtr obj;
+        xmlNodePtr frontend, prop;
+
+        xmlXPathRegisterNs(ctx, BAD_CAST "qemu", BAD_CAST AB_QEMU_LIBVIRT_NS_URI);
+        obj = xmlXPathEvalExpression(BAD_CAST "//qemu:frontend", ctx);
+        g_assert_cmpint(obj->nodesetval->nodeNr, ==, 1);
+        frontend = obj->nodesetval->nodeTab[0];
+        prop = xmlNewChild(frontend, frontend->ns, BAD_CAST "property", NULL);
+        xmlSetProp(prop, BAD_CAST "name", BAD_CAST "free-page-hint");
+        xmlSetProp(prop, BAD_CAST "type", BAD_CAST "bool");
+        xmlSetProp(prop, BAD_CAST "value", BAD_CAST "true");
+        xmlXPathFreeObject(obj);
+        /* and turned free page reporting off themselves */
+        obj = xmlXPathEvalExpression(BAD_CAST "//memballoon", ctx);
+        xmlSetProp(obj->nodesetval->nodeTab[0], BAD_CAST "freePageReporting", BAD_CAST "off");
+        xmlXPathFreeObject(obj);
+        xmlXPathFreeContext(ctx);
+    }
+
+    g_assert_cmpint(abQemuBalloonStrip(doc, &err), ==, 0);
+    g_assert_no_error(err);
+    g_assert_cmpint(abQemuBalloonInflater(doc), ==, AB_QEMU_INFLATER_DAEMON);
+    xmlDocDumpMemory(doc, &buf, &len);
+    out = g_strdup((char *)buf);
+    xmlFree(buf);
+    xmlFreeDoc(doc);
+    g_assert_null(strstr(out, "abqemu"));
+    g_assert_null(strstr(out, "name=\"automatic\""));
+    g_assert_nonnull(strstr(out, "xmlns:qemu="));
+    g_assert_nonnull(strstr(out, "name=\"free-page-hint\""));
+    g_assert_nonnull(strstr(out, "freePageReporting=\"off\""));
+}
+
 static void
 dropPrivileges(gpointer opaque)
 {
@@ -341,6 +405,7 @@ main(int argc, char **argv)
                                                 cases[i].name, cases[i].caps);
         g_test_add_data_func(path, &cases[i], testNative);
     }
+    g_test_add_func("/qemuxml2argv/strip/user-edits", testStripAfterUserEdits);
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *path = NULL;
 
