@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 
 #include "ab-pressure.h"
 #include "ab-enum.h"
@@ -134,6 +136,17 @@ abPsiRoundWindow(guint64 windowUs)
     return w;
 }
 
+bool
+abPressureIsKernelFile(int fd)
+{
+    struct statfs sfs;
+
+    if (fstatfs(fd, &sfs) < 0)
+        return false;
+    return sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == CGROUP_SUPER_MAGIC ||
+           sfs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
 /* Returns 0 or the errno of the write. */
 static int
 abPsiTriggerWrite(int fd, const abPsiTrigger *trigger)
@@ -167,6 +180,12 @@ abPsiTriggerOpen(const char *path, abPsiTrigger *trigger, bool *rounded,
         g_set_error(error, AB_ERROR,
                     err == ENOENT ? AB_ERROR_UNSUPPORTED : AB_ERROR_SYSTEM,
                     "PSI: cannot open %s: %s", path, g_strerror(err));
+        return -1;
+    }
+    if (!abPressureIsKernelFile(fd)) {
+        close(fd);
+        g_set_error(error, AB_ERROR, AB_ERROR_UNSUPPORTED,
+                    "PSI: %s is not on procfs or cgroupfs", path);
         return -1;
     }
     if ((err = abPsiTriggerWrite(fd, trigger)) == 0)

@@ -102,6 +102,10 @@ char *abPsiTriggerFormat(const abPsiTrigger *trigger);
  * a multiple of 2 s, at most 10 s. Rounds @windowUs up to such a window. */
 guint64 abPsiRoundWindow(guint64 windowUs);
 
+/* True when @fd is on procfs or cgroupfs: triggers are only written there,
+ * never into a regular file that a wrong path (or a test tree) names. */
+bool abPressureIsKernelFile(int fd);
+
 /* Opens @path O_RDWR|O_NONBLOCK and registers @trigger. On EINVAL the
  * window is rounded with abPsiRoundWindow and the write retried once;
  * @trigger->windowUs is then updated and *@rounded set. Returns the fd
