@@ -81,7 +81,7 @@ typedef struct {
 } abPsiTrigger;
 
 /* Triggers per level (index AB_LEVEL_LOW..AB_LEVEL_CRITICAL; [AB_LEVEL_NONE]
- * is unused). A level holds until no trigger of that level fired for
+ * is unused; a level whose windowUs is 0 is not registered). A level holds until no trigger of that level fired for
  * quietWindows windows. Defaults (abPsiConfigDefaults):
  *   low      some 150 ms / 2 s   (7.5 % of the window stalled)
  *   medium   some 350 ms / 2 s   (17.5 %)
