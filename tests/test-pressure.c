@@ -114,6 +114,36 @@ test_psi_refuses_regular_file(void)
     g_assert_cmpstr(before, ==, after);
 }
 
+static void
+test_psi_history(void)
+{
+    abPsiConfig cfg;
+    abPsiHistory h = { 0 };
+
+    abPsiConfigDefaults(&cfg);
+    cfg.level[AB_LEVEL_CRITICAL].windowUs = 4000000;
+    g_assert_cmpint(abPsiHistoryLevel(&h, cfg.level, 2, 0), ==, AB_LEVEL_NONE);
+
+    abPsiHistoryEvent(&h, AB_LEVEL_LOW, 10000000);
+    g_assert_cmpint(abPsiHistoryLevel(&h, cfg.level, 2, 10000000), ==, AB_LEVEL_LOW);
+    /* low holds for 2 x 2 s after its last event */
+    g_assert_cmpint(abPsiHistoryLevel(&h, cfg.level, 2, 13999999), ==, AB_LEVEL_LOW);
+    g_assert_cmpint(abPsiHistoryLevel(&h, cfg.level, 2, 14000000), ==, AB_LEVEL_NONE);
+    g_assert_cmpint(abPsiHistoryLevel(&h, cfg.level, 1, 12000000), ==, AB_LEVEL_NONE);
+
+    /* critical (4 s window) outlives low, then falls straight to none */
+    abPsiHistoryEvent(&h, AB_LEVEL_LOW, 20000000);
+    abPsiHistoryEvent(&h, AB_LEVEL_CRITICAL, 20000000);
+    g_assert_cmpint(abPsiHistoryLevel(&h, cfg.level, 2, 21000000), ==, AB_LEVEL_CRITICAL);
+    g_assert_cmpint(abPsiHistoryLevel(&h, cfg.level, 2, 27999999), ==, AB_LEVEL_CRITICAL);
+    g_assert_cmpint(abPsiHistoryLevel(&h, cfg.level, 2, 28000000), ==, AB_LEVEL_NONE);
+
+    /* a medium event under a held critical changes nothing; after critical
+     * expires, a fresh medium shows */
+    abPsiHistoryEvent(&h, AB_LEVEL_MEDIUM, 30000000);
+    g_assert_cmpint(abPsiHistoryLevel(&h, cfg.level, 2, 31000000), ==, AB_LEVEL_MEDIUM);
+}
+
 /* ----------------------------------------------------------- headroom */
 
 static void
@@ -647,6 +677,7 @@ main(int argc, char **argv)
     g_test_add_func("/pressure/psi/parse-bad", test_psi_parse_bad);
     g_test_add_func("/pressure/psi/trigger-format", test_psi_trigger_format);
     g_test_add_func("/pressure/psi/round-window", test_psi_round);
+    g_test_add_func("/pressure/psi/history", test_psi_history);
     g_test_add_func("/pressure/psi/refuses-regular-file", test_psi_refuses_regular_file);
     g_test_add_func("/pressure/headroom/meminfo", test_meminfo);
     g_test_add_func("/pressure/headroom/cgroup-v1", test_cgroup_v1_headroom);

@@ -116,6 +116,30 @@ abPsiConfigDefaults(abPsiConfig *config)
     config->quietWindows = 2;
 }
 
+void
+abPsiHistoryEvent(abPsiHistory *history, abLevel level, gint64 now)
+{
+    g_return_if_fail(level > AB_LEVEL_NONE && level < AB_LEVEL_LAST);
+    history->fired[level] = true;
+    history->lastEvent[level] = now;
+}
+
+abLevel
+abPsiHistoryLevel(const abPsiHistory *history,
+                  const abPsiTrigger triggers[AB_LEVEL_LAST],
+                  guint quietWindows, gint64 now)
+{
+    abLevel level = AB_LEVEL_NONE;
+    guint64 quiet = MAX(quietWindows, 1);
+
+    for (int l = AB_LEVEL_LOW; l < AB_LEVEL_LAST; l++) {
+        if (history->fired[l] &&
+            now - history->lastEvent[l] < (gint64)(quiet * triggers[l].windowUs))
+            level = l;
+    }
+    return level;
+}
+
 char *
 abPsiTriggerFormat(const abPsiTrigger *trigger)
 {

@@ -95,6 +95,20 @@ typedef struct {
 
 void abPsiConfigDefaults(abPsiConfig *config);
 
+/* When each level's trigger last fired. Pure helpers so that the quiet
+ * fallback is testable without a kernel. */
+typedef struct {
+    bool fired[AB_LEVEL_LAST];
+    gint64 lastEvent[AB_LEVEL_LAST];
+} abPsiHistory;
+
+void abPsiHistoryEvent(abPsiHistory *history, abLevel level, gint64 now);
+/* The highest level whose trigger fired less than @quietWindows of its
+ * window (@triggers[level].windowUs) before @now. */
+abLevel abPsiHistoryLevel(const abPsiHistory *history,
+                          const abPsiTrigger triggers[AB_LEVEL_LAST],
+                          guint quietWindows, gint64 now);
+
 /* "some 150000 2000000" */
 char *abPsiTriggerFormat(const abPsiTrigger *trigger);
 
