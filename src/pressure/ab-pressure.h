@@ -325,7 +325,8 @@ abPressureInjected *abPressureMonitorInjected(abPressureMonitor *mon);
 const abPressureSample *abPressureMonitorTick(abPressureMonitor *mon,
                                               gint64 now);
 
-/* GLib mode; see the top of this file. @tickMs 0 means 1000. */
+/* GLib mode; see the top of this file. @tickMs 0 means 1000; @ctx NULL is
+ * the thread-default context. The callback must not free the monitor. */
 void abPressureMonitorAttach(abPressureMonitor *mon, GMainContext *ctx,
                              guint tickMs, abPressureCallback cb,
                              gpointer opaque, GDestroyNotify freeOpaque);
