@@ -367,7 +367,7 @@ abVshCmdBalloonPolicy(abVshControl *ctl, const abVshCmd *cmd)
     }
 
     for (done = 0; done < nwrites; done++) {
-        if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, writes[done].newxml,
+        if (abVshSetMetadata(dom, writes[done].newxml,
                                  AB_NS_POLICY_PREFIX, AB_NS_POLICY_URI,
                                  writes[done].flags) < 0) {
             abVshError(ctl, "failed to set the autoballoon policy of domain '%s'", name);
@@ -382,7 +382,7 @@ abVshCmdBalloonPolicy(abVshControl *ctl, const abVshCmd *cmd)
  rollback:
     /* The sides already written go back to what they held. */
     for (size_t i = 0; i < done; i++) {
-        if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, writes[i].oldxml,
+        if (abVshSetMetadata(dom, writes[i].oldxml,
                                  writes[i].oldxml ? AB_NS_POLICY_PREFIX : NULL,
                                  AB_NS_POLICY_URI, writes[i].flags) < 0) {
             abVshError(ctl, "failed to restore the previous policy of domain '%s'", name);

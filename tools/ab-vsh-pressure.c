@@ -92,7 +92,7 @@ abVshInjectOne(abVshControl *ctl, virDomainPtr dom, abLevel level,
         inj.expires = duration ? abVshNow() + duration : 0;
         xml = abConfInjectedFormat(&inj);
     }
-    if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
+    if (abVshSetMetadata(dom, xml,
                              xml ? AB_NS_PRESSURE_PREFIX : NULL,
                              AB_NS_PRESSURE_URI, VIR_DOMAIN_AFFECT_LIVE) < 0) {
         abVshError(ctl, "failed to inject pressure into domain '%s'", name);
@@ -395,7 +395,7 @@ abVshCmdTestPublishStatus(abVshControl *ctl, const abVshCmd *cmd)
     st.time = abVshNow();
     xml = abConfStatusFormat(&st);
     abConfStatusClear(&st);
-    if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
+    if (abVshSetMetadata(dom, xml,
                              AB_NS_STATUS_PREFIX, AB_NS_STATUS_URI,
                              VIR_DOMAIN_AFFECT_LIVE) < 0) {
         abVshReportLibvirtError(ctl);

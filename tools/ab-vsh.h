@@ -169,3 +169,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 /* A size for people and scripts alike: exact, in the largest unit that
  * divides it ("512 MiB", "1 GiB", "1835009 KiB"). */
 char *abVshFormatKiB(unsigned long long kib);
+
+/* virDomainSetMetadata for an element of ours as src/conf formats it (in its
+ * namespace); @xml NULL removes it. */
+int abVshSetMetadata(virDomainPtr dom, const char *xml, const char *prefix,
+                     const char *uri, unsigned int flags);
