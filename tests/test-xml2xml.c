@@ -151,7 +151,7 @@ testTranslate(gconstpointer data)
 /* The policy of an extended document's <memballoon>, as metadata text
  * (so that two policies compare as strings); NULL when it has none. */
 static char *
-extendedPolicy(const char *xml)
+extendedPolicy(const char *xml, char **balloon)
 {
     xmlDocPtr doc = xmlReadMemory(xml, strlen(xml), NULL, NULL, XML_PARSE_NOBLANKS);
     g_autoptr(abConfPolicy) def = abConfPolicyNew();
@@ -168,6 +168,20 @@ extendedPolicy(const char *xml)
     for (cur = cur ? cur->children : NULL; cur; cur = cur->next) {
         if (cur->type == XML_ELEMENT_NODE && xmlStrEqual(cur->name, BAD_CAST "memballoon"))
             break;
+    }
+    if (balloon && cur) {
+        xmlChar *autodeflate = xmlGetProp(cur, BAD_CAST "autodeflate");
+        xmlChar *period = NULL;
+
+        for (xmlNodePtr child = cur->children; child; child = child->next) {
+            if (child->type == XML_ELEMENT_NODE && xmlStrEqual(child->name, BAD_CAST "stats"))
+                period = xmlGetProp(child, BAD_CAST "period");
+        }
+        *balloon = g_strdup_printf("autodeflate=%s period=%s",
+                                   autodeflate ? (const char *)autodeflate : "-",
+                                   period ? (const char *)period : "-");
+        xmlFree(autodeflate);
+        xmlFree(period);
     }
     if (cur && (state = xmlGetProp(cur, BAD_CAST "autoballoon"))) {
         def->enabled = xmlStrEqual(state, BAD_CAST "on");
@@ -193,7 +207,9 @@ testLibvirtDefine(gconstpointer data)
     g_autofree char *extPath = casePath(tc, ".xml");
     g_autofree char *native = readFile(nativePath);
     g_autofree char *input = readFile(extPath);
-    g_autofree char *want = extendedPolicy(input);
+    g_autofree char *wantBalloon = NULL;
+    g_autofree char *gotBalloon = NULL;
+    g_autofree char *want = extendedPolicy(input, &wantBalloon);
     g_autofree char *meta = NULL;
     g_autofree char *dump = NULL;
     g_autofree char *back = NULL;
@@ -232,8 +248,10 @@ testLibvirtDefine(gconstpointer data)
     g_assert_nonnull(dump);
     back = abConfNativeToExtended(dump, &err);
     g_assert_no_error(err);
-    got = extendedPolicy(back);
+    got = extendedPolicy(back, &gotBalloon);
     g_assert_cmpstr(got, ==, want);
+    /* what the translation added came back out of libvirt's own XML */
+    g_assert_cmpstr(gotBalloon, ==, wantBalloon);
 
     g_assert_cmpint(virDomainUndefine(dom), ==, 0);
     virDomainFree(dom);
