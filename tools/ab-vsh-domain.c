@@ -116,41 +116,11 @@ abVshFormatKiB(unsigned long long kib)
     return g_strdup_printf("%llu %s", value, unit);
 }
 
-static void
-abVshNodeDropNs(xmlNodePtr node)
-{
-    for (; node; node = node->next) {
-        if (node->type != XML_ELEMENT_NODE)
-            continue;
-        xmlSetNs(node, NULL);
-        if (node->nsDef) {
-            xmlFreeNsList(node->nsDef);
-            node->nsDef = NULL;
-        }
-        abVshNodeDropNs(node->children);
-    }
-}
-
 int
 abVshSetMetadata(virDomainPtr dom, const char *xml, const char *prefix,
                  const char *uri, unsigned int flags)
 {
-    g_autofree char *plain = NULL;
-
-    /* virDomainSetMetadata puts the element in @uri itself and refuses one
-     * that already declares the prefix ("failed to create a new XML
-     * namespace"), while src/conf formats the element in its namespace:
-     * hand libvirt the unqualified element. */
-    if (xml) {
-        xmlDocPtr doc = xmlReadMemory(xml, strlen(xml), "metadata.xml", NULL,
-                                      XML_PARSE_NONET | XML_PARSE_NOERROR);
-        if (doc) {
-            xmlNodePtr root = xmlDocGetRootElement(doc);
-            abVshNodeDropNs(root);
-            plain = abVshNodeToString(root);
-            xmlFreeDoc(doc);
-        }
-    }
+    /* src/conf formats the unqualified element virDomainSetMetadata takes */
     return virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
-                                plain ? plain : xml, xml ? prefix : NULL, uri, flags);
+                                xml, xml ? prefix : NULL, uri, flags);
 }
