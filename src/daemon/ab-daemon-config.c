@@ -27,15 +27,8 @@ abDaemonConfigNew(void)
     cfg->sourceAuto = true;
     cfg->cgroup = g_strdup("auto");
     cfg->systemWide = true;
-    cfg->psiWindowUs = AB_DAEMON_PSI_WINDOW_DEFAULT_US;
-    /* 10% and 30% of the window with some task stalled, 10% with all of
-     * them stalled: the kernel's own examples use the same scale. */
-    cfg->psi[AB_LEVEL_LOW] = (abDaemonPsiTrigger) { false, 100000 };
-    cfg->psi[AB_LEVEL_MEDIUM] = (abDaemonPsiTrigger) { false, 300000 };
-    cfg->psi[AB_LEVEL_CRITICAL] = (abDaemonPsiTrigger) { true, 100000 };
-    cfg->headroom[AB_LEVEL_LOW] = 0.20;
-    cfg->headroom[AB_LEVEL_MEDIUM] = 0.10;
-    cfg->headroom[AB_LEVEL_CRITICAL] = 0.05;
+    /* the pressure module's defaults, chosen there */
+    abPressureConfigDefaults(&cfg->pressure);
 
     cfg->policy = abConfPolicyNew();
     return cfg;
@@ -237,15 +230,14 @@ abDaemonConfigParseSystemWide(abDaemonConfig *cfg, const char *key,
 }
 
 static int
-abDaemonConfigParsePsiWindow(abDaemonConfig *cfg, const char *key,
-                             const char *value, GError **error)
+abDaemonConfigParseQuiet(abDaemonConfig *cfg, const char *key,
+                         const char *value, GError **error)
 {
     unsigned long long v;
 
-    /* the kernel accepts windows from 500 ms to 10 s */
-    if (abDaemonConfigParseUInt(key, value, 500000, 10000000, &v, error) < 0)
+    if (abDaemonConfigParseUInt(key, value, 1, 100, &v, error) < 0)
         return -1;
-    cfg->psiWindowUs = v;
+    cfg->pressure.psi.quietWindows = v;
     return 0;
 }
 
@@ -264,18 +256,22 @@ abDaemonConfigParsePsi(abDaemonConfig *cfg, const char *key,
 {
     g_auto(GStrv) parts = g_strsplit(value, " ", -1);
     abLevel level = abDaemonConfigKeyLevel(key);
-    guint64 stall;
+    guint n = g_strv_length(parts);
+    int kind = n >= 1 ? abPsiKindFromString(parts[0]) : -1;
+    guint64 stall, window = cfg->pressure.psi.level[level].windowUs;
 
-    if (g_strv_length(parts) != 2 ||
-        !(g_str_equal(parts[0], "some") || g_str_equal(parts[0], "full")) ||
-        !g_ascii_string_to_unsigned(parts[1], 10, 1, 10000000, &stall, NULL)) {
+    /* the kernel takes windows from 500 ms to 10 s */
+    if ((n != 2 && n != 3) || kind < 0 ||
+        !g_ascii_string_to_unsigned(parts[1], 10, 1, 10000000, &stall, NULL) ||
+        (n == 3 && !g_ascii_string_to_unsigned(parts[2], 10, 500000, 10000000,
+                                               &window, NULL)) ||
+        stall > window) {
         g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                    "invalid value '%s' for key '%s': expected 'some STALL_US' or 'full STALL_US'",
+                    "invalid value '%s' for key '%s': expected 'some|full STALL_US [WINDOW_US]' with a stall no longer than the window (500000 to 10000000 us)",
                     value, key);
         return -1;
     }
-    cfg->psi[level].full = g_str_equal(parts[0], "full");
-    cfg->psi[level].stallUs = stall;
+    cfg->pressure.psi.level[level] = (abPsiTrigger) { kind, stall, window };
     return 0;
 }
 
@@ -284,7 +280,7 @@ abDaemonConfigParseHeadroom(abDaemonConfig *cfg, const char *key,
                             const char *value, GError **error)
 {
     return abDaemonConfigParseDouble(key, value, 0, 1,
-                                     &cfg->headroom[abDaemonConfigKeyLevel(key)],
+                                     &cfg->pressure.headroom.freeBelow[abDaemonConfigKeyLevel(key)],
                                      error);
 }
 
@@ -375,7 +371,7 @@ static const abDaemonConfigKey abDaemonConfigKeys[] = {
     { "pressure", "sources", abDaemonConfigParseSources },
     { "pressure", "cgroup", abDaemonConfigParseCgroup },
     { "pressure", "system-wide", abDaemonConfigParseSystemWide },
-    { "pressure", "psi-window", abDaemonConfigParsePsiWindow },
+    { "pressure", "psi-quiet-windows", abDaemonConfigParseQuiet },
     { "pressure", "psi-low", abDaemonConfigParsePsi },
     { "pressure", "psi-medium", abDaemonConfigParsePsi },
     { "pressure", "psi-critical", abDaemonConfigParsePsi },
@@ -411,24 +407,16 @@ int
 abDaemonConfigCheck(const abDaemonConfig *cfg, const char *filename,
                     GError **error)
 {
-    /* Levels must get stricter as they rise, or "medium" would fire before
-     * "low" and the level stream would jump. */
-    if (!(cfg->headroom[AB_LEVEL_LOW] >= cfg->headroom[AB_LEVEL_MEDIUM] &&
-          cfg->headroom[AB_LEVEL_MEDIUM] >= cfg->headroom[AB_LEVEL_CRITICAL])) {
+    const double *fb = cfg->pressure.headroom.freeBelow;
+
+    /* Levels must get stricter as they rise, or "medium" would hold while
+     * "low" does not and the level stream would jump. */
+    if (!(fb[AB_LEVEL_LOW] >= fb[AB_LEVEL_MEDIUM] &&
+          fb[AB_LEVEL_MEDIUM] >= fb[AB_LEVEL_CRITICAL])) {
         g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
                     "%s: headroom-low (%g) >= headroom-medium (%g) >= headroom-critical (%g) does not hold",
-                    filename, cfg->headroom[AB_LEVEL_LOW],
-                    cfg->headroom[AB_LEVEL_MEDIUM], cfg->headroom[AB_LEVEL_CRITICAL]);
+                    filename, fb[AB_LEVEL_LOW], fb[AB_LEVEL_MEDIUM], fb[AB_LEVEL_CRITICAL]);
         return -1;
-    }
-    for (int l = AB_LEVEL_LOW; l < AB_LEVEL_LAST; l++) {
-        if (cfg->psi[l].stallUs > cfg->psiWindowUs) {
-            g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                        "%s: psi-%s stall %u us is longer than psi-window %u us",
-                        filename, abLevelToString(l), cfg->psi[l].stallUs,
-                        cfg->psiWindowUs);
-            return -1;
-        }
     }
     return 0;
 }
@@ -533,4 +521,15 @@ abDaemonConfigLoad(const char *path, bool optional, GError **error)
                             error) < 0)
         return NULL;
     return g_steal_pointer(&cfg);
+}
+
+char **
+abDaemonConfigKeyNames(void)
+{
+    char **ret = g_new0(char *, G_N_ELEMENTS(abDaemonConfigKeys) + 1);
+
+    for (size_t i = 0; i < G_N_ELEMENTS(abDaemonConfigKeys); i++)
+        ret[i] = g_strdup_printf("%s.%s", abDaemonConfigKeys[i].group,
+                                 abDaemonConfigKeys[i].key);
+    return ret;
 }

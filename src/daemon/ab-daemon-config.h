@@ -13,6 +13,7 @@
 
 #include "ab-level.h"
 #include "ab-conf.h"
+#include "ab-pressure.h"
 
 typedef enum {
     AB_DAEMON_MANAGE_OPTED_IN = 0,   /* only domains with autoballoon='on' */
@@ -36,19 +37,12 @@ typedef enum {
 const char *abDaemonSourceToString(abDaemonSource source);
 int abDaemonSourceFromString(const char *name);
 
-/* A PSI trigger: "some|full <stall_us>" within the configured window. */
-typedef struct {
-    bool full;
-    unsigned int stallUs;
-} abDaemonPsiTrigger;
-
 #define AB_DAEMON_TICK_DEFAULT_S             2.0
 #define AB_DAEMON_TICK_MIN_S                 0.1
 #define AB_DAEMON_TICK_MAX_S                 3600.0
 #define AB_DAEMON_STATS_PERIOD_DEFAULT_S     2
 #define AB_DAEMON_UNRESPONSIVE_DEFAULT_S     30.0
 #define AB_DAEMON_STATUS_INTERVAL_DEFAULT_S  1.0
-#define AB_DAEMON_PSI_WINDOW_DEFAULT_US      1000000
 
 typedef struct {
     /* [daemon] */
@@ -62,10 +56,8 @@ typedef struct {
     bool sourceAuto;                         /* sources = auto */
     bool sources[AB_DAEMON_SOURCE_LAST];     /* explicit list */
     char *cgroup;                            /* "auto" or a cgroup path */
-    bool systemWide;                         /* also the host's own PSI */
-    unsigned int psiWindowUs;
-    abDaemonPsiTrigger psi[AB_LEVEL_LAST];   /* LOW..CRITICAL */
-    double headroom[AB_LEVEL_LAST];          /* free fraction of the limit, LOW..CRITICAL */
+    bool systemWide;                         /* also the host's own PSI and headroom */
+    abPressureConfig pressure;               /* PSI triggers, headroom thresholds */
 
     /* [policy]: defaults for managed domains; only the set fields matter,
      * a domain's own metadata overrides each of them. */
@@ -92,3 +84,6 @@ int abDaemonConfigCheck(const abDaemonConfig *cfg, const char *filename,
 /* Apply one GKeyFile's contents (named @filename in messages) over @cfg. */
 int abDaemonConfigApplyData(abDaemonConfig *cfg, const char *filename,
                             const char *data, GError **error);
+
+/* Every key the daemon knows, as "group.key" (for docs and tests). */
+char **abDaemonConfigKeyNames(void);

@@ -106,7 +106,9 @@ abDaemonDomainReadPolicy(abDaemon *daemon, abDaemonDomain *d)
         return;
     }
 
-    if (!(def = abConfPolicyParseMetadata(xml, &err))) {
+    if (!(def = abConfPolicyParseMetadata(xml, &err)) ||
+        abConfPolicyValidate(def, d->name, d->maxKiB, &err) < 0) {
+        abConfPolicyFree(def);
         if (!d->policyError)
             g_warning("%s: invalid autoballoon policy metadata, domain not managed: %s",
                       d->name, err->message);
@@ -147,10 +149,11 @@ abDaemonDomainReadInjected(abDaemon *daemon, abDaemonDomain *d)
     }
     if (!d->hasInjected || d->injected.level != inj.level ||
         d->injected.expires != inj.expires) {
-        g_message("%s: injected pressure %s%s%" G_GINT64_FORMAT, d->name,
-                  abLevelToString(inj.level),
-                  inj.expires ? ", expires at " : ", no expiry",
-                  inj.expires ? inj.expires : (gint64) 0);
+        if (inj.expires)
+            g_message("%s: injected pressure %s until %" G_GINT64_FORMAT,
+                      d->name, abLevelToString(inj.level), inj.expires);
+        else
+            g_message("%s: injected pressure %s", d->name, abLevelToString(inj.level));
     }
     d->injected = inj;
     d->hasInjected = true;
@@ -366,4 +369,54 @@ abDaemonDomainClearStatus(abDaemon *daemon, abDaemonDomain *d)
                   d->name, abDaemonLastError());
     g_clear_pointer(&d->statusPublished, g_free);
     d->statusWriteTime = -1;
+}
+
+static void
+abDaemonStripNs(xmlNodePtr node, const char *uri)
+{
+    for (; node; node = node->next) {
+        xmlNsPtr *link;
+
+        if (node->type != XML_ELEMENT_NODE)
+            continue;
+        if (node->ns && g_strcmp0((const char *) node->ns->href, uri) == 0)
+            node->ns = NULL;
+        for (xmlAttrPtr a = node->properties; a; a = a->next) {
+            if (a->ns && g_strcmp0((const char *) a->ns->href, uri) == 0)
+                a->ns = NULL;
+        }
+        link = &node->nsDef;
+        while (*link) {
+            xmlNsPtr ns = *link;
+
+            if (g_strcmp0((const char *) ns->href, uri) == 0) {
+                *link = ns->next;
+                ns->next = NULL;
+                xmlFreeNs(ns);
+            } else {
+                link = &ns->next;
+            }
+        }
+        abDaemonStripNs(node->children, uri);
+    }
+}
+
+char *
+abDaemonMetadataForSet(const char *xml, const char *uri)
+{
+    xmlDocPtr doc;
+    xmlBufferPtr buf;
+    char *ret = NULL;
+
+    if (!xml || !(doc = xmlReadMemory(xml, strlen(xml), "metadata.xml", NULL,
+                                      XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                      XML_PARSE_NOWARNING)))
+        return NULL;
+    abDaemonStripNs(xmlDocGetRootElement(doc), uri);
+    buf = xmlBufferCreate();
+    if (xmlNodeDump(buf, doc, xmlDocGetRootElement(doc), 0, 0) >= 0)
+        ret = g_strdup((const char *) xmlBufferContent(buf));
+    xmlBufferFree(buf);
+    xmlFreeDoc(doc);
+    return ret;
 }

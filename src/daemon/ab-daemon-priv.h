@@ -3,6 +3,7 @@
 
 #include "ab-daemon.h"
 #include "ab-policy.h"
+#include <libvirt/virterror.h>
 
 typedef struct {
     char *uuid;                      /* table key */

@@ -326,8 +326,12 @@ abDaemonFlushStatus(abDaemon *daemon, bool force)
             now - d->statusWriteTime < daemon->cfg->statusIntervalSec)
             continue;
 
-        xml = abDaemonStatusFormat(d, abDaemonWallNow(daemon));
-        if (virDomainSetMetadata(d->dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
+        {
+            g_autofree char *full = abDaemonStatusFormat(d, abDaemonWallNow(daemon));
+
+            xml = abDaemonMetadataForSet(full, AB_NS_STATUS_URI);
+        }
+        if (!xml || virDomainSetMetadata(d->dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
                                  AB_NS_STATUS_PREFIX, AB_NS_STATUS_URI,
                                  VIR_DOMAIN_AFFECT_LIVE) < 0) {
             g_warning("%s: cannot write the status metadata: %s",
