@@ -569,6 +569,34 @@ testStatsPeriodEnabled(Fixture *f, gconstpointer data)
     virDomainFree(dom);
 }
 
+/* A reconnect (here to a fresh copy of the node, as after a libvirtd
+ * restart that lost live state) resyncs: sizes are adopted from libvirt,
+ * policies and status rebuilt. */
+static void
+testReconnectResync(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    abConfStatus st = { 0 };
+
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    tick(f, 2);
+    g_assert_cmpuint(info(f, "vm-on").targetKiB, <, 1024 * MiB);
+
+    g_assert_cmpint(abDaemonConnect(f->daemon, &err), ==, 0);
+    g_assert_no_error(err);
+    f->conn = abDaemonGetConnection(f->daemon);
+    g_assert_cmpuint(info(f, "vm-on").targetKiB, ==, 1024 * MiB);
+    g_assert_cmpint(info(f, "vm-on").injected, ==, AB_LEVEL_NONE);
+    g_assert_true(info(f, "vm-on").managed);
+    g_assert_false(readStatus(f, "vm-on", &st));
+    tick(f, 2);
+    g_assert_true(readStatus(f, "vm-on", &st));
+    g_assert_cmpuint(st.targetKiB, ==, 1024 * MiB);
+    abConfStatusClear(&st);
+    /* and events flow on the new connection */
+    inject(f, "vm-on", AB_LEVEL_LOW, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -592,6 +620,7 @@ main(int argc, char **argv)
     ADD("vanish-undefine", fixtureSetup, testVanish, GINT_TO_POINTER(1));
     ADD("status", fixtureSetup, testStatus, NULL);
     ADD("unresponsive", fixtureSetup, testUnresponsive, NULL);
+    ADD("reconnect-resync", fixtureSetup, testReconnectResync, NULL);
     ADD("stats-period-enabled", fixtureSetup, testStatsPeriodEnabled, NULL);
 
     return g_test_run();
