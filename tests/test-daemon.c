@@ -597,6 +597,23 @@ testReconnectResync(Fixture *f, gconstpointer data)
     inject(f, "vm-on", AB_LEVEL_LOW, 0);
 }
 
+/* Under the main loop a level change runs a tick at once, not at the
+ * next interval (an hour here). */
+static void
+testLevelChangeTicksEarly(Fixture *f, gconstpointer data)
+{
+    abDaemonConfig *cfg = abDaemonConfigNew();
+
+    cfg->tickSec = 3600;
+    abDaemonReload(f->daemon, cfg);
+    abDaemonStart(f->daemon);
+    drainEvents();
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, 0);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, "psi", 0);
+    waitFor(abDaemonCountSetMemory(f->daemon) > 0);
+    assertLogged("(host-pressure, level critical from psi)");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -620,6 +637,7 @@ main(int argc, char **argv)
     ADD("vanish-undefine", fixtureSetup, testVanish, GINT_TO_POINTER(1));
     ADD("status", fixtureSetup, testStatus, NULL);
     ADD("unresponsive", fixtureSetup, testUnresponsive, NULL);
+    ADD("level-change-ticks-early", fixtureSetup, testLevelChangeTicksEarly, NULL);
     ADD("reconnect-resync", fixtureSetup, testReconnectResync, NULL);
     ADD("stats-period-enabled", fixtureSetup, testStatsPeriodEnabled, NULL);
 
