@@ -399,13 +399,15 @@ abConfPolicyValidate(const abConfPolicy *def, const char *domname,
     ceilingKiB = def->ceiling.set ? def->ceiling.kib : memoryKiB;
     if (def->floor.set && ceilingKiB && def->floor.kib > ceilingKiB) {
         g_autofree char *written = abConfSizeWritten(&def->floor);
+        g_autofree char *ceilingWritten = abConfSizeWritten(&def->ceiling);
+        g_autofree char *ceiling = def->ceiling.set ?
+            g_strdup_printf("ceiling %s", ceilingWritten) :
+            g_strdup("ceiling's default, <memory>");
 
         abConfSetError(error, AB_ERROR_INVALID, domname,
                        "<autoballoon> floor %s (%llu KiB) is above the %s (%llu KiB): "
                        "no balloon size would satisfy both",
-                       written, def->floor.kib,
-                       def->ceiling.set ? "ceiling" : "ceiling's default <memory>",
-                       ceilingKiB);
+                       written, def->floor.kib, ceiling, ceilingKiB);
         return -1;
     }
 
@@ -618,8 +620,8 @@ abConfPolicyParseMetadataNode(xmlNodePtr node, const char *domname,
     }
     def->enabled = strcmp(state, "on") == 0;
 
-    /* the translation record is not part of the policy: take it out of a
-     * copy before parsing the children */
+    /* the translation record is not part of the policy: set it aside
+     * while the children are parsed, then put it back */
     for (xmlNodePtr cur = node->children; cur; cur = cur->next) {
         if (abConfNodeIsOurs(cur, "added", AB_NS_POLICY_URI))
             rec = cur;
