@@ -254,7 +254,8 @@ testManagedSet(Fixture *f, gconstpointer data)
     g_assert_true(info(f, "vm-stopped").known);
     g_assert_false(info(f, "vm-stopped").running);
     g_assert_false(info(f, "vm-stopped").managed);
-    g_assert_cmpuint(abDaemonCountManaged(f->daemon), ==, 2);
+    g_assert_true(info(f, "vm-qemu").managed);
+    g_assert_cmpuint(abDaemonCountManaged(f->daemon), ==, 3);
 
     /* malformed policy: logged with the domain named, not managed */
     g_assert_false(info(f, "vm-bad").managed);
@@ -466,7 +467,7 @@ testVanish(Fixture *f, gconstpointer data)
     f->hook.vanish = "vm-on";
     f->hook.undefine = GPOINTER_TO_INT(data);
     tick(f, 2);
-    g_assert_cmpuint(f->hook.calls, ==, 2);
+    g_assert_cmpuint(f->hook.calls, ==, 2);   /* not vm-qemu: QEMU inflates it */
     /* the other guest was still handled */
     g_assert_cmpuint(libvirtMemory(f, "vm-on2"), <, 768 * MiB);
     g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, 1);
@@ -614,6 +615,25 @@ testLevelChangeTicksEarly(Fixture *f, gconstpointer data)
     assertLogged("(host-pressure, level critical from psi)");
 }
 
+/* A guest whose QEMU inflates by itself (abqemu:balloon inflater='qemu',
+ * written by src/qemu) gets no target from the daemon, only a status. */
+static void
+testQemuInflates(Fixture *f, gconstpointer data)
+{
+    abConfStatus st = { 0 };
+
+    inject(f, "vm-qemu", AB_LEVEL_CRITICAL, 0);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, "psi", 0);
+    tick(f, 2);
+    tick(f, 2);
+    g_assert_cmpuint(libvirtMemory(f, "vm-qemu"), ==, 1024 * MiB);
+    g_assert_cmpuint(libvirtMemory(f, "vm-on"), <, 1024 * MiB);
+    assertLogged("vm-qemu: QEMU inflates this balloon itself");
+    g_assert_true(readStatus(f, "vm-qemu", &st));
+    g_assert_cmpstr(st.reason, ==, "qemu-automatic");
+    abConfStatusClear(&st);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -638,6 +658,7 @@ main(int argc, char **argv)
     ADD("status", fixtureSetup, testStatus, NULL);
     ADD("unresponsive", fixtureSetup, testUnresponsive, NULL);
     ADD("level-change-ticks-early", fixtureSetup, testLevelChangeTicksEarly, NULL);
+    ADD("qemu-inflates", fixtureSetup, testQemuInflates, NULL);
     ADD("reconnect-resync", fixtureSetup, testReconnectResync, NULL);
     ADD("stats-period-enabled", fixtureSetup, testStatsPeriodEnabled, NULL);
 
