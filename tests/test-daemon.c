@@ -195,12 +195,9 @@ setMetadata(Fixture *f, const char *name, const char *xml, const char *prefix,
             const char *uri)
 {
     virDomainPtr dom = virDomainLookupByName(f->conn, name);
-    g_autofree char *bare = xml ? abDaemonMetadataForSet(xml, uri) : NULL;
 
     g_assert_nonnull(dom);
-    if (xml)
-        g_assert_nonnull(bare);
-    if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, bare, prefix, uri,
+    if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, xml, prefix, uri,
                              VIR_DOMAIN_AFFECT_LIVE) < 0)
         g_error("set metadata on %s: %s", name, virGetLastErrorMessage());
     virDomainFree(dom);

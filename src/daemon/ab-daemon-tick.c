@@ -336,11 +336,7 @@ abDaemonFlushStatus(abDaemon *daemon, bool force)
             now - d->statusWriteTime < daemon->cfg->statusIntervalSec)
             continue;
 
-        {
-            g_autofree char *full = abDaemonStatusFormat(d, abDaemonWallNow(daemon));
-
-            xml = abDaemonMetadataForSet(full, AB_NS_STATUS_URI);
-        }
+        xml = abDaemonStatusFormat(d, abDaemonWallNow(daemon));
         if (!xml || virDomainSetMetadata(d->dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
                                  AB_NS_STATUS_PREFIX, AB_NS_STATUS_URI,
                                  VIR_DOMAIN_AFFECT_LIVE) < 0) {

@@ -85,10 +85,6 @@ unsigned int abDaemonCountSetMemory(abDaemon *daemon);
 /* Number of status metadata writes so far. */
 unsigned int abDaemonCountStatusWrites(abDaemon *daemon);
 
-/* @xml (an element as abConf*Format writes it, declaring namespace @uri)
- * in the form virDomainSetMetadata takes: libvirt puts the namespace on
- * itself and refuses an element that already declares it. */
-char *abDaemonMetadataForSet(const char *xml, const char *uri);
 
 /* One-time process setup: libvirt-glib's event loop implementation and a
  * libvirt error handler that keeps libvirt from printing on stderr. */
