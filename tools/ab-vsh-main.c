@@ -86,23 +86,24 @@ abVshReadLoop(abVshControl *ctl)
     return ret;
 }
 
+const struct option abVshGlobalLongOpts[] = {
+    { "connect", required_argument, NULL, 'c' },
+    { "debug", required_argument, NULL, 'd' },
+    { "escape", required_argument, NULL, 'e' },
+    { "help", no_argument, NULL, 'h' },
+    { "keepalive-interval", required_argument, NULL, 'k' },
+    { "keepalive-count", required_argument, NULL, 'K' },
+    { "log", required_argument, NULL, 'l' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "readonly", no_argument, NULL, 'r' },
+    { "timing", no_argument, NULL, 't' },
+    { "version", optional_argument, NULL, 'v' },
+    { NULL, 0, NULL, 0 },
+};
+
 int
 abVshMain(int argc, char **argv, const char *progname)
 {
-    static const struct option longopts[] = {
-        { "connect", required_argument, NULL, 'c' },
-        { "debug", required_argument, NULL, 'd' },
-        { "escape", required_argument, NULL, 'e' },
-        { "help", no_argument, NULL, 'h' },
-        { "keepalive-interval", required_argument, NULL, 'k' },
-        { "keepalive-count", required_argument, NULL, 'K' },
-        { "log", required_argument, NULL, 'l' },
-        { "quiet", no_argument, NULL, 'q' },
-        { "readonly", no_argument, NULL, 'r' },
-        { "timing", no_argument, NULL, 't' },
-        { "version", optional_argument, NULL, 'v' },
-        { NULL, 0, NULL, 0 },
-    };
     abVshControl ctl = { .progname = progname };
     g_autoptr(abVshCmd) cmd = NULL;
     bool ok;
@@ -114,7 +115,7 @@ abVshMain(int argc, char **argv, const char *progname)
 
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:c:d:e:hk:K:l:qrtvV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, AB_VSH_GLOBAL_SHORTOPTS, abVshGlobalLongOpts, NULL)) != -1) {
         switch (c) {
         case 'c':
             g_free(ctl.uri);

@@ -287,10 +287,10 @@ abVshCommandStringParse(abVshControl *ctl, const char *str, bool *empty)
     return abVshCommandListParse(ctl, cmds);
 }
 
-abVshCmd *
-abVshCommandArgvParse(abVshControl *ctl, int argc, char **argv)
+GPtrArray *
+abVshSplitArgv(int argc, char **argv)
 {
-    g_autoptr(GPtrArray) cmds = g_ptr_array_new_with_free_func(abVshWordsFree);
+    GPtrArray *cmds = g_ptr_array_new_with_free_func(abVshWordsFree);
     GPtrArray *words = NULL;
 
     for (int i = 0; i < argc; i++) {
@@ -304,6 +304,14 @@ abVshCommandArgvParse(abVshControl *ctl, int argc, char **argv)
         }
         g_ptr_array_add(words, g_strdup(argv[i]));
     }
+    return cmds;
+}
+
+abVshCmd *
+abVshCommandArgvParse(abVshControl *ctl, int argc, char **argv)
+{
+    g_autoptr(GPtrArray) cmds = abVshSplitArgv(argc, argv);
+
     if (cmds->len == 0) {
         abVshError(ctl, "no command given");
         return NULL;

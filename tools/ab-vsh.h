@@ -10,6 +10,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <getopt.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <libxml/tree.h>
@@ -93,6 +94,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(abVshCmd, abVshCommandFree)
 /* Split a command string into its commands' words; used by the virsh front
  * to see which commands a line holds without knowing their options. */
 GPtrArray *abVshSplitCommands(const char *str, GError **error);
+
+/* The same for argv words, where a word ";" separates commands. */
+GPtrArray *abVshSplitArgv(int argc, char **argv);
+
+/* virsh's global options, for getopt_long: the plugin acts on them, the
+ * virsh front only finds where the command starts. */
+#define AB_VSH_GLOBAL_SHORTOPTS "+:c:d:e:hk:K:l:qrtvV"
+extern const struct option abVshGlobalLongOpts[];
 
 /* Run each command in turn, like virsh: every one runs, the result is that
  * of the last one (or of "quit"). */

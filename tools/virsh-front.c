@@ -63,32 +63,6 @@ abFrontCommandOwner(GPtrArray *words)
     return AB_FRONT_REAL;
 }
 
-static void
-abFrontWordsFree(gpointer words)
-{
-    g_ptr_array_unref(words);
-}
-
-static GPtrArray *
-abFrontArgvCommands(int argc, char **argv)
-{
-    GPtrArray *cmds = g_ptr_array_new_with_free_func(abFrontWordsFree);
-    GPtrArray *words = NULL;
-
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], ";") == 0) {
-            words = NULL;
-            continue;
-        }
-        if (!words) {
-            words = g_ptr_array_new();
-            g_ptr_array_add(cmds, words);
-        }
-        g_ptr_array_add(words, argv[i]);
-    }
-    return cmds;
-}
-
 static int
 abFrontExecReal(char **argv)
 {
@@ -113,20 +87,6 @@ abFrontExecReal(char **argv)
 int
 main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "connect", required_argument, NULL, 'c' },
-        { "debug", required_argument, NULL, 'd' },
-        { "escape", required_argument, NULL, 'e' },
-        { "help", no_argument, NULL, 'h' },
-        { "keepalive-interval", required_argument, NULL, 'k' },
-        { "keepalive-count", required_argument, NULL, 'K' },
-        { "log", required_argument, NULL, 'l' },
-        { "quiet", no_argument, NULL, 'q' },
-        { "readonly", no_argument, NULL, 'r' },
-        { "timing", no_argument, NULL, 't' },
-        { "version", optional_argument, NULL, 'v' },
-        { NULL, 0, NULL, 0 },
-    };
     g_autoptr(GPtrArray) cmds = NULL;
     unsigned int ours = 0;
     int c;
@@ -134,7 +94,7 @@ main(int argc, char **argv)
     /* Only find where the command starts; the options themselves are left
      * to whichever program runs. */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:c:d:e:hk:K:l:qrtvV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, AB_VSH_GLOBAL_SHORTOPTS, abVshGlobalLongOpts, NULL)) != -1) {
         if (c == 'h' || c == 'v' || c == 'V' || c == '?' || c == ':')
             return abFrontExecReal(argv);
     }
@@ -145,7 +105,7 @@ main(int argc, char **argv)
         if (!(cmds = abVshSplitCommands(argv[optind], NULL)))
             return abFrontExecReal(argv);
     } else {
-        cmds = abFrontArgvCommands(argc - optind, argv + optind);
+        cmds = abVshSplitArgv(argc - optind, argv + optind);
     }
     for (guint i = 0; i < cmds->len; i++) {
         if (abFrontCommandOwner(g_ptr_array_index(cmds, i)) == AB_FRONT_OURS)
