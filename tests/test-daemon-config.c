@@ -1,6 +1,7 @@
 /* autoballoond's configuration file: defaults, drop-ins, unknown keys, bad
  * values, and the shipped data/autoballoond.conf. */
 #include "ab-config.h"
+#include "ab-daemon.h"
 #include "ab-daemon-config.h"
 #include "ab-error.h"
 #include "test-daemon-util.h"
@@ -228,6 +229,31 @@ testShippedFile(void)
     g_assert_cmpuint(cfg->policy->cooldown.value, ==, AB_POLICY_COOLDOWN_DEFAULT_S);
 }
 
+/* Every module logs under a domain of its own, which --verbose shows; the
+ * libraries' info and debug stay hidden. */
+static void
+testLogDomains(void)
+{
+    g_autoptr(abPressureMonitor) mon = NULL;
+    abPressureConfig pc;
+
+    testLogClear();
+    abPressureConfigDefaults(&pc);
+    mon = abPressureMonitorNew(&pc);
+    /* no /proc under this root: each default source is skipped, logged */
+    g_assert_cmpint(abPressureMonitorAddDefaults(mon, "/nonexistent", NULL), ==, 0);
+    g_assert_cmpint(testLogFind("pressure source skipped", "@autoballoon-pressure", NULL), >=, 0);
+    g_assert_cmpint(testLogFind("@(none)", NULL), <, 0);
+
+    g_assert_true(abDaemonLogShows("autoballoon-pressure", G_LOG_LEVEL_INFO, true));
+    g_assert_true(abDaemonLogShows("autoballoon-qemu", G_LOG_LEVEL_DEBUG, true));
+    g_assert_true(abDaemonLogShows("autoballoond", G_LOG_LEVEL_DEBUG, true));
+    g_assert_false(abDaemonLogShows("autoballoond", G_LOG_LEVEL_DEBUG, false));
+    g_assert_false(abDaemonLogShows("Libvirt.GLib", G_LOG_LEVEL_DEBUG, true));
+    g_assert_false(abDaemonLogShows(NULL, G_LOG_LEVEL_INFO, true));
+    g_assert_true(abDaemonLogShows(NULL, G_LOG_LEVEL_WARNING, false));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -240,5 +266,6 @@ main(int argc, char **argv)
     g_test_add_func("/daemon-config/unknown-warns", testUnknownWarns);
     g_test_add_func("/daemon-config/dropins", testDropins);
     g_test_add_func("/daemon-config/shipped-file", testShippedFile);
+    g_test_add_func("/daemon-config/log-domains", testLogDomains);
     return g_test_run();
 }

@@ -5,7 +5,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* Every log message the process writes, in order. GLib's
+/* Every log message the process writes, in order, as "LEVEL message
+ * @domain". GLib's
  * g_test_expect_message does not see structured logging, so the tests
  * record messages themselves and search them. */
 static GPtrArray *testLogs;
@@ -29,7 +30,8 @@ testLogWriter(GLogLevelFlags level, const GLogField *fields, gsize nfields,
                           (level & G_LOG_LEVEL_CRITICAL) ? "CRITICAL" :
                           (level & G_LOG_LEVEL_MESSAGE) ? "MESSAGE" : "INFO";
 
-        g_ptr_array_add(testLogs, g_strdup_printf("%s %s", tag, message));
+        g_ptr_array_add(testLogs, g_strdup_printf("%s %s @%s", tag, message,
+                                                  domain ? domain : "(none)"));
     }
     if (level & G_LOG_LEVEL_CRITICAL)
         g_error("unexpected critical from %s: %s", domain ? domain : "?", message);

@@ -437,3 +437,50 @@ abDaemonCountStatusWrites(abDaemon *daemon)
 {
     return daemon->nStatusWrites;
 }
+
+/* Every module of ours logs under its own "autoballoon-*" domain (the
+ * daemon under "autoballoond"). */
+static bool
+abDaemonLogDomainIsOurs(const char *domain)
+{
+    return domain && g_str_has_prefix(domain, "autoballoon");
+}
+
+bool
+abDaemonLogShows(const char *domain, GLogLevelFlags level, bool verbose)
+{
+    if (!(level & (G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG)))
+        return true;
+    return verbose && abDaemonLogDomainIsOurs(domain);
+}
+
+static GLogWriterOutput
+abDaemonLogWriter(GLogLevelFlags level, const GLogField *fields, gsize nfields,
+                  gpointer opaque)
+{
+    const char *domain = NULL;
+
+    for (gsize i = 0; i < nfields; i++) {
+        if (g_str_equal(fields[i].key, "GLIB_DOMAIN")) {
+            domain = fields[i].value;
+            break;
+        }
+    }
+    /* GLib's default writer drops info and debug unless G_MESSAGES_DEBUG
+     * names the domain; ours bypass that filter, the libraries' do not. */
+    if ((level & (G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG)) &&
+        abDaemonLogShows(domain, level, true)) {
+        if (g_log_writer_is_journald(fileno(stderr)) &&
+            g_log_writer_journald(level, fields, nfields, opaque) == G_LOG_WRITER_HANDLED)
+            return G_LOG_WRITER_HANDLED;
+        return g_log_writer_standard_streams(level, fields, nfields, opaque);
+    }
+    return g_log_writer_default(level, fields, nfields, opaque);
+}
+
+void
+abDaemonLogSetup(bool verbose)
+{
+    if (verbose)
+        g_log_set_writer_func(abDaemonLogWriter, NULL, NULL);
+}

@@ -89,3 +89,10 @@ unsigned int abDaemonCountStatusWrites(abDaemon *daemon);
 /* One-time process setup: libvirt-glib's event loop implementation and a
  * libvirt error handler that keeps libvirt from printing on stderr. */
 void abDaemonGlobalInit(void);
+
+/* --verbose: also log info and debug messages, those of every module of
+ * ours ("autoballoond", "autoballoon-*" log domains) and only those. Call
+ * once, before anything logs. */
+void abDaemonLogSetup(bool verbose);
+/* Whether a message of @domain at @level is shown. */
+bool abDaemonLogShows(const char *domain, GLogLevelFlags level, bool verbose);

@@ -65,7 +65,7 @@ main(int argc, char **argv)
         { "tick", 0, 0, G_OPTION_ARG_DOUBLE, &tick,
           "seconds between ticks, overriding the configuration's [daemon] tick", "SECONDS" },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
-          "log informational and debug messages too", NULL },
+          "also log info and debug messages (of autoballoon's modules only)", NULL },
         { "version", 0, 0, G_OPTION_ARG_NONE, &version,
           "print the version and exit", NULL },
         { NULL }
@@ -95,8 +95,7 @@ main(int argc, char **argv)
         return 0;
     }
     /* our own debug output, not that of every library in the process */
-    if (verbose)
-        g_setenv("G_MESSAGES_DEBUG", "autoballoond", TRUE);
+    abDaemonLogSetup(verbose);
 
     m.configExplicit = configPath != NULL;
     m.configPath = configPath ? g_strdup(configPath) : abDaemonConfigDefaultPath();
