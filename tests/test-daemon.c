@@ -631,6 +631,43 @@ testQemuInflates(Fixture *f, gconstpointer data)
     abConfStatusClear(&st);
 }
 
+/* A paused guest keeps its QEMU and its balloon: it stays managed and
+ * keeps its status, it only gets no command until it runs again. */
+static void
+testPausedStaysManaged(Fixture *f, gconstpointer data)
+{
+    virDomainPtr dom = virDomainLookupByName(f->conn, "vm-on");
+    abConfStatus st = { 0 };
+    unsigned int n;
+
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    tick(f, 2);
+    n = abDaemonCountSetMemory(f->daemon);
+    g_assert_cmpuint(n, ==, 1);
+    g_assert_true(readStatus(f, "vm-on", &st));
+    abConfStatusClear(&st);
+
+    g_assert_cmpint(virDomainSuspend(dom), ==, 0);
+    waitFor(!info(f, "vm-on").running);
+    g_assert_true(info(f, "vm-on").live);
+    g_assert_true(info(f, "vm-on").managed);
+    g_assert_cmpint(testLogFind("vm-on: no longer managed", NULL), <, 0);
+    for (int i = 0; i < 20; i++)
+        tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
+    g_assert_true(readStatus(f, "vm-on", &st));
+    abConfStatusClear(&st);
+
+    /* running again: commands resume, and the pause did not make the
+     * balloon look unresponsive */
+    g_assert_cmpint(virDomainResume(dom), ==, 0);
+    waitFor(info(f, "vm-on").running);
+    tick(f, 2);
+    g_assert_false(info(f, "vm-on").unresponsive);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), >, n);
+    virDomainFree(dom);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -657,6 +694,7 @@ main(int argc, char **argv)
     ADD("level-change-ticks-early", fixtureSetup, testLevelChangeTicksEarly, NULL);
     ADD("qemu-inflates", fixtureSetup, testQemuInflates, NULL);
     ADD("reconnect-resync", fixtureSetup, testReconnectResync, NULL);
+    ADD("paused-stays-managed", fixtureSetup, testPausedStaysManaged, NULL);
     ADD("stats-period-enabled", fixtureSetup, testStatsPeriodEnabled, NULL);
 
     return g_test_run();

@@ -53,26 +53,53 @@ abDaemonDomainFindByName(abDaemon *daemon, const char *name)
     return NULL;
 }
 
+/* A paused (or suspending, or shutting down) guest still has its QEMU and
+ * its balloon: it stays managed and keeps its status, it only takes no
+ * commands until it runs again. */
+static bool
+abDaemonStateIsLive(int state)
+{
+    switch ((virDomainState) state) {
+    case VIR_DOMAIN_RUNNING:
+    case VIR_DOMAIN_BLOCKED:
+    case VIR_DOMAIN_PAUSED:
+    case VIR_DOMAIN_SHUTDOWN:
+    case VIR_DOMAIN_PMSUSPENDED:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* State and sizes. Returns false when the domain is gone. */
 static bool
-abDaemonDomainReadInfo(abDaemonDomain *d, bool adoptTarget)
+abDaemonDomainReadInfo(abDaemon *daemon, abDaemonDomain *d, bool adoptTarget)
 {
     virDomainInfo info;
+    bool wasLive = d->live;
     bool wasRunning = d->running;
 
     if (virDomainGetInfo(d->dom, &info) < 0)
         return false;
 
-    d->running = info.state == VIR_DOMAIN_RUNNING;
+    d->live = abDaemonStateIsLive(info.state);
+    d->running = info.state == VIR_DOMAIN_RUNNING || info.state == VIR_DOMAIN_BLOCKED;
     d->maxKiB = info.maxMem;
-    if (!d->running) {
+    if (!d->live) {
+        d->running = false;
         d->stats.valid = false;
         d->prevStats.valid = false;
         d->statsPeriodChecked = false;
         d->unresponsive = false;
         return true;
     }
-    if (adoptTarget || !wasRunning) {
+    if (!d->running) {
+        /* stats stop while paused; the balloon keeps its target */
+        d->stats.valid = false;
+        d->prevStats.valid = false;
+        return true;
+    }
+    if (adoptTarget || !wasLive) {
         /* libvirt's current memory is where the balloon is: adopt it as
          * the target instead of imposing one (a restart resets nothing). */
         d->targetKiB = info.memory;
@@ -80,6 +107,10 @@ abDaemonDomainReadInfo(abDaemonDomain *d, bool adoptTarget)
         d->prevActualKiB = 0;
         d->targetTime = -1;
         d->unresponsive = false;
+    } else if (!wasRunning && d->targetTime >= 0) {
+        /* resumed: the pause does not count against the balloon */
+        d->targetTime = abDaemonNow(daemon);
+        d->actualAtSetKiB = d->actualKiB;
     }
     return true;
 }
@@ -208,7 +239,7 @@ abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d)
     merged.enabled = wanted;
     abConfPolicyResolve(&merged, d->maxKiB, &d->params);
     d->params.enabled = wanted;
-    d->managed = wanted && d->running;
+    d->managed = wanted && d->live;
 
     if (d->managed != wasManaged) {
         g_message("%s: %s", d->name,
@@ -240,15 +271,16 @@ abDaemonDomainUpdate(abDaemon *daemon, virDomainPtr dom, bool adoptTarget)
         d->dom = dom;
     }
 
-    if (!abDaemonDomainReadInfo(d, adoptTarget || isNew)) {
+    if (!abDaemonDomainReadInfo(daemon, d, adoptTarget || isNew)) {
         g_info("%s: gone (%s)", d->name, abDaemonLastError());
+        d->live = false;
         d->running = false;
         d->managed = false;
         g_hash_table_remove(daemon->domains, uuid);
         return NULL;
     }
     abDaemonDomainReadPolicy(daemon, d);
-    if (d->running)
+    if (d->live)
         abDaemonDomainReadInjected(daemon, d);
     else
         d->hasInjected = false;
@@ -373,7 +405,7 @@ abDaemonDomainClearStatus(abDaemon *daemon, abDaemonDomain *d)
         return;
     /* Removing the element tells clients the daemon no longer manages the
      * guest; a stopped guest lost its live metadata anyway. */
-    if (d->running &&
+    if (d->live &&
         virDomainSetMetadata(d->dom, VIR_DOMAIN_METADATA_ELEMENT, NULL,
                              NULL, AB_NS_STATUS_URI, VIR_DOMAIN_AFFECT_LIVE) < 0)
         g_warning("%s: cannot remove the status metadata: %s",

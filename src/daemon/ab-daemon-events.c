@@ -55,7 +55,7 @@ abDaemonEventMetadata(virConnectPtr conn, virDomainPtr dom, int type,
         g_info("%s: policy metadata changed", d->name);
         abDaemonDomainReadPolicy(daemon, d);
         abDaemonDomainResolve(daemon, d);
-    } else if (d->running) {
+    } else if (d->live) {
         abDaemonDomainReadInjected(daemon, d);
     }
     return 0;

@@ -9,7 +9,8 @@ typedef struct {
     char *uuid;                      /* table key */
     char *name;
     virDomainPtr dom;                /* NULL while disconnected */
-    bool running;
+    bool live;                       /* has a QEMU: running or paused */
+    bool running;                    /* takes balloon commands */
 
     /* policy */
     abConfPolicy *policy;            /* NULL: no policy metadata */

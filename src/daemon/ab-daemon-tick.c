@@ -324,7 +324,7 @@ abDaemonFlushStatus(abDaemon *daemon, bool force)
         g_autofree char *key = NULL;
         g_autofree char *xml = NULL;
 
-        if (!d->managed || !d->running || !d->dom)
+        if (!d->managed || !d->live || !d->dom)
             continue;
         /* compare without the time, or every write would be a change */
         key = abDaemonStatusFormat(d, 0);

@@ -402,6 +402,7 @@ abDaemonGetDomainInfo(abDaemon *daemon, const char *name,
         return -1;
     *info = (abDaemonDomainInfo) {
         .known = true,
+        .live = d->live,
         .running = d->running,
         .managed = d->managed,
         .policyError = d->policyError,

@@ -68,6 +68,7 @@ bool abDaemonIsConnected(abDaemon *daemon);
 /* Introspection for tests and logs. */
 typedef struct {
     bool known;
+    bool live;                       /* running or paused */
     bool running;
     bool managed;
     bool policyError;
