@@ -10,6 +10,7 @@
 #include "test-daemon-util.h"
 
 #include <libvirt/virterror.h>
+#include <stdlib.h>
 
 #define MiB 1024ULL
 #define WALL_BASE 1763900000
@@ -668,6 +669,81 @@ testPausedStaysManaged(Fixture *f, gconstpointer data)
     virDomainFree(dom);
 }
 
+/* cgroup = auto on a fake tree: the daemon started before any guest finds
+ * the guests' cgroup when a managed guest starts, without a reload, and
+ * reopens nothing when a later start leaves it where it is. */
+static void
+putFile(const char *root, const char *rel, const char *text)
+{
+    g_autofree char *path = g_build_filename(root, rel, NULL);
+    g_autofree char *dir = g_path_get_dirname(path);
+
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+}
+
+static guint
+countLogged(const char *needle)
+{
+    guint n = 0;
+
+    for (guint i = 0; i < testLogs->len; i++)
+        n += strstr(testLogs->pdata[i], needle) != NULL;
+    return n;
+}
+
+static void
+testCgroupDiscovery(Fixture *f, gconstpointer data)
+{
+    g_autofree char *root = g_dir_make_tmp("ab-daemon-cgroup-XXXXXX", NULL);
+    g_autofree char *rm = g_strdup_printf("rm -rf '%s'", root);
+    virDomainPtr dom = virDomainLookupByName(f->conn, "vm-stopped");
+    abDaemonConfig *cfg = abDaemonConfigNew();
+    abDaemonPressure *p;
+    const char *reopen = "guests' cgroup now /machine: reopening";
+    bool onTick = GPOINTER_TO_INT(data);
+
+    putFile(root, "proc/self/mounts", "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n");
+    putFile(root, "proc/meminfo", "MemTotal: 8000000 kB\nMemAvailable: 6000000 kB\n");
+    putFile(root, "sys/fs/cgroup/machine/memory.current", "104857600\n");
+    putFile(root, "sys/fs/cgroup/machine/memory.max", "1073741824\n");
+    p = abDaemonPressureOpenAt(cfg, NULL, root);
+    abDaemonSetPressure(f->daemon, p);
+    abDaemonConfigFree(cfg);
+    g_assert_cmpuint(abDaemonPressureNumSources(p), ==, 1);   /* the host's */
+    tick(f, 2);
+
+    /* a guest starts: its qemu appears in the fake /proc */
+    putFile(root, "proc/4242/comm", "qemu-system-x86\n");
+    putFile(root, "proc/4242/cgroup", "0::/machine/qemu-1-vm-stopped.libvirt-qemu\n");
+    if (onTick) {
+        /* no event: the tick looks again, at most every 30 s */
+        tick(f, 10);
+        g_assert_cmpuint(abDaemonPressureNumSources(p), ==, 1);
+        tick(f, 25);
+    } else {
+        g_assert_cmpint(virDomainCreate(dom), ==, 0);
+        waitFor(info(f, "vm-stopped").managed);
+    }
+    g_assert_cmpuint(abDaemonPressureNumSources(p), ==, 2);
+    g_assert_cmpuint(countLogged(reopen), ==, 1);
+    assertLogged("pressure source headroom on /machine");
+
+    /* found: ticks stop looking, and another start in the same cgroup
+     * reopens nothing */
+    tick(f, 60);
+    if (!onTick) {
+        g_assert_cmpint(virDomainDestroy(dom), ==, 0);
+        waitFor(!info(f, "vm-stopped").managed);
+        g_assert_cmpint(virDomainCreate(dom), ==, 0);
+        waitFor(info(f, "vm-stopped").managed);
+    }
+    g_assert_cmpuint(countLogged(reopen), ==, 1);
+    g_assert_cmpuint(abDaemonPressureNumSources(p), ==, 2);
+    virDomainFree(dom);
+    g_assert_cmpint(system(rm), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -694,6 +770,8 @@ main(int argc, char **argv)
     ADD("level-change-ticks-early", fixtureSetup, testLevelChangeTicksEarly, NULL);
     ADD("qemu-inflates", fixtureSetup, testQemuInflates, NULL);
     ADD("reconnect-resync", fixtureSetup, testReconnectResync, NULL);
+    ADD("cgroup-found-on-start", fixtureSetup, testCgroupDiscovery, GINT_TO_POINTER(0));
+    ADD("cgroup-found-on-tick", fixtureSetup, testCgroupDiscovery, GINT_TO_POINTER(1));
     ADD("paused-stays-managed", fixtureSetup, testPausedStaysManaged, NULL);
     ADD("stats-period-enabled", fixtureSetup, testStatsPeriodEnabled, NULL);
 

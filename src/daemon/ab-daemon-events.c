@@ -15,6 +15,7 @@ abDaemonEventLifecycle(virConnectPtr conn, virDomainPtr dom, int event,
 {
     abDaemon *daemon = opaque;
     char uuid[VIR_UUID_STRING_BUFLEN];
+    abDaemonDomain *d;
 
     g_debug("%s: lifecycle event %d detail %d", virDomainGetName(dom), event, detail);
     if (event == VIR_DOMAIN_EVENT_UNDEFINED) {
@@ -24,7 +25,12 @@ abDaemonEventLifecycle(virConnectPtr conn, virDomainPtr dom, int event,
         return 0;
     }
     /* A guest that (re)starts brings its own balloon: adopt it. */
-    abDaemonDomainUpdate(daemon, dom, event == VIR_DOMAIN_EVENT_STARTED);
+    d = abDaemonDomainUpdate(daemon, dom, event == VIR_DOMAIN_EVENT_STARTED);
+    /* The daemon usually starts before any guest: cgroup = auto finds the
+     * guests' cgroup only once a qemu runs (and a second guest may move
+     * the common parent). Reopens the sources only if it changed. */
+    if (event == VIR_DOMAIN_EVENT_STARTED && d && d->managed)
+        abDaemonPressureRediscover(daemon->pressure, abDaemonNow(daemon), true);
     return 0;
 }
 

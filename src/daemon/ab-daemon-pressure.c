@@ -1,6 +1,8 @@
 /* The daemon's pressure object: a fixed source, and the host's sources. */
 #include "ab-daemon-pressure.h"
 
+#include <string.h>
+
 void
 abDaemonPressureFree(abDaemonPressure *p)
 {
@@ -60,6 +62,19 @@ typedef struct {
     abDaemonPressure parent;
     abPressureMonitor *mon;
     bool sampling;
+
+    /* what the sources were opened from, to open them again when the
+     * guests' cgroup turns up or moves */
+    GMainContext *ctx;
+    char *root;                      /* NULL: "/" (tests: a fake tree) */
+    bool sourceAuto;
+    bool sources[AB_DAEMON_SOURCE_LAST];
+    bool systemWide;
+    abPressureConfig pressure;
+    char *cgroup;                    /* "auto" or a path */
+    char *v1Path;                    /* guests' cgroup in use; NULL: none */
+    char *v2Path;
+    double lastDiscovery;            /* daemon clock; <0: never */
 } abDaemonPressureHost;
 
 static const char *
@@ -103,24 +118,38 @@ abDaemonPressureHostFree(abDaemonPressure *p)
 {
     abDaemonPressureHost *h = (abDaemonPressureHost *) p;
 
-    abPressureMonitorDetach(h->mon);
-    abPressureMonitorFree(h->mon);
+    if (h->mon) {
+        abPressureMonitorDetach(h->mon);
+        abPressureMonitorFree(h->mon);
+    }
+    g_free(h->root);
+    g_free(h->cgroup);
+    g_free(h->v1Path);
+    g_free(h->v2Path);
     g_free(h);
+}
+
+static char *
+abDaemonPressureJoinRoot(const char *root, const char *path)
+{
+    return root ? g_build_filename(root, path, NULL) : g_strdup(path);
 }
 
 /* Where the guests are, for cgroup = PATH: that path in each hierarchy. */
 static abGuestCgroups *
-abDaemonPressureCgroupAt(const char *path)
+abDaemonPressureCgroupAt(const char *root, const char *path)
 {
+    g_autofree char *mountsPath = abDaemonPressureJoinRoot(root, "/proc/self/mounts");
     g_autofree char *mounts = NULL;
     g_autofree char *v1Mount = NULL;
     g_autofree char *v2Mount = NULL;
     abGuestCgroups *g = g_new0(abGuestCgroups, 1);
 
-    if (g_file_get_contents("/proc/self/mounts", &mounts, NULL, NULL))
+    if (g_file_get_contents(mountsPath, &mounts, NULL, NULL))
         abCgroupParseMounts(mounts, &v1Mount, &v2Mount);
     if (v1Mount) {
-        g_autofree char *dir = g_build_filename(v1Mount, path, NULL);
+        g_autofree char *mnt = abDaemonPressureJoinRoot(root, v1Mount);
+        g_autofree char *dir = g_build_filename(mnt, path, NULL);
 
         if (g_file_test(dir, G_FILE_TEST_IS_DIR)) {
             g->v1Path = g_strdup(path);
@@ -128,7 +157,8 @@ abDaemonPressureCgroupAt(const char *path)
         }
     }
     if (v2Mount) {
-        g_autofree char *dir = g_build_filename(v2Mount, path, NULL);
+        g_autofree char *mnt = abDaemonPressureJoinRoot(root, v2Mount);
+        g_autofree char *dir = g_build_filename(mnt, path, NULL);
 
         if (g_file_test(dir, G_FILE_TEST_IS_DIR)) {
             g_autofree char *cur = g_build_filename(dir, "memory.current", NULL);
@@ -155,16 +185,18 @@ abDaemonPressureCgroupAt(const char *path)
 
 /* An explicit sources list: each named kind, where it exists. */
 static void
-abDaemonPressureAddListed(abPressureMonitor *mon, const abDaemonConfig *cfg,
+abDaemonPressureAddListed(abPressureMonitor *mon, const char *root,
+                          bool systemWide, const bool *src,
                           const abGuestCgroups *g)
 {
     g_autoptr(GError) err = NULL;
-    const bool *src = cfg->sources;
+    g_autofree char *meminfo = abDaemonPressureJoinRoot(root, "/proc/meminfo");
+    g_autofree char *psi = abDaemonPressureJoinRoot(root, "/proc/pressure/memory");
 
-    if (cfg->systemWide && src[AB_DAEMON_SOURCE_HEADROOM])
-        AB_TRY(abPressureMonitorAddHostHeadroom(mon, "/proc/meminfo", &err));
-    if (cfg->systemWide && src[AB_DAEMON_SOURCE_PSI])
-        AB_TRY(abPressureMonitorAddPsi(mon, "/proc/pressure/memory", "host", &err));
+    if (systemWide && src[AB_DAEMON_SOURCE_HEADROOM])
+        AB_TRY(abPressureMonitorAddHostHeadroom(mon, meminfo, &err));
+    if (systemWide && src[AB_DAEMON_SOURCE_PSI])
+        AB_TRY(abPressureMonitorAddPsi(mon, psi, "host", &err));
     if (!g)
         return;
     if (g->v1Dir && src[AB_DAEMON_SOURCE_HEADROOM])
@@ -181,8 +213,90 @@ abDaemonPressureAddListed(abPressureMonitor *mon, const abDaemonConfig *cfg,
 }
 #undef AB_TRY
 
+/* The daemon's tick samples the monitor (abPressureMonitorTick, which
+ * also re-arms the fd watches); a second ticker would split the
+ * vmpressure event counts between two collectors. The monitor's own
+ * timer is therefore pushed out of the way: its fd watches still call
+ * back at once between the daemon's ticks. */
+static void
+abDaemonPressureHostBuild(abDaemonPressureHost *h, const abGuestCgroups *guests)
+{
+    static const bool all[AB_DAEMON_SOURCE_LAST] = { true, true, true };
+    abPressureMonitor *mon = abPressureMonitorNew(&h->pressure);
+
+    if (h->sourceAuto && h->systemWide)
+        abPressureMonitorAddDefaults(mon, h->root, guests);
+    else if (h->sourceAuto)
+        abDaemonPressureAddListed(mon, h->root, false, all, guests);
+    else
+        abDaemonPressureAddListed(mon, h->root, h->systemWide, h->sources, guests);
+
+    for (guint i = 0; i < abPressureMonitorNumSources(mon); i++) {
+        const abPressureSample *s = abPressureMonitorSourceSample(mon, i);
+
+        g_message("pressure source %s on %s",
+                  abDaemonPressureSourceName(s->type), s->where ? s->where : "-");
+    }
+    if (abPressureMonitorNumSources(mon) == 0)
+        g_warning("no host pressure source could be opened: only injected pressure applies");
+
+    /* the new sources are open before the old ones close: no gap */
+    if (h->mon) {
+        abPressureMonitorDetach(h->mon);
+        abPressureMonitorFree(h->mon);
+    }
+    h->mon = mon;
+    g_free(h->v1Path);
+    g_free(h->v2Path);
+    h->v1Path = guests ? g_strdup(guests->v1Path) : NULL;
+    h->v2Path = guests ? g_strdup(guests->v2Path) : NULL;
+    abPressureMonitorAttach(h->mon, h->ctx, AB_DAEMON_PRESSURE_IDLE_TICK_MS,
+                            abDaemonPressureHostChanged, h, NULL);
+}
+
+/* How often cgroup = auto looks for the guests again while it has found
+ * none (guest starts also trigger a look). */
+#define AB_DAEMON_PRESSURE_REDISCOVER_S 30.0
+
+static bool
+abDaemonPressureHostRediscover(abDaemonPressure *p, double now, bool force)
+{
+    abDaemonPressureHost *h = (abDaemonPressureHost *) p;
+    g_autoptr(abGuestCgroups) guests = NULL;
+    g_autoptr(GError) err = NULL;
+    bool found = h->v1Path || h->v2Path;
+
+    if (!g_str_equal(h->cgroup, "auto"))
+        return false;
+    if (!force && (found || (h->lastDiscovery >= 0 &&
+                             now - h->lastDiscovery < AB_DAEMON_PRESSURE_REDISCOVER_S)))
+        return false;
+    h->lastDiscovery = now;
+    if (!(guests = abCgroupFindGuests(h->root, NULL, &err))) {
+        g_debug("guest cgroup still not found: %s", err->message);
+        return false;
+    }
+    /* same place: the open sources already watch it */
+    if (g_strcmp0(guests->v1Path, h->v1Path) == 0 &&
+        g_strcmp0(guests->v2Path, h->v2Path) == 0)
+        return false;
+    g_message("guests' cgroup now %s%s%s: reopening the pressure sources",
+              guests->v1Path ? guests->v1Path : "",
+              guests->v1Path && guests->v2Path ? " and " : "",
+              guests->v2Path ? guests->v2Path : "");
+    abDaemonPressureHostBuild(h, guests);
+    return true;
+}
+
+bool
+abDaemonPressureRediscover(abDaemonPressure *p, double now, bool force)
+{
+    return p && p->rediscover ? p->rediscover(p, now, force) : false;
+}
+
 abDaemonPressure *
-abDaemonPressureOpen(const abDaemonConfig *cfg, GMainContext *ctx)
+abDaemonPressureOpenAt(const abDaemonConfig *cfg, GMainContext *ctx,
+                       const char *root)
 {
     abDaemonPressureHost *h;
     g_autoptr(abGuestCgroups) guests = NULL;
@@ -196,42 +310,40 @@ abDaemonPressureOpen(const abDaemonConfig *cfg, GMainContext *ctx)
         return abDaemonPressureNewFixed();
     }
 
-    if (g_str_equal(cfg->cgroup, "auto")) {
-        if (!(guests = abCgroupFindGuests(NULL, NULL, &err)))
-            g_message("guest cgroup not found (%s): watching the host only", err->message);
-    } else {
-        guests = abDaemonPressureCgroupAt(cfg->cgroup);
-    }
-
     h = g_new0(abDaemonPressureHost, 1);
     h->parent.sample = abDaemonPressureHostSample;
     h->parent.free = abDaemonPressureHostFree;
-    h->mon = abPressureMonitorNew(&cfg->pressure);
-    if (cfg->sourceAuto && cfg->systemWide)
-        abPressureMonitorAddDefaults(h->mon, NULL, guests);
-    else if (cfg->sourceAuto)
-        abDaemonPressureAddListed(h->mon, &(abDaemonConfig) {
-            .systemWide = false,
-            .sources = { true, true, true },
-        }, guests);
-    else
-        abDaemonPressureAddListed(h->mon, cfg, guests);
+    h->parent.rediscover = abDaemonPressureHostRediscover;
+    h->ctx = ctx;
+    h->root = g_strdup(root);
+    h->sourceAuto = cfg->sourceAuto;
+    memcpy(h->sources, cfg->sources, sizeof(h->sources));
+    h->systemWide = cfg->systemWide;
+    h->pressure = cfg->pressure;
+    h->cgroup = g_strdup(cfg->cgroup);
+    h->lastDiscovery = -1;
 
-    for (guint i = 0; i < abPressureMonitorNumSources(h->mon); i++) {
-        const abPressureSample *s = abPressureMonitorSourceSample(h->mon, i);
-
-        g_message("pressure source %s on %s",
-                  abDaemonPressureSourceName(s->type), s->where ? s->where : "-");
+    if (g_str_equal(cfg->cgroup, "auto")) {
+        if (!(guests = abCgroupFindGuests(root, NULL, &err)))
+            g_message("guest cgroup not found (%s): watching the host only until a guest starts",
+                      err->message);
+    } else {
+        guests = abDaemonPressureCgroupAt(root, cfg->cgroup);
     }
-    if (abPressureMonitorNumSources(h->mon) == 0)
-        g_warning("no host pressure source could be opened: only injected pressure applies");
-
-    /* The daemon's tick samples the monitor (abPressureMonitorTick, which
-     * also re-arms the fd watches); a second ticker would split the
-     * vmpressure event counts between two collectors. The monitor's own
-     * timer is therefore pushed out of the way: its fd watches still call
-     * back at once between the daemon's ticks. */
-    abPressureMonitorAttach(h->mon, ctx, AB_DAEMON_PRESSURE_IDLE_TICK_MS,
-                            abDaemonPressureHostChanged, h, NULL);
+    abDaemonPressureHostBuild(h, guests);
     return &h->parent;
+}
+
+abDaemonPressure *
+abDaemonPressureOpen(const abDaemonConfig *cfg, GMainContext *ctx)
+{
+    return abDaemonPressureOpenAt(cfg, ctx, NULL);
+}
+
+guint
+abDaemonPressureNumSources(abDaemonPressure *p)
+{
+    if (!p || p->sample != abDaemonPressureHostSample)
+        return 0;
+    return abPressureMonitorNumSources(((abDaemonPressureHost *) p)->mon);
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdbool.h>
 #include "ab-level.h"
 #include "ab-daemon-config.h"
 
@@ -26,6 +27,11 @@ struct _abDaemonPressure {
     /* Fill @out with the current combined level. */
     void (*sample)(abDaemonPressure *p, abDaemonPressureSample *out);
     void (*free)(abDaemonPressure *p);
+    /* Optional: look for the guests' cgroup again (cgroup = auto) and
+     * reopen the sources if it moved or turned up; true when reopened.
+     * Without @force it only looks while none was found, at most every
+     * 30 s of @now (the daemon's monotonic seconds). */
+    bool (*rediscover)(abDaemonPressure *p, double now, bool force);
     /* Set by the daemon: call when the level changes. */
     abDaemonPressureNotify notify;
     void *notifyOpaque;
@@ -39,6 +45,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(abDaemonPressure, abDaemonPressureFree)
  * opened is logged and left out; with none left the level stays none. */
 abDaemonPressure *abDaemonPressureOpen(const abDaemonConfig *cfg,
                                        GMainContext *ctx);
+
+/* The same under @root (tests: a fake tree with proc/ and the cgroup
+ * mounts; NULL: "/"). */
+abDaemonPressure *abDaemonPressureOpenAt(const abDaemonConfig *cfg,
+                                         GMainContext *ctx, const char *root);
+bool abDaemonPressureRediscover(abDaemonPressure *p, double now, bool force);
+/* Number of open host sources (0 for a fixed source). */
+guint abDaemonPressureNumSources(abDaemonPressure *p);
 
 /* A source with a fixed level that tests (and --dry-run experiments) set. */
 abDaemonPressure *abDaemonPressureNewFixed(void);

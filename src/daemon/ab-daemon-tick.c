@@ -224,6 +224,9 @@ abDaemonTick(abDaemon *daemon)
 
     if (!daemon->conn)
         return;
+    /* a guest that started while no event could reach us (or before
+     * the connection) still gets its cgroup watched */
+    abDaemonPressureRediscover(daemon->pressure, now, false);
     daemon->pressure->sample(daemon->pressure, &sample);
     if (!sample.source)
         sample.source = "none";
