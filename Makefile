@@ -7,7 +7,7 @@ MESON_OPTS ?= -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
 # Build and unit/integration test dependencies.
 DEPS_BUILD = meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev \
 	libxml2-dev libxml2-utils libvirt-dev libvirt-glib-1.0-dev \
-	libvirt-clients libvirt-daemon python3
+	libvirt-clients libvirt-daemon python3 valgrind
 # Real guests: end-to-end tests and the demo.
 DEPS_E2E = qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon \
 	libvirt-clients busybox-static cpio gzip gcc libc6-dev python3
@@ -43,4 +43,4 @@ bench: deps $(BUILDDIR)/build.ninja
 	@sh bench/run.sh $(BUILDDIR)
 
 clean:
-	rm -rf $(BUILDDIR) build-demo
+	rm -rf $(BUILDDIR) $(BUILDDIR)-vg build-demo
