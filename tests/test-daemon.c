@@ -744,6 +744,26 @@ testCgroupDiscovery(Fixture *f, gconstpointer data)
     g_assert_cmpint(system(rm), ==, 0);
 }
 
+/* Undefining a running guest leaves it running as a transient one: it
+ * stays managed; once it stops it is gone. */
+static void
+testUndefineRunning(Fixture *f, gconstpointer data)
+{
+    virDomainPtr dom = virDomainLookupByName(f->conn, "vm-on");
+
+    g_assert_cmpint(virDomainUndefine(dom), ==, 0);
+    drainEvents();
+    g_assert_true(info(f, "vm-on").known);
+    g_assert_true(info(f, "vm-on").managed);
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, 1);
+
+    g_assert_cmpint(virDomainDestroy(dom), ==, 0);
+    waitFor(!info(f, "vm-on").known);
+    virDomainFree(dom);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -765,6 +785,7 @@ main(int argc, char **argv)
     ADD("malformed-metadata", fixtureSetup, testMalformedLive, NULL);
     ADD("vanish-destroy", fixtureSetup, testVanish, GINT_TO_POINTER(0));
     ADD("vanish-undefine", fixtureSetup, testVanish, GINT_TO_POINTER(1));
+    ADD("undefine-running", fixtureSetup, testUndefineRunning, NULL);
     ADD("status", fixtureSetup, testStatus, NULL);
     ADD("unresponsive", fixtureSetup, testUnresponsive, NULL);
     ADD("level-change-ticks-early", fixtureSetup, testLevelChangeTicksEarly, NULL);

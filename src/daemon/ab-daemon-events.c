@@ -19,8 +19,12 @@ abDaemonEventLifecycle(virConnectPtr conn, virDomainPtr dom, int event,
 
     g_debug("%s: lifecycle event %d detail %d", virDomainGetName(dom), event, detail);
     if (event == VIR_DOMAIN_EVENT_UNDEFINED) {
+        /* A running guest that loses its definition runs on as a
+         * transient one: only a guest that is gone leaves the table
+         * (abDaemonDomainUpdate drops it when libvirt no longer has it). */
         if (virDomainGetUUIDString(dom, uuid) == 0 &&
-            g_hash_table_remove(daemon->domains, uuid))
+            g_hash_table_contains(daemon->domains, uuid) &&
+            !abDaemonDomainUpdate(daemon, dom, false))
             g_info("%s: undefined", virDomainGetName(dom));
         return 0;
     }
