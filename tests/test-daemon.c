@@ -764,6 +764,18 @@ testUndefineRunning(Fixture *f, gconstpointer data)
     virDomainFree(dom);
 }
 
+/* A rename keeps the UUID: the entry follows the new name. */
+static void
+testRename(Fixture *f, gconstpointer data)
+{
+    virDomainPtr dom = virDomainLookupByName(f->conn, "vm-stopped");
+
+    g_assert_cmpint(virDomainRename(dom, "vm-renamed", 0), ==, 0);
+    waitFor(info(f, "vm-renamed").known);
+    g_assert_false(info(f, "vm-stopped").known);
+    virDomainFree(dom);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -786,6 +798,7 @@ main(int argc, char **argv)
     ADD("vanish-destroy", fixtureSetup, testVanish, GINT_TO_POINTER(0));
     ADD("vanish-undefine", fixtureSetup, testVanish, GINT_TO_POINTER(1));
     ADD("undefine-running", fixtureSetup, testUndefineRunning, NULL);
+    ADD("rename", fixtureSetup, testRename, NULL);
     ADD("status", fixtureSetup, testStatus, NULL);
     ADD("unresponsive", fixtureSetup, testUnresponsive, NULL);
     ADD("level-change-ticks-early", fixtureSetup, testLevelChangeTicksEarly, NULL);

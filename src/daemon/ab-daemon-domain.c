@@ -264,6 +264,12 @@ abDaemonDomainUpdate(abDaemon *daemon, virDomainPtr dom, bool adoptTarget)
         g_hash_table_insert(daemon->domains, d->uuid, d);
         isNew = true;
     }
+    if (!isNew && g_strcmp0(d->name, virDomainGetName(dom)) != 0) {
+        /* renamed: the UUID stays, logs and the engine see the new name */
+        g_message("%s: renamed to %s", d->name, virDomainGetName(dom));
+        g_free(d->name);
+        d->name = g_strdup(virDomainGetName(dom));
+    }
     if (d->dom != dom) {
         virDomainRef(dom);
         if (d->dom)
