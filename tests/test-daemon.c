@@ -43,6 +43,7 @@ typedef struct {
     unsigned long long stuckKiB;
     const char *vanish;             /* domain destroyed between listing and setmem */
     bool undefine;                  /* and undefined too */
+    gint64 frozenStamp;             /* last-update to report, 0: now */
     unsigned int calls;
 } StatsHook;
 
@@ -68,7 +69,7 @@ statsHook(abDaemon *daemon, virDomainPtr dom, virTypedParameterPtr *params,
     virTypedParamsAddULLong(params, nparams, maxparams, "balloon.major_fault", 0);
     virTypedParamsAddULLong(params, nparams, maxparams, "balloon.swap_in", 0);
     virTypedParamsAddULLong(params, nparams, maxparams, "balloon.last-update",
-                            fakeWall(h->clock));
+                            h->frozenStamp ? h->frozenStamp : fakeWall(h->clock));
     /* stats in hand, the domain goes before the daemon sets its target */
     if (h->vanish && g_str_equal(name, h->vanish)) {
         if (h->undefine)
@@ -776,6 +777,24 @@ testRename(Fixture *f, gconstpointer data)
     virDomainFree(dom);
 }
 
+/* The host's wall clock stepped back an hour, so QEMU's stats stamp
+ * looks an hour ahead; then the stats stop. They must go stale after
+ * their periods, not an hour later. */
+static void
+testStatsStampAhead(Fixture *f, gconstpointer data)
+{
+    unsigned int n;
+
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    f->hook.frozenStamp = fakeWall(&f->clock) + 3600;
+    tick(f, 2);
+    n = abDaemonCountSetMemory(f->daemon);
+    g_assert_cmpuint(n, ==, 1);
+    tick(f, 10);
+    tick(f, 10);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -799,6 +818,7 @@ main(int argc, char **argv)
     ADD("vanish-undefine", fixtureSetup, testVanish, GINT_TO_POINTER(1));
     ADD("undefine-running", fixtureSetup, testUndefineRunning, NULL);
     ADD("rename", fixtureSetup, testRename, NULL);
+    ADD("stats-stamp-ahead", fixtureSetup, testStatsStampAhead, NULL);
     ADD("status", fixtureSetup, testStatus, NULL);
     ADD("unresponsive", fixtureSetup, testUnresponsive, NULL);
     ADD("level-change-ticks-early", fixtureSetup, testLevelChangeTicksEarly, NULL);

@@ -329,9 +329,18 @@ abDaemonDomainParseStats(abDaemon *daemon, abDaemonDomain *d,
         lastUpdate > 0 && (haveUsable || haveUnused)) {
         if (!haveUsable)
             st.usableKiB = st.unusedKiB + st.diskCachesKiB;
-        /* the guest stamps with the wall clock; the engine runs on ours */
-        st.lastUpdate = abDaemonNow(daemon) -
-            (double) (abDaemonWallNow(daemon) - (gint64) lastUpdate);
+        /* QEMU stamps with the host's wall clock; the engine runs on the
+         * monotonic one. Convert a stamp once, when it is new: a stamp
+         * that does not change then ages on the monotonic clock even if
+         * the wall clock stepped back and the stamp looks to be in the
+         * future, where it would count as fresh for as long. */
+        if (lastUpdate != d->statsStamp) {
+            gint64 age = abDaemonWallNow(daemon) - (gint64) MIN(lastUpdate, (unsigned long long) G_MAXINT64);
+
+            d->statsStamp = lastUpdate;
+            d->statsStampMono = abDaemonNow(daemon) - (double) MAX(age, 0);
+        }
+        st.lastUpdate = d->statsStampMono;
         st.valid = true;
     }
     d->stats = st;

@@ -36,6 +36,8 @@ typedef struct {
     unsigned int statsPeriodSec;
     abPolicyStats stats;
     abPolicyStats prevStats;
+    unsigned long long statsStamp;   /* last balloon.last-update seen */
+    double statsStampMono;           /* when it was new, daemon clock */
 
     /* last decision, for the status element */
     abLevel level;
