@@ -1,0 +1,186 @@
+/* autoballoond through a guest's life: pause, undefine while running,
+ * rename, the guests' cgroup turning up when they start, and stats stamps
+ * against a wall clock that stepped (fixture: test-daemon-fixture.h). */
+#include "test-daemon-fixture.h"
+
+/* cgroup = auto on a fake tree: the daemon started before any guest finds
+ * the guests' cgroup when a managed guest starts, without a reload, and
+ * reopens nothing when a later start leaves it where it is. */
+static void
+putFile(const char *root, const char *rel, const char *text)
+{
+    g_autofree char *path = g_build_filename(root, rel, NULL);
+    g_autofree char *dir = g_path_get_dirname(path);
+
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+}
+
+static guint
+countLogged(const char *needle)
+{
+    guint n = 0;
+
+    for (guint i = 0; i < testLogs->len; i++)
+        n += strstr(testLogs->pdata[i], needle) != NULL;
+    return n;
+}
+
+static void
+testCgroupDiscovery(Fixture *f, gconstpointer data)
+{
+    g_autofree char *root = g_dir_make_tmp("ab-daemon-cgroup-XXXXXX", NULL);
+    g_autofree char *rm = g_strdup_printf("rm -rf '%s'", root);
+    virDomainPtr dom = virDomainLookupByName(f->conn, "vm-stopped");
+    abDaemonConfig *cfg = abDaemonConfigNew();
+    abDaemonPressure *p;
+    const char *reopen = "guests' cgroup now /machine: reopening";
+    bool onTick = GPOINTER_TO_INT(data);
+
+    putFile(root, "proc/self/mounts", "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n");
+    putFile(root, "proc/meminfo", "MemTotal: 8000000 kB\nMemAvailable: 6000000 kB\n");
+    putFile(root, "sys/fs/cgroup/machine/memory.current", "104857600\n");
+    putFile(root, "sys/fs/cgroup/machine/memory.max", "1073741824\n");
+    p = abDaemonPressureOpenAt(cfg, NULL, root);
+    abDaemonSetPressure(f->daemon, p);
+    abDaemonConfigFree(cfg);
+    g_assert_cmpuint(abDaemonPressureNumSources(p), ==, 1);   /* the host's */
+    tick(f, 2);
+
+    /* a guest starts: its qemu appears in the fake /proc */
+    putFile(root, "proc/4242/comm", "qemu-system-x86\n");
+    putFile(root, "proc/4242/cgroup", "0::/machine/qemu-1-vm-stopped.libvirt-qemu\n");
+    if (onTick) {
+        /* no event: the tick looks again, at most every 30 s */
+        tick(f, 10);
+        g_assert_cmpuint(abDaemonPressureNumSources(p), ==, 1);
+        tick(f, 25);
+    } else {
+        g_assert_cmpint(virDomainCreate(dom), ==, 0);
+        waitFor(info(f, "vm-stopped").managed);
+    }
+    g_assert_cmpuint(abDaemonPressureNumSources(p), ==, 2);
+    g_assert_cmpuint(countLogged(reopen), ==, 1);
+    assertLogged("pressure source headroom on /machine");
+
+    /* found: ticks stop looking, and another start in the same cgroup
+     * reopens nothing */
+    tick(f, 60);
+    if (!onTick) {
+        g_assert_cmpint(virDomainDestroy(dom), ==, 0);
+        waitFor(!info(f, "vm-stopped").managed);
+        g_assert_cmpint(virDomainCreate(dom), ==, 0);
+        waitFor(info(f, "vm-stopped").managed);
+    }
+    g_assert_cmpuint(countLogged(reopen), ==, 1);
+    g_assert_cmpuint(abDaemonPressureNumSources(p), ==, 2);
+    virDomainFree(dom);
+    g_assert_cmpint(system(rm), ==, 0);
+}
+
+/* A paused guest keeps its QEMU and its balloon: it stays managed and
+ * keeps its status, it only gets no command until it runs again. */
+static void
+testPausedStaysManaged(Fixture *f, gconstpointer data)
+{
+    virDomainPtr dom = virDomainLookupByName(f->conn, "vm-on");
+    abConfStatus st = { 0 };
+    unsigned int n;
+
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    tick(f, 2);
+    n = abDaemonCountSetMemory(f->daemon);
+    g_assert_cmpuint(n, ==, 1);
+    g_assert_true(readStatus(f, "vm-on", &st));
+    abConfStatusClear(&st);
+
+    g_assert_cmpint(virDomainSuspend(dom), ==, 0);
+    waitFor(!info(f, "vm-on").running);
+    g_assert_true(info(f, "vm-on").live);
+    g_assert_true(info(f, "vm-on").managed);
+    g_assert_cmpint(testLogFind("vm-on: no longer managed", NULL), <, 0);
+    for (int i = 0; i < 20; i++)
+        tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
+    g_assert_true(readStatus(f, "vm-on", &st));
+    abConfStatusClear(&st);
+
+    /* running again: commands resume, and the pause did not make the
+     * balloon look unresponsive */
+    g_assert_cmpint(virDomainResume(dom), ==, 0);
+    waitFor(info(f, "vm-on").running);
+    tick(f, 2);
+    g_assert_false(info(f, "vm-on").unresponsive);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), >, n);
+    virDomainFree(dom);
+}
+
+/* Undefining a running guest leaves it running as a transient one: it
+ * stays managed; once it stops it is gone. */
+static void
+testUndefineRunning(Fixture *f, gconstpointer data)
+{
+    virDomainPtr dom = virDomainLookupByName(f->conn, "vm-on");
+
+    g_assert_cmpint(virDomainUndefine(dom), ==, 0);
+    drainEvents();
+    g_assert_true(info(f, "vm-on").known);
+    g_assert_true(info(f, "vm-on").managed);
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, 1);
+
+    g_assert_cmpint(virDomainDestroy(dom), ==, 0);
+    waitFor(!info(f, "vm-on").known);
+    virDomainFree(dom);
+}
+
+/* A rename keeps the UUID: the entry follows the new name. */
+static void
+testRename(Fixture *f, gconstpointer data)
+{
+    virDomainPtr dom = virDomainLookupByName(f->conn, "vm-stopped");
+
+    g_assert_cmpint(virDomainRename(dom, "vm-renamed", 0), ==, 0);
+    waitFor(info(f, "vm-renamed").known);
+    g_assert_false(info(f, "vm-stopped").known);
+    virDomainFree(dom);
+}
+
+/* The host's wall clock stepped back an hour, so QEMU's stats stamp
+ * looks an hour ahead; then the stats stop. They must go stale after
+ * their periods, not an hour later. */
+static void
+testStatsStampAhead(Fixture *f, gconstpointer data)
+{
+    unsigned int n;
+
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    f->hook.frozenStamp = fakeWall(&f->clock) + 3600;
+    tick(f, 2);
+    n = abDaemonCountSetMemory(f->daemon);
+    g_assert_cmpuint(n, ==, 1);
+    tick(f, 10);
+    tick(f, 10);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    testLogInit();
+    abDaemonGlobalInit();
+
+#define ADD(path, setup, fn, data) \
+    g_test_add("/daemon-lifecycle/" path, Fixture, data, setup, fn, fixtureTeardown)
+
+    ADD("undefine-running", fixtureSetup, testUndefineRunning, NULL);
+    ADD("rename", fixtureSetup, testRename, NULL);
+    ADD("stats-stamp-ahead", fixtureSetup, testStatsStampAhead, NULL);
+    ADD("cgroup-found-on-start", fixtureSetup, testCgroupDiscovery, GINT_TO_POINTER(0));
+    ADD("cgroup-found-on-tick", fixtureSetup, testCgroupDiscovery, GINT_TO_POINTER(1));
+    ADD("paused-stays-managed", fixtureSetup, testPausedStaysManaged, NULL);
+
+    return g_test_run();
+}
