@@ -112,6 +112,20 @@ def block_sweep(sim):
     return "\n".join(out)
 
 
+def block_daemon(d):
+    if "skipped" in d:
+        return f"Not measured in the latest run: {d['skipped']}."
+    rows = [f"autoballoond on libvirt's test driver, {d['period_s']} s with a {d['tick_s']} s tick:\n",
+            "| domains | CPU over the period (s) | CPU per tick (ms) | peak RSS (MiB) | one connect + tick, `--once` (s) |",
+            "|---:|---:|---:|---:|---:|"]
+    for e in d["domains"]:
+        cpu = e["cpu_s"]
+        per = "-" if cpu is None else f"{cpu * 1000 / (d['period_s'] / d['tick_s']):.1f}"
+        rss = "-" if e["peak_rss_kib"] is None else f"{e['peak_rss_kib'] / 1024:.1f}"
+        rows.append(f"| {e['n']} | {'-' if cpu is None else cpu} | {per} | {rss} | {e['once_wall_s']} |")
+    return "\n".join(rows)
+
+
 def block_meta(res, name):
     m = res["machine"]
     return (f"Latest run: {res['date']}, commit `{res['commit']}`, "
@@ -130,6 +144,7 @@ def replace_block(text, name, body):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sim", required=True)
+    ap.add_argument("--daemon")
     ap.add_argument("--out", required=True)
     ap.add_argument("--readme", required=True)
     ap.add_argument("--meta", action="append", default=[])
@@ -137,6 +152,10 @@ def main():
 
     with open(args.sim) as f:
         sim = json.load(f)
+    daemon = {"skipped": "not run"}
+    if args.daemon:
+        with open(args.daemon) as f:
+            daemon = json.load(f)
     meta = dict(kv.split("=", 1) for kv in args.meta)
     res = {
         "date": meta.get("date"),
@@ -145,6 +164,7 @@ def main():
         "sim_wall_s": meta.get("sim_wall_s"),
         "published_2013_a": PUBLISHED_A,
         "simulator": sim,
+        "daemon_cost": daemon,
     }
     with open(args.out, "w") as f:
         json.dump(res, f, indent=1)
@@ -156,6 +176,7 @@ def main():
     text = replace_block(text, "meta", block_meta(res, name))
     text = replace_block(text, "tables", block_tables(sim))
     text = replace_block(text, "sweep", block_sweep(sim))
+    text = replace_block(text, "daemon", block_daemon(daemon))
     with open(args.readme, "w") as f:
         f.write(text)
 

@@ -32,8 +32,10 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 wall=$(echo "$start $end" | awk '{ printf "%.2f", $2 - $1 }')
 
+sh bench/daemon-cost.sh "$builddir" "$tmp/daemon.json" "${BENCH_DAEMON_PERIOD:-30}"
+
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-python3 bench/report.py --sim "$tmp/sim.json" --out "$out" --readme bench/README.md \
+python3 bench/report.py --sim "$tmp/sim.json" --daemon "$tmp/daemon.json" --out "$out" --readme bench/README.md \
     --meta "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" --meta "commit=$commit" \
     --meta "hostname=$(hostname)" --meta "cpu=${cpu:-unknown}" \
     --meta "nproc=$(nproc)" --meta "kernel=$(uname -r)" --meta "sim_wall_s=$wall"

@@ -82,7 +82,7 @@ simPrintHeader(const simScenario *sc)
     printf("  host %.0f GiB RAM, %.0f GiB swap, %.0f MiB base; %u guests; %.0f s; seed %u\n",
            sc->host.ramMiB / 1024, sc->host.swapMiB / 1024, sc->host.baseMiB,
            sc->nguests, sc->durationSec, sc->seed);
-    printf("  %-12s %12s %5s %9s %6s %10s %7s %9s %8s %15s\n",
+    printf("  %-16s %12s %5s %9s %6s %10s %7s %9s %8s %15s\n",
            "policy", "swap-out pg", "hOOM", "gPress s", "gOOM",
            "held GiB*s", "peak", "converge", "commands", "run mean/max s");
 }
@@ -95,7 +95,7 @@ simPrintRow(const char *name, const simMetrics *m)
     g_autofree char *run = m->runMeanSec >= 0 ?
         g_strdup_printf("%.0f/%.0f", m->runMeanSec, m->runMaxSec) : g_strdup("-");
 
-    printf("  %-12s %12.0f %5u %9.0f %6u %10.0f %7.2f %9s %8u %15s\n",
+    printf("  %-16s %12.0f %5u %9.0f %6u %10.0f %7.2f %9s %8u %15s\n",
            name, m->hostSwapOutPages, m->hostOom, m->guestPressureSec,
            m->guestOom, m->returnedGiBs, m->returnedPeakGiB, conv,
            m->commands, run);

@@ -22,13 +22,11 @@ simGuestRunning(const simGuest *g)
 }
 
 static unsigned int
-simSetTarget(simGuest *g, double now, double targetMiB)
+simSetTarget(simGuest *g, double targetMiB)
 {
     targetMiB = CLAMP(targetMiB, 0.0, g->maxMiB);
     if (fabs(targetMiB - g->targetMiB) < 0.5)
         return 0;
-    if (targetMiB > g->targetMiB)
-        g->lastGrowTime = now;
     g->targetMiB = targetMiB;
     return 1;
 }
@@ -88,7 +86,11 @@ simPolicyAutoballoon(const simHostModel *host, double now,
         simGuest *g = &guests[map[k]];
 
         if (dec[k].changed)
-            commands += simSetTarget(g, now, dec[k].targetKiB / 1024.0);
+            commands += simSetTarget(g, dec[k].targetKiB / 1024.0);
+        /* as the daemon does: the cool-down runs from a grow made for the
+         * guest's sake */
+        if (dec[k].grew)
+            g->lastGrowTime = now;
         g->prevStats = ag[k].stats;
         g->prevActualKiB = ag[k].actualKiB;
     }
@@ -139,7 +141,7 @@ simPolicyMom(const simHostModel *host, double now,
             if (fabs(size - cur) <= MOM_MIN_CHANGE * cur)
                 continue;
         }
-        commands += simSetTarget(g, now, size);
+        commands += simSetTarget(g, size);
     }
     return commands;
 }
@@ -279,7 +281,7 @@ simPolicyProxmox(const simHostModel *host, double now,
         if (v->newMiB < 0 || fabs(v->newMiB - v->g->actualMiB) < 0.5)
             continue;
         /* pvestatd sends the command whenever target != current balloon */
-        simSetTarget(v->g, now, v->newMiB);
+        simSetTarget(v->g, v->newMiB);
         commands++;
     }
     return commands;
