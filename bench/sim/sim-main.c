@@ -124,10 +124,13 @@ main(int argc, char **argv)
     g_autofree char *outdir = NULL;
     g_autofree char *scenarios = g_strdup("abc");
     gboolean sweep = FALSE;
+    gboolean check = FALSE;
+    unsigned int violations = 0;
     GOptionEntry entries[] = {
         { "out", 'o', 0, G_OPTION_ARG_FILENAME, &outdir, "write sim.json and series into DIR", "DIR" },
         { "scenarios", 's', 0, G_OPTION_ARG_STRING, &scenarios, "which scenarios (default abc)", "LETTERS" },
         { "sweep", 0, 0, G_OPTION_ARG_NONE, &sweep, "also sweep the policy defaults", NULL },
+        { "check", 0, 0, G_OPTION_ARG_NONE, &check, "check the model's invariants every step (exit 1 if one breaks)", NULL },
         { NULL }
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- autoballoon policy simulator");
@@ -144,7 +147,7 @@ main(int argc, char **argv)
 
     for (const char *p = scenarios; *p; p++) {
         simScenario *sc = simScenarioBuild(*p);
-        simOutput out = { .seriesEverySec = 5 };
+        simOutput out = { .seriesEverySec = 5, .check = check };
 
         if (!sc) {
             g_printerr("error: unknown scenario '%c'\n", *p);
@@ -164,6 +167,7 @@ main(int argc, char **argv)
             simMetrics m;
 
             simRun(sc, pol, NULL, &out, &m);
+            violations += m.violations;
             simPrintRow(simPolicyToString(pol), &m);
             g_string_append_printf(js, "%s\n       {\"policy\": \"%s\", ",
                                    pol ? "," : "", simPolicyToString(pol));
@@ -182,7 +186,10 @@ main(int argc, char **argv)
                 g_autofree char *label = g_strdup_printf("%s=%g", s->param, s->value);
                 simMetrics m;
 
-                simRun(sc, SIM_POLICY_AUTOBALLOON, &s->tuning, NULL, &m);
+                simOutput checkOnly = { .check = check };
+
+                simRun(sc, SIM_POLICY_AUTOBALLOON, &s->tuning, &checkOnly, &m);
+                violations += m.violations;
                 simPrintRow(label, &m);
                 g_string_append_printf(js, "%s\n       {\"param\": \"%s\", \"value\": %g, ",
                                        first ? "" : ",", s->param, s->value);
@@ -202,6 +209,11 @@ main(int argc, char **argv)
         "\"periods_s\": {\"autoballoon\": %g, \"mom\": %g, \"proxmox\": %g}}\n}\n",
         simPolicyPeriod(SIM_POLICY_AUTOBALLOON), simPolicyPeriod(SIM_POLICY_MOM),
         simPolicyPeriod(SIM_POLICY_PROXMOX));
+
+    if (violations) {
+        g_printerr("error: %u broken invariants\n", violations);
+        return 1;
+    }
 
     if (outdir) {
         g_autofree char *path = g_build_filename(outdir, "sim.json", NULL);

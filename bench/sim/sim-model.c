@@ -341,6 +341,45 @@ simApplyTuning(simGuest *g, const simAbTuning *t)
     }
 }
 
+/* What must hold whatever the policy does; a broken one is a bug in the
+ * model or in a policy, and makes the run worthless. */
+static unsigned int
+simCheck(const simScenario *sc, simPolicy policy, const simGuest *guests,
+         double now)
+{
+    unsigned int bad = 0;
+
+    for (guint i = 0; i < sc->nguests; i++) {
+        const simGuest *g = &guests[i];
+        const char *what = NULL;
+
+        if (!isfinite(g->actualMiB) || !isfinite(g->targetMiB) ||
+            !isfinite(g->residentMiB) || !isfinite(g->hostSwappedMiB))
+            what = "a value is not finite";
+        else if (g->actualMiB < 0 || g->actualMiB > g->maxMiB + 0.01)
+            what = "actual outside [0, max]";
+        else if (g->targetMiB < 0 || g->targetMiB > g->maxMiB + 0.01)
+            what = "target outside [0, max]";
+        else if (g->residentMiB > g->actualMiB + 0.01)
+            what = "host backs more than the guest has";
+        else if (g->hostSwappedMiB < -0.01 || g->hostSwappedMiB > g->residentMiB + 0.01)
+            what = "more in host swap than resident";
+        else if (g->cacheMiB < 0)
+            what = "negative page cache";
+        else if (policy == SIM_POLICY_AUTOBALLOON &&
+                 g->targetMiB * 1024 < g->params.floorKiB - 1)
+            what = "autoballoon target below the floor";
+        else if (policy == SIM_POLICY_NONE && g->targetMiB != g->maxMiB)
+            what = "a target moved with no policy";
+        if (what) {
+            g_printerr("error: scenario %s, %s, t=%.0f s, guest %s: %s\n",
+                       sc->name, simPolicyToString(policy), now, g->name, what);
+            bad++;
+        }
+    }
+    return bad;
+}
+
 void
 simRun(const simScenario *sc, simPolicy policy, const simAbTuning *tuning,
        const simOutput *out, simMetrics *m)
@@ -402,6 +441,9 @@ simRun(const simScenario *sc, simPolicy policy, const simAbTuning *tuning,
                     swapped / 1024, held / 1024, pressured);
             nextSample = t + out->seriesEverySec;
         }
+
+        if (out && out->check)
+            m->violations += simCheck(sc, policy, guests, t);
 
         if (period > 0 && t >= nextTick) {
             m->commands += simPolicyTick(policy, host, t, guests, sc->nguests, freeMiB);

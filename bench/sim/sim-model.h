@@ -94,6 +94,7 @@ typedef struct {
     double runMaxSec;
     double hostSwapPeakGiB;
     double hostFreeMinGiB;
+    unsigned int violations;  /* broken invariants (with check) */
 } simMetrics;
 
 /* Tunables of the autoballoon policy the sweeps vary. Zero: the engine default. */
@@ -119,6 +120,7 @@ typedef struct {
 typedef struct {
     FILE *series;             /* CSV time series, or NULL */
     double seriesEverySec;
+    bool check;               /* check the model's invariants every step */
 } simOutput;
 
 void simRun(const simScenario *sc, simPolicy policy, const simAbTuning *tuning,
