@@ -74,7 +74,9 @@ def block_tables(sim):
 
 SWEEP_PARAMS = [
     ("step_scale", "steps (x 16/64/256 MiB)"),
+    ("shrink_step_scale", "medium and critical steps only (x 64/256 MiB)"),
     ("reserve_mib", "reserve (MiB)"),
+    ("reserve_pct", "reserve as a share of the guest (%, at least 128 MiB)"),
     ("cooldown_s", "cool-down (s)"),
     ("floor_pct", "floor (% of max)"),
     ("autodeflate", "autodeflate"),
@@ -90,9 +92,11 @@ def block_sweep(sim):
         head = f"| {label} |"
         sep = "|---:|"
         for sc in scs:
-            head += f" {sc['name']}: swap-out | {sc['name']}: pressure s | {sc['name']}: OOM | {sc['name']}: commands |"
-            sep += "---:|---:|---:|---:|"
-            if sc["name"] == "a":
+            n = sc["name"]
+            head += (f" {n}: swap-out | {n}: pressure s | {n}: OOM | {n}: commands"
+                     f" | {n}: converge |")
+            sep += "---:|---:|---:|---:|---:|"
+            if n == "a":
                 head += " a: run mean s |"
                 sep += "---:|"
         rows = [head, sep]
@@ -102,7 +106,8 @@ def block_sweep(sim):
             for sc in scs:
                 e = next(x for x in sc["sweep"] if x["param"] == param and x["value"] == v)
                 row += (f" {fmt_pages(e['host_swap_out_pages'])} | {e['guest_pressure_s']:.0f} "
-                        f"| {e['guest_oom'] + e['host_oom']} | {e['commands']} |")
+                        f"| {e['guest_oom'] + e['host_oom']} | {e['commands']} "
+                        f"| {fmt_conv(e['converge_s'])} |")
                 if sc["name"] == "a":
                     row += f" {e['run_mean_s']:.0f} |"
             rows.append(row)

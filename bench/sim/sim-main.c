@@ -23,7 +23,9 @@ simSweepList(void)
     GArray *list = g_array_new(FALSE, TRUE, sizeof(simSweep));
     static const double scales[] = { 0.25, 0.5, 1, 2, 4 };
     static const long reserves[] = { 0, 64, 128, 256, 512 };
-    static const long cooldowns[] = { 0, 15, 60, 240 };
+    static const double shrinkScales[] = { 0.5, 2, 4 };
+    static const double reservePcts[] = { 12.5, 25 };
+    static const long cooldowns[] = { 0, 15, 60, 120, 240 };
     static const int floors[] = { 10, 25, 50 };
     simSweep s;
 
@@ -31,6 +33,18 @@ simSweepList(void)
         s = (simSweep) { .param = "step_scale", .value = scales[i] };
         simTuningDefault(&s.tuning);
         s.tuning.stepScale = scales[i];
+        g_array_append_val(list, s);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(shrinkScales); i++) {
+        s = (simSweep) { .param = "shrink_step_scale", .value = shrinkScales[i] };
+        simTuningDefault(&s.tuning);
+        s.tuning.shrinkStepScale = shrinkScales[i];
+        g_array_append_val(list, s);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(reservePcts); i++) {
+        s = (simSweep) { .param = "reserve_pct", .value = reservePcts[i] };
+        simTuningDefault(&s.tuning);
+        s.tuning.reservePct = reservePcts[i];
         g_array_append_val(list, s);
     }
     for (size_t i = 0; i < G_N_ELEMENTS(reserves); i++) {

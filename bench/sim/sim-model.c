@@ -16,6 +16,8 @@
 #define SIM_HOST_OOM_REBOOT 60.0
 /* host swap-in bandwidth (one SSD, 4 KiB random reads) */
 #define SIM_HOST_SWAPIN_MIBS 200.0
+/* how fast a load can take new memory */
+#define SIM_DEMAND_RISE_MIBS 256.0
 /* guest swap-in bandwidth while its demand exceeds its memory */
 #define SIM_GUEST_SWAPIN_MIBS 40.0
 
@@ -136,10 +138,15 @@ simGuestStep(const simHostModel *host, simGuest *g, double now,
     else if (g->targetMiB > g->actualMiB)
         g->actualMiB = MIN(g->targetMiB, g->actualMiB + host->deflateMiBs * SIM_DT);
 
-    if (g->oomUntil > now)
+    if (g->oomUntil > now) {
         g->demandMiB = MIN(g->load.loMiB, 128.0);
-    else
-        g->demandMiB = MAX(32.0, simLoadDemand(g, now) + noise);
+    } else {
+        /* a load restarting after an OOM kill, or spiking, still has to
+         * fault its memory in */
+        double want = MAX(32.0, simLoadDemand(g, now) + noise);
+
+        g->demandMiB = MIN(want, g->demandMiB + SIM_DEMAND_RISE_MIBS * SIM_DT);
+    }
 
     /* deflate-on-oom: the guest's OOM notifier releases balloon pages
      * instead of killing, once reclaim and its own swap are exhausted */
@@ -330,8 +337,15 @@ simApplyTuning(simGuest *g, const simAbTuning *t)
         for (int l = AB_LEVEL_LOW; l < AB_LEVEL_LAST; l++)
             g->params.stepKiB[l] = (unsigned long long) (g->params.stepKiB[l] * t->stepScale);
     }
+    if (t->shrinkStepScale > 0) {
+        for (int l = AB_LEVEL_MEDIUM; l < AB_LEVEL_LAST; l++)
+            g->params.stepKiB[l] = (unsigned long long) (g->params.stepKiB[l] * t->shrinkStepScale);
+    }
     if (t->reserveMiB >= 0)
         g->params.reserveKiB = (unsigned long long) t->reserveMiB * 1024;
+    if (t->reservePct > 0)
+        g->params.reserveKiB = MAX(AB_POLICY_RESERVE_DEFAULT_KIB,
+                                   (unsigned long long) (maxKiB * t->reservePct / 100));
     if (t->cooldownSec >= 0)
         g->params.cooldownSec = (unsigned int) t->cooldownSec;
     if (t->floorPct > 0) {

@@ -100,6 +100,8 @@ typedef struct {
 /* Tunables of the autoballoon policy the sweeps vary. Zero: the engine default. */
 typedef struct {
     double stepScale;         /* multiplies the three steps; 0: 1 */
+    double shrinkStepScale;   /* multiplies the medium and critical steps only */
+    double reservePct;        /* >0: reserve = this share of max, at least the default */
     long reserveMiB;          /* <0: default */
     long cooldownSec;         /* <0: default */
     int floorPct;             /* <=0: default */
