@@ -37,8 +37,9 @@ def fmt_conv(s):
 
 def scenario_table(sc):
     head = ("| policy | host swap-out pages | host OOM | guest pressure (guest·s) "
-            "| guest OOM | held by balloons (GiB·s / peak GiB) | converge | balloon commands |")
-    sep = "|---|---:|---:|---:|---:|---:|---:|---:|"
+            "| guest OOM | held by balloons (GiB·s / peak GiB) | freed by balloons (GiB) "
+            "| converge | balloon commands |")
+    sep = "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     if sc["name"] == "a":
         head += " run time mean / max (s) |"
         sep += "---:|"
@@ -47,6 +48,7 @@ def scenario_table(sc):
         row = (f"| {r['policy']} | {fmt_pages(r['host_swap_out_pages'])} | {r['host_oom']} "
                f"| {r['guest_pressure_s']:.0f} | {r['guest_oom']} "
                f"| {r['returned_gib_s']:.0f} / {r['returned_peak_gib']:.1f} "
+               f"| {r['reclaimed_gib']:.1f} "
                f"| {fmt_conv(r['converge_s'])} | {r['commands']} |")
         if sc["name"] == "a":
             row += f" {r['run_mean_s']:.0f} / {r['run_max_s']:.0f} |"
@@ -55,7 +57,7 @@ def scenario_table(sc):
         for label, key in (("published 2013, balloon off", "off"),
                            ("published 2013, auto-balloon on", "on")):
             p = PUBLISHED_A[key]
-            rows.append(f"| *{label}* | *{p['swap_out_pages']}* | | | | | | | *{p['run_s']}* |")
+            rows.append(f"| *{label}* | *{p['swap_out_pages']}* | | | | | | | | *{p['run_s']}* |")
     return "\n".join(rows)
 
 

@@ -80,12 +80,12 @@ simJsonMetrics(GString *js, const simMetrics *m)
     g_string_append_printf(js,
         "\"host_swap_out_pages\": %.0f, \"host_swap_in_pages\": %.0f, \"host_oom\": %u, "
         "\"guest_pressure_s\": %.0f, \"guest_oom\": %u, "
-        "\"returned_gib_s\": %.1f, \"returned_peak_gib\": %.3f, "
+        "\"returned_gib_s\": %.1f, \"returned_peak_gib\": %.3f, \"reclaimed_gib\": %.2f, "
         "\"converge_s\": %.0f, \"commands\": %u, "
         "\"run_mean_s\": %.1f, \"run_max_s\": %.1f, "
         "\"host_swap_peak_gib\": %.3f, \"host_free_min_gib\": %.3f",
         m->hostSwapOutPages, m->hostSwapInPages, m->hostOom, m->guestPressureSec, m->guestOom,
-        m->returnedGiBs, m->returnedPeakGiB, m->convergeSec, m->commands,
+        m->returnedGiBs, m->returnedPeakGiB, m->reclaimedGiB, m->convergeSec, m->commands,
         m->runMeanSec, m->runMaxSec, m->hostSwapPeakGiB, m->hostFreeMinGiB);
 }
 
@@ -96,9 +96,9 @@ simPrintHeader(const simScenario *sc)
     printf("  host %.0f GiB RAM, %.0f GiB swap, %.0f MiB base; %u guests; %.0f s; seed %u\n",
            sc->host.ramMiB / 1024, sc->host.swapMiB / 1024, sc->host.baseMiB,
            sc->nguests, sc->durationSec, sc->seed);
-    printf("  %-16s %12s %5s %9s %6s %10s %7s %9s %8s %15s\n",
+    printf("  %-16s %12s %5s %9s %6s %10s %7s %7s %9s %8s %15s\n",
            "policy", "swap-out pg", "hOOM", "gPress s", "gOOM",
-           "held GiB*s", "peak", "converge", "commands", "run mean/max s");
+           "held GiB*s", "peak", "freed", "converge", "commands", "run mean/max s");
 }
 
 static void
@@ -109,9 +109,9 @@ simPrintRow(const char *name, const simMetrics *m)
     g_autofree char *run = m->runMeanSec >= 0 ?
         g_strdup_printf("%.0f/%.0f", m->runMeanSec, m->runMaxSec) : g_strdup("-");
 
-    printf("  %-16s %12.0f %5u %9.0f %6u %10.0f %7.2f %9s %8u %15s\n",
+    printf("  %-16s %12.0f %5u %9.0f %6u %10.0f %7.2f %7.2f %9s %8u %15s\n",
            name, m->hostSwapOutPages, m->hostOom, m->guestPressureSec,
-           m->guestOom, m->returnedGiBs, m->returnedPeakGiB, conv,
+           m->guestOom, m->returnedGiBs, m->returnedPeakGiB, m->reclaimedGiB, conv,
            m->commands, run);
 }
 

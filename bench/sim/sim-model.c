@@ -183,7 +183,9 @@ simGuestStep(const simHostModel *host, simGuest *g, double now,
     inRam = MIN(g->demandMiB, g->actualMiB);
     g->residentMiB = MAX(g->residentMiB, inRam + g->cacheMiB);
     if (g->residentMiB > g->actualMiB) {
-        /* the balloon's pages are dropped whether in RAM or in host swap */
+        /* the balloon's pages are dropped whether in RAM or in host swap;
+         * inflating over pages the guest never touched frees nothing */
+        m->reclaimedGiB += (g->residentMiB - g->actualMiB) / 1024;
         g->hostSwappedMiB *= g->actualMiB / g->residentMiB;
         g->residentMiB = g->actualMiB;
     }

@@ -88,6 +88,7 @@ typedef struct {
     unsigned int guestOom;
     double returnedGiBs;      /* integral of the memory held by balloons */
     double returnedPeakGiB;
+    double reclaimedGiB;      /* host pages the balloons actually freed */
     double convergeSec;       /* <0: never */
     unsigned int commands;
     double runMeanSec;        /* BUILD loads only; <0: none */
