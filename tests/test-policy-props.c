@@ -264,15 +264,40 @@ capOf(const abPolicyGuest *g, abLevel l)
     return cap > 0 ? (unsigned long long)cap : 0;
 }
 
-/* Whether @g shares the host's request this tick. */
+/* Whether the rules let @g give at @l at all, whoever asks. */
 static bool
-inPool(const State *s, const abPolicyGuest *g)
+canGive(const State *s, const abPolicyGuest *g, abLevel l)
 {
     return g->params.enabled && !oomDeflated(g) &&
            g->targetKiB >= floorOf(g) && g->targetKiB <= ceilingOf(g) &&
            !g->unresponsive && fresh(s, g) && !underPressure(g) &&
-           s->host.level >= AB_LEVEL_LOW && g->injected <= s->host.level &&
-           settled(g) && !cooling(s, g) && capOf(g, s->host.level) > 0;
+           l >= AB_LEVEL_LOW && settled(g) && !cooling(s, g) && capOf(g, l) > 0;
+}
+
+/* Whether @g shares the host's request this tick. */
+static bool
+inPool(const State *s, const abPolicyGuest *g)
+{
+    return g->injected <= s->host.level && canGive(s, g, s->host.level);
+}
+
+/* The target guest pressure must lead to, or 0 when it must not grow. */
+static unsigned long long
+growTarget(const State *s, const abPolicyGuest *g)
+{
+    unsigned long long grow = g->params.stepKiB[AB_LEVEL_LOW];
+
+    if (!g->params.enabled || oomDeflated(g) || g->unresponsive || !fresh(s, g) ||
+        g->targetKiB < floorOf(g) || g->targetKiB >= ceilingOf(g) ||
+        !underPressure(g) || g->actualKiB + MARGIN < g->targetKiB)
+        return 0;
+    if (levelOf(s, g) == AB_LEVEL_CRITICAL && g->stats.usableKiB >= g->params.reserveKiB / 2)
+        return 0;
+    if (g->stats.usableKiB < g->params.reserveKiB)
+        grow = MAX(grow, g->params.reserveKiB - g->stats.usableKiB);
+    if (grow == 0)
+        return 0;
+    return MIN(g->targetKiB + grow, ceilingOf(g));
 }
 
 static GString *
@@ -372,6 +397,8 @@ checkGuest(const State *s, guint it, size_t i, const abPolicyDecision *d)
         case AB_POLICY_REASON_GUEST_PRESSURE:
             CHECK(fresh(s, g) && !g->unresponsive && underPressure(g),
                   "guest %zu grew without guest pressure", i);
+            CHECK(g->actualKiB + MARGIN >= g->targetKiB,
+                  "guest %zu grew again before its last grow landed", i);
             CHECK(l != AB_LEVEL_CRITICAL || g->stats.usableKiB < g->params.reserveKiB / 2,
                   "guest %zu grew under critical without severe pressure", i);
             CHECK(d->targetKiB - g->targetKiB <=
@@ -399,9 +426,31 @@ checkGuest(const State *s, guint it, size_t i, const abPolicyDecision *d)
               "guest %zu unchanged but %s", i, why);
     }
 
-    if (l == AB_LEVEL_NONE)
+    if (l == AB_LEVEL_NONE) {
         CHECK(d->targetKiB >= g->targetKiB || d->reason == AB_POLICY_REASON_CLAMPED,
               "guest %zu shrunk at level none", i);
+        CHECK(d->reason != AB_POLICY_REASON_AT_FLOOR && d->reason != AB_POLICY_REASON_COOLDOWN,
+              "guest %zu: %s at level none", i, why);
+    }
+
+    /* Not only safe but live: what the rules call for happens. */
+    if (oomDeflated(g) && MAX(MIN(g->actualKiB, ceilingKiB), floorKiB) > g->targetKiB) {
+        CHECK(d->reason == AB_POLICY_REASON_OOM_DEFLATE &&
+              d->targetKiB == MAX(MIN(g->actualKiB, ceilingKiB), floorKiB),
+              "guest %zu deflated on OOM, got %s %llu", i, why, d->targetKiB);
+        return;
+    }
+    if (growTarget(s, g)) {
+        CHECK(d->reason == AB_POLICY_REASON_GUEST_PRESSURE && d->targetKiB == growTarget(s, g),
+              "guest %zu should grow to %llu, got %s %llu", i, growTarget(s, g), why,
+              d->targetKiB);
+    }
+    if (g->injected > s->host.level && canGive(s, g, g->injected)) {
+        CHECK(d->reason == AB_POLICY_REASON_INJECTED &&
+              g->targetKiB - d->targetKiB == capOf(g, g->injected),
+              "guest %zu should give its injected %llu, got %s %llu", i,
+              capOf(g, g->injected), why, d->targetKiB);
+    }
 }
 
 /* The sharing of the host's request: what is taken stays within the

@@ -51,6 +51,14 @@ struct _abConfPolicy {
     abConfSeconds cooldown;
 };
 
+/* The stats period the translation adds when autoballoon='on' and the user
+ * set none: the policy engine needs fresh guest stats. */
+#define AB_CONF_STATS_PERIOD 2
+
+/* Set @size as if written "<x unit='@unit'>@value</x>" (@unit NULL: KiB). */
+int abConfSizeSet(abConfSize *size, unsigned long long value,
+                  const char *unit, GError **error);
+
 abConfPolicy *abConfPolicyNew(void);
 void abConfPolicyFree(abConfPolicy *def);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(abConfPolicy, abConfPolicyFree)
@@ -82,6 +90,12 @@ void abConfPolicyResolve(const abConfPolicy *def, unsigned long long maxKiB,
  * policy, the balloon model, the memory backing, VFIO host devices). */
 char *abConfExtendedToNative(const char *xml, GError **error);
 char *abConfNativeToExtended(const char *xml, GError **error);
+
+/* Whether the domain @xml (native or extended) can carry @def: it has a
+ * <memballoon>, and when @def is enabled a virtio one, no huge pages or
+ * locked memory and no VFIO device; the policy fits its <memory>. For the
+ * tools that set a policy on an existing domain. */
+int abConfDomainCheck(const char *xml, const abConfPolicy *def, GError **error);
 
 /* Injected pressure (AB_NS_PRESSURE_URI), written by
  * balloon-inject-pressure into live metadata:

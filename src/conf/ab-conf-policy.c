@@ -1,0 +1,670 @@
+/* The autoballoon policy: parse and format of the <autoballoon> element and
+ * of its metadata form, validation, and resolution into engine parameters. */
+#include "ab-conf-priv.h"
+#include "ab-namespace.h"
+#include "ab-error.h"
+#include "ab-size.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const abConfPolicyChildren[] = {
+    "floor", "ceiling", "reserve", "step", "weight", "cooldown",
+};
+
+static bool
+abConfPolicyKnownChild(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(abConfPolicyChildren); i++) {
+        if (strcmp(name, abConfPolicyChildren[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void
+abConfSizeClear(abConfSize *size)
+{
+    g_clear_pointer(&size->unit, g_free);
+    memset(size, 0, sizeof(*size));
+}
+
+int
+abConfSizeSet(abConfSize *size, unsigned long long value, const char *unit,
+              GError **error)
+{
+    unsigned long long scale;
+
+    if (abSizeUnitScale(unit, 1024, &scale, error) < 0)
+        return -1;
+    if (scale != 0 && value > G_MAXUINT64 / scale) {
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                    "size %llu %s overflows", value, unit ? unit : "KiB");
+        return -1;
+    }
+    abConfSizeClear(size);
+    size->set = true;
+    size->value = value;
+    size->unit = g_strdup(unit);
+    /* libvirt rounds byte sizes up to whole KiB */
+    size->kib = value * scale / 1024 + (value * scale % 1024 ? 1 : 0);
+    return 0;
+}
+
+abConfPolicy *
+abConfPolicyNew(void)
+{
+    return g_new0(abConfPolicy, 1);
+}
+
+void
+abConfPolicyFree(abConfPolicy *def)
+{
+    if (!def)
+        return;
+    abConfSizeClear(&def->floor);
+    abConfSizeClear(&def->ceiling);
+    abConfSizeClear(&def->reserve);
+    for (size_t i = 0; i < AB_LEVEL_LAST; i++)
+        abConfSizeClear(&def->step[i]);
+    g_free(def->cooldown.unit);
+    g_free(def);
+}
+
+/* "512 MiB", or "512 KiB" when no unit was written (KiB is the default). */
+static char *
+abConfSizeWritten(const abConfSize *size)
+{
+    return g_strdup_printf("%llu %s", size->value, size->unit ? size->unit : "KiB");
+}
+
+static int
+abConfCheckAttrs(xmlNodePtr node, const char *const *allowed, const char *where,
+                 const char *domname, GError **error)
+{
+    for (xmlAttrPtr attr = node->properties; attr; attr = attr->next) {
+        bool ok = false;
+
+        for (size_t i = 0; allowed && allowed[i]; i++) {
+            if (!attr->ns && xmlStrEqual(attr->name, BAD_CAST allowed[i]))
+                ok = true;
+        }
+        if (!ok) {
+            abConfSetError(error, AB_ERROR_INVALID, domname,
+                           "unknown attribute '%s' on %s <%s>",
+                           (const char *)attr->name, where, (const char *)node->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The text of a leaf element, stripped; NULL (with @error) if it has child
+ * elements. */
+static char *
+abConfLeafText(xmlNodePtr node, const char *where, const char *domname,
+               GError **error)
+{
+    xmlChar *content;
+    char *ret;
+
+    for (xmlNodePtr cur = node->children; cur; cur = cur->next) {
+        if (cur->type == XML_ELEMENT_NODE) {
+            abConfSetError(error, AB_ERROR_INVALID, domname,
+                           "unexpected element <%s> inside %s <%s>: it holds a number",
+                           (const char *)cur->name, where, (const char *)node->name);
+            return NULL;
+        }
+    }
+    content = xmlNodeGetContent(node);
+    ret = g_strstrip(g_strdup(content ? (const char *)content : ""));
+    xmlFree(content);
+    return ret;
+}
+
+static int
+abConfParseSize(xmlNodePtr node, const char *what, abConfSize *size,
+                const char *domname, GError **error)
+{
+    g_autofree char *text = NULL;
+    g_autofree char *unit = NULL;
+    g_autoptr(GError) err = NULL;
+    unsigned long long bytes;
+
+    if (!(text = abConfLeafText(node, "<autoballoon>", domname, error)))
+        return -1;
+    unit = abConfProp(node, "unit");
+    if (abSizeParse(what, text, unit, 1024, &bytes, &err) < 0) {
+        abConfPropagate(error, g_steal_pointer(&err), domname);
+        return -1;
+    }
+    if (abConfSizeSet(size, g_ascii_strtoull(text, NULL, 10), unit, &err) < 0) {
+        abConfPropagate(error, g_steal_pointer(&err), domname);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+abConfParseUInt(xmlNodePtr node, const char *what, unsigned long long max,
+                unsigned long long *value, const char *domname, GError **error)
+{
+    g_autofree char *text = NULL;
+    char *end = NULL;
+
+    if (!(text = abConfLeafText(node, "<autoballoon>", domname, error)))
+        return -1;
+    if (!g_ascii_isdigit(text[0])) {
+        abConfSetError(error, AB_ERROR_INVALID, domname,
+                       "invalid %s '%s': expected a non-negative integer", what, text);
+        return -1;
+    }
+    errno = 0;
+    *value = g_ascii_strtoull(text, &end, 10);
+    if (*end != '\0') {
+        abConfSetError(error, AB_ERROR_INVALID, domname,
+                       "invalid %s '%s': expected a non-negative integer", what, text);
+        return -1;
+    }
+    if (errno == ERANGE || *value > max) {
+        abConfSetError(error, AB_ERROR_INVALID, domname,
+                       "invalid %s '%s': larger than %llu", what, text, max);
+        return -1;
+    }
+    return 0;
+}
+
+int
+abConfPolicyParseChildren(xmlNodePtr node, abConfPolicy *def,
+                          const char *nsuri, const char *domname,
+                          const char *where, GError **error)
+{
+    static const char *const unitAttr[] = { "unit", NULL };
+    static const char *const stepAttrs[] = { "level", "unit", NULL };
+    static const char *const noAttrs[] = { NULL };
+
+    for (xmlNodePtr cur = node->children; cur; cur = cur->next) {
+        const char *name = (const char *)cur->name;
+        abConfSize *size = NULL;
+        g_autofree char *what = NULL;
+
+        if (cur->type == XML_TEXT_NODE || cur->type == XML_CDATA_SECTION_NODE) {
+            g_autofree char *text = g_strstrip(g_strdup((const char *)cur->content));
+
+            if (*text) {
+                abConfSetError(error, AB_ERROR_INVALID, domname,
+                               "unexpected text '%s' in %s", text, where);
+                return -1;
+            }
+            continue;
+        }
+        if (cur->type != XML_ELEMENT_NODE)
+            continue;
+        if (!abConfNodeIsOurs(cur, NULL, nsuri) || !abConfPolicyKnownChild(name)) {
+            abConfSetError(error, AB_ERROR_INVALID, domname,
+                           "unknown element <%s%s%s> in %s (expected floor, ceiling, reserve, step, weight or cooldown)",
+                           cur->ns && cur->ns->prefix ? (const char *)cur->ns->prefix : "",
+                           cur->ns && cur->ns->prefix ? ":" : "",
+                           name, where);
+            return -1;
+        }
+
+        if (strcmp(name, "step") == 0) {
+            g_autofree char *level = abConfProp(cur, "level");
+            int lvl;
+
+            if (abConfCheckAttrs(cur, stepAttrs, where, domname, error) < 0)
+                return -1;
+            if (!level) {
+                abConfSetError(error, AB_ERROR_INVALID, domname,
+                               "<step> in %s has no level attribute (expected low, medium or critical)",
+                               where);
+                return -1;
+            }
+            lvl = abLevelFromString(level);
+            if (lvl <= AB_LEVEL_NONE) {
+                abConfSetError(error, AB_ERROR_INVALID, domname,
+                               "unknown step level '%s' in %s (expected low, medium or critical)",
+                               level, where);
+                return -1;
+            }
+            if (def->step[lvl].set) {
+                abConfSetError(error, AB_ERROR_INVALID, domname,
+                               "duplicate step level '%s' in %s: each level has one step",
+                               level, where);
+                return -1;
+            }
+            what = g_strdup_printf("<autoballoon> step level='%s'", level);
+            if (abConfParseSize(cur, what, &def->step[lvl], domname, error) < 0)
+                return -1;
+            continue;
+        }
+
+        if (strcmp(name, "floor") == 0)
+            size = &def->floor;
+        else if (strcmp(name, "ceiling") == 0)
+            size = &def->ceiling;
+        else if (strcmp(name, "reserve") == 0)
+            size = &def->reserve;
+
+        if ((size && size->set) ||
+            (strcmp(name, "weight") == 0 && def->weightSet) ||
+            (strcmp(name, "cooldown") == 0 && def->cooldown.set)) {
+            abConfSetError(error, AB_ERROR_INVALID, domname,
+                           "duplicate <%s> in %s", name, where);
+            return -1;
+        }
+
+        what = g_strdup_printf("<autoballoon> %s", name);
+        if (size) {
+            if (abConfCheckAttrs(cur, unitAttr, where, domname, error) < 0 ||
+                abConfParseSize(cur, what, size, domname, error) < 0)
+                return -1;
+        } else if (strcmp(name, "weight") == 0) {
+            unsigned long long weight;
+
+            if (abConfCheckAttrs(cur, noAttrs, where, domname, error) < 0 ||
+                abConfParseUInt(cur, what, G_MAXUINT, &weight, domname, error) < 0)
+                return -1;
+            def->weightSet = true;
+            def->weight = weight;
+        } else {
+            g_autofree char *unit = abConfProp(cur, "unit");
+
+            if (abConfCheckAttrs(cur, unitAttr, where, domname, error) < 0)
+                return -1;
+            if (unit && strcmp(unit, "s") != 0) {
+                abConfSetError(error, AB_ERROR_INVALID, domname,
+                               "invalid unit '%s' of <autoballoon> cooldown: only 's' (seconds) is accepted",
+                               unit);
+                return -1;
+            }
+            if (abConfParseUInt(cur, what, G_MAXUINT64, &def->cooldown.value,
+                                domname, error) < 0)
+                return -1;
+            def->cooldown.set = true;
+            def->cooldown.unit = g_steal_pointer(&unit);
+        }
+    }
+    return 0;
+}
+
+int
+abConfPolicyParseNode(xmlNodePtr node, abConfPolicy *def, GError **error)
+{
+    static const char *const noAttrs[] = { NULL };
+    g_autofree char *domname = abConfDomainName(node);
+
+    if (!abConfNodeIs(node, "autoballoon", NULL)) {
+        abConfSetError(error, AB_ERROR_INVALID, domname,
+                       "expected an <autoballoon> element, got <%s>",
+                       node ? (const char *)node->name : "(none)");
+        return -1;
+    }
+    if (abConfCheckAttrs(node, noAttrs, "<memballoon>", domname, error) < 0)
+        return -1;
+    def->hasElement = true;
+    return abConfPolicyParseChildren(node, def, NULL, domname, "<autoballoon>", error);
+}
+
+static void
+abConfFormatSize(xmlNodePtr parent, xmlNsPtr ns, const char *name,
+                 const abConfSize *size, const char *level)
+{
+    g_autofree char *text = NULL;
+    xmlNodePtr node;
+
+    if (!size->set)
+        return;
+    /* a size set from KiB alone (value 0, no unit) is written in KiB */
+    if (size->value == 0 && size->kib != 0 && !size->unit)
+        text = g_strdup_printf("%llu", size->kib);
+    else
+        text = g_strdup_printf("%llu", size->value);
+    node = xmlNewChild(parent, ns, BAD_CAST name, BAD_CAST text);
+    if (level)
+        xmlNewProp(node, BAD_CAST "level", BAD_CAST level);
+    if (size->unit)
+        xmlNewProp(node, BAD_CAST "unit", BAD_CAST size->unit);
+}
+
+void
+abConfPolicyFormatChildren(const abConfPolicy *def, xmlNodePtr parent, xmlNsPtr ns)
+{
+    abConfFormatSize(parent, ns, "floor", &def->floor, NULL);
+    abConfFormatSize(parent, ns, "ceiling", &def->ceiling, NULL);
+    abConfFormatSize(parent, ns, "reserve", &def->reserve, NULL);
+    for (int lvl = AB_LEVEL_LOW; lvl < AB_LEVEL_LAST; lvl++)
+        abConfFormatSize(parent, ns, "step", &def->step[lvl], abLevelToString(lvl));
+    if (def->weightSet) {
+        g_autofree char *text = g_strdup_printf("%u", def->weight);
+
+        xmlNewChild(parent, ns, BAD_CAST "weight", BAD_CAST text);
+    }
+    if (def->cooldown.set) {
+        g_autofree char *text = g_strdup_printf("%llu", def->cooldown.value);
+        xmlNodePtr node = xmlNewChild(parent, ns, BAD_CAST "cooldown", BAD_CAST text);
+
+        if (def->cooldown.unit)
+            xmlNewProp(node, BAD_CAST "unit", BAD_CAST def->cooldown.unit);
+    }
+}
+
+xmlNodePtr
+abConfPolicyFormatNode(const abConfPolicy *def, xmlNsPtr ns)
+{
+    xmlNodePtr node = xmlNewNode(ns, BAD_CAST "autoballoon");
+
+    abConfPolicyFormatChildren(def, node, ns);
+    return node;
+}
+
+static int
+abConfValidateSizeMin(const abConfSize *size, const char *name,
+                      const char *domname, GError **error)
+{
+    g_autofree char *written = NULL;
+
+    if (!size->set || size->kib >= AB_POLICY_FLOOR_MIN_KIB)
+        return 0;
+    written = abConfSizeWritten(size);
+    abConfSetError(error, AB_ERROR_INVALID, domname,
+                   "<autoballoon> %s %s (%llu KiB) is below the minimum of %llu KiB (32 MiB): "
+                   "a Linux guest with virtio drivers needs about that much to stay alive",
+                   name, written, size->kib, AB_POLICY_FLOOR_MIN_KIB);
+    return -1;
+}
+
+int
+abConfPolicyValidate(const abConfPolicy *def, const char *domname,
+                     unsigned long long memoryKiB, GError **error)
+{
+    unsigned long long ceilingKiB;
+
+    if (abConfValidateSizeMin(&def->floor, "floor", domname, error) < 0 ||
+        abConfValidateSizeMin(&def->ceiling, "ceiling", domname, error) < 0)
+        return -1;
+
+    if (def->ceiling.set && memoryKiB && def->ceiling.kib > memoryKiB) {
+        g_autofree char *written = abConfSizeWritten(&def->ceiling);
+
+        abConfSetError(error, AB_ERROR_INVALID, domname,
+                       "<autoballoon> ceiling %s (%llu KiB) is above <memory> (%llu KiB): "
+                       "the balloon cannot give a guest more than its maximum",
+                       written, def->ceiling.kib, memoryKiB);
+        return -1;
+    }
+
+    ceilingKiB = def->ceiling.set ? def->ceiling.kib : memoryKiB;
+    if (def->floor.set && ceilingKiB && def->floor.kib > ceilingKiB) {
+        g_autofree char *written = abConfSizeWritten(&def->floor);
+        g_autofree char *ceilingWritten = abConfSizeWritten(&def->ceiling);
+        g_autofree char *ceiling = def->ceiling.set ?
+            g_strdup_printf("ceiling %s", ceilingWritten) :
+            g_strdup("ceiling's default, <memory>");
+
+        abConfSetError(error, AB_ERROR_INVALID, domname,
+                       "<autoballoon> floor %s (%llu KiB) is above the %s (%llu KiB): "
+                       "no balloon size would satisfy both",
+                       written, def->floor.kib, ceiling, ceilingKiB);
+        return -1;
+    }
+
+    if (def->reserve.set && memoryKiB && def->reserve.kib > memoryKiB) {
+        g_autofree char *written = abConfSizeWritten(&def->reserve);
+
+        abConfSetError(error, AB_ERROR_INVALID, domname,
+                       "<autoballoon> reserve %s (%llu KiB) is above <memory> (%llu KiB): "
+                       "the guest could never be ballooned",
+                       written, def->reserve.kib, memoryKiB);
+        return -1;
+    }
+
+    for (int lvl = AB_LEVEL_LOW; lvl < AB_LEVEL_LAST; lvl++) {
+        const abConfSize *step = &def->step[lvl];
+        g_autofree char *written = NULL;
+
+        if (!step->set)
+            continue;
+        written = abConfSizeWritten(step);
+        if (step->kib == 0) {
+            abConfSetError(error, AB_ERROR_INVALID, domname,
+                           "<autoballoon> step level='%s' is %s: a step must be at least 1 KiB, "
+                           "or the balloon never moves at that level",
+                           abLevelToString(lvl), written);
+            return -1;
+        }
+        if (step->kib > AB_POLICY_STEP_MAX_KIB) {
+            abConfSetError(error, AB_ERROR_INVALID, domname,
+                           "<autoballoon> step level='%s' %s (%llu KiB) is above the maximum of %llu KiB (64 GiB)",
+                           abLevelToString(lvl), written, step->kib, AB_POLICY_STEP_MAX_KIB);
+            return -1;
+        }
+        if (memoryKiB && step->kib > memoryKiB) {
+            abConfSetError(error, AB_ERROR_INVALID, domname,
+                           "<autoballoon> step level='%s' %s (%llu KiB) is above <memory> (%llu KiB): "
+                           "one step would take more than the whole guest",
+                           abLevelToString(lvl), written, step->kib, memoryKiB);
+            return -1;
+        }
+    }
+
+    if (def->weightSet &&
+        (def->weight < AB_POLICY_WEIGHT_MIN || def->weight > AB_POLICY_WEIGHT_MAX)) {
+        abConfSetError(error, AB_ERROR_INVALID, domname,
+                       "<autoballoon> weight %u is out of range %d..%d",
+                       def->weight, AB_POLICY_WEIGHT_MIN, AB_POLICY_WEIGHT_MAX);
+        return -1;
+    }
+
+    if (def->cooldown.set && def->cooldown.value > AB_POLICY_COOLDOWN_MAX_S) {
+        abConfSetError(error, AB_ERROR_INVALID, domname,
+                       "<autoballoon> cooldown %llu s is above the maximum of %d s (one day)",
+                       def->cooldown.value, AB_POLICY_COOLDOWN_MAX_S);
+        return -1;
+    }
+    return 0;
+}
+
+void
+abConfPolicyResolve(const abConfPolicy *def, unsigned long long maxKiB,
+                    abPolicyParams *params)
+{
+    abPolicyParamsDefaults(params, maxKiB);
+    if (!def)
+        return;
+    params->enabled = def->enabled;
+    if (def->ceiling.set)
+        params->ceilingKiB = def->ceiling.kib;
+    if (def->floor.set)
+        params->floorKiB = def->floor.kib;
+    else if (params->floorKiB > params->ceilingKiB)
+        params->floorKiB = params->ceilingKiB;   /* default floor never above a low ceiling */
+    if (def->reserve.set)
+        params->reserveKiB = def->reserve.kib;
+    for (int lvl = AB_LEVEL_LOW; lvl < AB_LEVEL_LAST; lvl++) {
+        if (def->step[lvl].set)
+            params->stepKiB[lvl] = def->step[lvl].kib;
+    }
+    if (def->weightSet)
+        params->weight = def->weight;
+    if (def->cooldown.set)
+        params->cooldownSec = def->cooldown.value;
+}
+
+/* ---- metadata form ---------------------------------------------------- */
+
+static bool
+abConfPolicyHasFields(const abConfPolicy *def)
+{
+    bool any = def->floor.set || def->ceiling.set || def->reserve.set ||
+        def->weightSet || def->cooldown.set;
+
+    for (int lvl = AB_LEVEL_LOW; lvl < AB_LEVEL_LAST; lvl++)
+        any |= def->step[lvl].set;
+    return any;
+}
+
+xmlNodePtr
+abConfPolicyMetadataNode(const abConfPolicy *def, const abConfAdded *added)
+{
+    xmlNodePtr node = xmlNewNode(NULL, BAD_CAST "policy");
+    xmlNsPtr ns = xmlNewNs(node, BAD_CAST AB_NS_POLICY_URI, BAD_CAST AB_NS_POLICY_PREFIX);
+
+    xmlSetNs(node, ns);
+    xmlNewProp(node, BAD_CAST "state", BAD_CAST (def->enabled ? "on" : "off"));
+    if (!def->hasElement && !abConfPolicyHasFields(def))
+        xmlNewProp(node, BAD_CAST "element", BAD_CAST "no");
+    abConfPolicyFormatChildren(def, node, ns);
+
+    if (added && (added->autodeflate || added->stats || added->metadata)) {
+        xmlNodePtr rec = xmlNewChild(node, ns, BAD_CAST "added", NULL);
+
+        if (added->autodeflate)
+            xmlNewProp(rec, BAD_CAST "autodeflate", BAD_CAST "on");
+        if (added->stats) {
+            g_autofree char *period = g_strdup_printf("%u", added->period);
+
+            xmlNewProp(rec, BAD_CAST "stats",
+                       BAD_CAST (added->stats == AB_CONF_ADDED_STATS_ELEMENT ? "element" : "period"));
+            xmlNewProp(rec, BAD_CAST "period", BAD_CAST period);
+        }
+        if (added->metadata)
+            xmlNewProp(rec, BAD_CAST "metadata", BAD_CAST "yes");
+    }
+    return node;
+}
+
+static int
+abConfParseAdded(xmlNodePtr node, abConfAdded *added, const char *domname,
+                 GError **error)
+{
+    static const char *const attrs[] = { "autodeflate", "stats", "period", "metadata", NULL };
+    const char *where = "autoballoon policy metadata";
+    g_autofree char *autodeflate = abConfProp(node, "autodeflate");
+    g_autofree char *stats = abConfProp(node, "stats");
+    g_autofree char *period = abConfProp(node, "period");
+    g_autofree char *metadata = abConfProp(node, "metadata");
+
+    if (abConfCheckAttrs(node, attrs, where, domname, error) < 0)
+        return -1;
+    memset(added, 0, sizeof(*added));
+    if (autodeflate && strcmp(autodeflate, "on") != 0)
+        goto invalid;
+    added->autodeflate = autodeflate != NULL;
+    if (stats) {
+        char *end = NULL;
+
+        if (strcmp(stats, "element") == 0)
+            added->stats = AB_CONF_ADDED_STATS_ELEMENT;
+        else if (strcmp(stats, "period") == 0)
+            added->stats = AB_CONF_ADDED_STATS_PERIOD;
+        else
+            goto invalid;
+        if (!period || !g_ascii_isdigit(period[0]))
+            goto invalid;
+        added->period = strtoul(period, &end, 10);
+        if (*end || added->period == 0)
+            goto invalid;
+    }
+    if (metadata && strcmp(metadata, "yes") != 0)
+        goto invalid;
+    added->metadata = metadata != NULL;
+    return 0;
+
+ invalid:
+    abConfSetError(error, AB_ERROR_INVALID, domname,
+                   "invalid <added> record in %s (autodeflate='%s' stats='%s' period='%s' metadata='%s')",
+                   where, autodeflate ? autodeflate : "", stats ? stats : "",
+                   period ? period : "", metadata ? metadata : "");
+    return -1;
+}
+
+abConfPolicy *
+abConfPolicyParseMetadataNode(xmlNodePtr node, const char *domname,
+                              abConfAdded *added, GError **error)
+{
+    static const char *const attrs[] = { "state", "element", NULL };
+    const char *where = "autoballoon policy metadata";
+    g_autoptr(abConfPolicy) def = abConfPolicyNew();
+    g_autofree char *state = NULL;
+    g_autofree char *element = NULL;
+    xmlNodePtr rec = NULL;
+
+    if (added)
+        memset(added, 0, sizeof(*added));
+    /* virDomainGetMetadata returns the element without its namespace */
+    if (!abConfNodeIsOurs(node, "policy", AB_NS_POLICY_URI)) {
+        abConfSetError(error, AB_ERROR_INVALID, domname,
+                       "%s: expected <policy xmlns='%s'>, got <%s>%s%s",
+                       where, AB_NS_POLICY_URI, node ? (const char *)node->name : "(none)",
+                       node && node->ns ? " in namespace " : "",
+                       node && node->ns ? (const char *)node->ns->href : "");
+        return NULL;
+    }
+    if (abConfCheckAttrs(node, attrs, where, domname, error) < 0)
+        return NULL;
+    state = abConfProp(node, "state");
+    element = abConfProp(node, "element");
+    if (!state || (strcmp(state, "on") != 0 && strcmp(state, "off") != 0)) {
+        abConfSetError(error, AB_ERROR_INVALID, domname,
+                       "%s: invalid state '%s' (expected on or off)",
+                       where, state ? state : "");
+        return NULL;
+    }
+    if (element && strcmp(element, "no") != 0 && strcmp(element, "yes") != 0) {
+        abConfSetError(error, AB_ERROR_INVALID, domname,
+                       "%s: invalid element '%s' (expected yes or no)", where, element);
+        return NULL;
+    }
+    def->enabled = strcmp(state, "on") == 0;
+
+    /* the translation record is not part of the policy: set it aside
+     * while the children are parsed, then put it back */
+    for (xmlNodePtr cur = node->children; cur; cur = cur->next) {
+        if (abConfNodeIsOurs(cur, "added", AB_NS_POLICY_URI))
+            rec = cur;
+    }
+    if (rec) {
+        abConfAdded dummy;
+
+        if (abConfParseAdded(rec, added ? added : &dummy, domname, error) < 0)
+            return NULL;
+        xmlUnlinkNode(rec);
+    }
+    if (abConfPolicyParseChildren(node, def, AB_NS_POLICY_URI, domname, where, error) < 0) {
+        if (rec)
+            xmlAddChild(node, rec);
+        return NULL;
+    }
+    if (rec)
+        xmlAddChild(node, rec);
+    def->hasElement = !(element && strcmp(element, "no") == 0) || abConfPolicyHasFields(def);
+    if (abConfPolicyValidate(def, domname, 0, error) < 0)
+        return NULL;
+    return g_steal_pointer(&def);
+}
+
+abConfPolicy *
+abConfPolicyParseMetadata(const char *xml, GError **error)
+{
+    xmlDocPtr doc;
+    abConfPolicy *def;
+
+    if (!(doc = abConfReadDoc(xml, "autoballoon policy metadata", error)))
+        return NULL;
+    def = abConfPolicyParseMetadataNode(xmlDocGetRootElement(doc), NULL, NULL, error);
+    xmlFreeDoc(doc);
+    return def;
+}
+
+char *
+abConfPolicyFormatMetadata(const abConfPolicy *def)
+{
+    xmlNodePtr node = abConfPolicyMetadataNode(def, NULL);
+    char *ret = abConfWriteNode(node);
+
+    xmlFreeNode(node);
+    return ret;
+}

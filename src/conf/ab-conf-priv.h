@@ -1,0 +1,64 @@
+/* ab-conf-priv.h: helpers shared by the conf sources, not part of the API */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <libxml/tree.h>
+
+#include "ab-conf.h"
+
+/* What the extended -> native translation added to the domain, recorded in
+ * the policy metadata so that the way back removes exactly that. */
+typedef enum {
+    AB_CONF_ADDED_STATS_NONE = 0,
+    AB_CONF_ADDED_STATS_ELEMENT,     /* a whole <stats period='2'/> */
+    AB_CONF_ADDED_STATS_PERIOD,      /* the period attribute of a <stats/> */
+
+    AB_CONF_ADDED_STATS_LAST
+} abConfAddedStats;
+
+typedef struct {
+    bool autodeflate;
+    abConfAddedStats stats;
+    unsigned int period;             /* the period added */
+    bool metadata;                   /* <metadata> was created */
+} abConfAdded;
+
+void abConfSetError(GError **error, int code, const char *domname,
+                    const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+/* Prefix an error from a lower layer with the domain name. */
+void abConfPropagate(GError **error, GError *src, const char *domname);
+
+xmlDocPtr abConfReadDoc(const char *xml, const char *what, GError **error);
+char *abConfWriteDoc(xmlDocPtr doc);
+char *abConfWriteNode(xmlNodePtr node);
+
+/* The <name> of the domain @node belongs to, or NULL. */
+char *abConfDomainName(xmlNodePtr node);
+
+/* @node is an element called @name (NULL: any) in namespace @nsuri (NULL: no
+ * namespace). */
+bool abConfNodeIs(xmlNodePtr node, const char *name, const char *nsuri);
+/* Element in no namespace, or (when @nsuri is given) in @nsuri. */
+bool abConfNodeIsOurs(xmlNodePtr node, const char *name, const char *nsuri);
+/* First child element called @name, in no namespace. */
+xmlNodePtr abConfChild(xmlNodePtr parent, const char *name);
+unsigned int abConfChildCount(xmlNodePtr parent, const char *name);
+char *abConfProp(xmlNodePtr node, const char *name);
+
+/* Policy children parse/format shared by the extended element and the
+ * metadata element; @nsuri is the namespace children may also be in. */
+int abConfPolicyParseChildren(xmlNodePtr node, abConfPolicy *def,
+                              const char *nsuri, const char *domname,
+                              const char *where, GError **error);
+void abConfPolicyFormatChildren(const abConfPolicy *def, xmlNodePtr parent,
+                                xmlNsPtr ns);
+
+/* The metadata element, with the translation record when @added is given. */
+xmlNodePtr abConfPolicyMetadataNode(const abConfPolicy *def,
+                                    const abConfAdded *added);
+/* Parse the metadata element (by namespace URI; libvirt may strip it). */
+abConfPolicy *abConfPolicyParseMetadataNode(xmlNodePtr node,
+                                            const char *domname,
+                                            abConfAdded *added,
+                                            GError **error);
