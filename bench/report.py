@@ -122,7 +122,10 @@ def block_sweep(sim):
 def block_daemon(d):
     if "skipped" in d:
         return f"Not measured in the latest run: {d['skipped']}."
-    rows = [f"autoballoond on libvirt's test driver, {d['period_s']} s with a {d['tick_s']} s tick:\n",
+    rows = [f"{d.get('daemon', 'autoballoond')} ({d.get('from', '')}) on libvirt's test driver, "
+            f"{d['period_s']} s after a 3 s warm-up, "
+            f"with a {d['tick_s']} s tick (the test driver's balloon stats never update, so each "
+            "tick reads every domain's stats and decides stale-stats: the fixed cost of a tick):\n",
             "| domains | CPU over the period (s) | CPU per tick (ms) | peak RSS (MiB) | one connect + tick, `--once` (s) |",
             "|---:|---:|---:|---:|---:|"]
     for e in d["domains"]:
