@@ -414,6 +414,27 @@ testUnresponsive(gconstpointer data)
                     ==, c->expect);
 }
 
+/* The default floor is 25 % of the maximum, at least 128 MiB, never above
+ * the maximum; exact for sizes that are multiples of 4 KiB. */
+static void
+testDefaultFloor(void)
+{
+    static const struct { unsigned long long maxKiB, floorKiB; } floors[] = {
+        { 4ULL << 20, 1ULL << 20 },        /* 4 GiB -> 1 GiB */
+        { 1ULL << 20, 256ULL << 10 },      /* 1 GiB -> 256 MiB */
+        { 1000ULL << 10, 256000 },         /* 1000 MiB -> 250 MiB */
+        { 256ULL << 10, 128ULL << 10 },    /* 25 % is 64 MiB: raised to 128 MiB */
+        { 100ULL << 10, 100ULL << 10 },    /* below 128 MiB: the maximum */
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(floors); i++) {
+        abPolicyParams p;
+        abPolicyParamsDefaults(&p, floors[i].maxKiB);
+        g_assert_cmpuint(p.floorKiB, ==, floors[i].floorKiB);
+        g_assert_cmpuint(p.ceilingKiB, ==, floors[i].maxKiB);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -424,6 +445,7 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &cases[i], testCase);
     }
     g_test_add_func("/policy/levels", testLevels);
+    g_test_add_func("/policy/default-floor", testDefaultFloor);
     g_test_add_func("/policy/no-guests", testNoGuests);
     g_test_add_func("/policy/reasons", testReasons);
     for (size_t i = 0; i < G_N_ELEMENTS(unresponsiveCases); i++) {

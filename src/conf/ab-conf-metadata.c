@@ -134,14 +134,12 @@ char *
 abConfInjectedFormat(const abConfInjected *inj)
 {
     xmlNodePtr node = xmlNewNode(NULL, BAD_CAST "pressure");
-    xmlNsPtr ns = xmlNewNs(node, BAD_CAST AB_NS_PRESSURE_URI, BAD_CAST AB_NS_PRESSURE_PREFIX);
     g_autofree char *expires = g_strdup_printf("%" G_GINT64_FORMAT, MAX(inj->expires, 0));
     char *ret;
 
-    xmlSetNs(node, ns);
     xmlNewProp(node, BAD_CAST "level", BAD_CAST abLevelToString(inj->level));
     xmlNewProp(node, BAD_CAST "expires", BAD_CAST expires);
-    ret = abConfWriteNode(node);
+    ret = abConfWriteMetadataNode(node);
     xmlFreeNode(node);
     return ret;
 }
@@ -212,10 +210,8 @@ char *
 abConfStatusFormat(const abConfStatus *st)
 {
     xmlNodePtr node = xmlNewNode(NULL, BAD_CAST "status");
-    xmlNsPtr ns = xmlNewNs(node, BAD_CAST AB_NS_STATUS_URI, BAD_CAST AB_NS_STATUS_PREFIX);
     char *ret;
 
-    xmlSetNs(node, ns);
     xmlNewProp(node, BAD_CAST "level", BAD_CAST abLevelToString(st->level));
     xmlNewProp(node, BAD_CAST "source", BAD_CAST (st->source ? st->source : "none"));
     abConfSetULL(node, "target", st->targetKiB);
@@ -228,7 +224,7 @@ abConfStatusFormat(const abConfStatus *st)
     if (st->unresponsive)
         xmlNewProp(node, BAD_CAST "unresponsive", BAD_CAST "yes");
     abConfSetULL(node, "time", st->time > 0 ? (unsigned long long)st->time : 0);
-    ret = abConfWriteNode(node);
+    ret = abConfWriteMetadataNode(node);
     xmlFreeNode(node);
     return ret;
 }

@@ -663,7 +663,7 @@ char *
 abConfPolicyFormatMetadata(const abConfPolicy *def)
 {
     xmlNodePtr node = abConfPolicyMetadataNode(def, NULL);
-    char *ret = abConfWriteNode(node);
+    char *ret = abConfWriteMetadataNode(node);
 
     xmlFreeNode(node);
     return ret;

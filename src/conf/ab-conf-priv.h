@@ -32,6 +32,8 @@ void abConfPropagate(GError **error, GError *src, const char *domname);
 xmlDocPtr abConfReadDoc(const char *xml, const char *what, GError **error);
 char *abConfWriteDoc(xmlDocPtr doc);
 char *abConfWriteNode(xmlNodePtr node);
+/* @node (and children) without namespaces: the form virDomainSetMetadata takes */
+char *abConfWriteMetadataNode(xmlNodePtr node);
 
 /* The <name> of the domain @node belongs to, or NULL. */
 char *abConfDomainName(xmlNodePtr node);

@@ -100,6 +100,33 @@ abConfWriteNode(xmlNodePtr node)
     return abConfSave(NULL, node);
 }
 
+static void
+abConfNodeDropNs(xmlNodePtr node)
+{
+    for (; node; node = node->next) {
+        if (node->type != XML_ELEMENT_NODE)
+            continue;
+        node->ns = NULL;
+        if (node->nsDef) {
+            xmlFreeNsList(node->nsDef);
+            node->nsDef = NULL;
+        }
+        abConfNodeDropNs(node->children);
+    }
+}
+
+char *
+abConfWriteMetadataNode(xmlNodePtr node)
+{
+    /* virDomainSetMetadata puts the element in its namespace itself and
+     * fails ("failed to create a new XML namespace") when the element
+     * already declares the prefix; it also hands the element back without
+     * one. So the libvirt form is the unqualified element. */
+    node->next = NULL;
+    abConfNodeDropNs(node);
+    return abConfWriteNode(node);
+}
+
 bool
 abConfNodeIs(xmlNodePtr node, const char *name, const char *nsuri)
 {

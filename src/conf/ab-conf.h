@@ -77,7 +77,9 @@ int abConfPolicyValidate(const abConfPolicy *def, const char *domname,
                          unsigned long long memoryKiB, GError **error);
 
 /* The policy metadata element (AB_NS_POLICY_URI) as libvirt returns it from
- * virDomainGetMetadata, and as virDomainSetMetadata takes it. */
+ * virDomainGetMetadata, and as virDomainSetMetadata takes it: unqualified
+ * (libvirt adds the namespace from its key/uri arguments itself). The
+ * injected and status Format functions below give that form too. */
 abConfPolicy *abConfPolicyParseMetadata(const char *xml, GError **error);
 char *abConfPolicyFormatMetadata(const abConfPolicy *def);
 

@@ -5,7 +5,9 @@
 void
 abPolicyParamsDefaults(abPolicyParams *params, unsigned long long maxKiB)
 {
-    unsigned long long floorKiB = maxKiB / 100 * AB_POLICY_FLOOR_DEFAULT_PCT;
+    /* split so that a huge maximum cannot overflow and 4 GiB gives exactly 1 GiB */
+    unsigned long long floorKiB = maxKiB / 100 * AB_POLICY_FLOOR_DEFAULT_PCT +
+                                  maxKiB % 100 * AB_POLICY_FLOOR_DEFAULT_PCT / 100;
 
     if (floorKiB < AB_POLICY_FLOOR_DEFAULT_MIN_KIB)
         floorKiB = AB_POLICY_FLOOR_DEFAULT_MIN_KIB;
