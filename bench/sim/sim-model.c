@@ -351,7 +351,9 @@ simApplyTuning(simGuest *g, const simAbTuning *t)
     if (t->cooldownSec >= 0)
         g->params.cooldownSec = (unsigned int) t->cooldownSec;
     if (t->floorPct > 0) {
-        unsigned long long floorKiB = maxKiB / 100 * (unsigned long long) t->floorPct;
+        unsigned long long pct = (unsigned long long) t->floorPct;
+        /* computed as abPolicyParamsDefaults does */
+        unsigned long long floorKiB = maxKiB / 100 * pct + maxKiB % 100 * pct / 100;
 
         g->params.floorKiB = MAX(floorKiB, AB_POLICY_FLOOR_DEFAULT_MIN_KIB);
     }
