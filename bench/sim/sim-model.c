@@ -346,7 +346,7 @@ simApplyTuning(simGuest *g, const simAbTuning *t)
     if (t->reserveMiB >= 0)
         g->params.reserveKiB = (unsigned long long) t->reserveMiB * 1024;
     if (t->reservePct > 0)
-        g->params.reserveKiB = MAX(AB_POLICY_RESERVE_DEFAULT_KIB,
+        g->params.reserveKiB = MAX(AB_POLICY_RESERVE_DEFAULT_MIN_KIB,
                                    (unsigned long long) (maxKiB * t->reservePct / 100));
     if (t->cooldownSec >= 0)
         g->params.cooldownSec = (unsigned int) t->cooldownSec;
