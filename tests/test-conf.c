@@ -1,6 +1,7 @@
 /* Unit tests of the conf module: the policy element and its metadata form,
  * resolution into engine parameters, and the status and injected-pressure
  * metadata elements. */
+#include "ab-config.h"
 #include "ab-conf.h"
 #include "ab-namespace.h"
 #include "ab-error.h"
@@ -460,6 +461,34 @@ testStatusErrors(void)
     }
 }
 
+/* Every metadata namespace is distinct (one element each, found by URI)
+ * and listed in docs/xml.md, where users look them up. */
+static void
+testNamespaces(void)
+{
+    static const char *const uris[] = {
+        AB_NS_POLICY_URI, AB_NS_PRESSURE_URI, AB_NS_STATUS_URI, AB_QEMU_NS_URI,
+    };
+    static const char *const prefixes[] = {
+        AB_NS_POLICY_PREFIX, AB_NS_PRESSURE_PREFIX, AB_NS_STATUS_PREFIX, AB_QEMU_NS_PREFIX,
+    };
+    const char *root = g_getenv("AB_SOURCE_ROOT");
+    g_autofree char *path = g_build_filename(root ? root : AB_SOURCE_ROOT, "docs", "xml.md", NULL);
+    g_autofree char *doc = NULL;
+
+    g_assert_true(g_file_get_contents(path, &doc, NULL, NULL));
+    for (size_t i = 0; i < G_N_ELEMENTS(uris); i++) {
+        g_autofree char *row = g_strdup_printf("| `%s` | `%s` |", uris[i], prefixes[i]);
+
+        if (!strstr(doc, row))
+            g_error("docs/xml.md does not list %s with prefix %s", uris[i], prefixes[i]);
+        for (size_t j = 0; j < i; j++) {
+            g_assert_cmpstr(uris[i], !=, uris[j]);
+            g_assert_cmpstr(prefixes[i], !=, prefixes[j]);
+        }
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -477,5 +506,6 @@ main(int argc, char **argv)
     g_test_add_func("/conf/injected/errors", testInjectedErrors);
     g_test_add_func("/conf/status/round-trip", testStatusRoundTrip);
     g_test_add_func("/conf/status/errors", testStatusErrors);
+    g_test_add_func("/conf/namespaces", testNamespaces);
     return g_test_run();
 }
