@@ -429,6 +429,24 @@ testStatusRoundTrip(void)
     g_assert_false(back.unresponsive);
     g_assert_null(back.reason);
     abConfStatusClear(&back);
+
+    /* every reason the engine gives, and the QEMU-driven ones */
+    for (int r = 0; r < AB_POLICY_REASON_LAST; r++) {
+        g_autofree char *text = g_strdup_printf("<status level='low' reason='%s'/>",
+                                                abPolicyReasonToString(r));
+
+        g_assert_cmpint(abConfStatusParse(text, &back, &err), ==, 0);
+        g_assert_no_error(err);
+        g_assert_cmpstr(back.reason, ==, abPolicyReasonToString(r));
+        abConfStatusClear(&back);
+    }
+    g_assert_cmpint(abConfStatusParse("<status level='none' source='" AB_CONF_STATUS_SOURCE_QEMU
+                                      "' reason='" AB_CONF_STATUS_REASON_QEMU "'/>",
+                                      &back, &err), ==, 0);
+    g_assert_no_error(err);
+    g_assert_cmpstr(back.source, ==, "qemu");
+    g_assert_cmpstr(back.reason, ==, "qemu-automatic");
+    abConfStatusClear(&back);
 }
 
 static void
@@ -443,7 +461,8 @@ testStatusErrors(void)
         { "<status level='low' action='explode'/>", "invalid <status> action 'explode'" },
         { "<status level='low' target='12k'/>", "invalid <status> target '12k'" },
         { "<status level='low' unresponsive='maybe'/>", "invalid <status> unresponsive 'maybe'" },
-        { "<status level='low' reason=''/>", "empty <status> reason" },
+        { "<status level='low' reason=''/>", "invalid <status> reason ''" },
+        { "<status level='low' reason='bored'/>", "invalid <status> reason 'bored'" },
         { "<status level='low' colour='red'/>", "unknown attribute 'colour'" },
         { "<status level='low' time='99999999999999999999'/>", "invalid <status> time" },
         { "<s:status xmlns:s='" AB_NS_POLICY_URI "' level='low'/>", "expected <status" },
