@@ -276,6 +276,11 @@ testDomainCheck(void)
         { "<memoryBacking><hugepages/></memoryBacking>", "<memballoon model='virtio'/>", false, NULL },
         { "", "<hostdev mode='subsystem' type='pci'><driver name='vfio'/></hostdev><memballoon model='virtio'/>", true, "VFIO" },
         { "", "<hostdev mode='capabilities' type='storage'/><memballoon model='virtio'/>", true, NULL },
+        /* sev-snp is newer than this libvirt's schema: checked here, not
+         * in the golden files that the schema test validates */
+        { "<launchSecurity type='sev-snp'/>", "<memballoon model='virtio'/>", true,
+          "<launchSecurity type='sev-snp'>" },
+        { "<launchSecurity type='sev-snp'/>", "<memballoon model='virtio'/>", false, NULL },
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
