@@ -214,6 +214,71 @@ abCgroupHasFile(const char *dir, const char *name)
     return g_file_test(p, G_FILE_TEST_EXISTS);
 }
 
+/* @path in the hierarchy mounted at @mount (root prefix included); the
+ * root cgroup is the mount point itself. */
+static char *
+abCgroupDir(const char *mount, const char *path)
+{
+    if (strcmp(path, "/") == 0)
+        return g_strdup(mount);
+    return g_build_filename(mount, path, NULL);
+}
+
+static void
+abCgroupSetV1(abGuestCgroups *guests, const char *mount, const char *path)
+{
+    guests->v1Path = g_strdup(path);
+    guests->v1Dir = abCgroupDir(mount, path);
+}
+
+static void
+abCgroupSetV2(abGuestCgroups *guests, const char *mount, const char *path)
+{
+    guests->v2Path = g_strdup(path);
+    guests->v2Dir = abCgroupDir(mount, path);
+    guests->v2HasMemory = abCgroupHasFile(guests->v2Dir, "memory.current");
+    guests->v2HasPressure = abCgroupHasFile(guests->v2Dir, "memory.pressure");
+}
+
+/* The mount points of the v1 memory hierarchy and of cgroup2 under @root,
+ * root prefix included. */
+static void
+abCgroupMounts(const char *root, char **v1Mount, char **v2Mount)
+{
+    g_autofree char *path = abCgroupJoinRoot(root, "/proc/self/mounts");
+    g_autofree char *mounts = NULL;
+    g_autofree char *m1 = NULL;
+    g_autofree char *m2 = NULL;
+
+    *v1Mount = *v2Mount = NULL;
+    if (!g_file_get_contents(path, &mounts, NULL, NULL))
+        return;
+    abCgroupParseMounts(mounts, &m1, &m2);
+    if (m1)
+        *v1Mount = abCgroupJoinRoot(root, m1);
+    if (m2)
+        *v2Mount = abCgroupJoinRoot(root, m2);
+}
+
+abGuestCgroups *
+abCgroupGuestsAt(const char *root, const char *path)
+{
+    g_autoptr(abGuestCgroups) guests = g_new0(abGuestCgroups, 1);
+    g_autofree char *v1Mount = NULL;
+    g_autofree char *v2Mount = NULL;
+    g_autofree char *d1 = NULL;
+    g_autofree char *d2 = NULL;
+
+    abCgroupMounts(root, &v1Mount, &v2Mount);
+    if (v1Mount && g_file_test((d1 = abCgroupDir(v1Mount, path)), G_FILE_TEST_IS_DIR))
+        abCgroupSetV1(guests, v1Mount, path);
+    if (v2Mount && g_file_test((d2 = abCgroupDir(v2Mount, path)), G_FILE_TEST_IS_DIR))
+        abCgroupSetV2(guests, v2Mount, path);
+    if (!guests->v1Dir && !guests->v2Dir)
+        return NULL;
+    return g_steal_pointer(&guests);
+}
+
 abGuestCgroups *
 abCgroupFindGuests(const char *root, GArray *pids, GError **error)
 {
@@ -221,8 +286,6 @@ abCgroupFindGuests(const char *root, GArray *pids, GError **error)
     g_autoptr(GPtrArray) v1 = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) v2 = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(abGuestCgroups) guests = g_new0(abGuestCgroups, 1);
-    g_autofree char *mountsPath = abCgroupJoinRoot(root, "/proc/self/mounts");
-    g_autofree char *mounts = NULL;
     g_autofree char *v1Mount = NULL;
     g_autofree char *v2Mount = NULL;
 
@@ -255,28 +318,16 @@ abCgroupFindGuests(const char *root, GArray *pids, GError **error)
         return NULL;
     }
 
-    if (g_file_get_contents(mountsPath, &mounts, NULL, NULL))
-        abCgroupParseMounts(mounts, &v1Mount, &v2Mount);
-
+    abCgroupMounts(root, &v1Mount, &v2Mount);
     if (v1->len > 0 && v1Mount) {
-        guests->v1Path = abCgroupCommonParent((const char * const *)v1->pdata, v1->len);
-        guests->v1Dir = abCgroupJoinRoot(root, v1Mount);
-        if (strcmp(guests->v1Path, "/") != 0) {
-            char *d = g_build_filename(guests->v1Dir, guests->v1Path, NULL);
-            g_free(guests->v1Dir);
-            guests->v1Dir = d;
-        }
+        g_autofree char *path = abCgroupCommonParent((const char * const *)v1->pdata, v1->len);
+
+        abCgroupSetV1(guests, v1Mount, path);
     }
     if (v2->len > 0 && v2Mount) {
-        guests->v2Path = abCgroupCommonParent((const char * const *)v2->pdata, v2->len);
-        guests->v2Dir = abCgroupJoinRoot(root, v2Mount);
-        if (strcmp(guests->v2Path, "/") != 0) {
-            char *d = g_build_filename(guests->v2Dir, guests->v2Path, NULL);
-            g_free(guests->v2Dir);
-            guests->v2Dir = d;
-        }
-        guests->v2HasMemory = abCgroupHasFile(guests->v2Dir, "memory.current");
-        guests->v2HasPressure = abCgroupHasFile(guests->v2Dir, "memory.pressure");
+        g_autofree char *path = abCgroupCommonParent((const char * const *)v2->pdata, v2->len);
+
+        abCgroupSetV2(guests, v2Mount, path);
     }
     return g_steal_pointer(&guests);
 }

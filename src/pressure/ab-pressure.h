@@ -259,6 +259,10 @@ GArray *abCgroupScanQemu(const char *root);
 abGuestCgroups *abCgroupFindGuests(const char *root, GArray *pids,
                                    GError **error);
 
+/* The cgroup @path ("/machine.slice") in each hierarchy mounted under @root
+ * (/proc/self/mounts) where that directory exists; NULL when in none. */
+abGuestCgroups *abCgroupGuestsAt(const char *root, const char *path);
+
 /* ------------------------------------------------------------ monitor */
 
 typedef struct {
@@ -305,10 +309,16 @@ int abPressureMonitorAddCgroupHeadroom(abPressureMonitor *mon, const char *dir,
                                        int version, const char *where,
                                        GError **error);
 
-/* Adds what this host offers: host headroom and PSI, and for @guests
+/* Adds what this host offers of the kinds @kinds (indexed by
+ * abPressureSourceType; NULL: every kind; injected is not a file and is
+ * ignored): with @systemWide the host's headroom and PSI, and for @guests
  * (may be NULL) the v1 memory cgroup's headroom and vmpressure and the v2
  * cgroup's headroom and memory.pressure where they exist. Sources that the
  * kernel refuses are logged and skipped; returns how many were added. */
+int abPressureMonitorAddSources(abPressureMonitor *mon, const char *root,
+                                const abGuestCgroups *guests,
+                                const bool *kinds, bool systemWide);
+/* Every kind, system-wide too. */
 int abPressureMonitorAddDefaults(abPressureMonitor *mon, const char *root,
                                  const abGuestCgroups *guests);
 
