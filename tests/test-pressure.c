@@ -423,12 +423,25 @@ static void
 test_find_guests_none(void)
 {
     g_autofree char *root = dataPath("root-hybrid");
+    g_autofree char *bare = dataPath("meminfo");
+    g_autofree char *v1Dir = g_build_filename(root, "sys/fs/cgroup/memory/machine", NULL);
     g_autoptr(GArray) pids = g_array_new(FALSE, FALSE, sizeof(int));
+    g_autoptr(abGuestCgroups) g = NULL;
     g_autoptr(GError) err = NULL;
     int gone = 999999;
 
+    /* no guest runs yet: libvirt's partition, where they will be */
     g_array_append_val(pids, gone);
-    g_assert_null(abCgroupFindGuests(root, pids, &err));
+    g = abCgroupFindGuests(root, pids, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(g);
+    g_assert_cmpuint(g->npids, ==, 0);
+    g_assert_cmpstr(g->v1Path, ==, "/machine");
+    g_assert_cmpstr(g->v1Dir, ==, v1Dir);
+    g_assert_cmpstr(g->v2Path, ==, "/machine");
+
+    /* no partition either (no cgroup mounts at all) */
+    g_assert_null(abCgroupFindGuests(bare, pids, &err));
     g_assert_error(err, AB_ERROR, AB_ERROR_UNSUPPORTED);
 }
 

@@ -282,6 +282,8 @@ abCgroupGuestsAt(const char *root, const char *path)
 abGuestCgroups *
 abCgroupFindGuests(const char *root, GArray *pids, GError **error)
 {
+    /* libvirt's default partition: systemd's (machine.slice), then its own */
+    static const char *const partitions[] = { "/machine.slice", "/machine" };
     g_autoptr(GArray) scanned = NULL;
     g_autoptr(GPtrArray) v1 = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) v2 = g_ptr_array_new_with_free_func(g_free);
@@ -313,8 +315,15 @@ abCgroupFindGuests(const char *root, GArray *pids, GError **error)
             g_ptr_array_add(v2, m2);
     }
     if (guests->npids == 0) {
+        for (size_t i = 0; i < G_N_ELEMENTS(partitions); i++) {
+            abGuestCgroups *at = abCgroupGuestsAt(root, partitions[i]);
+
+            if (at)
+                return at;
+        }
         g_set_error(error, AB_ERROR, AB_ERROR_UNSUPPORTED,
-                    "no running qemu found (%u pids given)", pids->len);
+                    "no running qemu found (%u pids given) and no %s or %s cgroup",
+                    pids->len, partitions[0], partitions[1]);
         return NULL;
     }
 

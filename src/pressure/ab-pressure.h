@@ -254,8 +254,11 @@ GArray *abCgroupReadPidFiles(const char *root, const char *dir);
 /* PIDs of processes whose comm starts with "qemu-system-" or is "qemu-kvm". */
 GArray *abCgroupScanQemu(const char *root);
 
-/* Where the guests @pids (NULL: abCgroupScanQemu) are. Fails with
- * AB_ERROR_UNSUPPORTED when no guest cgroup could be read. */
+/* Where the guests @pids (NULL: abCgroupScanQemu) are. With no guest
+ * running (yet), libvirt's default partition (/machine.slice, else /machine)
+ * where it exists, so that a daemon started before its guests still
+ * watches where they will be; npids is 0 then. Fails with
+ * AB_ERROR_UNSUPPORTED when neither gives a cgroup. */
 abGuestCgroups *abCgroupFindGuests(const char *root, GArray *pids,
                                    GError **error);
 
