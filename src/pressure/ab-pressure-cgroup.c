@@ -8,8 +8,8 @@
 #include "ab-pressure.h"
 #include "ab-error.h"
 
-static char *
-abCgroupJoinRoot(const char *root, const char *path)
+char *
+abPressureJoinRoot(const char *root, const char *path)
 {
     if (!root || !*root)
         return g_strdup(path);
@@ -152,7 +152,7 @@ abCgroupParsePid(const char *s, int *pid)
 GArray *
 abCgroupReadPidFiles(const char *root, const char *dir)
 {
-    g_autofree char *path = abCgroupJoinRoot(root, dir);
+    g_autofree char *path = abPressureJoinRoot(root, dir);
     GArray *pids = g_array_new(FALSE, FALSE, sizeof(int));
     g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
     const char *name;
@@ -182,7 +182,7 @@ abCgroupCmpInt(gconstpointer a, gconstpointer b)
 GArray *
 abCgroupScanQemu(const char *root)
 {
-    g_autofree char *proc = abCgroupJoinRoot(root, "/proc");
+    g_autofree char *proc = abPressureJoinRoot(root, "/proc");
     GArray *pids = g_array_new(FALSE, FALSE, sizeof(int));
     g_autoptr(GDir) d = g_dir_open(proc, 0, NULL);
     const char *name;
@@ -245,7 +245,7 @@ abCgroupSetV2(abGuestCgroups *guests, const char *mount, const char *path)
 static void
 abCgroupMounts(const char *root, char **v1Mount, char **v2Mount)
 {
-    g_autofree char *path = abCgroupJoinRoot(root, "/proc/self/mounts");
+    g_autofree char *path = abPressureJoinRoot(root, "/proc/self/mounts");
     g_autofree char *mounts = NULL;
     g_autofree char *m1 = NULL;
     g_autofree char *m2 = NULL;
@@ -255,9 +255,9 @@ abCgroupMounts(const char *root, char **v1Mount, char **v2Mount)
         return;
     abCgroupParseMounts(mounts, &m1, &m2);
     if (m1)
-        *v1Mount = abCgroupJoinRoot(root, m1);
+        *v1Mount = abPressureJoinRoot(root, m1);
     if (m2)
-        *v2Mount = abCgroupJoinRoot(root, m2);
+        *v2Mount = abPressureJoinRoot(root, m2);
 }
 
 abGuestCgroups *
@@ -297,7 +297,7 @@ abCgroupFindGuests(const char *root, GArray *pids, GError **error)
     for (guint i = 0; i < pids->len; i++) {
         int pid = g_array_index(pids, int, i);
         g_autofree char *rel = g_strdup_printf("/proc/%d/cgroup", pid);
-        g_autofree char *file = abCgroupJoinRoot(root, rel);
+        g_autofree char *file = abPressureJoinRoot(root, rel);
         g_autofree char *text = NULL;
         g_autoptr(GError) err = NULL;
         char *m1 = NULL, *m2 = NULL;

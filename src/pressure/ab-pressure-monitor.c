@@ -215,14 +215,6 @@ abPressureMonitorAddCgroupHeadroom(abPressureMonitor *mon, const char *dir,
     return 0;
 }
 
-static char *
-abPressureJoinRoot(const char *root, const char *path)
-{
-    if (!root || !*root)
-        return g_strdup(path);
-    return g_build_filename(root, path, NULL);
-}
-
 int
 abPressureMonitorAddSources(abPressureMonitor *mon, const char *root,
                             const abGuestCgroups *guests, const bool *kinds,

@@ -45,6 +45,9 @@ typedef enum {
 const char *abPressureSourceTypeToString(abPressureSourceType type);
 int abPressureSourceTypeFromString(const char *name);
 
+/* @path under @root (NULL or "": @path itself). */
+char *abPressureJoinRoot(const char *root, const char *path);
+
 /* ------------------------------------------------------------------ PSI */
 
 typedef enum {
