@@ -238,6 +238,7 @@ testPolicyMetadataErrors(void)
         { "<policy state='on'><weight>0</weight></policy>", "weight 0 is out of range" },
         { "<policy state='on'><floor unit='MiB'>1</floor></policy>", "below the minimum" },
         { "<policy state='on'><added stats='banana'/></policy>", "invalid <added> record" },
+        { "<policy state='on'><added stats='none' period='2'/></policy>", "invalid <added> record" },
         { "<policy state='on'><sizes/></policy>", "unknown element <sizes>" },
         { "<policy state='on'", "invalid XML" },
         { "", "invalid XML" },
