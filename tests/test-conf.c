@@ -166,7 +166,8 @@ testPolicyResolve(void)
     g_assert_cmpuint(params.floorKiB, ==, 512 * 1024);
     g_assert_cmpuint(params.stepKiB[AB_LEVEL_CRITICAL], ==, 1024 * 1024);
     g_assert_cmpuint(params.stepKiB[AB_LEVEL_LOW], ==, AB_POLICY_STEP_LOW_DEFAULT_KIB);
-    g_assert_cmpuint(params.reserveKiB, ==, AB_POLICY_RESERVE_DEFAULT_KIB);
+    /* 12.5 % of 4 GiB */
+    g_assert_cmpuint(params.reserveKiB, ==, 512 * 1024);
     g_assert_cmpuint(params.weight, ==, 7);
     g_assert_cmpuint(params.cooldownSec, ==, 5);
 

@@ -221,7 +221,7 @@ testShippedFile(void)
     g_assert_cmpstr(cfg->cgroup, ==, def->cgroup);
     g_assert_cmpint(cfg->systemWide, ==, def->systemWide);
     g_assert_cmpmem(&cfg->pressure, sizeof(cfg->pressure), &def->pressure, sizeof(def->pressure));
-    g_assert_cmpuint(cfg->policy->reserve.kib, ==, AB_POLICY_RESERVE_DEFAULT_KIB);
+    g_assert_cmpuint(cfg->policy->reserve.kib, ==, AB_POLICY_RESERVE_DEFAULT_MIN_KIB);
     g_assert_cmpuint(cfg->policy->step[AB_LEVEL_LOW].kib, ==, AB_POLICY_STEP_LOW_DEFAULT_KIB);
     g_assert_cmpuint(cfg->policy->step[AB_LEVEL_MEDIUM].kib, ==, AB_POLICY_STEP_MEDIUM_DEFAULT_KIB);
     g_assert_cmpuint(cfg->policy->step[AB_LEVEL_CRITICAL].kib, ==, AB_POLICY_STEP_CRITICAL_DEFAULT_KIB);
