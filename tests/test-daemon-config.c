@@ -55,9 +55,9 @@ testValues(void)
     g_assert_cmpfloat(cfg->tickSec, ==, 0.5);
     g_assert_cmpint(cfg->manage, ==, AB_DAEMON_MANAGE_ALL);
     g_assert_false(cfg->sourceAuto);
-    g_assert_true(cfg->sources[AB_DAEMON_SOURCE_PSI]);
-    g_assert_true(cfg->sources[AB_DAEMON_SOURCE_HEADROOM]);
-    g_assert_false(cfg->sources[AB_DAEMON_SOURCE_VMPRESSURE]);
+    g_assert_true(cfg->sources[AB_PRESSURE_SOURCE_PSI]);
+    g_assert_true(cfg->sources[AB_PRESSURE_SOURCE_HEADROOM]);
+    g_assert_false(cfg->sources[AB_PRESSURE_SOURCE_VMPRESSURE]);
     g_assert_cmpstr(cfg->cgroup, ==, "/machine.slice");
     g_assert_cmpint(cfg->pressure.psi.level[AB_LEVEL_MEDIUM].kind, ==, AB_PSI_FULL);
     g_assert_cmpuint(cfg->pressure.psi.level[AB_LEVEL_MEDIUM].stallUs, ==, 200000);
@@ -85,6 +85,7 @@ testBadValues(void)
         { "[daemon]\nmanage = some\n", "daemon.manage", "some" },
         { "[daemon]\nstats-period = -1\n", "daemon.stats-period", "-1" },
         { "[pressure]\nsources = psi, magic\n", "pressure.sources", "magic" },
+        { "[pressure]\nsources = injected\n", "pressure.sources", "injected" },
         { "[pressure]\ncgroup = machine\n", "pressure.cgroup", "machine" },
         { "[pressure]\npsi-low = some 3000000 2000000\n", "pressure.psi-low", "some 3000000 2000000" },
         { "[pressure]\npsi-critical = most 1000\n", "pressure.psi-critical", "most 1000" },
