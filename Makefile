@@ -12,6 +12,8 @@ DEPS_BUILD = meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev \
 DEPS_E2E = qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon \
 	libvirt-clients busybox-static cpio gzip gcc libc6-dev python3
 DEPS_DEMO = gnuplot-nox
+# Benchmarks: charts (the simulator itself needs only DEPS_BUILD).
+DEPS_BENCH = gnuplot-nox
 
 .PHONY: all deps deps-e2e build check demo bench bench-e2e clean
 
@@ -39,6 +41,7 @@ demo: deps deps-e2e
 	@sh demo/run-demo.sh build-demo
 
 bench: deps $(BUILDDIR)/build.ninja
+	@sh scripts/install-deps.sh $(DEPS_BENCH)
 	meson compile -C $(BUILDDIR)
 	@sh bench/run.sh $(BUILDDIR)
 

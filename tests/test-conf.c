@@ -1,6 +1,7 @@
 /* Unit tests of the conf module: the policy element and its metadata form,
  * resolution into engine parameters, and the status and injected-pressure
  * metadata elements. */
+#include "ab-config.h"
 #include "ab-conf.h"
 #include "ab-namespace.h"
 #include "ab-error.h"
@@ -165,7 +166,8 @@ testPolicyResolve(void)
     g_assert_cmpuint(params.floorKiB, ==, 512 * 1024);
     g_assert_cmpuint(params.stepKiB[AB_LEVEL_CRITICAL], ==, 1024 * 1024);
     g_assert_cmpuint(params.stepKiB[AB_LEVEL_LOW], ==, AB_POLICY_STEP_LOW_DEFAULT_KIB);
-    g_assert_cmpuint(params.reserveKiB, ==, AB_POLICY_RESERVE_DEFAULT_KIB);
+    /* 12.5 % of 4 GiB */
+    g_assert_cmpuint(params.reserveKiB, ==, 512 * 1024);
     g_assert_cmpuint(params.weight, ==, 7);
     g_assert_cmpuint(params.cooldownSec, ==, 5);
 
@@ -237,6 +239,7 @@ testPolicyMetadataErrors(void)
         { "<policy state='on'><weight>0</weight></policy>", "weight 0 is out of range" },
         { "<policy state='on'><floor unit='MiB'>1</floor></policy>", "below the minimum" },
         { "<policy state='on'><added stats='banana'/></policy>", "invalid <added> record" },
+        { "<policy state='on'><added stats='none' period='2'/></policy>", "invalid <added> record" },
         { "<policy state='on'><sizes/></policy>", "unknown element <sizes>" },
         { "<policy state='on'", "invalid XML" },
         { "", "invalid XML" },
@@ -275,6 +278,11 @@ testDomainCheck(void)
         { "<memoryBacking><hugepages/></memoryBacking>", "<memballoon model='virtio'/>", false, NULL },
         { "", "<hostdev mode='subsystem' type='pci'><driver name='vfio'/></hostdev><memballoon model='virtio'/>", true, "VFIO" },
         { "", "<hostdev mode='capabilities' type='storage'/><memballoon model='virtio'/>", true, NULL },
+        /* sev-snp is newer than this libvirt's schema: checked here, not
+         * in the golden files that the schema test validates */
+        { "<launchSecurity type='sev-snp'/>", "<memballoon model='virtio'/>", true,
+          "<launchSecurity type='sev-snp'>" },
+        { "<launchSecurity type='sev-snp'/>", "<memballoon model='virtio'/>", false, NULL },
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -428,6 +436,24 @@ testStatusRoundTrip(void)
     g_assert_false(back.unresponsive);
     g_assert_null(back.reason);
     abConfStatusClear(&back);
+
+    /* every reason the engine gives, and the QEMU-driven ones */
+    for (int r = 0; r < AB_POLICY_REASON_LAST; r++) {
+        g_autofree char *text = g_strdup_printf("<status level='low' reason='%s'/>",
+                                                abPolicyReasonToString(r));
+
+        g_assert_cmpint(abConfStatusParse(text, &back, &err), ==, 0);
+        g_assert_no_error(err);
+        g_assert_cmpstr(back.reason, ==, abPolicyReasonToString(r));
+        abConfStatusClear(&back);
+    }
+    g_assert_cmpint(abConfStatusParse("<status level='none' source='" AB_CONF_STATUS_SOURCE_QEMU
+                                      "' reason='" AB_CONF_STATUS_REASON_QEMU "'/>",
+                                      &back, &err), ==, 0);
+    g_assert_no_error(err);
+    g_assert_cmpstr(back.source, ==, "qemu");
+    g_assert_cmpstr(back.reason, ==, "qemu-automatic");
+    abConfStatusClear(&back);
 }
 
 static void
@@ -442,7 +468,8 @@ testStatusErrors(void)
         { "<status level='low' action='explode'/>", "invalid <status> action 'explode'" },
         { "<status level='low' target='12k'/>", "invalid <status> target '12k'" },
         { "<status level='low' unresponsive='maybe'/>", "invalid <status> unresponsive 'maybe'" },
-        { "<status level='low' reason=''/>", "empty <status> reason" },
+        { "<status level='low' reason=''/>", "invalid <status> reason ''" },
+        { "<status level='low' reason='bored'/>", "invalid <status> reason 'bored'" },
         { "<status level='low' colour='red'/>", "unknown attribute 'colour'" },
         { "<status level='low' time='99999999999999999999'/>", "invalid <status> time" },
         { "<s:status xmlns:s='" AB_NS_POLICY_URI "' level='low'/>", "expected <status" },
@@ -457,6 +484,34 @@ testStatusErrors(void)
         if (!strstr(err->message, cases[i].msg))
             g_error("%s: got '%s', expected '%s'", cases[i].xml, err->message, cases[i].msg);
         g_assert_null(st.source);
+    }
+}
+
+/* Every metadata namespace is distinct (one element each, found by URI)
+ * and listed in docs/xml.md, where users look them up. */
+static void
+testNamespaces(void)
+{
+    static const char *const uris[] = {
+        AB_NS_POLICY_URI, AB_NS_PRESSURE_URI, AB_NS_STATUS_URI, AB_QEMU_NS_URI,
+    };
+    static const char *const prefixes[] = {
+        AB_NS_POLICY_PREFIX, AB_NS_PRESSURE_PREFIX, AB_NS_STATUS_PREFIX, AB_QEMU_NS_PREFIX,
+    };
+    const char *root = g_getenv("AB_SOURCE_ROOT");
+    g_autofree char *path = g_build_filename(root ? root : AB_SOURCE_ROOT, "docs", "xml.md", NULL);
+    g_autofree char *doc = NULL;
+
+    g_assert_true(g_file_get_contents(path, &doc, NULL, NULL));
+    for (size_t i = 0; i < G_N_ELEMENTS(uris); i++) {
+        g_autofree char *row = g_strdup_printf("| `%s` | `%s` |", uris[i], prefixes[i]);
+
+        if (!strstr(doc, row))
+            g_error("docs/xml.md does not list %s with prefix %s", uris[i], prefixes[i]);
+        for (size_t j = 0; j < i; j++) {
+            g_assert_cmpstr(uris[i], !=, uris[j]);
+            g_assert_cmpstr(prefixes[i], !=, prefixes[j]);
+        }
     }
 }
 
@@ -477,5 +532,6 @@ main(int argc, char **argv)
     g_test_add_func("/conf/injected/errors", testInjectedErrors);
     g_test_add_func("/conf/status/round-trip", testStatusRoundTrip);
     g_test_add_func("/conf/status/errors", testStatusErrors);
+    g_test_add_func("/conf/namespaces", testNamespaces);
     return g_test_run();
 }

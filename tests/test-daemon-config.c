@@ -56,9 +56,9 @@ testValues(void)
     g_assert_cmpfloat(cfg->tickSec, ==, 0.5);
     g_assert_cmpint(cfg->manage, ==, AB_DAEMON_MANAGE_ALL);
     g_assert_false(cfg->sourceAuto);
-    g_assert_true(cfg->sources[AB_DAEMON_SOURCE_PSI]);
-    g_assert_true(cfg->sources[AB_DAEMON_SOURCE_HEADROOM]);
-    g_assert_false(cfg->sources[AB_DAEMON_SOURCE_VMPRESSURE]);
+    g_assert_true(cfg->sources[AB_PRESSURE_SOURCE_PSI]);
+    g_assert_true(cfg->sources[AB_PRESSURE_SOURCE_HEADROOM]);
+    g_assert_false(cfg->sources[AB_PRESSURE_SOURCE_VMPRESSURE]);
     g_assert_cmpstr(cfg->cgroup, ==, "/machine.slice");
     g_assert_cmpint(cfg->pressure.psi.level[AB_LEVEL_MEDIUM].kind, ==, AB_PSI_FULL);
     g_assert_cmpuint(cfg->pressure.psi.level[AB_LEVEL_MEDIUM].stallUs, ==, 200000);
@@ -86,6 +86,7 @@ testBadValues(void)
         { "[daemon]\nmanage = some\n", "daemon.manage", "some" },
         { "[daemon]\nstats-period = -1\n", "daemon.stats-period", "-1" },
         { "[pressure]\nsources = psi, magic\n", "pressure.sources", "magic" },
+        { "[pressure]\nsources = injected\n", "pressure.sources", "injected" },
         { "[pressure]\ncgroup = machine\n", "pressure.cgroup", "machine" },
         { "[pressure]\npsi-low = some 3000000 2000000\n", "pressure.psi-low", "some 3000000 2000000" },
         { "[pressure]\npsi-critical = most 1000\n", "pressure.psi-critical", "most 1000" },
@@ -221,7 +222,7 @@ testShippedFile(void)
     g_assert_cmpstr(cfg->cgroup, ==, def->cgroup);
     g_assert_cmpint(cfg->systemWide, ==, def->systemWide);
     g_assert_cmpmem(&cfg->pressure, sizeof(cfg->pressure), &def->pressure, sizeof(def->pressure));
-    g_assert_cmpuint(cfg->policy->reserve.kib, ==, AB_POLICY_RESERVE_DEFAULT_KIB);
+    g_assert_cmpuint(cfg->policy->reserve.kib, ==, AB_POLICY_RESERVE_DEFAULT_MIN_KIB);
     g_assert_cmpuint(cfg->policy->step[AB_LEVEL_LOW].kib, ==, AB_POLICY_STEP_LOW_DEFAULT_KIB);
     g_assert_cmpuint(cfg->policy->step[AB_LEVEL_MEDIUM].kib, ==, AB_POLICY_STEP_MEDIUM_DEFAULT_KIB);
     g_assert_cmpuint(cfg->policy->step[AB_LEVEL_CRITICAL].kib, ==, AB_POLICY_STEP_CRITICAL_DEFAULT_KIB);

@@ -3,9 +3,10 @@
  * against a wall clock that stepped (fixture: test-daemon-fixture.h). */
 #include "test-daemon-fixture.h"
 
-/* cgroup = auto on a fake tree: the daemon started before any guest finds
- * the guests' cgroup when a managed guest starts, without a reload, and
- * reopens nothing when a later start leaves it where it is. */
+/* cgroup = auto on a fake tree: the daemon started before any guest (and
+ * before libvirt's partition existed) finds the guests' cgroup when a
+ * managed guest starts, without a reload, and reopens nothing when a later
+ * start leaves it where it is. */
 static void
 putFile(const char *root, const char *rel, const char *text)
 {
@@ -39,15 +40,18 @@ testCgroupDiscovery(Fixture *f, gconstpointer data)
 
     putFile(root, "proc/self/mounts", "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n");
     putFile(root, "proc/meminfo", "MemTotal: 8000000 kB\nMemAvailable: 6000000 kB\n");
-    putFile(root, "sys/fs/cgroup/machine/memory.current", "104857600\n");
-    putFile(root, "sys/fs/cgroup/machine/memory.max", "1073741824\n");
+    /* no guest yet, and no partition either: systemd and libvirt create
+     * it when the first guest starts */
+    putFile(root, "sys/fs/cgroup/cgroup.controllers", "memory\n");
     p = abDaemonPressureOpenAt(cfg, NULL, root);
     abDaemonSetPressure(f->daemon, p);
     abDaemonConfigFree(cfg);
     g_assert_cmpuint(abDaemonPressureNumSources(p), ==, 1);   /* the host's */
     tick(f, 2);
 
-    /* a guest starts: its qemu appears in the fake /proc */
+    /* a guest starts: its cgroup and its qemu appear */
+    putFile(root, "sys/fs/cgroup/machine/memory.current", "104857600\n");
+    putFile(root, "sys/fs/cgroup/machine/memory.max", "1073741824\n");
     putFile(root, "proc/4242/comm", "qemu-system-x86\n");
     putFile(root, "proc/4242/cgroup", "0::/machine/qemu-1-vm-stopped.libvirt-qemu\n");
     if (onTick) {

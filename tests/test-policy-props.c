@@ -291,7 +291,7 @@ growTarget(const State *s, const abPolicyGuest *g)
         g->targetKiB < floorOf(g) || g->targetKiB >= ceilingOf(g) ||
         !underPressure(g) || g->actualKiB + MARGIN < g->targetKiB)
         return 0;
-    if (levelOf(s, g) == AB_LEVEL_CRITICAL && g->stats.usableKiB >= g->params.reserveKiB / 2)
+    if (levelOf(s, g) == AB_LEVEL_CRITICAL && g->stats.usableKiB * 2 >= g->params.reserveKiB)
         return 0;
     if (g->stats.usableKiB < g->params.reserveKiB)
         grow = MAX(grow, g->params.reserveKiB - g->stats.usableKiB);
@@ -399,7 +399,7 @@ checkGuest(const State *s, guint it, size_t i, const abPolicyDecision *d)
                   "guest %zu grew without guest pressure", i);
             CHECK(g->actualKiB + MARGIN >= g->targetKiB,
                   "guest %zu grew again before its last grow landed", i);
-            CHECK(l != AB_LEVEL_CRITICAL || g->stats.usableKiB < g->params.reserveKiB / 2,
+            CHECK(l != AB_LEVEL_CRITICAL || g->stats.usableKiB * 2 < g->params.reserveKiB,
                   "guest %zu grew under critical without severe pressure", i);
             CHECK(d->targetKiB - g->targetKiB <=
                   MAX(g->params.stepKiB[AB_LEVEL_LOW],

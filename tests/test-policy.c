@@ -213,6 +213,15 @@ static const Case cases[] = {
     { "critical-severe", HOST(.level = AB_LEVEL_CRITICAL), 1,
       { GUEST(.stats.usableKiB = MiB(50)) },
       { { MiB(3072 + 78), R(GUEST_PRESSURE) } }, 0 },
+    /* an odd reserve of 129 KiB: half is 64.5, so usable 64 KiB is below
+     * it (grows by 129 - 64 = 65 KiB, below the 16 MiB low step: 16 MiB)
+     * and usable 65 KiB is not */
+    { "critical-severe-odd-reserve", HOST(.level = AB_LEVEL_CRITICAL), 1,
+      { GUEST(.params.reserveKiB = 129, .stats.usableKiB = 64) },
+      { { MiB(3072 + 16), R(GUEST_PRESSURE) } }, 0 },
+    { "critical-hold-odd-reserve", HOST(.level = AB_LEVEL_CRITICAL), 1,
+      { GUEST(.params.reserveKiB = 129, .stats.usableKiB = 65) },
+      { { MiB(3072), R(CRITICAL_HOLD) } }, 0 },
     { "critical-hold-faults", HOST(.level = AB_LEVEL_CRITICAL), 1,
       { GUEST(.stats.majorFaults = 150) }, { { MiB(3072), R(CRITICAL_HOLD) } }, 0 },
     /* an injected critical level holds the same way */

@@ -423,13 +423,64 @@ static void
 test_find_guests_none(void)
 {
     g_autofree char *root = dataPath("root-hybrid");
+    g_autofree char *bare = dataPath("meminfo");
+    g_autofree char *v1Dir = g_build_filename(root, "sys/fs/cgroup/memory/machine", NULL);
     g_autoptr(GArray) pids = g_array_new(FALSE, FALSE, sizeof(int));
+    g_autoptr(abGuestCgroups) g = NULL;
     g_autoptr(GError) err = NULL;
     int gone = 999999;
 
+    /* no guest runs yet: libvirt's partition, where they will be */
     g_array_append_val(pids, gone);
-    g_assert_null(abCgroupFindGuests(root, pids, &err));
+    g = abCgroupFindGuests(root, pids, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(g);
+    g_assert_cmpuint(g->npids, ==, 0);
+    g_assert_cmpstr(g->v1Path, ==, "/machine");
+    g_assert_cmpstr(g->v1Dir, ==, v1Dir);
+    g_assert_cmpstr(g->v2Path, ==, "/machine");
+
+    /* no partition either (no cgroup mounts at all) */
+    g_assert_null(abCgroupFindGuests(bare, pids, &err));
     g_assert_error(err, AB_ERROR, AB_ERROR_UNSUPPORTED);
+}
+
+static void
+test_guests_at(void)
+{
+    g_autofree char *root = dataPath("root-v2");
+    g_autoptr(abGuestCgroups) g = abCgroupGuestsAt(root, "/machine.slice");
+    g_autoptr(abGuestCgroups) missing = abCgroupGuestsAt(root, "/nowhere");
+
+    g_assert_nonnull(g);
+    g_assert_null(g->v1Dir);
+    g_assert_cmpstr(g->v2Path, ==, "/machine.slice");
+    g_assert_true(g_str_has_prefix(g->v2Dir, root));
+    g_assert_true(g->v2HasMemory);
+    g_assert_null(missing);
+}
+
+/* Only the kinds asked for, and the host's files only system-wide. */
+static void
+test_monitor_sources_kinds(void)
+{
+    g_autofree char *root = dataPath("root-v2");
+    g_autoptr(abGuestCgroups) g = abCgroupFindGuests(root, NULL, NULL);
+    bool headroomOnly[AB_PRESSURE_SOURCE_LAST] = { [AB_PRESSURE_SOURCE_HEADROOM] = true };
+    bool psiOnly[AB_PRESSURE_SOURCE_LAST] = { [AB_PRESSURE_SOURCE_PSI] = true };
+    g_autoptr(abPressureMonitor) a = abPressureMonitorNew(NULL);
+    g_autoptr(abPressureMonitor) b = abPressureMonitorNew(NULL);
+    g_autoptr(abPressureMonitor) c = abPressureMonitorNew(NULL);
+
+    g_assert_nonnull(g);
+    /* the guests' cgroup headroom, without the host's */
+    g_assert_cmpint(abPressureMonitorAddSources(a, root, g, headroomOnly, false), ==, 1);
+    g_assert_cmpstr(abPressureMonitorSourceSample(a, 0)->where, ==, "/machine.slice");
+    /* host and cgroup headroom */
+    g_assert_cmpint(abPressureMonitorAddSources(b, root, g, headroomOnly, true), ==, 2);
+    g_assert_cmpstr(abPressureMonitorSourceSample(b, 0)->where, ==, "host");
+    /* PSI is not a kernel file in the fake tree: nothing */
+    g_assert_cmpint(abPressureMonitorAddSources(c, root, g, psiOnly, true), ==, 0);
 }
 
 /* ------------------------------------------------------------ monitor */
@@ -678,6 +729,8 @@ main(int argc, char **argv)
     g_test_add_func("/pressure/cgroup/find-hybrid", test_find_guests_hybrid);
     g_test_add_func("/pressure/cgroup/find-v2", test_find_guests_v2);
     g_test_add_func("/pressure/cgroup/find-none", test_find_guests_none);
+    g_test_add_func("/pressure/cgroup/guests-at", test_guests_at);
+    g_test_add_func("/pressure/monitor/sources-kinds", test_monitor_sources_kinds);
     g_test_add_func("/pressure/monitor/defaults-hybrid", test_monitor_defaults_hybrid);
     g_test_add_func("/pressure/monitor/defaults-v2", test_monitor_defaults_v2);
     g_test_add_func("/pressure/monitor/injected", test_monitor_injected);

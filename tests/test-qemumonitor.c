@@ -38,7 +38,7 @@ testEvents(void)
         g_assert_cmpuint(st.actualKiB, ==, cases[i].actualKiB);
         g_assert_cmpuint(st.targetKiB, ==, cases[i].actualKiB);
         g_assert_cmpstr(st.action, ==, cases[i].action);
-        g_assert_cmpstr(st.source, ==, "none");
+        g_assert_cmpstr(st.source, ==, "qemu");
         g_assert_cmpstr(st.reason, ==, "qemu-automatic");
         g_assert_cmpint(st.time, ==, 1763900000);
         g_assert_cmpint(st.level, ==, AB_LEVEL_NONE);
@@ -88,7 +88,7 @@ testPublishable(void)
     g_assert_nonnull(xml);
     g_assert_cmpint(abConfStatusParse(xml, &back, &err), ==, 0);
     g_assert_no_error(err);
-    g_assert_cmpstr(back.source, ==, "none");
+    g_assert_cmpstr(back.source, ==, "qemu");
     g_assert_cmpstr(back.reason, ==, "qemu-automatic");
     g_assert_cmpstr(back.action, ==, "inflate");
     g_assert_cmpuint(back.actualKiB, ==, 1048576);

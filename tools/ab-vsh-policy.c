@@ -265,14 +265,20 @@ abVshPolicyPrepare(abVshControl *ctl, virDomainPtr dom,
             VIR_DOMAIN_XML_INACTIVE : 0;
         abVshBalloonInfo info;
 
-        if (abVshDomainBalloon(ctl, dom, xmlflags, &info) < 0)
-            return false;
-        if (!info.present || !info.model || strcmp(info.model, "virtio") != 0) {
-            abVshError(ctl, "domain '%s' has no virtio memballoon: autoballoon needs one",
-                       name);
-            abVshBalloonInfoClear(&info);
+        g_autofree char *domxml = NULL;
+
+        /* the same refusals as define: no virtio balloon, huge pages,
+         * locked memory, VFIO, confidential guests */
+        if (!(domxml = virDomainGetXMLDesc(dom, xmlflags))) {
+            abVshReportLibvirtError(ctl);
             return false;
         }
+        if (abConfDomainCheck(domxml, def, &err) < 0) {
+            abVshError(ctl, "%s", err->message);
+            return false;
+        }
+        if (abVshDomainBalloon(ctl, dom, xmlflags, &info) < 0)
+            return false;
         /* Policy metadata alone cannot add what the extended XML adds at
          * define time; say what is missing rather than edit the device. */
         if (!info.autodeflate || info.statsPeriod == 0)

@@ -3,11 +3,13 @@
 #include "ab-vsh-cmds.h"
 #include "ab-config.h"
 #include "ab-conf.h"
+#include "ab-qemu-balloon.h"
 
 #include <errno.h>
 #include <string.h>
 #include <libxml/parser.h>
 #include <libxml/relaxng.h>
+#include <libxml/xpath.h>
 
 const abVshOptDef abVshOptsDefine[] = {
     { "file", AB_VSH_OT_STRING, AB_VSH_OFLAG_REQ | AB_VSH_OFLAG_POS, "file containing an XML domain description, with or without autoballoon" },
@@ -100,12 +102,101 @@ abVshValidate(abVshControl *ctl, const char *file, const char *xml)
     return ret;
 }
 
-/* The native XML of @file, validated and translated. */
+/* The string value of XPath @expr on @doc, NULL when empty. */
+static char *
+abVshXPathString(xmlDocPtr doc, const char *expr)
+{
+    xmlXPathContextPtr ctxt = xmlXPathNewContext(doc);
+    xmlXPathObjectPtr obj = ctxt ? xmlXPathEvalExpression(BAD_CAST expr, ctxt) : NULL;
+    char *ret = NULL;
+
+    if (obj && obj->type == XPATH_STRING && obj->stringval && *obj->stringval)
+        ret = g_strdup((const char *) obj->stringval);
+    xmlXPathFreeObject(obj);
+    xmlXPathFreeContext(ctxt);
+    return ret;
+}
+
+/* The QEMU binary that will run the domain: its <emulator>, else the one
+ * libvirt's domain capabilities name for its type, arch and machine. */
+static char *
+abVshQemuBinary(abVshControl *ctl, xmlDocPtr doc)
+{
+    g_autofree char *emulator = abVshXPathString(doc, "string(/domain/devices/emulator)");
+    g_autofree char *virttype = abVshXPathString(doc, "string(/domain/@type)");
+    g_autofree char *arch = abVshXPathString(doc, "string(/domain/os/type/@arch)");
+    g_autofree char *machine = abVshXPathString(doc, "string(/domain/os/type/@machine)");
+    g_autofree char *caps = NULL;
+    xmlDocPtr capsdoc;
+    char *path;
+
+    if (emulator)
+        return g_steal_pointer(&emulator);
+    if (!(caps = virConnectGetDomainCapabilities(ctl->conn, NULL, arch, machine, virttype, 0)))
+        return NULL;
+    if (!(capsdoc = xmlReadMemory(caps, strlen(caps), "domcaps.xml", NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)))
+        return NULL;
+    path = abVshXPathString(capsdoc, "string(/domainCapabilities/path)");
+    xmlFreeDoc(capsdoc);
+    return path;
+}
+
+/* What the QEMU binary that will run the domain can do with its balloon,
+ * or NULL when it cannot be asked: not a QEMU connection, a remote host
+ * (the binary is not ours to run), or no binary found. Only then are the
+ * options every QEMU has used, and the user is told so. */
+static abQemuCaps *
+abVshQemuCaps(abVshControl *ctl, const char *xml)
+{
+    const char *type = virConnectGetType(ctl->conn);
+    g_autofree char *uri = NULL;
+    g_autofree char *binary = NULL;
+    g_autofree char *cachedir = NULL;
+    g_autoptr(GUri) parsed = NULL;
+    g_autoptr(abQemuCapsCache) cache = NULL;
+    g_autoptr(GError) err = NULL;
+    xmlDocPtr doc;
+    abQemuCaps *caps;
+
+    if (!type || g_ascii_strcasecmp(type, "QEMU") != 0)
+        return NULL;
+    uri = virConnectGetURI(ctl->conn);
+    parsed = uri ? g_uri_parse(uri, G_URI_FLAGS_NONE, NULL) : NULL;
+    if (parsed && g_uri_get_host(parsed) && *g_uri_get_host(parsed)) {
+        abVshWarn(ctl, "cannot ask the QEMU of remote host '%s' which balloon properties it has: "
+                  "free page reporting and automatic ballooning are not turned on",
+                  g_uri_get_host(parsed));
+        return NULL;
+    }
+    if (!(doc = xmlReadMemory(xml, strlen(xml), "domain.xml", NULL,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)))
+        return NULL;
+    binary = abVshQemuBinary(ctl, doc);
+    xmlFreeDoc(doc);
+    if (!binary) {
+        abVshWarn(ctl, "no QEMU binary found for this domain: free page reporting and "
+                  "automatic ballooning are not turned on");
+        return NULL;
+    }
+    cachedir = abQemuCapsCacheDefaultDir();
+    cache = abQemuCapsCacheNew(cachedir);
+    if (!(caps = abQemuCapsCacheLookup(cache, binary, NULL, &err))) {
+        abVshWarn(ctl, "cannot probe the balloon of '%s': %s", binary, err->message);
+        return NULL;
+    }
+    return caps;
+}
+
+/* The native XML of @file, validated and translated; on QEMU, with the
+ * balloon options the binary that will run it has (src/qemu). */
 static char *
 abVshReadDomainFile(abVshControl *ctl, const char *file)
 {
     g_autofree char *xml = NULL;
     g_autoptr(GError) err = NULL;
+    g_autoptr(abQemuCaps) caps = NULL;
+    abQemuBalloonResult res;
     char *native;
 
     if (!g_file_get_contents(file, &xml, NULL, &err)) {
@@ -116,7 +207,10 @@ abVshReadDomainFile(abVshControl *ctl, const char *file)
     }
     if (!abVshValidate(ctl, file, xml))
         return NULL;
-    if (!(native = abConfExtendedToNative(xml, &err))) {
+    caps = abVshQemuCaps(ctl, xml);
+    native = caps ? abQemuExtendedToNative(xml, caps, &res, &err)
+                  : abConfExtendedToNative(xml, &err);
+    if (!native) {
         abVshError(ctl, "%s", err->message);
         return NULL;
     }
@@ -178,7 +272,7 @@ abVshCmdDumpXML(abVshControl *ctl, const abVshCmd *cmd)
         return false;
     }
     if (abVshCommandOptBool(cmd, "autoballoon")) {
-        g_autofree char *ext = abConfNativeToExtended(xml, &err);
+        g_autofree char *ext = abQemuNativeToExtended(xml, &err);
 
         if (!ext) {
             abVshError(ctl, "%s", err->message);

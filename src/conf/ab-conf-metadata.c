@@ -94,13 +94,9 @@ abConfAttrChoice(xmlNodePtr node, const char *elem, const char *name,
 {
     g_autofree char *val = abConfProp(node, name);
 
-    if (val && choices && !g_strv_contains(choices, val)) {
+    if (val && !g_strv_contains(choices, val)) {
         g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
                     "invalid <%s> %s '%s' (expected %s)", elem, name, val, expected);
-        return -1;
-    }
-    if (val && !*val) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "empty <%s> %s", elem, name);
         return -1;
     }
     *value = g_steal_pointer(&val);
@@ -153,6 +149,32 @@ abConfStatusClear(abConfStatus *st)
     memset(st, 0, sizeof(*st));
 }
 
+/* Reasons a status may give besides the engine's own: who moved a balloon
+ * the engine does not drive. */
+static const char *const abConfStatusExtraReasons[] = {
+    AB_CONF_STATUS_REASON_QEMU, NULL,
+};
+
+static int
+abConfStatusReason(xmlNodePtr node, char **reason, GError **error)
+{
+    g_autofree char *val = abConfProp(node, "reason");
+
+    if (val && abPolicyReasonFromString(val) < 0 &&
+        !g_strv_contains(abConfStatusExtraReasons, val)) {
+        g_autoptr(GString) expected = g_string_new(NULL);
+
+        for (int r = 0; r < AB_POLICY_REASON_LAST; r++)
+            g_string_append_printf(expected, "%s, ", abPolicyReasonToString(r));
+        g_string_append(expected, AB_CONF_STATUS_REASON_QEMU);
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                    "invalid <status> reason '%s' (expected one of %s)", val, expected->str);
+        return -1;
+    }
+    *reason = g_steal_pointer(&val);
+    return 0;
+}
+
 int
 abConfStatusParse(const char *xml, abConfStatus *st, GError **error)
 {
@@ -160,7 +182,9 @@ abConfStatusParse(const char *xml, abConfStatus *st, GError **error)
         "level", "source", "target", "actual", "usable", "action", "reason",
         "unresponsive", "time", NULL,
     };
-    static const char *const sources[] = { "psi", "vmpressure", "headroom", "injected", "none", NULL };
+    static const char *const sources[] = {
+        "psi", "vmpressure", "headroom", "injected", AB_CONF_STATUS_SOURCE_QEMU, "none", NULL,
+    };
     static const char *const actions[] = { "inflate", "deflate", "hold", "none", NULL };
     static const char *const yesno[] = { "yes", "no", NULL };
     xmlDocPtr doc;
@@ -175,14 +199,13 @@ abConfStatusParse(const char *xml, abConfStatus *st, GError **error)
     if (!(root = abConfMetadataRoot(doc, "status", AB_NS_STATUS_URI, attrs, error)) ||
         abConfAttrLevel(root, "status", true, &st->level, error) < 0 ||
         abConfAttrChoice(root, "status", "source", sources,
-                         "psi, vmpressure, headroom, injected or none", &st->source, error) < 0 ||
+                         "psi, vmpressure, headroom, injected, qemu or none", &st->source, error) < 0 ||
         abConfAttrUInt(root, "status", "target", G_MAXUINT64, &st->targetKiB, error) < 0 ||
         abConfAttrUInt(root, "status", "actual", G_MAXUINT64, &st->actualKiB, error) < 0 ||
         abConfAttrUInt(root, "status", "usable", G_MAXUINT64, &st->usableKiB, error) < 0 ||
         abConfAttrChoice(root, "status", "action", actions,
                          "inflate, deflate, hold or none", &st->action, error) < 0 ||
-        /* reasons belong to the engine, which may add some: any token */
-        abConfAttrChoice(root, "status", "reason", NULL, NULL, &st->reason, error) < 0 ||
+        abConfStatusReason(root, &st->reason, error) < 0 ||
         abConfAttrChoice(root, "status", "unresponsive", yesno, "yes or no",
                          &unresponsive, error) < 0 ||
         abConfAttrUInt(root, "status", "time", G_MAXINT64, &time, error) < 0)

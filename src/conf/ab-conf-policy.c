@@ -2,12 +2,15 @@
  * of its metadata form, validation, and resolution into engine parameters. */
 #include "ab-conf-priv.h"
 #include "ab-namespace.h"
+#include "ab-enum.h"
 #include "ab-error.h"
 #include "ab-size.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+AB_ENUM_IMPL(abConfAddedStats, AB_CONF_ADDED_STATS_LAST, "none", "element", "period");
 
 static const char *const abConfPolicyChildren[] = {
     "floor", "ceiling", "reserve", "step", "weight", "cooldown",
@@ -527,7 +530,7 @@ abConfPolicyMetadataNode(const abConfPolicy *def, const abConfAdded *added)
             g_autofree char *period = g_strdup_printf("%u", added->period);
 
             xmlNewProp(rec, BAD_CAST "stats",
-                       BAD_CAST (added->stats == AB_CONF_ADDED_STATS_ELEMENT ? "element" : "period"));
+                       BAD_CAST abConfAddedStatsToString(added->stats));
             xmlNewProp(rec, BAD_CAST "period", BAD_CAST period);
         }
         if (added->metadata)
@@ -555,13 +558,12 @@ abConfParseAdded(xmlNodePtr node, abConfAdded *added, const char *domname,
     added->autodeflate = autodeflate != NULL;
     if (stats) {
         char *end = NULL;
+        int kind = abConfAddedStatsFromString(stats);
 
-        if (strcmp(stats, "element") == 0)
-            added->stats = AB_CONF_ADDED_STATS_ELEMENT;
-        else if (strcmp(stats, "period") == 0)
-            added->stats = AB_CONF_ADDED_STATS_PERIOD;
-        else
+        /* "none" is never written: a record without stats says that */
+        if (kind <= AB_CONF_ADDED_STATS_NONE)
             goto invalid;
+        added->stats = kind;
         if (!period || !g_ascii_isdigit(period[0]))
             goto invalid;
         added->period = strtoul(period, &end, 10);

@@ -17,6 +17,10 @@ typedef enum {
     AB_CONF_ADDED_STATS_LAST
 } abConfAddedStats;
 
+/* The names in the <added stats='...'> record. */
+const char *abConfAddedStatsToString(abConfAddedStats stats);
+int abConfAddedStatsFromString(const char *name);
+
 typedef struct {
     bool autodeflate;
     abConfAddedStats stats;

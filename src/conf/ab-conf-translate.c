@@ -81,6 +81,28 @@ abConfModelIsVirtio(const char *model)
                      strcmp(model, "virtio-non-transitional") == 0);
 }
 
+/* Confidential guests (<launchSecurity>): their memory is encrypted or
+ * made inaccessible to the host and pinned, so a page the guest gives to
+ * the balloon is neither readable nor returned to the host, and a guest
+ * that reclaims it may need the firmware to accept it again. tdx is listed
+ * for the libvirt releases that have it. */
+static int
+abConfDomainCheckLaunchSecurity(abConfDomain *dom, GError **error)
+{
+    static const char *const confidential[] = { "sev", "sev-snp", "s390-pv", "tdx", NULL };
+    g_autofree char *type = abConfProp(abConfChild(dom->root, "launchSecurity"), "type");
+
+    if (type && g_strv_contains(confidential, type)) {
+        abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
+                       "autoballoon='on' with <launchSecurity type='%s'>: confidential guest memory is "
+                       "encrypted or hidden from the host and pinned, so inflating the balloon "
+                       "returns nothing to the host",
+                       type);
+        return -1;
+    }
+    return 0;
+}
+
 /* The checks that only apply to an enabled policy: the balloon must be able
  * to give memory back to the host. */
 static int
@@ -117,6 +139,9 @@ abConfDomainCheckEnabled(abConfDomain *dom, GError **error)
             return -1;
         }
     }
+
+    if (abConfDomainCheckLaunchSecurity(dom, error) < 0)
+        return -1;
 
     for (xmlNodePtr cur = dom->devices ? dom->devices->children : NULL; cur; cur = cur->next) {
         g_autofree char *mode = NULL;

@@ -116,14 +116,20 @@ char *abConfInjectedFormat(const abConfInjected *inj);
  *                    usable='...' action='inflate' reason='host-pressure'
  *                    time='1763900000'/>
  * sizes in KiB, time in seconds since the epoch. */
+/* Status written for a balloon that QEMU inflates itself (its automatic
+ * property, src/qemu): the pressure came from QEMU's monitor, and no engine
+ * reason applies. */
+#define AB_CONF_STATUS_SOURCE_QEMU "qemu"
+#define AB_CONF_STATUS_REASON_QEMU "qemu-automatic"
+
 typedef struct {
     abLevel level;
-    char *source;               /* "psi", "vmpressure", "headroom", "injected", "none" */
+    char *source;               /* "psi", "vmpressure", "headroom", "injected", "qemu", "none" */
     unsigned long long targetKiB;
     unsigned long long actualKiB;
     unsigned long long usableKiB;   /* 0: unknown */
     char *action;               /* "inflate", "deflate", "hold", "none" */
-    char *reason;               /* abPolicyReasonToString */
+    char *reason;               /* abPolicyReasonToString, or AB_CONF_STATUS_REASON_QEMU */
     bool unresponsive;
     gint64 time;
 } abConfStatus;

@@ -1,5 +1,6 @@
 /* ab-namespace.h: the XML namespaces autoballoon stores in domain <metadata>.
- * One URI each for the policy, injected pressure and the daemon's status;
+ * One URI each for the policy, injected pressure, the daemon's status and
+ * the record of the QEMU options emitted for a binary (src/qemu);
  * docs/xml.md lists them. */
 #pragma once
 
@@ -11,3 +12,6 @@
 
 #define AB_NS_STATUS_URI    "https://autoballoon.org/xmlns/status/1"
 #define AB_NS_STATUS_PREFIX "abstatus"
+
+#define AB_QEMU_NS_URI    "https://autoballoon.org/xmlns/qemu/1"
+#define AB_QEMU_NS_PREFIX "abqemu"

@@ -11,7 +11,6 @@
 #include <string.h>
 
 AB_ENUM_IMPL(abDaemonManage, AB_DAEMON_MANAGE_LAST, "opted-in", "all");
-AB_ENUM_IMPL(abDaemonSource, AB_DAEMON_SOURCE_LAST, "psi", "vmpressure", "headroom");
 
 abDaemonConfig *
 abDaemonConfigNew(void)
@@ -152,7 +151,7 @@ abDaemonConfigParseSources(abDaemonConfig *cfg, const char *key,
                            const char *value, GError **error)
 {
     g_auto(GStrv) parts = g_strsplit_set(value, ";, ", -1);
-    bool sources[AB_DAEMON_SOURCE_LAST] = { false };
+    bool sources[AB_PRESSURE_SOURCE_LAST] = { false };
     bool isAuto = false;
     bool any = false;
     size_t i;
@@ -169,7 +168,9 @@ abDaemonConfigParseSources(abDaemonConfig *cfg, const char *key,
         }
         if (g_str_equal(parts[i], "none"))
             continue;
-        if ((s = abDaemonSourceFromString(parts[i])) < 0) {
+        /* injected pressure comes from domain metadata, not from a file */
+        if ((s = abPressureSourceTypeFromString(parts[i])) < 0 ||
+            s == AB_PRESSURE_SOURCE_INJECTED) {
             g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
                         "invalid value '%s' for key '%s': unknown source '%s' (expected auto, none, psi, vmpressure, headroom)",
                         value, key, parts[i]);

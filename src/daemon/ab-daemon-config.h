@@ -25,18 +25,6 @@ typedef enum {
 const char *abDaemonManageToString(abDaemonManage manage);
 int abDaemonManageFromString(const char *name);
 
-/* Host pressure sources the daemon may combine. */
-typedef enum {
-    AB_DAEMON_SOURCE_PSI = 0,
-    AB_DAEMON_SOURCE_VMPRESSURE,
-    AB_DAEMON_SOURCE_HEADROOM,
-
-    AB_DAEMON_SOURCE_LAST
-} abDaemonSource;
-
-const char *abDaemonSourceToString(abDaemonSource source);
-int abDaemonSourceFromString(const char *name);
-
 #define AB_DAEMON_TICK_DEFAULT_S             2.0
 #define AB_DAEMON_TICK_MIN_S                 0.1
 #define AB_DAEMON_TICK_MAX_S                 3600.0
@@ -54,7 +42,8 @@ typedef struct {
 
     /* [pressure] */
     bool sourceAuto;                         /* sources = auto */
-    bool sources[AB_DAEMON_SOURCE_LAST];     /* explicit list */
+    bool sources[AB_PRESSURE_SOURCE_LAST];   /* explicit list (psi, vmpressure,
+                                                headroom; never injected) */
     char *cgroup;                            /* "auto" or a cgroup path */
     bool systemWide;                         /* also the host's own PSI and headroom */
     abPressureConfig pressure;               /* PSI triggers, headroom thresholds */

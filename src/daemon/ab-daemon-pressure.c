@@ -68,7 +68,7 @@ typedef struct {
     GMainContext *ctx;
     char *root;                      /* NULL: "/" (tests: a fake tree) */
     bool sourceAuto;
-    bool sources[AB_DAEMON_SOURCE_LAST];
+    bool sources[AB_PRESSURE_SOURCE_LAST];
     bool systemWide;
     abPressureConfig pressure;
     char *cgroup;                    /* "auto" or a path */
@@ -129,90 +129,6 @@ abDaemonPressureHostFree(abDaemonPressure *p)
     g_free(h);
 }
 
-static char *
-abDaemonPressureJoinRoot(const char *root, const char *path)
-{
-    return root ? g_build_filename(root, path, NULL) : g_strdup(path);
-}
-
-/* Where the guests are, for cgroup = PATH: that path in each hierarchy. */
-static abGuestCgroups *
-abDaemonPressureCgroupAt(const char *root, const char *path)
-{
-    g_autofree char *mountsPath = abDaemonPressureJoinRoot(root, "/proc/self/mounts");
-    g_autofree char *mounts = NULL;
-    g_autofree char *v1Mount = NULL;
-    g_autofree char *v2Mount = NULL;
-    abGuestCgroups *g = g_new0(abGuestCgroups, 1);
-
-    if (g_file_get_contents(mountsPath, &mounts, NULL, NULL))
-        abCgroupParseMounts(mounts, &v1Mount, &v2Mount);
-    if (v1Mount) {
-        g_autofree char *mnt = abDaemonPressureJoinRoot(root, v1Mount);
-        g_autofree char *dir = g_build_filename(mnt, path, NULL);
-
-        if (g_file_test(dir, G_FILE_TEST_IS_DIR)) {
-            g->v1Path = g_strdup(path);
-            g->v1Dir = g_steal_pointer(&dir);
-        }
-    }
-    if (v2Mount) {
-        g_autofree char *mnt = abDaemonPressureJoinRoot(root, v2Mount);
-        g_autofree char *dir = g_build_filename(mnt, path, NULL);
-
-        if (g_file_test(dir, G_FILE_TEST_IS_DIR)) {
-            g_autofree char *cur = g_build_filename(dir, "memory.current", NULL);
-            g_autofree char *pr = g_build_filename(dir, "memory.pressure", NULL);
-
-            g->v2Path = g_strdup(path);
-            g->v2HasMemory = g_file_test(cur, G_FILE_TEST_EXISTS);
-            g->v2HasPressure = g_file_test(pr, G_FILE_TEST_EXISTS);
-            g->v2Dir = g_steal_pointer(&dir);
-        }
-    }
-    if (!g->v1Dir && !g->v2Dir)
-        g_warning("cgroup %s not found in any hierarchy", path);
-    return g;
-}
-
-#define AB_TRY(call) \
-    do { \
-        if ((call) < 0) { \
-            g_message("pressure source skipped: %s", err->message); \
-            g_clear_error(&err); \
-        } \
-    } while (0)
-
-/* An explicit sources list: each named kind, where it exists. */
-static void
-abDaemonPressureAddListed(abPressureMonitor *mon, const char *root,
-                          bool systemWide, const bool *src,
-                          const abGuestCgroups *g)
-{
-    g_autoptr(GError) err = NULL;
-    g_autofree char *meminfo = abDaemonPressureJoinRoot(root, "/proc/meminfo");
-    g_autofree char *psi = abDaemonPressureJoinRoot(root, "/proc/pressure/memory");
-
-    if (systemWide && src[AB_DAEMON_SOURCE_HEADROOM])
-        AB_TRY(abPressureMonitorAddHostHeadroom(mon, meminfo, &err));
-    if (systemWide && src[AB_DAEMON_SOURCE_PSI])
-        AB_TRY(abPressureMonitorAddPsi(mon, psi, "host", &err));
-    if (!g)
-        return;
-    if (g->v1Dir && src[AB_DAEMON_SOURCE_HEADROOM])
-        AB_TRY(abPressureMonitorAddCgroupHeadroom(mon, g->v1Dir, 1, g->v1Path, &err));
-    if (g->v1Dir && src[AB_DAEMON_SOURCE_VMPRESSURE])
-        AB_TRY(abPressureMonitorAddVmpressure(mon, g->v1Dir, g->v1Path, &err));
-    if (g->v2Dir && g->v2HasMemory && src[AB_DAEMON_SOURCE_HEADROOM])
-        AB_TRY(abPressureMonitorAddCgroupHeadroom(mon, g->v2Dir, 2, g->v2Path, &err));
-    if (g->v2Dir && g->v2HasPressure && src[AB_DAEMON_SOURCE_PSI]) {
-        g_autofree char *p = g_build_filename(g->v2Dir, "memory.pressure", NULL);
-
-        AB_TRY(abPressureMonitorAddPsi(mon, p, g->v2Path, &err));
-    }
-}
-#undef AB_TRY
-
 /* The daemon's tick samples the monitor (abPressureMonitorTick, which
  * also re-arms the fd watches); a second ticker would split the
  * vmpressure event counts between two collectors. The monitor's own
@@ -221,16 +137,10 @@ abDaemonPressureAddListed(abPressureMonitor *mon, const char *root,
 static void
 abDaemonPressureHostBuild(abDaemonPressureHost *h, const abGuestCgroups *guests)
 {
-    static const bool all[AB_DAEMON_SOURCE_LAST] = { true, true, true };
     abPressureMonitor *mon = abPressureMonitorNew(&h->pressure);
 
-    if (h->sourceAuto && h->systemWide)
-        abPressureMonitorAddDefaults(mon, h->root, guests);
-    else if (h->sourceAuto)
-        abDaemonPressureAddListed(mon, h->root, false, all, guests);
-    else
-        abDaemonPressureAddListed(mon, h->root, h->systemWide, h->sources, guests);
-
+    abPressureMonitorAddSources(mon, h->root, guests,
+                                h->sourceAuto ? NULL : h->sources, h->systemWide);
     for (guint i = 0; i < abPressureMonitorNumSources(mon); i++) {
         const abPressureSample *s = abPressureMonitorSourceSample(mon, i);
 
@@ -258,6 +168,9 @@ abDaemonPressureHostBuild(abDaemonPressureHost *h, const abGuestCgroups *guests)
  * none (guest starts also trigger a look). */
 #define AB_DAEMON_PRESSURE_REDISCOVER_S 30.0
 
+/* libvirt's partition may not exist before the first guest (systemd
+ * creates machine.slice when the first machine registers), and a second
+ * guest may move the common parent: look again when a guest starts. */
 static bool
 abDaemonPressureHostRediscover(abDaemonPressure *p, double now, bool force)
 {
@@ -303,11 +216,19 @@ abDaemonPressureOpenAt(const abDaemonConfig *cfg, GMainContext *ctx,
     g_autoptr(GError) err = NULL;
     bool any = cfg->sourceAuto;
 
-    for (int i = 0; i < AB_DAEMON_SOURCE_LAST; i++)
+    for (int i = 0; i < AB_PRESSURE_SOURCE_LAST; i++)
         any |= cfg->sources[i];
     if (!any) {
         g_message("no host pressure sources configured: only injected pressure applies");
         return abDaemonPressureNewFixed();
+    }
+
+    if (g_str_equal(cfg->cgroup, "auto")) {
+        if (!(guests = abCgroupFindGuests(root, NULL, &err)))
+            g_message("guest cgroup not found (%s): watching the host only until a guest starts",
+                      err->message);
+    } else if (!(guests = abCgroupGuestsAt(root, cfg->cgroup))) {
+        g_warning("cgroup %s not found in any hierarchy", cfg->cgroup);
     }
 
     h = g_new0(abDaemonPressureHost, 1);
@@ -322,14 +243,6 @@ abDaemonPressureOpenAt(const abDaemonConfig *cfg, GMainContext *ctx,
     h->pressure = cfg->pressure;
     h->cgroup = g_strdup(cfg->cgroup);
     h->lastDiscovery = -1;
-
-    if (g_str_equal(cfg->cgroup, "auto")) {
-        if (!(guests = abCgroupFindGuests(root, NULL, &err)))
-            g_message("guest cgroup not found (%s): watching the host only until a guest starts",
-                      err->message);
-    } else {
-        guests = abDaemonPressureCgroupAt(root, cfg->cgroup);
-    }
     abDaemonPressureHostBuild(h, guests);
     return &h->parent;
 }

@@ -8,17 +8,19 @@ abPolicyParamsDefaults(abPolicyParams *params, unsigned long long maxKiB)
     /* split so that a huge maximum cannot overflow and 4 GiB gives exactly 1 GiB */
     unsigned long long floorKiB = maxKiB / 100 * AB_POLICY_FLOOR_DEFAULT_PCT +
                                   maxKiB % 100 * AB_POLICY_FLOOR_DEFAULT_PCT / 100;
+    unsigned long long reserveKiB;
 
     if (floorKiB < AB_POLICY_FLOOR_DEFAULT_MIN_KIB)
         floorKiB = AB_POLICY_FLOOR_DEFAULT_MIN_KIB;
     if (floorKiB > maxKiB)
         floorKiB = maxKiB;
+    reserveKiB = MAX(maxKiB / AB_POLICY_RESERVE_DEFAULT_DIV, AB_POLICY_RESERVE_DEFAULT_MIN_KIB);
 
     *params = (abPolicyParams) {
         .enabled = false,
         .floorKiB = floorKiB,
         .ceilingKiB = maxKiB,
-        .reserveKiB = AB_POLICY_RESERVE_DEFAULT_KIB,
+        .reserveKiB = reserveKiB,
         .stepKiB = {
             [AB_LEVEL_NONE] = 0,
             [AB_LEVEL_LOW] = AB_POLICY_STEP_LOW_DEFAULT_KIB,

@@ -180,8 +180,10 @@ abPolicyClassify(const abPolicyHost *host, const abPolicyGuest *g,
         unsigned long long grow = g->params.stepKiB[AB_LEVEL_LOW];
         unsigned long long t;
 
+        /* "below half the reserve", compared doubled so that an odd
+         * reserve does not round half of it down */
         if (level == AB_LEVEL_CRITICAL &&
-            g->stats.usableKiB >= g->params.reserveKiB / 2) {
+            g->stats.usableKiB * 2 >= g->params.reserveKiB) {
             d->reason = AB_POLICY_REASON_CRITICAL_HOLD;
             return false;
         }

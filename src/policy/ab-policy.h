@@ -17,8 +17,9 @@
 #define AB_POLICY_FLOOR_MIN_KIB        (32ULL * 1024)   /* smallest floor accepted */
 #define AB_POLICY_FLOOR_DEFAULT_PCT    25               /* of the maximum */
 #define AB_POLICY_FLOOR_DEFAULT_MIN_KIB (128ULL * 1024)
-#define AB_POLICY_RESERVE_DEFAULT_KIB  (128ULL * 1024)
-#define AB_POLICY_STEP_LOW_DEFAULT_KIB      (16ULL * 1024)
+#define AB_POLICY_RESERVE_DEFAULT_DIV  8                /* 12.5 % of the maximum */
+#define AB_POLICY_RESERVE_DEFAULT_MIN_KIB (128ULL * 1024)
+#define AB_POLICY_STEP_LOW_DEFAULT_KIB      (32ULL * 1024)
 #define AB_POLICY_STEP_MEDIUM_DEFAULT_KIB   (64ULL * 1024)
 #define AB_POLICY_STEP_CRITICAL_DEFAULT_KIB (256ULL * 1024)
 #define AB_POLICY_STEP_MAX_KIB         (64ULL * 1024 * 1024) /* 64 GiB: larger is absurd */

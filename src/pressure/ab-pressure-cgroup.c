@@ -8,8 +8,8 @@
 #include "ab-pressure.h"
 #include "ab-error.h"
 
-static char *
-abCgroupJoinRoot(const char *root, const char *path)
+char *
+abPressureJoinRoot(const char *root, const char *path)
 {
     if (!root || !*root)
         return g_strdup(path);
@@ -152,7 +152,7 @@ abCgroupParsePid(const char *s, int *pid)
 GArray *
 abCgroupReadPidFiles(const char *root, const char *dir)
 {
-    g_autofree char *path = abCgroupJoinRoot(root, dir);
+    g_autofree char *path = abPressureJoinRoot(root, dir);
     GArray *pids = g_array_new(FALSE, FALSE, sizeof(int));
     g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
     const char *name;
@@ -182,7 +182,7 @@ abCgroupCmpInt(gconstpointer a, gconstpointer b)
 GArray *
 abCgroupScanQemu(const char *root)
 {
-    g_autofree char *proc = abCgroupJoinRoot(root, "/proc");
+    g_autofree char *proc = abPressureJoinRoot(root, "/proc");
     GArray *pids = g_array_new(FALSE, FALSE, sizeof(int));
     g_autoptr(GDir) d = g_dir_open(proc, 0, NULL);
     const char *name;
@@ -214,15 +214,80 @@ abCgroupHasFile(const char *dir, const char *name)
     return g_file_test(p, G_FILE_TEST_EXISTS);
 }
 
+/* @path in the hierarchy mounted at @mount (root prefix included); the
+ * root cgroup is the mount point itself. */
+static char *
+abCgroupDir(const char *mount, const char *path)
+{
+    if (strcmp(path, "/") == 0)
+        return g_strdup(mount);
+    return g_build_filename(mount, path, NULL);
+}
+
+static void
+abCgroupSetV1(abGuestCgroups *guests, const char *mount, const char *path)
+{
+    guests->v1Path = g_strdup(path);
+    guests->v1Dir = abCgroupDir(mount, path);
+}
+
+static void
+abCgroupSetV2(abGuestCgroups *guests, const char *mount, const char *path)
+{
+    guests->v2Path = g_strdup(path);
+    guests->v2Dir = abCgroupDir(mount, path);
+    guests->v2HasMemory = abCgroupHasFile(guests->v2Dir, "memory.current");
+    guests->v2HasPressure = abCgroupHasFile(guests->v2Dir, "memory.pressure");
+}
+
+/* The mount points of the v1 memory hierarchy and of cgroup2 under @root,
+ * root prefix included. */
+static void
+abCgroupMounts(const char *root, char **v1Mount, char **v2Mount)
+{
+    g_autofree char *path = abPressureJoinRoot(root, "/proc/self/mounts");
+    g_autofree char *mounts = NULL;
+    g_autofree char *m1 = NULL;
+    g_autofree char *m2 = NULL;
+
+    *v1Mount = *v2Mount = NULL;
+    if (!g_file_get_contents(path, &mounts, NULL, NULL))
+        return;
+    abCgroupParseMounts(mounts, &m1, &m2);
+    if (m1)
+        *v1Mount = abPressureJoinRoot(root, m1);
+    if (m2)
+        *v2Mount = abPressureJoinRoot(root, m2);
+}
+
+abGuestCgroups *
+abCgroupGuestsAt(const char *root, const char *path)
+{
+    g_autoptr(abGuestCgroups) guests = g_new0(abGuestCgroups, 1);
+    g_autofree char *v1Mount = NULL;
+    g_autofree char *v2Mount = NULL;
+    g_autofree char *d1 = NULL;
+    g_autofree char *d2 = NULL;
+
+    abCgroupMounts(root, &v1Mount, &v2Mount);
+    if (v1Mount && g_file_test((d1 = abCgroupDir(v1Mount, path)), G_FILE_TEST_IS_DIR))
+        abCgroupSetV1(guests, v1Mount, path);
+    if (v2Mount && g_file_test((d2 = abCgroupDir(v2Mount, path)), G_FILE_TEST_IS_DIR))
+        abCgroupSetV2(guests, v2Mount, path);
+    if (!guests->v1Dir && !guests->v2Dir)
+        return NULL;
+    return g_steal_pointer(&guests);
+}
+
 abGuestCgroups *
 abCgroupFindGuests(const char *root, GArray *pids, GError **error)
 {
+    /* libvirt's default partition: systemd's (machine.slice), then its own */
+    static const char *const partitions[] = { "/machine.slice", "/machine" };
     g_autoptr(GArray) scanned = NULL;
     g_autoptr(GPtrArray) v1 = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) v2 = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(abGuestCgroups) guests = g_new0(abGuestCgroups, 1);
-    g_autofree char *mountsPath = abCgroupJoinRoot(root, "/proc/self/mounts");
-    g_autofree char *mounts = NULL;
     g_autofree char *v1Mount = NULL;
     g_autofree char *v2Mount = NULL;
 
@@ -232,7 +297,7 @@ abCgroupFindGuests(const char *root, GArray *pids, GError **error)
     for (guint i = 0; i < pids->len; i++) {
         int pid = g_array_index(pids, int, i);
         g_autofree char *rel = g_strdup_printf("/proc/%d/cgroup", pid);
-        g_autofree char *file = abCgroupJoinRoot(root, rel);
+        g_autofree char *file = abPressureJoinRoot(root, rel);
         g_autofree char *text = NULL;
         g_autoptr(GError) err = NULL;
         char *m1 = NULL, *m2 = NULL;
@@ -250,33 +315,28 @@ abCgroupFindGuests(const char *root, GArray *pids, GError **error)
             g_ptr_array_add(v2, m2);
     }
     if (guests->npids == 0) {
+        for (size_t i = 0; i < G_N_ELEMENTS(partitions); i++) {
+            abGuestCgroups *at = abCgroupGuestsAt(root, partitions[i]);
+
+            if (at)
+                return at;
+        }
         g_set_error(error, AB_ERROR, AB_ERROR_UNSUPPORTED,
-                    "no running qemu found (%u pids given)", pids->len);
+                    "no running qemu found (%u pids given) and no %s or %s cgroup",
+                    pids->len, partitions[0], partitions[1]);
         return NULL;
     }
 
-    if (g_file_get_contents(mountsPath, &mounts, NULL, NULL))
-        abCgroupParseMounts(mounts, &v1Mount, &v2Mount);
-
+    abCgroupMounts(root, &v1Mount, &v2Mount);
     if (v1->len > 0 && v1Mount) {
-        guests->v1Path = abCgroupCommonParent((const char * const *)v1->pdata, v1->len);
-        guests->v1Dir = abCgroupJoinRoot(root, v1Mount);
-        if (strcmp(guests->v1Path, "/") != 0) {
-            char *d = g_build_filename(guests->v1Dir, guests->v1Path, NULL);
-            g_free(guests->v1Dir);
-            guests->v1Dir = d;
-        }
+        g_autofree char *path = abCgroupCommonParent((const char * const *)v1->pdata, v1->len);
+
+        abCgroupSetV1(guests, v1Mount, path);
     }
     if (v2->len > 0 && v2Mount) {
-        guests->v2Path = abCgroupCommonParent((const char * const *)v2->pdata, v2->len);
-        guests->v2Dir = abCgroupJoinRoot(root, v2Mount);
-        if (strcmp(guests->v2Path, "/") != 0) {
-            char *d = g_build_filename(guests->v2Dir, guests->v2Path, NULL);
-            g_free(guests->v2Dir);
-            guests->v2Dir = d;
-        }
-        guests->v2HasMemory = abCgroupHasFile(guests->v2Dir, "memory.current");
-        guests->v2HasPressure = abCgroupHasFile(guests->v2Dir, "memory.pressure");
+        g_autofree char *path = abCgroupCommonParent((const char * const *)v2->pdata, v2->len);
+
+        abCgroupSetV2(guests, v2Mount, path);
     }
     return g_steal_pointer(&guests);
 }

@@ -215,20 +215,16 @@ abPressureMonitorAddCgroupHeadroom(abPressureMonitor *mon, const char *dir,
     return 0;
 }
 
-static char *
-abPressureJoinRoot(const char *root, const char *path)
-{
-    if (!root || !*root)
-        return g_strdup(path);
-    return g_build_filename(root, path, NULL);
-}
-
 int
-abPressureMonitorAddDefaults(abPressureMonitor *mon, const char *root,
-                             const abGuestCgroups *guests)
+abPressureMonitorAddSources(abPressureMonitor *mon, const char *root,
+                            const abGuestCgroups *guests, const bool *kinds,
+                            bool systemWide)
 {
     g_autofree char *meminfo = abPressureJoinRoot(root, "/proc/meminfo");
     g_autofree char *psi = abPressureJoinRoot(root, "/proc/pressure/memory");
+    bool psiOn = !kinds || kinds[AB_PRESSURE_SOURCE_PSI];
+    bool vmpOn = !kinds || kinds[AB_PRESSURE_SOURCE_VMPRESSURE];
+    bool headroomOn = !kinds || kinds[AB_PRESSURE_SOURCE_HEADROOM];
     guint before = mon->sources->len;
     g_autoptr(GError) err = NULL;
 
@@ -240,26 +236,37 @@ abPressureMonitorAddDefaults(abPressureMonitor *mon, const char *root,
         } \
     } while (0)
 
-    AB_TRY(abPressureMonitorAddHostHeadroom(mon, meminfo, &err));
-    AB_TRY(abPressureMonitorAddPsi(mon, psi, "host", &err));
+    if (systemWide && headroomOn)
+        AB_TRY(abPressureMonitorAddHostHeadroom(mon, meminfo, &err));
+    if (systemWide && psiOn)
+        AB_TRY(abPressureMonitorAddPsi(mon, psi, "host", &err));
     if (guests && guests->v1Dir) {
-        AB_TRY(abPressureMonitorAddCgroupHeadroom(mon, guests->v1Dir, 1,
+        if (headroomOn)
+            AB_TRY(abPressureMonitorAddCgroupHeadroom(mon, guests->v1Dir, 1,
+                                                      guests->v1Path, &err));
+        if (vmpOn)
+            AB_TRY(abPressureMonitorAddVmpressure(mon, guests->v1Dir,
                                                   guests->v1Path, &err));
-        AB_TRY(abPressureMonitorAddVmpressure(mon, guests->v1Dir,
-                                              guests->v1Path, &err));
     }
     if (guests && guests->v2Dir) {
         /* a v2 hierarchy without the memory controller has no memory.current */
-        if (guests->v2HasMemory)
+        if (headroomOn && guests->v2HasMemory)
             AB_TRY(abPressureMonitorAddCgroupHeadroom(mon, guests->v2Dir, 2,
                                                       guests->v2Path, &err));
-        if (guests->v2HasPressure) {
+        if (psiOn && guests->v2HasPressure) {
             g_autofree char *p = g_build_filename(guests->v2Dir, "memory.pressure", NULL);
             AB_TRY(abPressureMonitorAddPsi(mon, p, guests->v2Path, &err));
         }
     }
 #undef AB_TRY
     return mon->sources->len - before;
+}
+
+int
+abPressureMonitorAddDefaults(abPressureMonitor *mon, const char *root,
+                             const abGuestCgroups *guests)
+{
+    return abPressureMonitorAddSources(mon, root, guests, NULL, true);
 }
 
 guint

@@ -45,6 +45,9 @@ typedef enum {
 const char *abPressureSourceTypeToString(abPressureSourceType type);
 int abPressureSourceTypeFromString(const char *name);
 
+/* @path under @root (NULL or "": @path itself). */
+char *abPressureJoinRoot(const char *root, const char *path);
+
 /* ------------------------------------------------------------------ PSI */
 
 typedef enum {
@@ -254,10 +257,17 @@ GArray *abCgroupReadPidFiles(const char *root, const char *dir);
 /* PIDs of processes whose comm starts with "qemu-system-" or is "qemu-kvm". */
 GArray *abCgroupScanQemu(const char *root);
 
-/* Where the guests @pids (NULL: abCgroupScanQemu) are. Fails with
- * AB_ERROR_UNSUPPORTED when no guest cgroup could be read. */
+/* Where the guests @pids (NULL: abCgroupScanQemu) are. With no guest
+ * running (yet), libvirt's default partition (/machine.slice, else /machine)
+ * where it exists, so that a daemon started before its guests still
+ * watches where they will be; npids is 0 then. Fails with
+ * AB_ERROR_UNSUPPORTED when neither gives a cgroup. */
 abGuestCgroups *abCgroupFindGuests(const char *root, GArray *pids,
                                    GError **error);
+
+/* The cgroup @path ("/machine.slice") in each hierarchy mounted under @root
+ * (/proc/self/mounts) where that directory exists; NULL when in none. */
+abGuestCgroups *abCgroupGuestsAt(const char *root, const char *path);
 
 /* ------------------------------------------------------------ monitor */
 
@@ -305,10 +315,16 @@ int abPressureMonitorAddCgroupHeadroom(abPressureMonitor *mon, const char *dir,
                                        int version, const char *where,
                                        GError **error);
 
-/* Adds what this host offers: host headroom and PSI, and for @guests
+/* Adds what this host offers of the kinds @kinds (indexed by
+ * abPressureSourceType; NULL: every kind; injected is not a file and is
+ * ignored): with @systemWide the host's headroom and PSI, and for @guests
  * (may be NULL) the v1 memory cgroup's headroom and vmpressure and the v2
  * cgroup's headroom and memory.pressure where they exist. Sources that the
  * kernel refuses are logged and skipped; returns how many were added. */
+int abPressureMonitorAddSources(abPressureMonitor *mon, const char *root,
+                                const abGuestCgroups *guests,
+                                const bool *kinds, bool systemWide);
+/* Every kind, system-wide too. */
 int abPressureMonitorAddDefaults(abPressureMonitor *mon, const char *root,
                                  const abGuestCgroups *guests);
 

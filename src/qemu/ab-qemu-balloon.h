@@ -31,10 +31,9 @@
 #include <stdbool.h>
 #include <libxml/tree.h>
 
+#include "ab-namespace.h"
 #include "ab-qemu-caps.h"
 
-#define AB_QEMU_NS_URI    "https://autoballoon.org/xmlns/qemu/1"
-#define AB_QEMU_NS_PREFIX "abqemu"
 #define AB_QEMU_LIBVIRT_NS_URI "http://libvirt.org/schemas/domain/qemu/1.0"
 /* libvirt's alias for the first (only) balloon device */
 #define AB_QEMU_BALLOON_ALIAS "balloon0"

@@ -130,9 +130,7 @@ abQemuMonitorEvent(virConnectPtr conn, virDomainPtr dom, const char *event,
     }
     *prev = st.actualKiB;
     cb->func(conn, dom, &st, cb->opaque);
-    g_free(st.source);
-    g_free(st.action);
-    g_free(st.reason);
+    abConfStatusClear(&st);
 }
 
 int

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Wrap the simulator's JSON with date, machine and commit, and regenerate
+the generated blocks of bench/README.md from it.
+
+    report.py --sim DIR/sim.json --out bench/results/X.json --readme bench/README.md \
+              --meta date=... --meta hostname=... ...
+
+Only the text between <!-- BEGIN name --> and <!-- END name --> markers in
+the README is replaced; everything else there is written by hand.
+"""
+import argparse
+import json
+import re
+import sys
+
+# The 2013 automatic-ballooning patches' own figures for scenario (a):
+# host swap-out pages and run time of 35 kernel builds in 1 GiB guests.
+PUBLISHED_A = {
+    "off": {"swap_out_pages": "1.36-1.64 M", "run_s": "543-649"},
+    "on": {"swap_out_pages": "9-43 k", "run_s": "624-631"},
+}
+
+POLICIES = ["autoballoon", "none", "mom", "proxmox"]
+
+
+def fmt_pages(n):
+    if n >= 1e6:
+        return f"{n / 1e6:.2f} M"
+    if n >= 1e3:
+        return f"{n / 1e3:.1f} k"
+    return f"{n:.0f}"
+
+
+def fmt_conv(s):
+    return "never" if s < 0 else f"{s:.0f} s"
+
+
+def scenario_table(sc):
+    head = ("| policy | host swap-out pages | host OOM | guest pressure (guest·s) "
+            "| guest OOM | held by balloons (GiB·s / peak GiB) | freed by balloons (GiB) "
+            "| converge | balloon commands |")
+    sep = "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    if sc["name"] == "a":
+        head += " run time mean / max (s) |"
+        sep += "---:|"
+    rows = [head, sep]
+    for r in sc["results"]:
+        row = (f"| {r['policy']} | {fmt_pages(r['host_swap_out_pages'])} | {r['host_oom']} "
+               f"| {r['guest_pressure_s']:.0f} | {r['guest_oom']} "
+               f"| {r['returned_gib_s']:.0f} / {r['returned_peak_gib']:.1f} "
+               f"| {r['reclaimed_gib']:.1f} "
+               f"| {fmt_conv(r['converge_s'])} | {r['commands']} |")
+        if sc["name"] == "a":
+            row += f" {r['run_mean_s']:.0f} / {r['run_max_s']:.0f} |"
+        rows.append(row)
+    if sc["name"] == "a":
+        for label, key in (("published 2013, balloon off", "off"),
+                           ("published 2013, auto-balloon on", "on")):
+            p = PUBLISHED_A[key]
+            rows.append(f"| *{label}* | *{p['swap_out_pages']}* | | | | | | | | *{p['run_s']}* |")
+    return "\n".join(rows)
+
+
+def block_tables(sim):
+    out = []
+    for sc in sim["scenarios"]:
+        out.append(f"### Scenario {sc['name']}: {sc['title']}\n")
+        out.append(f"Host {sc['host_ram_gib']:.0f} GiB RAM, {sc['host_swap_gib']:.0f} GiB swap, "
+                   f"{sc['host_base_mib']:.0f} MiB for the host itself; {sc['guests']} guests; "
+                   f"{sc['duration_s']:.0f} s simulated; disturbance at {sc['disturb_s']:.0f} s; "
+                   f"seed {sc['seed']}.\n")
+        out.append(scenario_table(sc))
+        out.append(f"\n![scenario {sc['name']}](results/latest-{sc['name']}.png)\n")
+    return "\n".join(out)
+
+
+SWEEP_PARAMS = [
+    ("step_scale", "steps (x 16/64/256 MiB)"),
+    ("shrink_step_scale", "medium and critical steps only (x 64/256 MiB)"),
+    ("reserve_mib", "reserve (MiB)"),
+    ("reserve_pct", "reserve as a share of the guest (%, at least 128 MiB)"),
+    ("cooldown_s", "cool-down (s)"),
+    ("floor_pct", "floor (% of max)"),
+    ("autodeflate", "autodeflate"),
+]
+
+
+def block_sweep(sim):
+    scs = [sc for sc in sim["scenarios"] if "sweep" in sc]
+    if not scs:
+        return "(run with --sweep)"
+    out = []
+    for param, label in SWEEP_PARAMS:
+        head = f"| {label} |"
+        sep = "|---:|"
+        for sc in scs:
+            n = sc["name"]
+            head += (f" {n}: swap-out | {n}: pressure s | {n}: OOM | {n}: commands"
+                     f" | {n}: converge |")
+            sep += "---:|---:|---:|---:|---:|"
+            if n == "a":
+                head += " a: run mean s |"
+                sep += "---:|"
+        rows = [head, sep]
+        values = [e["value"] for e in scs[0]["sweep"] if e["param"] == param]
+        for v in values:
+            row = f"| {v:g} |"
+            for sc in scs:
+                e = next(x for x in sc["sweep"] if x["param"] == param and x["value"] == v)
+                row += (f" {fmt_pages(e['host_swap_out_pages'])} | {e['guest_pressure_s']:.0f} "
+                        f"| {e['guest_oom'] + e['host_oom']} | {e['commands']} "
+                        f"| {fmt_conv(e['converge_s'])} |")
+                if sc["name"] == "a":
+                    row += f" {e['run_mean_s']:.0f} |"
+            rows.append(row)
+        out.append(f"**{label}**\n")
+        out.append("\n".join(rows))
+        out.append("")
+    return "\n".join(out)
+
+
+def block_daemon(d):
+    if "skipped" in d:
+        return f"Not measured in the latest run: {d['skipped']}."
+    rows = [f"{d.get('daemon', 'autoballoond')} ({d.get('from', '')}) on libvirt's test driver, "
+            f"{d['period_s']} s after a 3 s warm-up, "
+            f"with a {d['tick_s']} s tick (the test driver's balloon stats never update, so each "
+            "tick reads every domain's stats and decides stale-stats: the fixed cost of a tick):\n",
+            "| domains | CPU over the period (s) | CPU per tick (ms) | peak RSS (MiB) | one connect + tick, `--once` (s) |",
+            "|---:|---:|---:|---:|---:|"]
+    for e in d["domains"]:
+        cpu = e["cpu_s"]
+        per = "-" if cpu is None else f"{cpu * 1000 / (d['period_s'] / d['tick_s']):.1f}"
+        rss = "-" if e["peak_rss_kib"] is None else f"{e['peak_rss_kib'] / 1024:.1f}"
+        rows.append(f"| {e['n']} | {'-' if cpu is None else cpu} | {per} | {rss} | {e['once_wall_s']} |")
+    return "\n".join(rows)
+
+
+def block_meta(res, name):
+    m = res["machine"]
+    return (f"Latest run: {res['date']}, commit `{res['commit']}`, "
+            f"simulator wall time {res.get('sim_wall_s', '?')} s.\n"
+            f"Machine: {m['hostname']}, {m['cpu']}, {m['nproc']} CPUs, Linux {m['kernel']}.\n"
+            f"Raw figures: [`results/{name}`](results/{name}).")
+
+
+def replace_block(text, name, body):
+    pat = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.S)
+    if not pat.search(text):
+        sys.exit(f"error: README has no block '{name}'")
+    return pat.sub(lambda mo: mo.group(1) + body.rstrip() + "\n" + mo.group(2), text)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sim", required=True)
+    ap.add_argument("--daemon")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--readme", required=True)
+    ap.add_argument("--meta", action="append", default=[])
+    args = ap.parse_args()
+
+    with open(args.sim) as f:
+        sim = json.load(f)
+    daemon = {"skipped": "not run"}
+    if args.daemon:
+        with open(args.daemon) as f:
+            daemon = json.load(f)
+    meta = dict(kv.split("=", 1) for kv in args.meta)
+    res = {
+        "date": meta.get("date"),
+        "commit": meta.get("commit"),
+        "machine": {k: meta.get(k) for k in ("hostname", "cpu", "nproc", "kernel")},
+        "sim_wall_s": meta.get("sim_wall_s"),
+        "published_2013_a": PUBLISHED_A,
+        "simulator": sim,
+        "daemon_cost": daemon,
+    }
+    with open(args.out, "w") as f:
+        json.dump(res, f, indent=1)
+        f.write("\n")
+
+    name = args.out.rsplit("/", 1)[-1]
+    with open(args.readme) as f:
+        text = f.read()
+    text = replace_block(text, "meta", block_meta(res, name))
+    text = replace_block(text, "tables", block_tables(sim))
+    text = replace_block(text, "sweep", block_sweep(sim))
+    text = replace_block(text, "daemon", block_daemon(daemon))
+    with open(args.readme, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()

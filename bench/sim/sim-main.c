@@ -1,0 +1,241 @@
+/* sim-main.c: run the scenarios against every policy, print the tables and
+ * write JSON (and time series for the charts). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "sim-model.h"
+
+typedef struct {
+    const char *param;
+    double value;
+    simAbTuning tuning;
+} simSweep;
+
+static void
+simTuningDefault(simAbTuning *t)
+{
+    *t = (simAbTuning) { .stepScale = 0, .reserveMiB = -1, .cooldownSec = -1, .floorPct = 0 };
+}
+
+static GArray *
+simSweepList(void)
+{
+    GArray *list = g_array_new(FALSE, TRUE, sizeof(simSweep));
+    static const double scales[] = { 0.25, 0.5, 1, 2, 4 };
+    static const long reserves[] = { 0, 64, 128, 256, 512 };
+    static const double shrinkScales[] = { 0.5, 2, 4 };
+    static const double reservePcts[] = { 12.5, 25 };
+    static const long cooldowns[] = { 0, 15, 60, 120, 240 };
+    static const int floors[] = { 10, 25, 50 };
+    simSweep s;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(scales); i++) {
+        s = (simSweep) { .param = "step_scale", .value = scales[i] };
+        simTuningDefault(&s.tuning);
+        s.tuning.stepScale = scales[i];
+        g_array_append_val(list, s);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(shrinkScales); i++) {
+        s = (simSweep) { .param = "shrink_step_scale", .value = shrinkScales[i] };
+        simTuningDefault(&s.tuning);
+        s.tuning.shrinkStepScale = shrinkScales[i];
+        g_array_append_val(list, s);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(reservePcts); i++) {
+        s = (simSweep) { .param = "reserve_pct", .value = reservePcts[i] };
+        simTuningDefault(&s.tuning);
+        s.tuning.reservePct = reservePcts[i];
+        g_array_append_val(list, s);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(reserves); i++) {
+        s = (simSweep) { .param = "reserve_mib", .value = reserves[i] };
+        simTuningDefault(&s.tuning);
+        s.tuning.reserveMiB = reserves[i];
+        g_array_append_val(list, s);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(cooldowns); i++) {
+        s = (simSweep) { .param = "cooldown_s", .value = cooldowns[i] };
+        simTuningDefault(&s.tuning);
+        s.tuning.cooldownSec = cooldowns[i];
+        g_array_append_val(list, s);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(floors); i++) {
+        s = (simSweep) { .param = "floor_pct", .value = floors[i] };
+        simTuningDefault(&s.tuning);
+        s.tuning.floorPct = floors[i];
+        g_array_append_val(list, s);
+    }
+    for (int off = 0; off <= 1; off++) {
+        s = (simSweep) { .param = "autodeflate", .value = !off };
+        simTuningDefault(&s.tuning);
+        s.tuning.noAutodeflate = off;
+        g_array_append_val(list, s);
+    }
+    return list;
+}
+
+static void
+simJsonMetrics(GString *js, const simMetrics *m)
+{
+    g_string_append_printf(js,
+        "\"host_swap_out_pages\": %.0f, \"host_swap_in_pages\": %.0f, \"host_oom\": %u, "
+        "\"guest_pressure_s\": %.0f, \"guest_oom\": %u, "
+        "\"returned_gib_s\": %.1f, \"returned_peak_gib\": %.3f, \"reclaimed_gib\": %.2f, "
+        "\"converge_s\": %.0f, \"commands\": %u, "
+        "\"run_mean_s\": %.1f, \"run_max_s\": %.1f, "
+        "\"host_swap_peak_gib\": %.3f, \"host_free_min_gib\": %.3f",
+        m->hostSwapOutPages, m->hostSwapInPages, m->hostOom, m->guestPressureSec, m->guestOom,
+        m->returnedGiBs, m->returnedPeakGiB, m->reclaimedGiB, m->convergeSec, m->commands,
+        m->runMeanSec, m->runMaxSec, m->hostSwapPeakGiB, m->hostFreeMinGiB);
+}
+
+static void
+simPrintHeader(const simScenario *sc)
+{
+    printf("\nscenario %s: %s\n", sc->name, sc->title);
+    printf("  host %.0f GiB RAM, %.0f GiB swap, %.0f MiB base; %u guests; %.0f s; seed %u\n",
+           sc->host.ramMiB / 1024, sc->host.swapMiB / 1024, sc->host.baseMiB,
+           sc->nguests, sc->durationSec, sc->seed);
+    printf("  %-16s %12s %5s %9s %6s %10s %7s %7s %9s %8s %15s\n",
+           "policy", "swap-out pg", "hOOM", "gPress s", "gOOM",
+           "held GiB*s", "peak", "freed", "converge", "commands", "run mean/max s");
+}
+
+static void
+simPrintRow(const char *name, const simMetrics *m)
+{
+    g_autofree char *conv = m->convergeSec >= 0 ?
+        g_strdup_printf("%.0f", m->convergeSec) : g_strdup("never");
+    g_autofree char *run = m->runMeanSec >= 0 ?
+        g_strdup_printf("%.0f/%.0f", m->runMeanSec, m->runMaxSec) : g_strdup("-");
+
+    printf("  %-16s %12.0f %5u %9.0f %6u %10.0f %7.2f %7.2f %9s %8u %15s\n",
+           name, m->hostSwapOutPages, m->hostOom, m->guestPressureSec,
+           m->guestOom, m->returnedGiBs, m->returnedPeakGiB, m->reclaimedGiB, conv,
+           m->commands, run);
+}
+
+static FILE *
+simOpenSeries(const char *outdir, const char *name)
+{
+    g_autofree char *path = NULL;
+    FILE *fp;
+
+    if (!outdir)
+        return NULL;
+    path = g_strdup_printf("%s/series-%s.tsv", outdir, name);
+    if (!(fp = fopen(path, "w"))) {
+        g_printerr("error: cannot write '%s': %s\n", path, g_strerror(errno));
+        return NULL;
+    }
+    fprintf(fp, "# policy\tt_s\tfree_gib\tswap_gib\tballoon_gib\tpressured_guests\n");
+    return fp;
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autofree char *outdir = NULL;
+    g_autofree char *scenarios = g_strdup("abc");
+    gboolean sweep = FALSE;
+    gboolean check = FALSE;
+    unsigned int violations = 0;
+    GOptionEntry entries[] = {
+        { "out", 'o', 0, G_OPTION_ARG_FILENAME, &outdir, "write sim.json and series into DIR", "DIR" },
+        { "scenarios", 's', 0, G_OPTION_ARG_STRING, &scenarios, "which scenarios (default abc)", "LETTERS" },
+        { "sweep", 0, 0, G_OPTION_ARG_NONE, &sweep, "also sweep the policy defaults", NULL },
+        { "check", 0, 0, G_OPTION_ARG_NONE, &check, "check the model's invariants every step (exit 1 if one breaks)", NULL },
+        { NULL }
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("- autoballoon policy simulator");
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GString) js = g_string_new("{\n  \"scenarios\": [");
+    g_autoptr(GArray) sweeps = simSweepList();
+    bool firstSc = true;
+
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        g_printerr("error: %s\n", err->message);
+        return 1;
+    }
+
+    for (const char *p = scenarios; *p; p++) {
+        simScenario *sc = simScenarioBuild(*p);
+        simOutput out = { .seriesEverySec = 5, .check = check };
+
+        if (!sc) {
+            g_printerr("error: unknown scenario '%c'\n", *p);
+            return 1;
+        }
+        out.series = simOpenSeries(outdir, sc->name);
+        simPrintHeader(sc);
+        g_string_append_printf(js,
+            "%s\n    {\"name\": \"%s\", \"title\": \"%s\", \"seed\": %u, "
+            "\"host_ram_gib\": %.0f, \"host_swap_gib\": %.0f, \"host_base_mib\": %.0f, "
+            "\"guests\": %u, \"duration_s\": %.0f, \"disturb_s\": %.0f,\n     \"results\": [",
+            firstSc ? "" : ",", sc->name, sc->title, sc->seed,
+            sc->host.ramMiB / 1024, sc->host.swapMiB / 1024, sc->host.baseMiB,
+            sc->nguests, sc->durationSec, sc->disturbSec);
+        firstSc = false;
+        for (int pol = 0; pol < SIM_POLICY_LAST; pol++) {
+            simMetrics m;
+
+            simRun(sc, pol, NULL, &out, &m);
+            violations += m.violations;
+            simPrintRow(simPolicyToString(pol), &m);
+            g_string_append_printf(js, "%s\n       {\"policy\": \"%s\", ",
+                                   pol ? "," : "", simPolicyToString(pol));
+            simJsonMetrics(js, &m);
+            g_string_append(js, "}");
+        }
+        g_string_append(js, "]");
+
+        if (sweep) {
+            bool first = true;
+
+            printf("  sweep of autoballoon defaults:\n");
+            g_string_append(js, ",\n     \"sweep\": [");
+            for (guint k = 0; k < sweeps->len; k++) {
+                const simSweep *s = &g_array_index(sweeps, simSweep, k);
+                g_autofree char *label = g_strdup_printf("%s=%g", s->param, s->value);
+                simMetrics m;
+
+                simOutput checkOnly = { .check = check };
+
+                simRun(sc, SIM_POLICY_AUTOBALLOON, &s->tuning, &checkOnly, &m);
+                violations += m.violations;
+                simPrintRow(label, &m);
+                g_string_append_printf(js, "%s\n       {\"param\": \"%s\", \"value\": %g, ",
+                                       first ? "" : ",", s->param, s->value);
+                simJsonMetrics(js, &m);
+                g_string_append(js, "}");
+                first = false;
+            }
+            g_string_append(js, "]");
+        }
+        g_string_append(js, "}");
+        if (out.series)
+            fclose(out.series);
+        simScenarioFree(sc);
+    }
+    g_string_append_printf(js,
+        "\n  ],\n  \"model\": {\"step_s\": 1, \"inflate_mib_s\": 500, \"deflate_mib_s\": 1024, "
+        "\"periods_s\": {\"autoballoon\": %g, \"mom\": %g, \"proxmox\": %g}}\n}\n",
+        simPolicyPeriod(SIM_POLICY_AUTOBALLOON), simPolicyPeriod(SIM_POLICY_MOM),
+        simPolicyPeriod(SIM_POLICY_PROXMOX));
+
+    if (violations) {
+        g_printerr("error: %u broken invariants\n", violations);
+        return 1;
+    }
+
+    if (outdir) {
+        g_autofree char *path = g_build_filename(outdir, "sim.json", NULL);
+
+        if (!g_file_set_contents(path, js->str, js->len, &err)) {
+            g_printerr("error: %s\n", err->message);
+            return 1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,147 @@
+/* sim-model.h: a modelled host and its guests, stepped in simulated time.
+ *
+ * Everything is in MiB (doubles) and seconds. The model is deliberately
+ * small: what matters to a balloon policy is how much memory each guest
+ * needs (demand), how much it merely holds (page cache, freed pages that the
+ * host still backs), and what the host pays when the sum does not fit.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include "ab-policy.h"
+
+#define SIM_PAGE_KIB 4.0
+
+typedef enum {
+    SIM_POLICY_AUTOBALLOON = 0,
+    SIM_POLICY_NONE,
+    SIM_POLICY_MOM,
+    SIM_POLICY_PROXMOX,
+
+    SIM_POLICY_LAST
+} simPolicy;
+
+const char *simPolicyToString(simPolicy policy);
+
+typedef enum {
+    SIM_LOAD_BUILD = 0,   /* kernel-build-like: work to finish, oscillating demand */
+    SIM_LOAD_IDLE,        /* holds a fixed demand and its stale cache */
+    SIM_LOAD_RAMP,        /* grows from lo to hi, holds, falls back */
+    SIM_LOAD_SPIKE,       /* lo, then hi for a while, then lo */
+} simLoadKind;
+
+typedef struct {
+    simLoadKind kind;
+    double loMiB, hiMiB;      /* demand range */
+    double periodSec;         /* BUILD: oscillation period (in work seconds) */
+    double phase;             /* BUILD: 0..1 */
+    double workSec;           /* BUILD: work to do at full speed */
+    double startSec;          /* RAMP/SPIKE: when the change starts */
+    double rampSec;           /* RAMP: how long the growth takes */
+    double holdSec;           /* RAMP/SPIKE: how long the high demand lasts */
+    double cacheRateMiB;      /* page cache filled per second while running */
+    double cacheHotMiB;       /* cache the load re-reads; less slows it down */
+    double initCacheMiB;      /* cache already held at t=0 */
+} simLoad;
+
+typedef struct {
+    double ramMiB;
+    double swapMiB;
+    double baseMiB;           /* host OS and QEMU overheads, not guests */
+    double inflateMiBs;       /* balloon speed, guest -> host */
+    double deflateMiBs;       /* host -> guest */
+    double guestSwapMiB;      /* swap inside each guest */
+} simHostModel;
+
+typedef struct {
+    char name[32];
+    simLoad load;
+    double maxMiB;
+    double actualMiB;
+    double targetMiB;
+    double demandMiB;
+    double cacheMiB;
+    double residentMiB;       /* host pages backing it, in RAM or swap */
+    double hostSwappedMiB;    /* of those, in host swap */
+    double hostStallSec;      /* this second, waiting for host swap-in */
+    double work;
+    double doneTime;          /* <0: still running */
+    double oomUntil;          /* load killed by the guest OOM killer until then */
+    double deadUntil;         /* killed by the host OOM killer: rebooting */
+    bool inPressure;
+    double majorFaults;       /* cumulative, as the guest reports */
+    double swapInKiB;
+    /* what a daemon keeps per guest */
+    double lastGrowTime;
+    unsigned long long prevActualKiB;
+    abPolicyStats prevStats;
+    abPolicyParams params;
+} simGuest;
+
+typedef struct {
+    double hostSwapOutPages;
+    double hostSwapInPages;
+    unsigned int hostOom;
+    double guestPressureSec;
+    unsigned int guestOom;
+    double returnedGiBs;      /* integral of the memory held by balloons */
+    double returnedPeakGiB;
+    double reclaimedGiB;      /* host pages the balloons actually freed */
+    double convergeSec;       /* <0: never */
+    unsigned int commands;
+    double runMeanSec;        /* BUILD loads only; <0: none */
+    double runMaxSec;
+    double hostSwapPeakGiB;
+    double hostFreeMinGiB;
+    unsigned int violations;  /* broken invariants (with check) */
+} simMetrics;
+
+/* Tunables of the autoballoon policy the sweeps vary. Zero: the engine default. */
+typedef struct {
+    double stepScale;         /* multiplies the three steps; 0: 1 */
+    double shrinkStepScale;   /* multiplies the medium and critical steps only */
+    double reservePct;        /* >0: reserve = this share of max, at least the default */
+    long reserveMiB;          /* <0: default */
+    long cooldownSec;         /* <0: default */
+    int floorPct;             /* <=0: default */
+    bool noAutodeflate;
+} simAbTuning;
+
+typedef struct {
+    const char *name;
+    const char *title;
+    simHostModel host;
+    double durationSec;
+    double disturbSec;        /* when the disturbance starts (for convergence) */
+    guint32 seed;
+    guint nguests;
+    simGuest *guests;         /* initial state; the run copies it */
+} simScenario;
+
+typedef struct {
+    FILE *series;             /* CSV time series, or NULL */
+    double seriesEverySec;
+    bool check;               /* check the model's invariants every step */
+} simOutput;
+
+void simRun(const simScenario *sc, simPolicy policy, const simAbTuning *tuning,
+            const simOutput *out, simMetrics *m);
+
+/* sim-policies.c: one tick of each policy; return the number of commands */
+unsigned int simPolicyAutoballoon(const simHostModel *host, double now,
+                                  simGuest *guests, guint n, double freeMiB);
+unsigned int simPolicyMom(const simHostModel *host, double now,
+                          simGuest *guests, guint n, double freeMiB);
+unsigned int simPolicyProxmox(const simHostModel *host, double now,
+                              simGuest *guests, guint n, double freeMiB);
+double simPolicyPeriod(simPolicy policy);
+
+/* the guest's balloon stats, derived from the model */
+void simGuestStats(const simGuest *g, double now, bool autodeflate,
+                   abPolicyStats *st);
+
+/* sim-scenarios.c */
+simScenario *simScenarioBuild(char which);
+void simScenarioFree(simScenario *sc);
