@@ -105,10 +105,17 @@ typedef struct {
     bool changed;
     abPolicyReason reason;
     abLevel level;                   /* effective level for this guest */
+    bool grew;                       /* raised for the guest's sake (guest
+                                      * pressure, OOM deflate): the caller
+                                      * sets lastGrowTime = now */
 } abPolicyDecision;
 
 /* Decide a target for each of @nguests guests. @out has @nguests entries.
- * Returns the total KiB taken from guests this tick. */
+ * Returns the total KiB taken from guests this tick by pressure (reasons
+ * HOST_PRESSURE and INJECTED; a CLAMPED target is not counted). The result
+ * depends only on the inputs; for a given order of @guests it is exact, and
+ * reordering them moves at most a few KiB of rounding remainder between the
+ * guests of the host-pressure pool (docs/policy.md). */
 unsigned long long abPolicyDecide(const abPolicyHost *host,
                                   const abPolicyGuest *guests,
                                   size_t nguests,

@@ -1,0 +1,89 @@
+/* ab-daemon-config.h: autoballoond's configuration file.
+ *
+ * /etc/autoballoon/autoballoond.conf (GKeyFile) and then every
+ * autoballoond.conf.d/ *.conf next to it, in name order; a key set in a later
+ * file overrides the same key in an earlier one. Unknown groups and keys are
+ * warned about (file and key named); a bad value is an error naming the
+ * file, the key and the value. data/autoballoond.conf lists every key.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+
+#include "ab-level.h"
+#include "ab-conf.h"
+#include "ab-pressure.h"
+
+typedef enum {
+    AB_DAEMON_MANAGE_OPTED_IN = 0,   /* only domains with autoballoon='on' */
+    AB_DAEMON_MANAGE_ALL,            /* every running domain unless it says off */
+
+    AB_DAEMON_MANAGE_LAST
+} abDaemonManage;
+
+const char *abDaemonManageToString(abDaemonManage manage);
+int abDaemonManageFromString(const char *name);
+
+/* Host pressure sources the daemon may combine. */
+typedef enum {
+    AB_DAEMON_SOURCE_PSI = 0,
+    AB_DAEMON_SOURCE_VMPRESSURE,
+    AB_DAEMON_SOURCE_HEADROOM,
+
+    AB_DAEMON_SOURCE_LAST
+} abDaemonSource;
+
+const char *abDaemonSourceToString(abDaemonSource source);
+int abDaemonSourceFromString(const char *name);
+
+#define AB_DAEMON_TICK_DEFAULT_S             2.0
+#define AB_DAEMON_TICK_MIN_S                 0.1
+#define AB_DAEMON_TICK_MAX_S                 3600.0
+#define AB_DAEMON_STATS_PERIOD_DEFAULT_S     2
+#define AB_DAEMON_UNRESPONSIVE_DEFAULT_S     30.0
+#define AB_DAEMON_STATUS_INTERVAL_DEFAULT_S  1.0
+
+typedef struct {
+    /* [daemon] */
+    double tickSec;
+    abDaemonManage manage;
+    unsigned int statsPeriodSec;
+    double unresponsiveSec;
+    double statusIntervalSec;
+
+    /* [pressure] */
+    bool sourceAuto;                         /* sources = auto */
+    bool sources[AB_DAEMON_SOURCE_LAST];     /* explicit list */
+    char *cgroup;                            /* "auto" or a cgroup path */
+    bool systemWide;                         /* also the host's own PSI and headroom */
+    abPressureConfig pressure;               /* PSI triggers, headroom thresholds */
+
+    /* [policy]: defaults for managed domains; only the set fields matter,
+     * a domain's own metadata overrides each of them. */
+    abConfPolicy *policy;
+} abDaemonConfig;
+
+abDaemonConfig *abDaemonConfigNew(void);
+void abDaemonConfigFree(abDaemonConfig *cfg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(abDaemonConfig, abDaemonConfigFree)
+
+/* Default path of the main file: AB_SYSCONFDIR/autoballoon/autoballoond.conf */
+char *abDaemonConfigDefaultPath(void);
+
+/* Load @path (missing is fine when @optional) and its .conf.d drop-ins.
+ * Returns a new config, or NULL with @error. */
+abDaemonConfig *abDaemonConfigLoad(const char *path, bool optional,
+                                   GError **error);
+
+/* Cross-key checks (levels ordered, stalls within the window); @filename
+ * names the file in the message. */
+int abDaemonConfigCheck(const abDaemonConfig *cfg, const char *filename,
+                        GError **error);
+
+/* Apply one GKeyFile's contents (named @filename in messages) over @cfg. */
+int abDaemonConfigApplyData(abDaemonConfig *cfg, const char *filename,
+                            const char *data, GError **error);
+
+/* Every key the daemon knows, as "group.key" (for docs and tests). */
+char **abDaemonConfigKeyNames(void);

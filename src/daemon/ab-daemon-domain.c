@@ -1,0 +1,422 @@
+/* The domain table's entries: state, policy and injected pressure read from
+ * libvirt, and balloon stats read from a stats record. */
+#include "ab-daemon-priv.h"
+#include "ab-namespace.h"
+
+#include <string.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+
+abDaemonDomain *
+abDaemonDomainNew(const char *uuid, const char *name)
+{
+    abDaemonDomain *d = g_new0(abDaemonDomain, 1);
+
+    d->uuid = g_strdup(uuid);
+    d->name = g_strdup(name);
+    d->targetTime = -1;
+    d->lastGrowTime = -1;
+    d->statusWriteTime = -1;
+    d->levelSource = "none";
+    d->action = "none";
+    d->reason = AB_POLICY_REASON_NONE;
+    return d;
+}
+
+void
+abDaemonDomainFree(abDaemonDomain *d)
+{
+    if (!d)
+        return;
+    if (d->dom)
+        virDomainFree(d->dom);
+    abConfPolicyFree(d->policy);
+    g_free(d->statusPublished);
+    g_free(d->uuid);
+    g_free(d->name);
+    g_free(d);
+}
+
+abDaemonDomain *
+abDaemonDomainFindByName(abDaemon *daemon, const char *name)
+{
+    GHashTableIter iter;
+    abDaemonDomain *d;
+
+    g_hash_table_iter_init(&iter, daemon->domains);
+    while (g_hash_table_iter_next(&iter, NULL, (gpointer *) &d)) {
+        if (g_str_equal(d->name, name))
+            return d;
+    }
+    return NULL;
+}
+
+/* State and sizes. Returns false when the domain is gone. */
+static bool
+abDaemonDomainReadInfo(abDaemonDomain *d, bool adoptTarget)
+{
+    virDomainInfo info;
+    bool wasRunning = d->running;
+
+    if (virDomainGetInfo(d->dom, &info) < 0)
+        return false;
+
+    d->running = info.state == VIR_DOMAIN_RUNNING;
+    d->maxKiB = info.maxMem;
+    if (!d->running) {
+        d->stats.valid = false;
+        d->prevStats.valid = false;
+        d->statsPeriodChecked = false;
+        d->unresponsive = false;
+        return true;
+    }
+    if (adoptTarget || !wasRunning) {
+        /* libvirt's current memory is where the balloon is: adopt it as
+         * the target instead of imposing one (a restart resets nothing). */
+        d->targetKiB = info.memory;
+        d->actualKiB = info.memory;
+        d->prevActualKiB = 0;
+        d->targetTime = -1;
+        d->unresponsive = false;
+    }
+    return true;
+}
+
+void
+abDaemonDomainReadPolicy(abDaemon *daemon, abDaemonDomain *d)
+{
+    g_autofree char *xml = NULL;
+    g_autoptr(GError) err = NULL;
+    abConfPolicy *def;
+    virErrorPtr verr;
+
+    xml = virDomainGetMetadata(d->dom, VIR_DOMAIN_METADATA_ELEMENT,
+                               AB_NS_POLICY_URI, VIR_DOMAIN_AFFECT_CURRENT);
+    if (!xml) {
+        verr = virGetLastError();
+        if (verr && verr->code == VIR_ERR_NO_DOMAIN_METADATA) {
+            g_clear_pointer(&d->policy, abConfPolicyFree);
+            d->policyError = false;
+        } else {
+            /* keep what we had: a transient failure must not flip a guest
+             * in or out of management */
+            g_warning("%s: cannot read the autoballoon policy: %s",
+                      d->name, abDaemonLastError());
+        }
+        return;
+    }
+
+    if (!(def = abConfPolicyParseMetadata(xml, &err)) ||
+        abConfPolicyValidate(def, d->name, d->maxKiB, &err) < 0) {
+        abConfPolicyFree(def);
+        if (!d->policyError)
+            g_warning("%s: invalid autoballoon policy metadata, domain not managed: %s",
+                      d->name, err->message);
+        g_clear_pointer(&d->policy, abConfPolicyFree);
+        d->policyError = true;
+        return;
+    }
+    abConfPolicyFree(d->policy);
+    d->policy = def;
+    d->policyError = false;
+}
+
+void
+abDaemonDomainReadInjected(abDaemon *daemon, abDaemonDomain *d)
+{
+    g_autofree char *xml = NULL;
+    g_autoptr(GError) err = NULL;
+    abConfInjected inj = { 0 };
+    virErrorPtr verr;
+
+    xml = virDomainGetMetadata(d->dom, VIR_DOMAIN_METADATA_ELEMENT,
+                               AB_NS_PRESSURE_URI, VIR_DOMAIN_AFFECT_CURRENT);
+    if (!xml) {
+        verr = virGetLastError();
+        if (!verr || verr->code != VIR_ERR_NO_DOMAIN_METADATA)
+            g_warning("%s: cannot read injected pressure: %s",
+                      d->name, abDaemonLastError());
+        if (d->hasInjected)
+            g_message("%s: injected pressure removed", d->name);
+        d->hasInjected = false;
+        return;
+    }
+    if (abConfInjectedParse(xml, &inj, &err) < 0) {
+        g_warning("%s: invalid injected pressure metadata, ignored: %s",
+                  d->name, err->message);
+        d->hasInjected = false;
+        return;
+    }
+    if (!d->hasInjected || d->injected.level != inj.level ||
+        d->injected.expires != inj.expires) {
+        if (inj.expires)
+            g_message("%s: injected pressure %s until %" G_GINT64_FORMAT,
+                      d->name, abLevelToString(inj.level), inj.expires);
+        else
+            g_message("%s: injected pressure %s", d->name, abLevelToString(inj.level));
+    }
+    d->injected = inj;
+    d->hasInjected = true;
+}
+
+/* The config's [policy] under the domain's own settings. The result
+ * borrows strings from both; it is only read. */
+static void
+abDaemonPolicyMerge(const abConfPolicy *base, const abConfPolicy *def,
+                    abConfPolicy *out)
+{
+    *out = *base;
+    if (!def)
+        return;
+    out->enabled = def->enabled;
+    out->hasElement = def->hasElement;
+    if (def->floor.set)
+        out->floor = def->floor;
+    if (def->ceiling.set)
+        out->ceiling = def->ceiling;
+    if (def->reserve.set)
+        out->reserve = def->reserve;
+    for (int l = 0; l < AB_LEVEL_LAST; l++) {
+        if (def->step[l].set)
+            out->step[l] = def->step[l];
+    }
+    if (def->weightSet) {
+        out->weightSet = true;
+        out->weight = def->weight;
+    }
+    if (def->cooldown.set)
+        out->cooldown = def->cooldown;
+}
+
+void
+abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d)
+{
+    abConfPolicy merged;
+    bool wasManaged = d->managed;
+    bool wanted;
+
+    if (d->policyError)
+        wanted = false;
+    else if (d->policy)
+        wanted = d->policy->enabled;
+    else
+        wanted = daemon->cfg->manage == AB_DAEMON_MANAGE_ALL;
+
+    abDaemonPolicyMerge(daemon->cfg->policy, d->policy, &merged);
+    merged.enabled = wanted;
+    abConfPolicyResolve(&merged, d->maxKiB, &d->params);
+    d->params.enabled = wanted;
+    d->managed = wanted && d->running;
+
+    if (d->managed != wasManaged) {
+        g_message("%s: %s", d->name,
+                  d->managed ? "managed" : "no longer managed");
+        if (!d->managed)
+            abDaemonDomainClearStatus(daemon, d);
+    }
+}
+
+abDaemonDomain *
+abDaemonDomainUpdate(abDaemon *daemon, virDomainPtr dom, bool adoptTarget)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    abDaemonDomain *d;
+    bool isNew = false;
+
+    if (virDomainGetUUIDString(dom, uuid) < 0)
+        return NULL;
+
+    if (!(d = g_hash_table_lookup(daemon->domains, uuid))) {
+        d = abDaemonDomainNew(uuid, virDomainGetName(dom));
+        g_hash_table_insert(daemon->domains, d->uuid, d);
+        isNew = true;
+    }
+    if (d->dom != dom) {
+        virDomainRef(dom);
+        if (d->dom)
+            virDomainFree(d->dom);
+        d->dom = dom;
+    }
+
+    if (!abDaemonDomainReadInfo(d, adoptTarget || isNew)) {
+        g_info("%s: gone (%s)", d->name, abDaemonLastError());
+        d->running = false;
+        d->managed = false;
+        g_hash_table_remove(daemon->domains, uuid);
+        return NULL;
+    }
+    abDaemonDomainReadPolicy(daemon, d);
+    if (d->running)
+        abDaemonDomainReadInjected(daemon, d);
+    else
+        d->hasInjected = false;
+    abDaemonDomainResolve(daemon, d);
+    return d;
+}
+
+static bool
+abDaemonParam(virTypedParameterPtr params, int nparams, const char *name,
+              unsigned long long *value)
+{
+    return virTypedParamsGetULLong(params, nparams, name, value) == 1;
+}
+
+void
+abDaemonDomainParseStats(abDaemon *daemon, abDaemonDomain *d,
+                         virTypedParameterPtr params, int nparams)
+{
+    abPolicyStats st = { 0 };
+    unsigned long long v;
+    unsigned long long lastUpdate = 0;
+    bool haveUsable, haveUnused;
+
+    if (abDaemonParam(params, nparams, "balloon.current", &v))
+        d->actualKiB = v;
+    if (abDaemonParam(params, nparams, "balloon.maximum", &v) && v)
+        d->maxKiB = v;
+
+    haveUsable = abDaemonParam(params, nparams, "balloon.usable", &st.usableKiB);
+    haveUnused = abDaemonParam(params, nparams, "balloon.unused", &st.unusedKiB);
+    abDaemonParam(params, nparams, "balloon.available", &st.availableKiB);
+    abDaemonParam(params, nparams, "balloon.disk_caches", &st.diskCachesKiB);
+    abDaemonParam(params, nparams, "balloon.major_fault", &st.majorFaults);
+    abDaemonParam(params, nparams, "balloon.swap_in", &st.swapIn);
+
+    /* Without a guest timestamp nothing says the numbers are current, and
+     * without usable (or unused) there is nothing to decide on: both mean
+     * no stats, and the engine holds. */
+    if (abDaemonParam(params, nparams, "balloon.last-update", &lastUpdate) &&
+        lastUpdate > 0 && (haveUsable || haveUnused)) {
+        if (!haveUsable)
+            st.usableKiB = st.unusedKiB + st.diskCachesKiB;
+        /* the guest stamps with the wall clock; the engine runs on ours */
+        st.lastUpdate = abDaemonNow(daemon) -
+            (double) (abDaemonWallNow(daemon) - (gint64) lastUpdate);
+        st.valid = true;
+    }
+    d->stats = st;
+}
+
+/* The stats period the live XML sets, 0 when none. */
+static int
+abDaemonDomainXMLStatsPeriod(abDaemonDomain *d, unsigned int *period)
+{
+    g_autofree char *xml = NULL;
+    xmlDocPtr doc;
+    xmlXPathContextPtr ctxt;
+    xmlXPathObjectPtr obj;
+
+    *period = 0;
+    if (!(xml = virDomainGetXMLDesc(d->dom, 0)))
+        return -1;
+    if (!(doc = xmlReadMemory(xml, strlen(xml), "domain.xml", NULL,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)))
+        return -1;
+    ctxt = xmlXPathNewContext(doc);
+    obj = xmlXPathEvalExpression(BAD_CAST "string(/domain/devices/memballoon/stats/@period)",
+                                 ctxt);
+    if (obj && obj->type == XPATH_STRING && obj->stringval && *obj->stringval)
+        *period = (unsigned int) g_ascii_strtoull((const char *) obj->stringval, NULL, 10);
+    xmlXPathFreeObject(obj);
+    xmlXPathFreeContext(ctxt);
+    xmlFreeDoc(doc);
+    return 0;
+}
+
+/* Managed guests need balloon stats; turn polling on where it is off. */
+void
+abDaemonDomainEnsureStatsPeriod(abDaemon *daemon, abDaemonDomain *d)
+{
+    unsigned int period;
+
+    if (d->statsPeriodChecked)
+        return;
+    if (abDaemonDomainXMLStatsPeriod(d, &period) < 0) {
+        g_warning("%s: cannot read the balloon stats period: %s",
+                  d->name, abDaemonLastError());
+        return;
+    }
+    d->statsPeriodChecked = true;
+    d->statsPeriodSec = period;
+    if (period > 0)
+        return;
+    if (daemon->dryRun) {
+        g_message("%s: would enable balloon stats every %u s (dry run)",
+                  d->name, daemon->cfg->statsPeriodSec);
+        return;
+    }
+    if (virDomainSetMemoryStatsPeriod(d->dom, daemon->cfg->statsPeriodSec,
+                                      VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        g_warning("%s: cannot enable balloon stats: %s",
+                  d->name, abDaemonLastError());
+        return;
+    }
+    d->statsPeriodSec = daemon->cfg->statsPeriodSec;
+    g_message("%s: balloon stats enabled every %u s", d->name, d->statsPeriodSec);
+}
+
+void
+abDaemonDomainClearStatus(abDaemon *daemon, abDaemonDomain *d)
+{
+    if (!d->statusPublished || daemon->dryRun || !d->dom)
+        return;
+    /* Removing the element tells clients the daemon no longer manages the
+     * guest; a stopped guest lost its live metadata anyway. */
+    if (d->running &&
+        virDomainSetMetadata(d->dom, VIR_DOMAIN_METADATA_ELEMENT, NULL,
+                             NULL, AB_NS_STATUS_URI, VIR_DOMAIN_AFFECT_LIVE) < 0)
+        g_warning("%s: cannot remove the status metadata: %s",
+                  d->name, abDaemonLastError());
+    g_clear_pointer(&d->statusPublished, g_free);
+    d->statusWriteTime = -1;
+}
+
+static void
+abDaemonStripNs(xmlNodePtr node, const char *uri)
+{
+    for (; node; node = node->next) {
+        xmlNsPtr *link;
+
+        if (node->type != XML_ELEMENT_NODE)
+            continue;
+        if (node->ns && g_strcmp0((const char *) node->ns->href, uri) == 0)
+            node->ns = NULL;
+        for (xmlAttrPtr a = node->properties; a; a = a->next) {
+            if (a->ns && g_strcmp0((const char *) a->ns->href, uri) == 0)
+                a->ns = NULL;
+        }
+        link = &node->nsDef;
+        while (*link) {
+            xmlNsPtr ns = *link;
+
+            if (g_strcmp0((const char *) ns->href, uri) == 0) {
+                *link = ns->next;
+                ns->next = NULL;
+                xmlFreeNs(ns);
+            } else {
+                link = &ns->next;
+            }
+        }
+        abDaemonStripNs(node->children, uri);
+    }
+}
+
+char *
+abDaemonMetadataForSet(const char *xml, const char *uri)
+{
+    xmlDocPtr doc;
+    xmlBufferPtr buf;
+    char *ret = NULL;
+
+    if (!xml || !(doc = xmlReadMemory(xml, strlen(xml), "metadata.xml", NULL,
+                                      XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                      XML_PARSE_NOWARNING)))
+        return NULL;
+    abDaemonStripNs(xmlDocGetRootElement(doc), uri);
+    buf = xmlBufferCreate();
+    if (xmlNodeDump(buf, doc, xmlDocGetRootElement(doc), 0, 0) >= 0)
+        ret = g_strdup((const char *) xmlBufferContent(buf));
+    xmlBufferFree(buf);
+    xmlFreeDoc(doc);
+    return ret;
+}

@@ -1,0 +1,122 @@
+/* libvirt domain events: lifecycle, metadata-change, balloon-change. */
+#include "ab-daemon-priv.h"
+#include "ab-namespace.h"
+#include "ab-error.h"
+
+enum {
+    AB_DAEMON_CB_LIFECYCLE,
+    AB_DAEMON_CB_METADATA,
+    AB_DAEMON_CB_BALLOON,
+};
+
+static int
+abDaemonEventLifecycle(virConnectPtr conn, virDomainPtr dom, int event,
+                       int detail, void *opaque)
+{
+    abDaemon *daemon = opaque;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    g_debug("%s: lifecycle event %d detail %d", virDomainGetName(dom), event, detail);
+    if (event == VIR_DOMAIN_EVENT_UNDEFINED) {
+        if (virDomainGetUUIDString(dom, uuid) == 0 &&
+            g_hash_table_remove(daemon->domains, uuid))
+            g_info("%s: undefined", virDomainGetName(dom));
+        return 0;
+    }
+    /* A guest that (re)starts brings its own balloon: adopt it. */
+    abDaemonDomainUpdate(daemon, dom, event == VIR_DOMAIN_EVENT_STARTED);
+    return 0;
+}
+
+static int
+abDaemonEventMetadata(virConnectPtr conn, virDomainPtr dom, int type,
+                      const char *nsuri, void *opaque)
+{
+    abDaemon *daemon = opaque;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    abDaemonDomain *d;
+
+    if (type != VIR_DOMAIN_METADATA_ELEMENT || !nsuri)
+        return 0;
+    /* our own status writes come back to us: nothing to do */
+    if (g_str_equal(nsuri, AB_NS_STATUS_URI))
+        return 0;
+    if (!g_str_equal(nsuri, AB_NS_POLICY_URI) &&
+        !g_str_equal(nsuri, AB_NS_PRESSURE_URI))
+        return 0;
+
+    if (virDomainGetUUIDString(dom, uuid) < 0 ||
+        !(d = g_hash_table_lookup(daemon->domains, uuid))) {
+        abDaemonDomainUpdate(daemon, dom, false);
+        return 0;
+    }
+
+    if (g_str_equal(nsuri, AB_NS_POLICY_URI)) {
+        g_info("%s: policy metadata changed", d->name);
+        abDaemonDomainReadPolicy(daemon, d);
+        abDaemonDomainResolve(daemon, d);
+    } else if (d->running) {
+        abDaemonDomainReadInjected(daemon, d);
+    }
+    return 0;
+}
+
+static int
+abDaemonEventBalloon(virConnectPtr conn, virDomainPtr dom,
+                     unsigned long long actual, void *opaque)
+{
+    abDaemon *daemon = opaque;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    abDaemonDomain *d;
+
+    if (virDomainGetUUIDString(dom, uuid) < 0 ||
+        !(d = g_hash_table_lookup(daemon->domains, uuid)))
+        return 0;
+    g_debug("%s: balloon actual %llu KiB", d->name, actual);
+    d->actualKiB = actual;
+    return 0;
+}
+
+int
+abDaemonEventsRegister(abDaemon *daemon, GError **error)
+{
+    struct {
+        int id;
+        virConnectDomainEventGenericCallback cb;
+    } events[] = {
+        [AB_DAEMON_CB_LIFECYCLE] = { VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+            VIR_DOMAIN_EVENT_CALLBACK(abDaemonEventLifecycle) },
+        [AB_DAEMON_CB_METADATA] = { VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+            VIR_DOMAIN_EVENT_CALLBACK(abDaemonEventMetadata) },
+        [AB_DAEMON_CB_BALLOON] = { VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE,
+            VIR_DOMAIN_EVENT_CALLBACK(abDaemonEventBalloon) },
+    };
+    size_t i;
+
+    G_STATIC_ASSERT(G_N_ELEMENTS(events) == G_N_ELEMENTS(daemon->callbackIds));
+    for (i = 0; i < G_N_ELEMENTS(events); i++) {
+        daemon->callbackIds[i] =
+            virConnectDomainEventRegisterAny(daemon->conn, NULL, events[i].id,
+                                             events[i].cb, daemon, NULL);
+        if (daemon->callbackIds[i] < 0) {
+            g_set_error(error, AB_ERROR, AB_ERROR_FAILED,
+                        "cannot register for domain events: %s",
+                        abDaemonLastError());
+            abDaemonEventsDeregister(daemon);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void
+abDaemonEventsDeregister(abDaemon *daemon)
+{
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(daemon->callbackIds); i++) {
+        if (daemon->callbackIds[i] >= 0 && daemon->conn)
+            virConnectDomainEventDeregisterAny(daemon->conn, daemon->callbackIds[i]);
+        daemon->callbackIds[i] = -1;
+    }
+}

@@ -1,0 +1,47 @@
+/* ab-daemon-pressure.h: how the daemon sees host pressure.
+ *
+ * One object the daemon samples at every tick, plus a callback the object
+ * calls when its level changes so the daemon can tick early instead of
+ * waiting out the interval. The real one wraps src/pressure; tests plug in
+ * a fake whose level they set.
+ */
+#pragma once
+
+#include <glib.h>
+#include "ab-level.h"
+#include "ab-daemon-config.h"
+
+typedef struct {
+    abLevel level;
+    const char *source;              /* static: "psi", "vmpressure", "headroom", "none" */
+    unsigned long long requestKiB;   /* 0: let the engine use the sum of steps */
+    unsigned long long totalKiB;     /* informational, 0: unknown */
+    unsigned long long availableKiB;
+} abDaemonPressureSample;
+
+typedef void (*abDaemonPressureNotify)(void *opaque);
+
+typedef struct _abDaemonPressure abDaemonPressure;
+struct _abDaemonPressure {
+    /* Fill @out with the current combined level. */
+    void (*sample)(abDaemonPressure *p, abDaemonPressureSample *out);
+    void (*free)(abDaemonPressure *p);
+    /* Set by the daemon: call when the level changes. */
+    abDaemonPressureNotify notify;
+    void *notifyOpaque;
+};
+
+void abDaemonPressureFree(abDaemonPressure *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(abDaemonPressure, abDaemonPressureFree)
+
+/* Open the host's sources as configured, their fds watched on @ctx. Never
+ * fails: a source that cannot be
+ * opened is logged and left out; with none left the level stays none. */
+abDaemonPressure *abDaemonPressureOpen(const abDaemonConfig *cfg,
+                                       GMainContext *ctx);
+
+/* A source with a fixed level that tests (and --dry-run experiments) set. */
+abDaemonPressure *abDaemonPressureNewFixed(void);
+void abDaemonPressureFixedSet(abDaemonPressure *p, abLevel level,
+                              const char *source,
+                              unsigned long long requestKiB);

@@ -1,0 +1,101 @@
+/* ab-daemon-priv.h: what the daemon's source files share. */
+#pragma once
+
+#include "ab-daemon.h"
+#include "ab-policy.h"
+#include <libvirt/virterror.h>
+
+typedef struct {
+    char *uuid;                      /* table key */
+    char *name;
+    virDomainPtr dom;                /* NULL while disconnected */
+    bool running;
+
+    /* policy */
+    abConfPolicy *policy;            /* NULL: no policy metadata */
+    bool policyError;                /* metadata present but unreadable */
+    bool managed;
+    abPolicyParams params;
+    unsigned long long maxKiB;
+
+    /* injected pressure */
+    bool hasInjected;
+    abConfInjected injected;
+
+    /* balloon */
+    unsigned long long targetKiB;
+    unsigned long long actualKiB;
+    unsigned long long prevActualKiB;
+    unsigned long long actualAtSetKiB;
+    double targetTime;               /* <0: target adopted, never set by us */
+    double lastGrowTime;             /* <0: never */
+    bool unresponsive;
+    bool statsPeriodChecked;
+    unsigned int statsPeriodSec;
+    abPolicyStats stats;
+    abPolicyStats prevStats;
+
+    /* last decision, for the status element */
+    abLevel level;
+    const char *levelSource;
+    const char *action;
+    abPolicyReason reason;
+
+    /* status publishing */
+    char *statusPublished;           /* formatted with time=0; NULL: none */
+    bool statusPending;
+    double statusWriteTime;          /* <0: never */
+} abDaemonDomain;
+
+struct _abDaemon {
+    char *uri;
+    abDaemonConfig *cfg;
+    bool dryRun;
+
+    virConnectPtr conn;
+    int callbackIds[3];
+    bool closeRegistered;
+
+    GHashTable *domains;             /* uuid -> abDaemonDomain */
+
+    abDaemonClock clock;
+    abDaemonPressure *pressure;
+    abDaemonStatsHook statsHook;
+    void *statsHookOpaque;
+
+    /* main loop */
+    bool started;
+    guint tickSource;
+    guint reconnectSource;
+    guint earlyTickSource;
+    unsigned int backoffSec;
+
+    unsigned int nSetMemory;
+    unsigned int nStatusWrites;
+};
+
+double abDaemonNow(abDaemon *daemon);
+gint64 abDaemonWallNow(abDaemon *daemon);
+/* libvirt's last error message, never NULL */
+const char *abDaemonLastError(void);
+
+/* ab-daemon-domain.c */
+abDaemonDomain *abDaemonDomainNew(const char *uuid, const char *name);
+void abDaemonDomainFree(abDaemonDomain *d);
+abDaemonDomain *abDaemonDomainFindByName(abDaemon *daemon, const char *name);
+/* Add or refresh the entry for @dom: state, sizes, policy, injected. */
+abDaemonDomain *abDaemonDomainUpdate(abDaemon *daemon, virDomainPtr dom,
+                                     bool adoptTarget);
+void abDaemonDomainReadState(abDaemon *daemon, abDaemonDomain *d);
+void abDaemonDomainReadPolicy(abDaemon *daemon, abDaemonDomain *d);
+void abDaemonDomainReadInjected(abDaemon *daemon, abDaemonDomain *d);
+void abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d);
+/* Fill the stats fields from one stats record. */
+void abDaemonDomainParseStats(abDaemon *daemon, abDaemonDomain *d,
+                              virTypedParameterPtr params, int nparams);
+void abDaemonDomainEnsureStatsPeriod(abDaemon *daemon, abDaemonDomain *d);
+void abDaemonDomainClearStatus(abDaemon *daemon, abDaemonDomain *d);
+
+/* ab-daemon-events.c */
+int abDaemonEventsRegister(abDaemon *daemon, GError **error);
+void abDaemonEventsDeregister(abDaemon *daemon);

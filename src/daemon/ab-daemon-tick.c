@@ -1,0 +1,348 @@
+/* One decision round: stats in, engine, targets out, status published. */
+#include "ab-daemon-priv.h"
+#include "ab-namespace.h"
+
+#include <stdlib.h>
+
+/* Managed, running, connected domains, in a stable order (by name) so
+ * that logs and the engine's tie-breaks do not depend on hash order. */
+static GPtrArray *
+abDaemonManagedList(abDaemon *daemon)
+{
+    GPtrArray *list = g_ptr_array_new();
+    GHashTableIter iter;
+    abDaemonDomain *d;
+
+    g_hash_table_iter_init(&iter, daemon->domains);
+    while (g_hash_table_iter_next(&iter, NULL, (gpointer *) &d)) {
+        if (d->managed && d->running && d->dom)
+            g_ptr_array_add(list, d);
+    }
+    return list;
+}
+
+static int
+abDaemonDomainCompareName(gconstpointer a, gconstpointer b)
+{
+    const abDaemonDomain *da = *(abDaemonDomain * const *) a;
+    const abDaemonDomain *db = *(abDaemonDomain * const *) b;
+
+    return g_strcmp0(da->name, db->name);
+}
+
+static abDaemonDomain *
+abDaemonListFind(GPtrArray *list, virDomainPtr dom)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    if (virDomainGetUUIDString(dom, uuid) < 0)
+        return NULL;
+    for (guint i = 0; i < list->len; i++) {
+        abDaemonDomain *d = list->pdata[i];
+
+        if (g_str_equal(d->uuid, uuid))
+            return d;
+    }
+    return NULL;
+}
+
+/* One call for all managed guests; the hook (tests only) may add fields
+ * or make a domain vanish. */
+static void
+abDaemonTickStats(abDaemon *daemon, GPtrArray *list)
+{
+    g_autofree virDomainPtr *doms = g_new0(virDomainPtr, list->len + 1);
+    virDomainStatsRecordPtr *recs = NULL;
+    int n, i, j;
+
+    for (guint k = 0; k < list->len; k++) {
+        abDaemonDomain *d = list->pdata[k];
+
+        d->prevStats = d->stats;
+        d->stats.valid = false;
+        d->prevActualKiB = d->actualKiB;
+        doms[k] = d->dom;
+    }
+
+    if ((n = virDomainListGetStats(doms, VIR_DOMAIN_STATS_BALLOON, &recs, 0)) < 0) {
+        g_warning("cannot get balloon stats: %s", abDaemonLastError());
+        return;
+    }
+
+    for (i = 0; i < n; i++) {
+        abDaemonDomain *d = abDaemonListFind(list, recs[i]->dom);
+        virTypedParameterPtr params = NULL;
+        int nparams = 0, maxparams = 0;
+
+        if (!d)
+            continue;
+        /* a private copy the hook may extend */
+        for (j = 0; j < recs[i]->nparams; j++) {
+            virTypedParameterPtr p = &recs[i]->params[j];
+
+            if (p->type == VIR_TYPED_PARAM_ULLONG)
+                virTypedParamsAddULLong(&params, &nparams, &maxparams, p->field, p->value.ul);
+        }
+        if (daemon->statsHook)
+            daemon->statsHook(daemon, d->dom, &params, &nparams, &maxparams,
+                              daemon->statsHookOpaque);
+        abDaemonDomainParseStats(daemon, d, params, nparams);
+        virTypedParamsFree(params, nparams);
+    }
+    virDomainStatsRecordListFree(recs);
+}
+
+/* A balloon that does not move toward its target gets no more commands
+ * until it does. */
+static void
+abDaemonTickResponsiveness(abDaemon *daemon, abDaemonDomain *d, double now)
+{
+    unsigned long long distNow, distAtSet;
+
+    distNow = d->actualKiB > d->targetKiB ? d->actualKiB - d->targetKiB
+                                          : d->targetKiB - d->actualKiB;
+    if (distNow <= AB_POLICY_MOVE_MARGIN_KIB) {
+        if (d->unresponsive)
+            g_message("%s: balloon reached its target %llu KiB", d->name, d->targetKiB);
+        d->unresponsive = false;
+        return;
+    }
+    if (d->targetTime < 0)
+        return;
+
+    distAtSet = d->actualAtSetKiB > d->targetKiB ? d->actualAtSetKiB - d->targetKiB
+                                                 : d->targetKiB - d->actualAtSetKiB;
+    if (d->unresponsive) {
+        if (distNow + AB_POLICY_MOVE_MARGIN_KIB < distAtSet) {
+            g_message("%s: balloon moving again (actual %llu KiB, target %llu KiB)",
+                      d->name, d->actualKiB, d->targetKiB);
+            d->unresponsive = false;
+            d->actualAtSetKiB = d->actualKiB;
+            d->targetTime = now;
+        }
+        return;
+    }
+    if (abPolicyBalloonUnresponsive(d->targetKiB, d->actualAtSetKiB, d->actualKiB,
+                                    d->targetTime, now, daemon->cfg->unresponsiveSec)) {
+        g_warning("%s: balloon did not move toward target %llu KiB within %g s (actual %llu KiB); holding",
+                  d->name, d->targetKiB, daemon->cfg->unresponsiveSec, d->actualKiB);
+        d->unresponsive = true;
+    }
+}
+
+static abLevel
+abDaemonInjectedLevel(abDaemon *daemon, abDaemonDomain *d, gint64 wall)
+{
+    if (!d->hasInjected)
+        return AB_LEVEL_NONE;
+    if (d->injected.expires && d->injected.expires <= wall) {
+        g_message("%s: injected pressure %s expired", d->name,
+                  abLevelToString(d->injected.level));
+        d->hasInjected = false;
+        return AB_LEVEL_NONE;
+    }
+    return d->injected.level;
+}
+
+static const char *
+abDaemonHoldAction(abPolicyReason reason)
+{
+    switch (reason) {
+    case AB_POLICY_REASON_NONE:
+    case AB_POLICY_REASON_DISABLED:
+        return "none";
+    default:
+        return "hold";
+    }
+}
+
+static void
+abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
+                  const abPolicyGuest *guest, const abPolicyDecision *dec,
+                  const abDaemonPressureSample *host, double now)
+{
+    unsigned long long oldKiB = d->targetKiB;
+    const char *reason = abPolicyReasonToString(dec->reason);
+
+    d->level = dec->level;
+    d->reason = dec->reason;
+    if (dec->level == AB_LEVEL_NONE)
+        d->levelSource = "none";
+    else if (guest->injected > host->level)
+        d->levelSource = "injected";
+    else
+        d->levelSource = host->source;
+
+    if (!dec->changed || dec->targetKiB == oldKiB) {
+        d->action = abDaemonHoldAction(dec->reason);
+        return;
+    }
+
+    if (daemon->dryRun) {
+        g_message("%s: target %llu KiB -> %llu KiB (%s, level %s from %s) (dry run, not applied)",
+                  d->name, oldKiB, dec->targetKiB, reason,
+                  abLevelToString(dec->level), d->levelSource);
+        d->action = abDaemonHoldAction(dec->reason);
+        return;
+    }
+
+    if (virDomainSetMemoryFlags(d->dom, dec->targetKiB, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        g_warning("%s: cannot set target %llu KiB -> %llu KiB (%s): %s",
+                  d->name, oldKiB, dec->targetKiB, reason, abDaemonLastError());
+        d->action = "none";
+        return;
+    }
+    daemon->nSetMemory++;
+    g_message("%s: target %llu KiB -> %llu KiB (%s, level %s from %s)",
+              d->name, oldKiB, dec->targetKiB, reason,
+              abLevelToString(dec->level), d->levelSource);
+
+    d->targetKiB = dec->targetKiB;
+    d->targetTime = now;
+    d->actualAtSetKiB = d->actualKiB;
+    /* growing the guest deflates the balloon; a guest that just grew is
+     * protected by its cool-down */
+    if (dec->targetKiB > oldKiB) {
+        d->lastGrowTime = now;
+        d->action = "deflate";
+    } else {
+        d->action = "inflate";
+    }
+}
+
+void
+abDaemonTick(abDaemon *daemon)
+{
+    g_autoptr(GPtrArray) list = NULL;
+    g_autofree abPolicyGuest *guests = NULL;
+    g_autofree abPolicyDecision *out = NULL;
+    abDaemonPressureSample sample = { .level = AB_LEVEL_NONE, .source = "none" };
+    abPolicyHost host;
+    double now = abDaemonNow(daemon);
+    gint64 wall = abDaemonWallNow(daemon);
+    guint i;
+
+    if (!daemon->conn)
+        return;
+    daemon->pressure->sample(daemon->pressure, &sample);
+    if (!sample.source)
+        sample.source = "none";
+
+    list = abDaemonManagedList(daemon);
+    g_ptr_array_sort(list, abDaemonDomainCompareName);
+    if (list->len == 0) {
+        abDaemonFlushStatus(daemon, false);
+        return;
+    }
+
+    for (i = 0; i < list->len; i++)
+        abDaemonDomainEnsureStatsPeriod(daemon, list->pdata[i]);
+    abDaemonTickStats(daemon, list);
+
+    host = (abPolicyHost) {
+        .now = now,
+        .level = sample.level,
+        .requestKiB = sample.requestKiB,
+        .totalKiB = sample.totalKiB,
+        .availableKiB = sample.availableKiB,
+    };
+    guests = g_new0(abPolicyGuest, list->len);
+    out = g_new0(abPolicyDecision, list->len);
+    for (i = 0; i < list->len; i++) {
+        abDaemonDomain *d = list->pdata[i];
+
+        abDaemonTickResponsiveness(daemon, d, now);
+        guests[i] = (abPolicyGuest) {
+            .name = d->name,
+            .params = d->params,
+            .maxKiB = d->maxKiB,
+            .targetKiB = d->targetKiB,
+            .actualKiB = d->actualKiB,
+            .prevActualKiB = d->prevActualKiB,
+            .stats = d->stats,
+            .prevStats = d->prevStats,
+            .statsPeriodSec = d->statsPeriodSec,
+            .injected = abDaemonInjectedLevel(daemon, d, wall),
+            .lastGrowTime = d->lastGrowTime,
+            .unresponsive = d->unresponsive,
+        };
+    }
+
+    abPolicyDecide(&host, guests, list->len, out);
+
+    for (i = 0; i < list->len; i++) {
+        abDaemonDomain *d = list->pdata[i];
+
+        g_debug("%s: %s, target %llu KiB, actual %llu KiB, level %s",
+                d->name, abPolicyReasonToString(out[i].reason),
+                out[i].targetKiB, d->actualKiB, abLevelToString(out[i].level));
+        abDaemonTickApply(daemon, d, &guests[i], &out[i], &sample, now);
+    }
+    abDaemonFlushStatus(daemon, false);
+}
+
+static char *
+abDaemonStatusFormat(abDaemonDomain *d, gint64 time)
+{
+    abConfStatus st = {
+        .level = d->level,
+        .source = (char *) d->levelSource,
+        .targetKiB = d->targetKiB,
+        .actualKiB = d->actualKiB,
+        .usableKiB = d->stats.valid ? d->stats.usableKiB : 0,
+        .action = (char *) d->action,
+        .reason = (char *) abPolicyReasonToString(d->reason),
+        .unresponsive = d->unresponsive,
+        .time = time,
+    };
+
+    return abConfStatusFormat(&st);
+}
+
+void
+abDaemonFlushStatus(abDaemon *daemon, bool force)
+{
+    GHashTableIter iter;
+    abDaemonDomain *d;
+    double now = abDaemonNow(daemon);
+
+    if (!daemon->conn || daemon->dryRun)
+        return;
+
+    g_hash_table_iter_init(&iter, daemon->domains);
+    while (g_hash_table_iter_next(&iter, NULL, (gpointer *) &d)) {
+        g_autofree char *key = NULL;
+        g_autofree char *xml = NULL;
+
+        if (!d->managed || !d->running || !d->dom)
+            continue;
+        /* compare without the time, or every write would be a change */
+        key = abDaemonStatusFormat(d, 0);
+        if (g_strcmp0(key, d->statusPublished) == 0)
+            continue;
+        /* at most one write per interval per domain; the change stays
+         * pending and a later tick writes it */
+        if (!force && d->statusWriteTime >= 0 &&
+            now - d->statusWriteTime < daemon->cfg->statusIntervalSec)
+            continue;
+
+        {
+            g_autofree char *full = abDaemonStatusFormat(d, abDaemonWallNow(daemon));
+
+            xml = abDaemonMetadataForSet(full, AB_NS_STATUS_URI);
+        }
+        if (!xml || virDomainSetMetadata(d->dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
+                                 AB_NS_STATUS_PREFIX, AB_NS_STATUS_URI,
+                                 VIR_DOMAIN_AFFECT_LIVE) < 0) {
+            g_warning("%s: cannot write the status metadata: %s",
+                      d->name, abDaemonLastError());
+            /* do not retry a vanished domain at once; the next tick does */
+            d->statusWriteTime = now;
+            continue;
+        }
+        daemon->nStatusWrites++;
+        g_free(d->statusPublished);
+        d->statusPublished = g_steal_pointer(&key);
+        d->statusWriteTime = now;
+    }
+}

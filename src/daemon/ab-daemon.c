@@ -1,0 +1,401 @@
+/* The daemon object: connection with keepalive and reconnect, resync, the
+ * tick timer, reload. */
+#include "ab-daemon-priv.h"
+#include "ab-error.h"
+
+#include <libvirt/virterror.h>
+#include <libvirt-glib/libvirt-glib.h>
+
+#define AB_DAEMON_BACKOFF_MIN_S 1
+#define AB_DAEMON_BACKOFF_MAX_S 30
+#define AB_DAEMON_KEEPALIVE_INTERVAL_S 5
+#define AB_DAEMON_KEEPALIVE_COUNT 3
+
+static void
+abDaemonErrorSilent(void *opaque, virErrorPtr err)
+{
+    /* every failure is reported where it matters, with the domain named */
+}
+
+void
+abDaemonGlobalInit(void)
+{
+    static gsize done;
+
+    if (g_once_init_enter(&done)) {
+        gvir_init(NULL, NULL);
+        gvir_event_register();
+        virSetErrorFunc(NULL, abDaemonErrorSilent);
+        g_once_init_leave(&done, 1);
+    }
+}
+
+const char *
+abDaemonLastError(void)
+{
+    const char *msg = virGetLastErrorMessage();
+
+    return msg ? msg : "unknown error";
+}
+
+static double
+abDaemonClockMonotonic(void *opaque)
+{
+    return g_get_monotonic_time() / (double) G_USEC_PER_SEC;
+}
+
+static gint64
+abDaemonClockWall(void *opaque)
+{
+    return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+double
+abDaemonNow(abDaemon *daemon)
+{
+    return daemon->clock.monotonic(daemon->clock.opaque);
+}
+
+gint64
+abDaemonWallNow(abDaemon *daemon)
+{
+    return daemon->clock.wall(daemon->clock.opaque);
+}
+
+static void abDaemonPressureChanged(void *opaque);
+static void abDaemonCloseCallback(virConnectPtr conn, int reason, void *opaque);
+
+abDaemon *
+abDaemonNew(const char *uri, abDaemonConfig *cfg, bool dryRun)
+{
+    abDaemon *daemon = g_new0(abDaemon, 1);
+    const char *env = g_getenv("LIBVIRT_DEFAULT_URI");
+
+    abDaemonGlobalInit();
+    if (uri)
+        daemon->uri = g_strdup(uri);
+    else
+        daemon->uri = g_strdup(env && *env ? env : "qemu:///system");
+    daemon->cfg = cfg;
+    daemon->dryRun = dryRun;
+    for (size_t i = 0; i < G_N_ELEMENTS(daemon->callbackIds); i++)
+        daemon->callbackIds[i] = -1;
+    daemon->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                            (GDestroyNotify) abDaemonDomainFree);
+    daemon->clock = (abDaemonClock) { abDaemonClockMonotonic, abDaemonClockWall, NULL };
+    daemon->backoffSec = AB_DAEMON_BACKOFF_MIN_S;
+    abDaemonSetPressure(daemon, abDaemonPressureNewFixed());
+    return daemon;
+}
+
+static void
+abDaemonDisconnect(abDaemon *daemon)
+{
+    GHashTableIter iter;
+    abDaemonDomain *d;
+
+    if (!daemon->conn)
+        return;
+    abDaemonEventsDeregister(daemon);
+    if (daemon->closeRegistered) {
+        virConnectUnregisterCloseCallback(daemon->conn, abDaemonCloseCallback);
+        daemon->closeRegistered = false;
+    }
+    /* domain objects belong to the connection: drop them, keep the state */
+    g_hash_table_iter_init(&iter, daemon->domains);
+    while (g_hash_table_iter_next(&iter, NULL, (gpointer *) &d))
+        g_clear_pointer(&d->dom, virDomainFree);
+    virConnectClose(daemon->conn);
+    daemon->conn = NULL;
+}
+
+void
+abDaemonFree(abDaemon *daemon)
+{
+    if (!daemon)
+        return;
+    g_clear_handle_id(&daemon->tickSource, g_source_remove);
+    g_clear_handle_id(&daemon->reconnectSource, g_source_remove);
+    g_clear_handle_id(&daemon->earlyTickSource, g_source_remove);
+    g_hash_table_remove_all(daemon->domains);
+    abDaemonDisconnect(daemon);
+    g_hash_table_unref(daemon->domains);
+    abDaemonPressureFree(daemon->pressure);
+    abDaemonConfigFree(daemon->cfg);
+    g_free(daemon->uri);
+    g_free(daemon);
+}
+
+void
+abDaemonSetClock(abDaemon *daemon, const abDaemonClock *clock)
+{
+    daemon->clock = *clock;
+}
+
+void
+abDaemonSetPressure(abDaemon *daemon, abDaemonPressure *pressure)
+{
+    abDaemonPressureFree(daemon->pressure);
+    daemon->pressure = pressure;
+    pressure->notify = abDaemonPressureChanged;
+    pressure->notifyOpaque = daemon;
+}
+
+void
+abDaemonSetStatsHook(abDaemon *daemon, abDaemonStatsHook hook, void *opaque)
+{
+    daemon->statsHook = hook;
+    daemon->statsHookOpaque = opaque;
+}
+
+virConnectPtr
+abDaemonGetConnection(abDaemon *daemon)
+{
+    return daemon->conn;
+}
+
+bool
+abDaemonIsConnected(abDaemon *daemon)
+{
+    return daemon->conn && virConnectIsAlive(daemon->conn) == 1;
+}
+
+int
+abDaemonResync(abDaemon *daemon, GError **error)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    virDomainPtr *doms = NULL;
+    GHashTableIter iter;
+    abDaemonDomain *d;
+    const char *uuid;
+    int n, i;
+
+    if (!daemon->conn) {
+        g_set_error(error, AB_ERROR, AB_ERROR_FAILED, "not connected to %s", daemon->uri);
+        return -1;
+    }
+    if ((n = virConnectListAllDomains(daemon->conn, &doms, 0)) < 0) {
+        g_set_error(error, AB_ERROR, AB_ERROR_FAILED, "cannot list domains: %s",
+                    abDaemonLastError());
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        if ((d = abDaemonDomainUpdate(daemon, doms[i], true)))
+            g_hash_table_add(seen, g_strdup(d->uuid));
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+
+    g_hash_table_iter_init(&iter, daemon->domains);
+    while (g_hash_table_iter_next(&iter, (gpointer *) &uuid, (gpointer *) &d)) {
+        if (!g_hash_table_contains(seen, uuid))
+            g_hash_table_iter_remove(&iter);
+    }
+    g_info("resync: %u domains, %u managed", g_hash_table_size(daemon->domains),
+           abDaemonCountManaged(daemon));
+    return 0;
+}
+
+static void abDaemonScheduleReconnect(abDaemon *daemon);
+
+static void
+abDaemonCloseCallback(virConnectPtr conn, int reason, void *opaque)
+{
+    abDaemon *daemon = opaque;
+    static const char *reasons[] = { "error", "end of file", "keepalive timeout", "client" };
+
+    g_warning("connection to %s closed (%s); reconnecting",
+              daemon->uri,
+              reason >= 0 && reason < (int) G_N_ELEMENTS(reasons) ? reasons[reason] : "unknown");
+    /* libvirt holds the connection inside this callback: tear down later */
+    abDaemonScheduleReconnect(daemon);
+}
+
+int
+abDaemonConnect(abDaemon *daemon, GError **error)
+{
+    int rc;
+
+    abDaemonDisconnect(daemon);
+    if (!(daemon->conn = virConnectOpenAuth(daemon->uri, virConnectAuthPtrDefault, 0))) {
+        g_set_error(error, AB_ERROR, AB_ERROR_FAILED, "cannot connect to %s: %s",
+                    daemon->uri, abDaemonLastError());
+        return -1;
+    }
+
+    /* Only remote connections have keepalive; local drivers say so. */
+    rc = virConnectSetKeepAlive(daemon->conn, AB_DAEMON_KEEPALIVE_INTERVAL_S,
+                                AB_DAEMON_KEEPALIVE_COUNT);
+    if (rc < 0)
+        g_debug("keepalive not available on %s: %s", daemon->uri, abDaemonLastError());
+
+    if (virConnectRegisterCloseCallback(daemon->conn, abDaemonCloseCallback,
+                                        daemon, NULL) == 0)
+        daemon->closeRegistered = true;
+    else
+        g_debug("no close callback on %s: %s", daemon->uri, abDaemonLastError());
+
+    if (abDaemonEventsRegister(daemon, error) < 0 ||
+        abDaemonResync(daemon, error) < 0) {
+        abDaemonDisconnect(daemon);
+        return -1;
+    }
+    g_message("connected to %s%s", daemon->uri, daemon->dryRun ? " (dry run: no changes)" : "");
+    return 0;
+}
+
+static gboolean
+abDaemonReconnectCb(gpointer opaque)
+{
+    abDaemon *daemon = opaque;
+    g_autoptr(GError) err = NULL;
+
+    daemon->reconnectSource = 0;
+    if (abDaemonConnect(daemon, &err) < 0) {
+        g_warning("%s; retrying in %u s", err->message, daemon->backoffSec);
+        daemon->reconnectSource = g_timeout_add_seconds(daemon->backoffSec,
+                                                        abDaemonReconnectCb, daemon);
+        daemon->backoffSec = MIN(daemon->backoffSec * 2, AB_DAEMON_BACKOFF_MAX_S);
+        return G_SOURCE_REMOVE;
+    }
+    daemon->backoffSec = AB_DAEMON_BACKOFF_MIN_S;
+    return G_SOURCE_REMOVE;
+}
+
+static void
+abDaemonScheduleReconnect(abDaemon *daemon)
+{
+    if (daemon->reconnectSource)
+        return;
+    daemon->reconnectSource = g_timeout_add_seconds(daemon->backoffSec,
+                                                    abDaemonReconnectCb, daemon);
+    daemon->backoffSec = MIN(daemon->backoffSec * 2, AB_DAEMON_BACKOFF_MAX_S);
+}
+
+static gboolean
+abDaemonTickCb(gpointer opaque)
+{
+    abDaemon *daemon = opaque;
+
+    if (!daemon->conn || daemon->reconnectSource)
+        return G_SOURCE_CONTINUE;
+    if (virConnectIsAlive(daemon->conn) != 1) {
+        /* the close callback may not fire for every driver */
+        abDaemonScheduleReconnect(daemon);
+        return G_SOURCE_CONTINUE;
+    }
+    abDaemonTick(daemon);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+abDaemonEarlyTickCb(gpointer opaque)
+{
+    abDaemon *daemon = opaque;
+
+    daemon->earlyTickSource = 0;
+    abDaemonTickCb(daemon);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+abDaemonPressureChanged(void *opaque)
+{
+    abDaemon *daemon = opaque;
+
+    /* React to a new level now rather than at the next interval. */
+    if (daemon->started && !daemon->earlyTickSource)
+        daemon->earlyTickSource = g_idle_add(abDaemonEarlyTickCb, daemon);
+}
+
+static void
+abDaemonStartTimer(abDaemon *daemon)
+{
+    g_clear_handle_id(&daemon->tickSource, g_source_remove);
+    daemon->tickSource = g_timeout_add((guint) (daemon->cfg->tickSec * 1000),
+                                       abDaemonTickCb, daemon);
+}
+
+void
+abDaemonStart(abDaemon *daemon)
+{
+    daemon->started = true;
+    daemon->backoffSec = AB_DAEMON_BACKOFF_MIN_S;
+    if (!daemon->conn) {
+        g_autoptr(GError) err = NULL;
+
+        if (abDaemonConnect(daemon, &err) < 0) {
+            g_warning("%s; retrying in %u s", err->message, daemon->backoffSec);
+            abDaemonScheduleReconnect(daemon);
+        }
+    }
+    abDaemonStartTimer(daemon);
+}
+
+void
+abDaemonReload(abDaemon *daemon, abDaemonConfig *cfg)
+{
+    GHashTableIter iter;
+    abDaemonDomain *d;
+    bool retime = daemon->cfg->tickSec != cfg->tickSec;
+
+    abDaemonConfigFree(daemon->cfg);
+    daemon->cfg = cfg;
+    g_hash_table_iter_init(&iter, daemon->domains);
+    while (g_hash_table_iter_next(&iter, NULL, (gpointer *) &d)) {
+        if (d->dom)
+            abDaemonDomainResolve(daemon, d);
+    }
+    if (retime && daemon->started)
+        abDaemonStartTimer(daemon);
+    g_message("configuration reloaded: tick %g s, manage %s, %u managed",
+              cfg->tickSec, abDaemonManageToString(cfg->manage),
+              abDaemonCountManaged(daemon));
+}
+
+int
+abDaemonGetDomainInfo(abDaemon *daemon, const char *name,
+                      abDaemonDomainInfo *info)
+{
+    abDaemonDomain *d = abDaemonDomainFindByName(daemon, name);
+
+    *info = (abDaemonDomainInfo) { 0 };
+    if (!d)
+        return -1;
+    *info = (abDaemonDomainInfo) {
+        .known = true,
+        .running = d->running,
+        .managed = d->managed,
+        .policyError = d->policyError,
+        .unresponsive = d->unresponsive,
+        .targetKiB = d->targetKiB,
+        .actualKiB = d->actualKiB,
+        .injected = d->hasInjected ? d->injected.level : AB_LEVEL_NONE,
+    };
+    return 0;
+}
+
+unsigned int
+abDaemonCountManaged(abDaemon *daemon)
+{
+    GHashTableIter iter;
+    abDaemonDomain *d;
+    unsigned int n = 0;
+
+    g_hash_table_iter_init(&iter, daemon->domains);
+    while (g_hash_table_iter_next(&iter, NULL, (gpointer *) &d))
+        n += d->managed;
+    return n;
+}
+
+unsigned int
+abDaemonCountSetMemory(abDaemon *daemon)
+{
+    return daemon->nSetMemory;
+}
+
+unsigned int
+abDaemonCountStatusWrites(abDaemon *daemon)
+{
+    return daemon->nStatusWrites;
+}

@@ -1,0 +1,95 @@
+/* ab-daemon.h: autoballoond's logic, as a library the program and the
+ * tests both drive.
+ *
+ * The daemon owns one libvirt connection (reopened with backoff when it
+ * closes), a table of domains kept from lifecycle and metadata-change
+ * events, a pressure object, and a tick that asks the policy engine for
+ * targets, applies them, and publishes each managed domain's status into
+ * its live metadata.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <libvirt/libvirt.h>
+
+#include "ab-daemon-config.h"
+#include "ab-daemon-pressure.h"
+#include "ab-conf.h"
+
+typedef struct _abDaemon abDaemon;
+
+/* Time source: monotonic seconds (any origin) and wall-clock seconds since
+ * the epoch. Tests set a fake one; the default reads the system clocks. */
+typedef struct {
+    double (*monotonic)(void *opaque);
+    gint64 (*wall)(void *opaque);
+    void *opaque;
+} abDaemonClock;
+
+/* TEST HOOK: called once per domain after the tick's stats call, with the
+ * domain's balloon stats record as libvirt returned it. A test adds fields
+ * libvirt's test driver does not report (it reports no balloon.* at all),
+ * or destroys the domain to make it vanish between listing and setmem. */
+typedef void (*abDaemonStatsHook)(abDaemon *daemon, virDomainPtr dom,
+                                  virTypedParameterPtr *params, int *nparams,
+                                  int *maxparams, void *opaque);
+
+/* @uri NULL: LIBVIRT_DEFAULT_URI, else qemu:///system. Takes @cfg. */
+abDaemon *abDaemonNew(const char *uri, abDaemonConfig *cfg, bool dryRun);
+void abDaemonFree(abDaemon *daemon);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(abDaemon, abDaemonFree)
+
+void abDaemonSetClock(abDaemon *daemon, const abDaemonClock *clock);
+/* Takes @pressure. */
+void abDaemonSetPressure(abDaemon *daemon, abDaemonPressure *pressure);
+void abDaemonSetStatsHook(abDaemon *daemon, abDaemonStatsHook hook, void *opaque);
+
+/* Open the connection, register the event callbacks and resync. */
+int abDaemonConnect(abDaemon *daemon, GError **error);
+/* Rebuild the domain table, policies, injected pressure and targets from
+ * libvirt (as after a reconnect). */
+int abDaemonResync(abDaemon *daemon, GError **error);
+/* One decision round. Errors on single domains are logged, not returned. */
+void abDaemonTick(abDaemon *daemon);
+/* Write out status updates held back by the per-domain rate limit once
+ * their interval has passed. Called by each tick; --once calls it too. */
+void abDaemonFlushStatus(abDaemon *daemon, bool force);
+
+/* Run on the thread-default main context: connect (retrying with backoff),
+ * tick every interval, reconnect when the connection closes. */
+void abDaemonStart(abDaemon *daemon);
+/* Replace the configuration (SIGHUP); takes @cfg. */
+void abDaemonReload(abDaemon *daemon, abDaemonConfig *cfg);
+
+virConnectPtr abDaemonGetConnection(abDaemon *daemon);
+bool abDaemonIsConnected(abDaemon *daemon);
+
+/* Introspection for tests and logs. */
+typedef struct {
+    bool known;
+    bool running;
+    bool managed;
+    bool policyError;
+    bool unresponsive;
+    unsigned long long targetKiB;
+    unsigned long long actualKiB;
+    abLevel injected;
+} abDaemonDomainInfo;
+
+int abDaemonGetDomainInfo(abDaemon *daemon, const char *name,
+                          abDaemonDomainInfo *info);
+unsigned int abDaemonCountManaged(abDaemon *daemon);
+/* Number of successful virDomainSetMemoryFlags calls so far. */
+unsigned int abDaemonCountSetMemory(abDaemon *daemon);
+/* Number of status metadata writes so far. */
+unsigned int abDaemonCountStatusWrites(abDaemon *daemon);
+
+/* @xml (an element as abConf*Format writes it, declaring namespace @uri)
+ * in the form virDomainSetMetadata takes: libvirt puts the namespace on
+ * itself and refuses an element that already declares it. */
+char *abDaemonMetadataForSet(const char *xml, const char *uri);
+
+/* One-time process setup: libvirt-glib's event loop implementation and a
+ * libvirt error handler that keeps libvirt from printing on stderr. */
+void abDaemonGlobalInit(void);

@@ -1,0 +1,282 @@
+/* ab-pressure-cgroup.c: find the cgroups that hold the guests
+ *
+ * A manager that reads only /proc/meminfo never sees a full machine cgroup,
+ * so the daemon watches the cgroup libvirt put the qemu processes in. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ab-pressure.h"
+#include "ab-error.h"
+
+static char *
+abCgroupJoinRoot(const char *root, const char *path)
+{
+    if (!root || !*root)
+        return g_strdup(path);
+    return g_build_filename(root, path, NULL);
+}
+
+int
+abCgroupParseProcCgroup(const char *text, char **v1Memory, char **v2,
+                        GError **error)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+    *v1Memory = NULL;
+    *v2 = NULL;
+    for (size_t i = 0; lines[i]; i++) {
+        g_auto(GStrv) f = NULL;
+        if (!*lines[i])
+            continue;
+        /* the path may itself contain ':' */
+        f = g_strsplit(lines[i], ":", 3);
+        if (g_strv_length(f) != 3 || f[2][0] != '/') {
+            g_clear_pointer(v1Memory, g_free);
+            g_clear_pointer(v2, g_free);
+            g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                        "/proc/PID/cgroup: bad line '%s'", lines[i]);
+            return -1;
+        }
+        if (strcmp(f[0], "0") == 0 && !*f[1]) {
+            g_free(*v2);
+            *v2 = g_strdup(f[2]);
+        } else {
+            g_auto(GStrv) ctrls = g_strsplit(f[1], ",", -1);
+            if (g_strv_contains((const char * const *)ctrls, "memory")) {
+                g_free(*v1Memory);
+                *v1Memory = g_strdup(f[2]);
+            }
+        }
+    }
+    return 0;
+}
+
+void
+abCgroupParseMounts(const char *text, char **v1MemoryMount, char **v2Mount)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+    *v1MemoryMount = NULL;
+    *v2Mount = NULL;
+    for (size_t i = 0; lines[i]; i++) {
+        g_auto(GStrv) f = g_strsplit(lines[i], " ", -1);
+        if (g_strv_length(f) < 4)
+            continue;
+        if (strcmp(f[2], "cgroup2") == 0 && !*v2Mount) {
+            *v2Mount = g_strdup(f[1]);
+        } else if (strcmp(f[2], "cgroup") == 0 && !*v1MemoryMount) {
+            g_auto(GStrv) opts = g_strsplit(f[3], ",", -1);
+            if (g_strv_contains((const char * const *)opts, "memory"))
+                *v1MemoryMount = g_strdup(f[1]);
+        }
+    }
+}
+
+static bool
+abCgroupIsPartition(const char *component)
+{
+    return strcmp(component, "machine") == 0 ||
+           strcmp(component, "machine.slice") == 0;
+}
+
+char *
+abCgroupCommonParent(const char * const *paths, guint npaths)
+{
+    g_auto(GStrv) common = NULL;
+    guint ncommon;
+    GString *out;
+
+    if (npaths == 0)
+        return NULL;
+    common = g_strsplit(paths[0], "/", -1);
+    ncommon = g_strv_length(common);
+    for (guint p = 1; p < npaths; p++) {
+        g_auto(GStrv) c = g_strsplit(paths[p], "/", -1);
+        guint n = 0;
+        while (n < ncommon && c[n] && strcmp(c[n], common[n]) == 0)
+            n++;
+        ncommon = n;
+    }
+    /* libvirt's partition is the natural home of all guests; a qemu may sit
+     * deeper (v2: .../libvirt/emulator) */
+    for (guint i = 0; i < ncommon; i++) {
+        if (abCgroupIsPartition(common[i])) {
+            ncommon = i + 1;
+            goto build;
+        }
+    }
+    if (npaths == 1 && ncommon > 1)
+        ncommon--;   /* the guest's own cgroup: look at its parent */
+ build:
+    out = g_string_new("");
+    for (guint i = 0; i < ncommon; i++) {
+        if (!*common[i])
+            continue;
+        g_string_append_c(out, '/');
+        g_string_append(out, common[i]);
+    }
+    if (out->len == 0)
+        g_string_append_c(out, '/');
+    return g_string_free(out, FALSE);
+}
+
+void
+abGuestCgroupsFree(abGuestCgroups *guests)
+{
+    if (!guests)
+        return;
+    g_free(guests->v1Path);
+    g_free(guests->v1Dir);
+    g_free(guests->v2Path);
+    g_free(guests->v2Dir);
+    g_free(guests);
+}
+
+static bool
+abCgroupParsePid(const char *s, int *pid)
+{
+    char *end = NULL;
+    long v;
+
+    if (!g_ascii_isdigit(*s))
+        return false;
+    v = strtol(s, &end, 10);
+    while (*end == '\n' || *end == ' ')
+        end++;
+    if (*end || v <= 0 || v > G_MAXINT)
+        return false;
+    *pid = (int)v;
+    return true;
+}
+
+GArray *
+abCgroupReadPidFiles(const char *root, const char *dir)
+{
+    g_autofree char *path = abCgroupJoinRoot(root, dir);
+    GArray *pids = g_array_new(FALSE, FALSE, sizeof(int));
+    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+    const char *name;
+
+    if (!d)
+        return pids;
+    while ((name = g_dir_read_name(d))) {
+        g_autofree char *file = NULL;
+        g_autofree char *text = NULL;
+        int pid;
+        if (!g_str_has_suffix(name, ".pid"))
+            continue;
+        file = g_build_filename(path, name, NULL);
+        if (g_file_get_contents(file, &text, NULL, NULL) &&
+            abCgroupParsePid(text, &pid))
+            g_array_append_val(pids, pid);
+    }
+    return pids;
+}
+
+static gint
+abCgroupCmpInt(gconstpointer a, gconstpointer b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+GArray *
+abCgroupScanQemu(const char *root)
+{
+    g_autofree char *proc = abCgroupJoinRoot(root, "/proc");
+    GArray *pids = g_array_new(FALSE, FALSE, sizeof(int));
+    g_autoptr(GDir) d = g_dir_open(proc, 0, NULL);
+    const char *name;
+
+    if (!d)
+        return pids;
+    while ((name = g_dir_read_name(d))) {
+        g_autofree char *file = NULL;
+        g_autofree char *comm = NULL;
+        int pid;
+        if (!abCgroupParsePid(name, &pid))
+            continue;
+        file = g_build_filename(proc, name, "comm", NULL);
+        if (!g_file_get_contents(file, &comm, NULL, NULL))
+            continue;   /* exited meanwhile */
+        g_strchomp(comm);
+        /* comm is cut at 15 characters: "qemu-system-x86" */
+        if (g_str_has_prefix(comm, "qemu-system-") || strcmp(comm, "qemu-kvm") == 0)
+            g_array_append_val(pids, pid);
+    }
+    g_array_sort(pids, abCgroupCmpInt);
+    return pids;
+}
+
+static bool
+abCgroupHasFile(const char *dir, const char *name)
+{
+    g_autofree char *p = g_build_filename(dir, name, NULL);
+    return g_file_test(p, G_FILE_TEST_EXISTS);
+}
+
+abGuestCgroups *
+abCgroupFindGuests(const char *root, GArray *pids, GError **error)
+{
+    g_autoptr(GArray) scanned = NULL;
+    g_autoptr(GPtrArray) v1 = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) v2 = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(abGuestCgroups) guests = g_new0(abGuestCgroups, 1);
+    g_autofree char *mountsPath = abCgroupJoinRoot(root, "/proc/self/mounts");
+    g_autofree char *mounts = NULL;
+    g_autofree char *v1Mount = NULL;
+    g_autofree char *v2Mount = NULL;
+
+    if (!pids)
+        pids = scanned = abCgroupScanQemu(root);
+
+    for (guint i = 0; i < pids->len; i++) {
+        int pid = g_array_index(pids, int, i);
+        g_autofree char *rel = g_strdup_printf("/proc/%d/cgroup", pid);
+        g_autofree char *file = abCgroupJoinRoot(root, rel);
+        g_autofree char *text = NULL;
+        g_autoptr(GError) err = NULL;
+        char *m1 = NULL, *m2 = NULL;
+
+        if (!g_file_get_contents(file, &text, NULL, NULL))
+            continue;   /* the guest went away */
+        if (abCgroupParseProcCgroup(text, &m1, &m2, &err) < 0) {
+            g_warning("%s", err->message);
+            continue;
+        }
+        guests->npids++;
+        if (m1)
+            g_ptr_array_add(v1, m1);
+        if (m2)
+            g_ptr_array_add(v2, m2);
+    }
+    if (guests->npids == 0) {
+        g_set_error(error, AB_ERROR, AB_ERROR_UNSUPPORTED,
+                    "no running qemu found (%u pids given)", pids->len);
+        return NULL;
+    }
+
+    if (g_file_get_contents(mountsPath, &mounts, NULL, NULL))
+        abCgroupParseMounts(mounts, &v1Mount, &v2Mount);
+
+    if (v1->len > 0 && v1Mount) {
+        guests->v1Path = abCgroupCommonParent((const char * const *)v1->pdata, v1->len);
+        guests->v1Dir = abCgroupJoinRoot(root, v1Mount);
+        if (strcmp(guests->v1Path, "/") != 0) {
+            char *d = g_build_filename(guests->v1Dir, guests->v1Path, NULL);
+            g_free(guests->v1Dir);
+            guests->v1Dir = d;
+        }
+    }
+    if (v2->len > 0 && v2Mount) {
+        guests->v2Path = abCgroupCommonParent((const char * const *)v2->pdata, v2->len);
+        guests->v2Dir = abCgroupJoinRoot(root, v2Mount);
+        if (strcmp(guests->v2Path, "/") != 0) {
+            char *d = g_build_filename(guests->v2Dir, guests->v2Path, NULL);
+            g_free(guests->v2Dir);
+            guests->v2Dir = d;
+        }
+        guests->v2HasMemory = abCgroupHasFile(guests->v2Dir, "memory.current");
+        guests->v2HasPressure = abCgroupHasFile(guests->v2Dir, "memory.pressure");
+    }
+    return g_steal_pointer(&guests);
+}

@@ -1,0 +1,569 @@
+/* ab-pressure-monitor.c: several pressure sources folded into one level */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib-unix.h>
+
+#include "ab-pressure.h"
+#include "ab-enum.h"
+#include "ab-error.h"
+
+AB_ENUM_IMPL(abPressureSourceType, AB_PRESSURE_SOURCE_LAST,
+             "psi", "vmpressure", "headroom", "injected");
+
+typedef struct _abPressureSrc abPressureSrc;
+
+typedef struct {
+    abPressureSrc *src;
+    abLevel level;
+} abPressureWatch;
+
+struct _abPressureSrc {
+    abPressureMonitor *mon;
+    abPressureSourceType type;
+    char *where;
+    abPressureSample sample;
+
+    char *path;                    /* psi file, meminfo, or cgroup dir */
+    int version;                   /* headroom: 0 host, 1 or 2 cgroup */
+    bool warned;                   /* a failed read was logged */
+
+    int fds[AB_LEVEL_LAST];        /* psi triggers; -1 when not registered */
+    abPsiTrigger trig[AB_LEVEL_LAST];
+    gint64 lastEvent[AB_LEVEL_LAST];
+    bool fired[AB_LEVEL_LAST];
+
+    abVmpressure *vmp;
+
+    abPressureWatch watchData[AB_LEVEL_LAST];
+    GSource *watch[AB_LEVEL_LAST];
+};
+
+struct _abPressureMonitor {
+    abPressureConfig config;
+    GPtrArray *sources;            /* abPressureSrc * */
+    abPressureInjected *injected;
+    abPressureSample combined;
+    gint64 lastEval;
+
+    abLevel reportedLevel;
+    gint reportedIdx;              /* -1: none; sources->len: injected */
+    guint64 changes;
+
+    GMainContext *ctx;
+    GSource *timer;
+    abPressureCallback cb;
+    gpointer opaque;
+    GDestroyNotify freeOpaque;
+};
+
+void
+abPressureConfigDefaults(abPressureConfig *config)
+{
+    abPsiConfigDefaults(&config->psi);
+    abHeadroomConfigDefaults(&config->headroom);
+}
+
+static void
+abPressureSrcUnwatch(abPressureSrc *src)
+{
+    for (int l = 0; l < AB_LEVEL_LAST; l++) {
+        if (src->watch[l]) {
+            g_source_destroy(src->watch[l]);
+            g_source_unref(src->watch[l]);
+            src->watch[l] = NULL;
+        }
+    }
+}
+
+static void
+abPressureSrcFree(gpointer opaque)
+{
+    abPressureSrc *src = opaque;
+
+    abPressureSrcUnwatch(src);
+    for (int l = 0; l < AB_LEVEL_LAST; l++) {
+        if (src->fds[l] >= 0)
+            close(src->fds[l]);
+    }
+    abVmpressureFree(src->vmp);
+    g_free(src->where);
+    g_free(src->path);
+    g_free(src);
+}
+
+static abPressureSrc *
+abPressureSrcNew(abPressureMonitor *mon, abPressureSourceType type,
+                 const char *where, const char *path)
+{
+    abPressureSrc *src = g_new0(abPressureSrc, 1);
+
+    src->mon = mon;
+    src->type = type;
+    src->where = g_strdup(where);
+    src->path = g_strdup(path);
+    for (int l = 0; l < AB_LEVEL_LAST; l++) {
+        src->fds[l] = -1;
+        src->watchData[l].src = src;
+        src->watchData[l].level = l;
+    }
+    src->sample.type = type;
+    src->sample.where = src->where;
+    return src;
+}
+
+abPressureMonitor *
+abPressureMonitorNew(const abPressureConfig *config)
+{
+    abPressureMonitor *mon = g_new0(abPressureMonitor, 1);
+
+    if (config)
+        mon->config = *config;
+    else
+        abPressureConfigDefaults(&mon->config);
+    mon->sources = g_ptr_array_new_with_free_func(abPressureSrcFree);
+    mon->injected = abPressureInjectedNew();
+    mon->reportedIdx = -1;
+    mon->combined.type = AB_PRESSURE_SOURCE_LAST;
+    mon->combined.where = "";
+    return mon;
+}
+
+void
+abPressureMonitorFree(abPressureMonitor *mon)
+{
+    if (!mon)
+        return;
+    abPressureMonitorDetach(mon);
+    g_ptr_array_unref(mon->sources);
+    abPressureInjectedFree(mon->injected);
+    g_free(mon);
+}
+
+int
+abPressureMonitorAddPsi(abPressureMonitor *mon, const char *path,
+                        const char *where, GError **error)
+{
+    abPressureSrc *src = abPressureSrcNew(mon, AB_PRESSURE_SOURCE_PSI, where, path);
+
+    for (int l = AB_LEVEL_LOW; l < AB_LEVEL_LAST; l++) {
+        src->trig[l] = mon->config.psi.level[l];
+        if (src->trig[l].windowUs == 0)
+            continue;   /* level not configured */
+        if ((src->fds[l] = abPsiTriggerOpen(path, &src->trig[l], NULL, error)) < 0) {
+            g_prefix_error(error, "level '%s': ", abLevelToString(l));
+            abPressureSrcFree(src);
+            return -1;
+        }
+    }
+    g_ptr_array_add(mon->sources, src);
+    return 0;
+}
+
+void
+abPressureMonitorAddVmpressureSource(abPressureMonitor *mon, abVmpressure *vmp,
+                                     const char *where)
+{
+    abPressureSrc *src = abPressureSrcNew(mon, AB_PRESSURE_SOURCE_VMPRESSURE,
+                                          where, NULL);
+    src->vmp = vmp;
+    g_ptr_array_add(mon->sources, src);
+}
+
+int
+abPressureMonitorAddVmpressure(abPressureMonitor *mon, const char *cgroupDir,
+                               const char *where, GError **error)
+{
+    abVmpressure *vmp = abVmpressureOpen(cgroupDir, error);
+
+    if (!vmp)
+        return -1;
+    abPressureMonitorAddVmpressureSource(mon, vmp, where);
+    return 0;
+}
+
+int
+abPressureMonitorAddHostHeadroom(abPressureMonitor *mon,
+                                 const char *meminfoPath, GError **error)
+{
+    g_autofree char *text = NULL;
+    abHeadroom hr;
+
+    /* fail now rather than at every tick */
+    if (!g_file_get_contents(meminfoPath, &text, NULL, error) ||
+        abHeadroomParseMeminfo(text, &hr, error) < 0)
+        return -1;
+    g_ptr_array_add(mon->sources,
+                    abPressureSrcNew(mon, AB_PRESSURE_SOURCE_HEADROOM, "host",
+                                     meminfoPath));
+    return 0;
+}
+
+int
+abPressureMonitorAddCgroupHeadroom(abPressureMonitor *mon, const char *dir,
+                                   int version, const char *where,
+                                   GError **error)
+{
+    abHeadroom hr;
+    abPressureSrc *src;
+
+    if (abHeadroomReadCgroup(dir, version, &hr, error) < 0)
+        return -1;
+    src = abPressureSrcNew(mon, AB_PRESSURE_SOURCE_HEADROOM, where, dir);
+    src->version = version;
+    g_ptr_array_add(mon->sources, src);
+    return 0;
+}
+
+static char *
+abPressureJoinRoot(const char *root, const char *path)
+{
+    if (!root || !*root)
+        return g_strdup(path);
+    return g_build_filename(root, path, NULL);
+}
+
+int
+abPressureMonitorAddDefaults(abPressureMonitor *mon, const char *root,
+                             const abGuestCgroups *guests)
+{
+    g_autofree char *meminfo = abPressureJoinRoot(root, "/proc/meminfo");
+    g_autofree char *psi = abPressureJoinRoot(root, "/proc/pressure/memory");
+    guint before = mon->sources->len;
+    g_autoptr(GError) err = NULL;
+
+#define AB_TRY(call) \
+    do { \
+        if ((call) < 0) { \
+            g_message("pressure source skipped: %s", err->message); \
+            g_clear_error(&err); \
+        } \
+    } while (0)
+
+    AB_TRY(abPressureMonitorAddHostHeadroom(mon, meminfo, &err));
+    AB_TRY(abPressureMonitorAddPsi(mon, psi, "host", &err));
+    if (guests && guests->v1Dir) {
+        AB_TRY(abPressureMonitorAddCgroupHeadroom(mon, guests->v1Dir, 1,
+                                                  guests->v1Path, &err));
+        AB_TRY(abPressureMonitorAddVmpressure(mon, guests->v1Dir,
+                                              guests->v1Path, &err));
+    }
+    if (guests && guests->v2Dir) {
+        /* a v2 hierarchy without the memory controller has no memory.current */
+        if (guests->v2HasMemory)
+            AB_TRY(abPressureMonitorAddCgroupHeadroom(mon, guests->v2Dir, 2,
+                                                      guests->v2Path, &err));
+        if (guests->v2HasPressure) {
+            g_autofree char *p = g_build_filename(guests->v2Dir, "memory.pressure", NULL);
+            AB_TRY(abPressureMonitorAddPsi(mon, p, guests->v2Path, &err));
+        }
+    }
+#undef AB_TRY
+    return mon->sources->len - before;
+}
+
+guint
+abPressureMonitorNumSources(abPressureMonitor *mon)
+{
+    return mon->sources->len;
+}
+
+const abPressureSample *
+abPressureMonitorSourceSample(abPressureMonitor *mon, guint idx)
+{
+    g_return_val_if_fail(idx < mon->sources->len, NULL);
+    return &((abPressureSrc *)g_ptr_array_index(mon->sources, idx))->sample;
+}
+
+abPressureInjected *
+abPressureMonitorInjected(abPressureMonitor *mon)
+{
+    return mon->injected;
+}
+
+guint64
+abPressureMonitorNumChanges(abPressureMonitor *mon)
+{
+    return mon->changes;
+}
+
+static void
+abPressureSrcWarn(abPressureSrc *src, GError *err)
+{
+    if (!src->warned)
+        g_warning("pressure source %s (%s): %s",
+                  abPressureSourceTypeToString(src->type), src->where, err->message);
+    src->warned = true;
+}
+
+/* Level from the trigger history: a level holds for quietWindows of its
+ * window after its last event. */
+static abLevel
+abPressurePsiLevel(abPressureSrc *src, gint64 now)
+{
+    abLevel level = AB_LEVEL_NONE;
+    guint quiet = MAX(src->mon->config.psi.quietWindows, 1);
+
+    for (int l = AB_LEVEL_LOW; l < AB_LEVEL_LAST; l++) {
+        if (src->fired[l] &&
+            now - src->lastEvent[l] < (gint64)(quiet * src->trig[l].windowUs))
+            level = l;
+    }
+    return level;
+}
+
+static void
+abPressurePsiEvent(abPressureSrc *src, abLevel level, gint64 now)
+{
+    src->fired[level] = true;
+    src->lastEvent[level] = now;
+}
+
+static void
+abPressurePsiSample(abPressureSrc *src, gint64 now)
+{
+    struct pollfd pfd[AB_LEVEL_LAST];
+    abLevel which[AB_LEVEL_LAST];
+    g_autofree char *text = NULL;
+    g_autoptr(GError) err = NULL;
+    abPsiStats stats;
+    int n = 0;
+
+    for (int l = AB_LEVEL_LOW; l < AB_LEVEL_LAST; l++) {
+        if (src->fds[l] < 0)
+            continue;
+        pfd[n] = (struct pollfd){ .fd = src->fds[l], .events = POLLPRI };
+        which[n++] = l;
+    }
+    if (n > 0 && poll(pfd, n, 0) > 0) {
+        for (int i = 0; i < n; i++) {
+            if (pfd[i].revents & POLLPRI)
+                abPressurePsiEvent(src, which[i], now);
+        }
+    }
+    if (!g_file_get_contents(src->path, &text, NULL, &err) ||
+        abPsiParse(text, &stats, &err) < 0)
+        abPressureSrcWarn(src, err);
+    else
+        src->sample.figure = stats.some.avg10;
+}
+
+static void
+abPressureHeadroomSample(abPressureSrc *src)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *text = NULL;
+    abHeadroom hr;
+    int rc;
+
+    if (src->version == 0)
+        rc = g_file_get_contents(src->path, &text, NULL, &err) ?
+             abHeadroomParseMeminfo(text, &hr, &err) : -1;
+    else
+        rc = abHeadroomReadCgroup(src->path, src->version, &hr, &err);
+    if (rc < 0) {
+        abPressureSrcWarn(src, err);
+        src->sample.level = AB_LEVEL_NONE;
+        src->sample.requestKiB = 0;
+        return;
+    }
+    src->sample.level = abHeadroomLevel(&src->mon->config.headroom, &hr,
+                                        &src->sample.requestKiB,
+                                        &src->sample.figure);
+}
+
+/* Folds the per-source samples into mon->combined; returns true when the
+ * level or the source that gives it changed since the last report. */
+static bool
+abPressureMonitorCombine(abPressureMonitor *mon, gint64 now)
+{
+    abPressureSample *c = &mon->combined;
+    abLevel injected;
+    gint best = -1;
+
+    memset(c, 0, sizeof(*c));
+    c->type = AB_PRESSURE_SOURCE_LAST;
+    c->where = "";
+    c->time = now;
+    for (guint i = 0; i < mon->sources->len; i++) {
+        abPressureSrc *src = g_ptr_array_index(mon->sources, i);
+        if (src->type == AB_PRESSURE_SOURCE_PSI)
+            src->sample.level = abPressurePsiLevel(src, now);
+        src->sample.time = now;
+        if (best < 0 || src->sample.level > c->level) {
+            best = i;
+            c->level = src->sample.level;
+            c->type = src->type;
+            c->where = src->where;
+            c->figure = src->sample.figure;
+        }
+        c->requestKiB = MAX(c->requestKiB, src->sample.requestKiB);
+    }
+    injected = abPressureInjectedGet(mon->injected, NULL, now);
+    if (injected > c->level) {
+        best = mon->sources->len;
+        c->level = injected;
+        c->type = AB_PRESSURE_SOURCE_INJECTED;
+        c->where = "all";
+        c->figure = 0;
+    }
+    if (c->level == mon->reportedLevel && best == mon->reportedIdx)
+        return false;
+    mon->reportedLevel = c->level;
+    mon->reportedIdx = best;
+    mon->changes++;
+    return true;
+}
+
+static void abPressureMonitorArm(abPressureMonitor *mon);
+
+static bool
+abPressureMonitorSample(abPressureMonitor *mon, gint64 now)
+{
+    abPressureInjectedExpire(mon->injected, now);
+    for (guint i = 0; i < mon->sources->len; i++) {
+        abPressureSrc *src = g_ptr_array_index(mon->sources, i);
+        guint64 events = 0;
+
+        switch (src->type) {
+        case AB_PRESSURE_SOURCE_PSI:
+            abPressurePsiSample(src, now);
+            break;
+        case AB_PRESSURE_SOURCE_VMPRESSURE:
+            src->sample.level = abVmpressureCollect(src->vmp, &events);
+            src->sample.figure = events;
+            break;
+        case AB_PRESSURE_SOURCE_HEADROOM:
+            abPressureHeadroomSample(src);
+            break;
+        case AB_PRESSURE_SOURCE_INJECTED:
+        case AB_PRESSURE_SOURCE_LAST:
+            break;
+        }
+    }
+    return abPressureMonitorCombine(mon, now);
+}
+
+const abPressureSample *
+abPressureMonitorTick(abPressureMonitor *mon, gint64 now)
+{
+    bool changed = abPressureMonitorSample(mon, now);
+
+    if (mon->ctx) {
+        abPressureMonitorArm(mon);
+        if (changed && mon->cb)
+            mon->cb(mon, &mon->combined, mon->opaque);
+    }
+    return &mon->combined;
+}
+
+/* ------------------------------------------------------------ GLib mode */
+
+static gboolean
+abPressureTimerCb(gpointer opaque)
+{
+    abPressureMonitorTick(opaque, g_get_monotonic_time());
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+abPressurePsiWatchCb(gint fd, GIOCondition cond, gpointer opaque)
+{
+    abPressureWatch *w = opaque;
+    abPressureSrc *src = w->src;
+    abPressureMonitor *mon = src->mon;
+    gint64 now = g_get_monotonic_time();
+
+    if (cond & (G_IO_ERR | G_IO_HUP | G_IO_NVAL)) {
+        /* the cgroup went away; stop watching rather than spin */
+        g_warning("PSI trigger %s on %s stopped",
+                  abLevelToString(w->level), src->path);
+        g_source_unref(src->watch[w->level]);
+        src->watch[w->level] = NULL;
+        return G_SOURCE_REMOVE;
+    }
+    abPressurePsiEvent(src, w->level, now);
+    /* a PSI trigger is rare and meaningful: report it now, not at the tick */
+    if (abPressureMonitorCombine(mon, now) && mon->cb)
+        mon->cb(mon, &mon->combined, mon->opaque);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+abPressureVmpWatchCb(gint fd, GIOCondition cond, gpointer opaque)
+{
+    abPressureWatch *w = opaque;
+    abPressureSrc *src = w->src;
+
+    /* Count and disarm until the next tick: a flood then costs one wakeup
+     * per level per tick, and the level changes at most once per tick. */
+    abVmpressureDrain(src->vmp, w->level);
+    g_source_unref(src->watch[w->level]);
+    src->watch[w->level] = NULL;
+    return G_SOURCE_REMOVE;
+}
+
+static GSource *
+abPressureAddWatch(abPressureMonitor *mon, int fd, GIOCondition cond,
+                   GUnixFDSourceFunc func, gpointer opaque)
+{
+    GSource *s = g_unix_fd_source_new(fd, cond);
+    g_source_set_callback(s, G_SOURCE_FUNC(func), opaque, NULL);
+    g_source_attach(s, mon->ctx);
+    return s;
+}
+
+static void
+abPressureMonitorArm(abPressureMonitor *mon)
+{
+    for (guint i = 0; i < mon->sources->len; i++) {
+        abPressureSrc *src = g_ptr_array_index(mon->sources, i);
+        for (int l = AB_LEVEL_LOW; l < AB_LEVEL_LAST; l++) {
+            if (src->watch[l])
+                continue;
+            if (src->type == AB_PRESSURE_SOURCE_PSI && src->fds[l] >= 0) {
+                src->watch[l] = abPressureAddWatch(mon, src->fds[l], G_IO_PRI,
+                                                   abPressurePsiWatchCb,
+                                                   &src->watchData[l]);
+            } else if (src->type == AB_PRESSURE_SOURCE_VMPRESSURE) {
+                src->watch[l] = abPressureAddWatch(mon, abVmpressureFd(src->vmp, l),
+                                                   G_IO_IN, abPressureVmpWatchCb,
+                                                   &src->watchData[l]);
+            }
+        }
+    }
+}
+
+void
+abPressureMonitorAttach(abPressureMonitor *mon, GMainContext *ctx,
+                        guint tickMs, abPressureCallback cb,
+                        gpointer opaque, GDestroyNotify freeOpaque)
+{
+    abPressureMonitorDetach(mon);
+    mon->ctx = ctx ? g_main_context_ref(ctx) : g_main_context_ref_thread_default();
+    mon->cb = cb;
+    mon->opaque = opaque;
+    mon->freeOpaque = freeOpaque;
+    mon->timer = g_timeout_source_new(tickMs ? tickMs : 1000);
+    g_source_set_callback(mon->timer, abPressureTimerCb, mon, NULL);
+    g_source_attach(mon->timer, mon->ctx);
+    abPressureMonitorArm(mon);
+}
+
+void
+abPressureMonitorDetach(abPressureMonitor *mon)
+{
+    if (!mon->ctx)
+        return;
+    for (guint i = 0; i < mon->sources->len; i++)
+        abPressureSrcUnwatch(g_ptr_array_index(mon->sources, i));
+    g_source_destroy(mon->timer);
+    g_clear_pointer(&mon->timer, g_source_unref);
+    g_clear_pointer(&mon->ctx, g_main_context_unref);
+    if (mon->freeOpaque)
+        mon->freeOpaque(mon->opaque);
+    mon->cb = NULL;
+    mon->opaque = NULL;
+    mon->freeOpaque = NULL;
+}

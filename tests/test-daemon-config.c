@@ -1,0 +1,244 @@
+/* autoballoond's configuration file: defaults, drop-ins, unknown keys, bad
+ * values, and the shipped data/autoballoond.conf. */
+#include "ab-config.h"
+#include "ab-daemon-config.h"
+#include "ab-error.h"
+#include "test-daemon-util.h"
+
+#include <glib/gstdio.h>
+
+#define MiB 1024ULL
+
+static char *
+writeFile(const char *dir, const char *name, const char *text)
+{
+    char *path = g_build_filename(dir, name, NULL);
+
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+    return path;
+}
+
+static void
+testMissingIsDefaults(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(abDaemonConfig) cfg = abDaemonConfigLoad("/nonexistent/autoballoond.conf",
+                                                       true, &err);
+
+    g_assert_no_error(err);
+    g_assert_nonnull(cfg);
+    g_assert_cmpfloat(cfg->tickSec, ==, AB_DAEMON_TICK_DEFAULT_S);
+    g_assert_cmpint(cfg->manage, ==, AB_DAEMON_MANAGE_OPTED_IN);
+    g_assert_true(cfg->sourceAuto);
+    g_assert_cmpstr(cfg->cgroup, ==, "auto");
+    g_assert_false(cfg->policy->floor.set);
+
+    /* but a file named on the command line must exist */
+    g_assert_null(abDaemonConfigLoad("/nonexistent/autoballoond.conf", false, &err));
+    g_assert_error(err, AB_ERROR, AB_ERROR_SYSTEM);
+    g_assert_nonnull(strstr(err->message, "/nonexistent/autoballoond.conf"));
+}
+
+static void
+testValues(void)
+{
+    g_autoptr(abDaemonConfig) cfg = abDaemonConfigNew();
+    g_autoptr(GError) err = NULL;
+
+    g_assert_cmpint(abDaemonConfigApplyData(cfg, "x.conf",
+        "[daemon]\ntick = 0.5\nmanage = all\n"
+        "[pressure]\nsources = psi, headroom\ncgroup = /machine.slice\n"
+        "psi-medium = full 200000\npsi-low = some 100000 1000000\nheadroom-low = 0.3\n"
+        "[policy]\nfloor = 1GiB\nreserve = 64M\nstep-critical = 512MiB\nweight = 300\ncooldown = 10\n",
+        &err), ==, 0);
+    g_assert_no_error(err);
+    g_assert_cmpfloat(cfg->tickSec, ==, 0.5);
+    g_assert_cmpint(cfg->manage, ==, AB_DAEMON_MANAGE_ALL);
+    g_assert_false(cfg->sourceAuto);
+    g_assert_true(cfg->sources[AB_DAEMON_SOURCE_PSI]);
+    g_assert_true(cfg->sources[AB_DAEMON_SOURCE_HEADROOM]);
+    g_assert_false(cfg->sources[AB_DAEMON_SOURCE_VMPRESSURE]);
+    g_assert_cmpstr(cfg->cgroup, ==, "/machine.slice");
+    g_assert_cmpint(cfg->pressure.psi.level[AB_LEVEL_MEDIUM].kind, ==, AB_PSI_FULL);
+    g_assert_cmpuint(cfg->pressure.psi.level[AB_LEVEL_MEDIUM].stallUs, ==, 200000);
+    g_assert_cmpuint(cfg->pressure.psi.level[AB_LEVEL_LOW].windowUs, ==, 1000000);
+    g_assert_cmpfloat(cfg->pressure.headroom.freeBelow[AB_LEVEL_LOW], ==, 0.3);
+    g_assert_true(cfg->policy->floor.set);
+    g_assert_cmpuint(cfg->policy->floor.kib, ==, 1024 * MiB);
+    g_assert_cmpuint(cfg->policy->reserve.kib, ==, 64 * MiB);
+    g_assert_cmpuint(cfg->policy->step[AB_LEVEL_CRITICAL].kib, ==, 512 * MiB);
+    g_assert_false(cfg->policy->step[AB_LEVEL_LOW].set);
+    g_assert_cmpuint(cfg->policy->weight, ==, 300);
+    g_assert_cmpuint(cfg->policy->cooldown.value, ==, 10);
+}
+
+static void
+testBadValues(void)
+{
+    static const struct {
+        const char *text;
+        const char *key;
+        const char *value;
+    } cases[] = {
+        { "[daemon]\ntick = fast\n", "daemon.tick", "fast" },
+        { "[daemon]\ntick = 0\n", "daemon.tick", "0" },
+        { "[daemon]\nmanage = some\n", "daemon.manage", "some" },
+        { "[daemon]\nstats-period = -1\n", "daemon.stats-period", "-1" },
+        { "[pressure]\nsources = psi, magic\n", "pressure.sources", "magic" },
+        { "[pressure]\ncgroup = machine\n", "pressure.cgroup", "machine" },
+        { "[pressure]\npsi-low = some 3000000 2000000\n", "pressure.psi-low", "some 3000000 2000000" },
+        { "[pressure]\npsi-critical = most 1000\n", "pressure.psi-critical", "most 1000" },
+        { "[pressure]\nheadroom-medium = 1.5\n", "pressure.headroom-medium", "1.5" },
+        { "[pressure]\nsystem-wide = perhaps\n", "pressure.system-wide", "perhaps" },
+        { "[policy]\nfloor = 1parsec\n", "policy.floor", "1parsec" },
+        { "[policy]\nfloor = 1MiB\n", "policy.floor", "1MiB" },
+        { "[policy]\nweight = 0\n", "policy.weight", "0" },
+        { "[policy]\ncooldown = 1000000\n", "policy.cooldown", "1000000" },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(abDaemonConfig) cfg = abDaemonConfigNew();
+        g_autoptr(GError) err = NULL;
+
+        g_assert_cmpint(abDaemonConfigApplyData(cfg, "/etc/x.conf", cases[i].text, &err), ==, -1);
+        g_assert_error(err, AB_ERROR, AB_ERROR_INVALID);
+        g_test_message("%s", err->message);
+        g_assert_nonnull(strstr(err->message, "/etc/x.conf"));
+        g_assert_nonnull(strstr(err->message, cases[i].key));
+        g_assert_nonnull(strstr(err->message, cases[i].value));
+    }
+}
+
+static void
+testUnknownWarns(void)
+{
+    g_autoptr(abDaemonConfig) cfg = abDaemonConfigNew();
+    g_autoptr(GError) err = NULL;
+
+    testLogClear();
+    g_assert_cmpint(abDaemonConfigApplyData(cfg, "/etc/y.conf",
+        "[daemon]\ntick = 3\nticks = 4\n[extra]\nfoo = 1\n", &err), ==, 0);
+    g_assert_no_error(err);
+    g_assert_cmpfloat(cfg->tickSec, ==, 3);
+    assertLogged("WARNING", "/etc/y.conf", "unknown key 'daemon.ticks'");
+    assertLogged("WARNING", "/etc/y.conf", "unknown group 'extra'");
+}
+
+static void
+testDropins(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("abconf-XXXXXX", NULL);
+    g_autofree char *dropdir = g_build_filename(dir, "autoballoond.conf.d", NULL);
+    g_autofree char *main = writeFile(dir, "autoballoond.conf",
+                                      "[daemon]\ntick = 5\nmanage = all\n");
+    g_autofree char *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+    g_autoptr(abDaemonConfig) cfg = NULL;
+    g_autoptr(GError) err = NULL;
+
+    g_assert_cmpint(g_mkdir(dropdir, 0700), ==, 0);
+    /* written out of order: the daemon sorts by name */
+    b = writeFile(dropdir, "20-b.conf", "[daemon]\ntick = 7\n");
+    a = writeFile(dropdir, "10-a.conf", "[daemon]\ntick = 6\n[policy]\nweight = 50\n");
+    c = writeFile(dropdir, "30-c.conf.disabled", "[daemon]\ntick = 9\n");
+
+    cfg = abDaemonConfigLoad(main, false, &err);
+    g_assert_no_error(err);
+    g_assert_cmpfloat(cfg->tickSec, ==, 7);
+    g_assert_cmpint(cfg->manage, ==, AB_DAEMON_MANAGE_ALL);
+    g_assert_cmpuint(cfg->policy->weight, ==, 50);
+    g_clear_pointer(&cfg, abDaemonConfigFree);
+
+    /* a bad drop-in names itself */
+    d = writeFile(dropdir, "40-bad.conf", "[pressure]\nheadroom-low = 0.01\n");
+    g_assert_null(abDaemonConfigLoad(main, false, &err));
+    g_assert_nonnull(strstr(err->message, "40-bad.conf"));
+
+    g_unlink(a);
+    g_unlink(b);
+    g_unlink(c);
+    g_unlink(d);
+    g_rmdir(dropdir);
+    g_unlink(main);
+    g_rmdir(dir);
+}
+
+/* The shipped file documents every key with its real default: uncommented
+ * as a whole it loads without a warning and changes nothing but the floor
+ * (whose default is a share of each guest's size, so the file shows an
+ * example). */
+static void
+testShippedFile(void)
+{
+    g_autofree char *path = g_build_filename(AB_SOURCE_ROOT, "data", "autoballoond.conf", NULL);
+    g_autofree char *text = NULL;
+    g_autoptr(GString) uncommented = g_string_new(NULL);
+    g_auto(GStrv) lines = NULL;
+    g_auto(GStrv) keys = abDaemonConfigKeyNames();
+    g_autoptr(abDaemonConfig) def = abDaemonConfigNew();
+    g_autoptr(abDaemonConfig) cfg = abDaemonConfigNew();
+    g_autoptr(abDaemonConfig) shipped = NULL;
+    g_autoptr(GError) err = NULL;
+    const char *group = NULL;
+    guint nkeys = 0;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    /* as shipped: nothing set */
+    shipped = abDaemonConfigLoad(path, false, &err);
+    g_assert_no_error(err);
+    g_assert_false(shipped->policy->weightSet);
+
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        const char *l = lines[i];
+
+        if (l[0] == '[') {
+            group = l;
+            g_string_append_printf(uncommented, "%s\n", l);
+        } else if (l[0] == '#' && l[1] != ' ' && l[1] && strchr(l, '=')) {
+            g_autofree char *k = g_strstrip(g_strndup(l + 1, strchr(l, '=') - l - 1));
+            g_autofree char *full = g_strdup_printf("%.*s.%s",
+                                                    (int) strlen(group) - 2, group + 1, k);
+
+            g_assert_true(g_strv_contains((const char * const *) keys, full));
+            g_string_append_printf(uncommented, "%s\n", l + 1);
+            nkeys++;
+        }
+    }
+    g_assert_cmpuint(nkeys, ==, g_strv_length(keys));
+
+    testLogClear();
+    g_assert_cmpint(abDaemonConfigApplyData(cfg, path, uncommented->str, &err), ==, 0);
+    g_assert_no_error(err);
+    g_assert_cmpuint(testLogs->len, ==, 0);
+
+    g_assert_cmpfloat(cfg->tickSec, ==, def->tickSec);
+    g_assert_cmpint(cfg->manage, ==, def->manage);
+    g_assert_cmpuint(cfg->statsPeriodSec, ==, def->statsPeriodSec);
+    g_assert_cmpfloat(cfg->unresponsiveSec, ==, def->unresponsiveSec);
+    g_assert_cmpfloat(cfg->statusIntervalSec, ==, def->statusIntervalSec);
+    g_assert_true(cfg->sourceAuto);
+    g_assert_cmpstr(cfg->cgroup, ==, def->cgroup);
+    g_assert_cmpint(cfg->systemWide, ==, def->systemWide);
+    g_assert_cmpmem(&cfg->pressure, sizeof(cfg->pressure), &def->pressure, sizeof(def->pressure));
+    g_assert_cmpuint(cfg->policy->reserve.kib, ==, AB_POLICY_RESERVE_DEFAULT_KIB);
+    g_assert_cmpuint(cfg->policy->step[AB_LEVEL_LOW].kib, ==, AB_POLICY_STEP_LOW_DEFAULT_KIB);
+    g_assert_cmpuint(cfg->policy->step[AB_LEVEL_MEDIUM].kib, ==, AB_POLICY_STEP_MEDIUM_DEFAULT_KIB);
+    g_assert_cmpuint(cfg->policy->step[AB_LEVEL_CRITICAL].kib, ==, AB_POLICY_STEP_CRITICAL_DEFAULT_KIB);
+    g_assert_cmpuint(cfg->policy->weight, ==, AB_POLICY_WEIGHT_DEFAULT);
+    g_assert_cmpuint(cfg->policy->cooldown.value, ==, AB_POLICY_COOLDOWN_DEFAULT_S);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    testLogInit();
+
+    g_test_add_func("/daemon-config/missing-is-defaults", testMissingIsDefaults);
+    g_test_add_func("/daemon-config/values", testValues);
+    g_test_add_func("/daemon-config/bad-values", testBadValues);
+    g_test_add_func("/daemon-config/unknown-warns", testUnknownWarns);
+    g_test_add_func("/daemon-config/dropins", testDropins);
+    g_test_add_func("/daemon-config/shipped-file", testShippedFile);
+    return g_test_run();
+}

@@ -1,0 +1,598 @@
+/* Integration tests of autoballoond's logic against libvirt's test driver
+ * (tests/daemondata/node.xml, opened as test:///ABS_PATH: every open gets
+ * a fresh copy of that node). Time is a fake clock; host pressure a fixed
+ * source the tests set. libvirt's events are real: they reach the daemon
+ * through libvirt-glib on the GLib main context the tests iterate. */
+#include "ab-config.h"
+#include "ab-daemon.h"
+#include "ab-namespace.h"
+#include "ab-policy.h"
+#include "test-daemon-util.h"
+
+#include <libvirt/virterror.h>
+
+#define MiB 1024ULL
+#define WALL_BASE 1763900000
+
+typedef struct {
+    double mono;
+} FakeClock;
+
+static double
+fakeMono(void *opaque)
+{
+    return ((FakeClock *) opaque)->mono;
+}
+
+static gint64
+fakeWall(void *opaque)
+{
+    return WALL_BASE + (gint64) ((FakeClock *) opaque)->mono;
+}
+
+/* TEST STATS HOOK. libvirt's test driver reports no balloon.* stats at
+ * all (checked in testNoStatsHolds). Where a test needs the decision paths
+ * that depend on stats, this hook supplies what a Linux guest with a
+ * virtio balloon reports: current = the size libvirt has, usable = that
+ * minus the guest's own use, a fresh timestamp. */
+typedef struct {
+    FakeClock *clock;
+    unsigned long long usedKiB;     /* memory the guest uses */
+    const char *stuck;              /* domain whose balloon.current never moves */
+    unsigned long long stuckKiB;
+    const char *vanish;             /* domain destroyed between listing and setmem */
+    bool undefine;                  /* and undefined too */
+    unsigned int calls;
+} StatsHook;
+
+static void
+statsHook(abDaemon *daemon, virDomainPtr dom, virTypedParameterPtr *params,
+          int *nparams, int *maxparams, void *opaque)
+{
+    StatsHook *h = opaque;
+    const char *name = virDomainGetName(dom);
+    virDomainInfo info;
+    unsigned long long cur;
+
+    h->calls++;
+    g_assert_cmpint(virDomainGetInfo(dom, &info), ==, 0);
+    cur = info.memory;
+    if (h->stuck && g_str_equal(name, h->stuck))
+        cur = h->stuckKiB;
+    virTypedParamsAddULLong(params, nparams, maxparams, "balloon.current", cur);
+    virTypedParamsAddULLong(params, nparams, maxparams, "balloon.maximum", info.maxMem);
+    virTypedParamsAddULLong(params, nparams, maxparams, "balloon.available", cur);
+    virTypedParamsAddULLong(params, nparams, maxparams, "balloon.usable", cur - h->usedKiB);
+    virTypedParamsAddULLong(params, nparams, maxparams, "balloon.unused", cur - h->usedKiB);
+    virTypedParamsAddULLong(params, nparams, maxparams, "balloon.major_fault", 0);
+    virTypedParamsAddULLong(params, nparams, maxparams, "balloon.swap_in", 0);
+    virTypedParamsAddULLong(params, nparams, maxparams, "balloon.last-update",
+                            fakeWall(h->clock));
+    /* stats in hand, the domain goes before the daemon sets its target */
+    if (h->vanish && g_str_equal(name, h->vanish)) {
+        if (h->undefine)
+            g_assert_cmpint(virDomainUndefine(dom), ==, 0);
+        g_assert_cmpint(virDomainDestroy(dom), ==, 0);
+    }
+}
+
+typedef struct {
+    abDaemon *daemon;
+    virConnectPtr conn;
+    FakeClock clock;
+    abDaemonPressure *pressure;     /* owned by the daemon */
+    StatsHook hook;
+} Fixture;
+
+static char *
+nodeURI(void)
+{
+    g_autofree char *path = g_build_filename(AB_SOURCE_ROOT, "tests", "daemondata",
+                                             "node.xml", NULL);
+    return g_strdup_printf("test://%s", path);
+}
+
+static void
+fixtureSetupWith(Fixture *f, abDaemonConfig *cfg, bool dryRun, bool hook)
+{
+    g_autofree char *uri = nodeURI();
+    g_autoptr(GError) err = NULL;
+    abDaemonClock clock = { fakeMono, fakeWall, &f->clock };
+
+    testLogClear();
+    f->clock.mono = 1000;
+    f->daemon = abDaemonNew(uri, cfg, dryRun);
+    abDaemonSetClock(f->daemon, &clock);
+    f->pressure = abDaemonPressureNewFixed();
+    abDaemonSetPressure(f->daemon, f->pressure);
+    f->hook = (StatsHook) { .clock = &f->clock, .usedKiB = 200 * MiB };
+    if (hook)
+        abDaemonSetStatsHook(f->daemon, statsHook, &f->hook);
+    g_assert_no_error(err);
+    g_assert_cmpint(abDaemonConnect(f->daemon, &err), ==, 0);
+    g_assert_no_error(err);
+    f->conn = abDaemonGetConnection(f->daemon);
+}
+
+static void
+fixtureSetup(Fixture *f, gconstpointer data)
+{
+    fixtureSetupWith(f, abDaemonConfigNew(), false, true);
+}
+
+static void
+fixtureSetupNoHook(Fixture *f, gconstpointer data)
+{
+    fixtureSetupWith(f, abDaemonConfigNew(), false, false);
+}
+
+static void
+fixtureSetupDryRun(Fixture *f, gconstpointer data)
+{
+    fixtureSetupWith(f, abDaemonConfigNew(), true, true);
+}
+
+static void
+fixtureTeardown(Fixture *f, gconstpointer data)
+{
+    abDaemonFree(f->daemon);
+}
+
+static gboolean
+wakeup(gpointer opaque)
+{
+    return G_SOURCE_CONTINUE;
+}
+
+/* Run the main context until @cond holds; fail after 10 s. */
+#define waitFor(cond) \
+    do { \
+        gint64 deadline_ = g_get_monotonic_time() + 10 * G_USEC_PER_SEC; \
+        guint src_ = g_timeout_add(10, wakeup, NULL); \
+        while (!(cond)) { \
+            if (g_get_monotonic_time() > deadline_) { \
+                testLogDump(); \
+                g_error("timed out waiting for %s", #cond); \
+            } \
+            g_main_context_iteration(NULL, TRUE); \
+        } \
+        g_source_remove(src_); \
+    } while (0)
+
+/* Let every queued libvirt event reach the daemon: the test driver queues
+ * events and dispatches them from a zero timeout on the main context. */
+static void
+drainEvents(void)
+{
+    for (int i = 0; i < 10; i++)
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+}
+
+static abDaemonDomainInfo
+info(Fixture *f, const char *name)
+{
+    abDaemonDomainInfo i;
+
+    abDaemonGetDomainInfo(f->daemon, name, &i);
+    return i;
+}
+
+static unsigned long long
+libvirtMemory(Fixture *f, const char *name)
+{
+    virDomainPtr dom = virDomainLookupByName(f->conn, name);
+    virDomainInfo i;
+
+    g_assert_nonnull(dom);
+    g_assert_cmpint(virDomainGetInfo(dom, &i), ==, 0);
+    virDomainFree(dom);
+    return i.memory;
+}
+
+static void
+setMetadata(Fixture *f, const char *name, const char *xml, const char *prefix,
+            const char *uri)
+{
+    virDomainPtr dom = virDomainLookupByName(f->conn, name);
+    g_autofree char *bare = xml ? abDaemonMetadataForSet(xml, uri) : NULL;
+
+    g_assert_nonnull(dom);
+    if (xml)
+        g_assert_nonnull(bare);
+    if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, bare, prefix, uri,
+                             VIR_DOMAIN_AFFECT_LIVE) < 0)
+        g_error("set metadata on %s: %s", name, virGetLastErrorMessage());
+    virDomainFree(dom);
+}
+
+static void
+inject(Fixture *f, const char *name, abLevel level, gint64 expires)
+{
+    abConfInjected inj = { .level = level, .expires = expires };
+    g_autofree char *xml = abConfInjectedFormat(&inj);
+
+    setMetadata(f, name, xml, AB_NS_PRESSURE_PREFIX, AB_NS_PRESSURE_URI);
+    waitFor(info(f, name).injected == level);
+}
+
+static bool
+readStatus(Fixture *f, const char *name, abConfStatus *st)
+{
+    virDomainPtr dom = virDomainLookupByName(f->conn, name);
+    g_autofree char *xml = NULL;
+    g_autoptr(GError) err = NULL;
+
+    g_assert_nonnull(dom);
+    xml = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, AB_NS_STATUS_URI,
+                               VIR_DOMAIN_AFFECT_LIVE);
+    virDomainFree(dom);
+    if (!xml)
+        return false;
+    g_assert_cmpint(abConfStatusParse(xml, st, &err), ==, 0);
+    g_assert_no_error(err);
+    return true;
+}
+
+static void
+tick(Fixture *f, double advance)
+{
+    f->clock.mono += advance;
+    abDaemonTick(f->daemon);
+    drainEvents();
+}
+
+/* ------------------------------------------------------------- tests */
+
+static void
+testManagedSet(Fixture *f, gconstpointer data)
+{
+    g_assert_true(info(f, "vm-on").managed);
+    g_assert_true(info(f, "vm-on2").managed);
+    g_assert_false(info(f, "vm-plain").managed);
+    g_assert_false(info(f, "vm-off").managed);
+    g_assert_true(info(f, "vm-stopped").known);
+    g_assert_false(info(f, "vm-stopped").running);
+    g_assert_false(info(f, "vm-stopped").managed);
+    g_assert_cmpuint(abDaemonCountManaged(f->daemon), ==, 2);
+
+    /* malformed policy: logged with the domain named, not managed */
+    g_assert_false(info(f, "vm-bad").managed);
+    g_assert_true(info(f, "vm-bad").policyError);
+    assertLogged("WARNING", "vm-bad: invalid autoballoon policy metadata", "maybe");
+
+    /* the current sizes are adopted, nothing is reset */
+    g_assert_cmpuint(info(f, "vm-on").targetKiB, ==, 1024 * MiB);
+    g_assert_cmpuint(info(f, "vm-on2").targetKiB, ==, 768 * MiB);
+    tick(f, 2);
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, 0);
+    g_assert_cmpuint(libvirtMemory(f, "vm-on2"), ==, 768 * MiB);
+}
+
+static void
+testManageAll(Fixture *f, gconstpointer data)
+{
+    abDaemonConfig *cfg = abDaemonConfigNew();
+
+    g_assert_false(info(f, "vm-plain").managed);
+    cfg->manage = AB_DAEMON_MANAGE_ALL;
+    abDaemonReload(f->daemon, cfg);
+    g_assert_true(info(f, "vm-plain").managed);
+    /* an explicit off still wins */
+    g_assert_false(info(f, "vm-off").managed);
+    g_assert_false(info(f, "vm-bad").managed);
+    g_assert_true(info(f, "vm-on").managed);
+}
+
+/* The test driver returns no balloon stats; the engine must hold. */
+static void
+testNoStatsHolds(Fixture *f, gconstpointer data)
+{
+    virDomainPtr dom = virDomainLookupByName(f->conn, "vm-on");
+    virDomainStatsRecordPtr *recs = NULL;
+    abConfStatus st = { 0 };
+    int n;
+
+    n = virDomainListGetStats((virDomainPtr[]) { dom, NULL }, VIR_DOMAIN_STATS_BALLOON,
+                              &recs, 0);
+    g_assert_cmpint(n, ==, 1);
+    for (int i = 0; i < recs[0]->nparams; i++)
+        g_assert_false(g_str_has_prefix(recs[0]->params[i].field, "balloon."));
+    virDomainStatsRecordListFree(recs);
+    virDomainFree(dom);
+
+    inject(f, "vm-on", AB_LEVEL_CRITICAL, 0);
+    for (int i = 0; i < 5; i++)
+        tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, 0);
+    g_assert_cmpuint(libvirtMemory(f, "vm-on"), ==, 1024 * MiB);
+    g_assert_true(readStatus(f, "vm-on", &st));
+    g_assert_cmpstr(st.reason, ==, abPolicyReasonToString(AB_POLICY_REASON_STALE_STATS));
+    g_assert_cmpstr(st.action, ==, "hold");
+    abConfStatusClear(&st);
+}
+
+static void
+testInjectedLowers(Fixture *f, gconstpointer data)
+{
+    unsigned long long prev = 1024 * MiB, now;
+    int steps = 0;
+
+    /* no pressure: nothing moves */
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, 0);
+
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    tick(f, 2);
+    now = libvirtMemory(f, "vm-on");
+    g_assert_cmpuint(now, <, prev);
+    g_assert_cmpuint(now, ==, info(f, "vm-on").targetKiB);
+    g_assert_cmpuint(prev - now, <=, AB_POLICY_STEP_MEDIUM_DEFAULT_KIB);
+    assertLogged("MESSAGE", "vm-on: target 1048576 KiB -> ",
+                 "(injected, level medium from injected)");
+    /* only the guest the pressure was injected into gives */
+    g_assert_cmpuint(libvirtMemory(f, "vm-on2"), ==, 768 * MiB);
+
+    /* keeps shrinking, never below its floor (512 MiB in node.xml) */
+    for (int i = 0; i < 30; i++) {
+        prev = now;
+        tick(f, 2);
+        now = libvirtMemory(f, "vm-on");
+        g_assert_cmpuint(now, <=, prev);
+        g_assert_cmpuint(now, >=, 512 * MiB);
+        steps += now < prev;
+    }
+    g_assert_cmpuint(now, ==, 512 * MiB);
+    g_assert_cmpint(steps, >, 1);
+}
+
+static void
+testInjectedExpires(Fixture *f, gconstpointer data)
+{
+    unsigned int n;
+
+    inject(f, "vm-on", AB_LEVEL_LOW, fakeWall(&f->clock) + 3);
+    tick(f, 2);
+    n = abDaemonCountSetMemory(f->daemon);
+    g_assert_cmpuint(n, ==, 1);
+    tick(f, 2);   /* now past the expiry */
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
+    assertLogged("vm-on: injected pressure low expired");
+}
+
+static void
+testHostPressure(Fixture *f, gconstpointer data)
+{
+    abConfStatus st = { 0 };
+
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_MEDIUM, "psi", 32 * MiB);
+    tick(f, 2);
+    g_assert_cmpuint(libvirtMemory(f, "vm-on") + libvirtMemory(f, "vm-on2"), <,
+                     (1024 + 768) * MiB);
+    g_assert_cmpuint(libvirtMemory(f, "vm-plain"), ==, 1024 * MiB);
+    assertLogged("MESSAGE", "(host-pressure, level medium from psi)");
+    g_assert_true(readStatus(f, "vm-on", &st));
+    g_assert_cmpstr(st.source, ==, "psi");
+    g_assert_cmpint(st.level, ==, AB_LEVEL_MEDIUM);
+    abConfStatusClear(&st);
+}
+
+static void
+testDryRun(Fixture *f, gconstpointer data)
+{
+    abConfStatus st = { 0 };
+
+    inject(f, "vm-on", AB_LEVEL_CRITICAL, 0);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, "psi", 0);
+    for (int i = 0; i < 5; i++)
+        tick(f, 2);
+    abDaemonFlushStatus(f->daemon, true);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, 0);
+    g_assert_cmpuint(abDaemonCountStatusWrites(f->daemon), ==, 0);
+    g_assert_cmpuint(libvirtMemory(f, "vm-on"), ==, 1024 * MiB);
+    g_assert_cmpuint(libvirtMemory(f, "vm-on2"), ==, 768 * MiB);
+    g_assert_false(readStatus(f, "vm-on", &st));
+    assertLogged("MESSAGE", "vm-on: target 1048576 KiB -> ", "(dry run, not applied)");
+}
+
+static void
+testLiveEnableDisable(Fixture *f, gconstpointer data)
+{
+    abConfPolicy *pol = abConfPolicyNew();
+    g_autofree char *on = NULL;
+    g_autofree char *off = NULL;
+    abConfStatus st = { 0 };
+
+    pol->enabled = true;
+    on = abConfPolicyFormatMetadata(pol);
+    pol->enabled = false;
+    off = abConfPolicyFormatMetadata(pol);
+    abConfPolicyFree(pol);
+
+    g_assert_false(info(f, "vm-plain").managed);
+    setMetadata(f, "vm-plain", on, AB_NS_POLICY_PREFIX, AB_NS_POLICY_URI);
+    waitFor(info(f, "vm-plain").managed);
+    assertLogged("vm-plain: managed");
+
+    inject(f, "vm-plain", AB_LEVEL_MEDIUM, 0);
+    tick(f, 2);
+    g_assert_cmpuint(libvirtMemory(f, "vm-plain"), <, 1024 * MiB);
+    g_assert_true(readStatus(f, "vm-plain", &st));
+    abConfStatusClear(&st);
+
+    setMetadata(f, "vm-plain", off, AB_NS_POLICY_PREFIX, AB_NS_POLICY_URI);
+    waitFor(!info(f, "vm-plain").managed);
+    assertLogged("vm-plain: no longer managed");
+    /* the status element goes with it */
+    g_assert_false(readStatus(f, "vm-plain", &st));
+
+    /* and a policy removed altogether also stops management */
+    setMetadata(f, "vm-on", NULL, NULL, AB_NS_POLICY_URI);
+    waitFor(!info(f, "vm-on").managed);
+
+    /* a resync without events sees the same */
+    setMetadata(f, "vm-off", on, AB_NS_POLICY_PREFIX, AB_NS_POLICY_URI);
+    g_assert_cmpint(abDaemonResync(f->daemon, NULL), ==, 0);
+    g_assert_true(info(f, "vm-off").managed);
+}
+
+static void
+testMalformedLive(Fixture *f, gconstpointer data)
+{
+    setMetadata(f, "vm-on",
+                "<policy state='on'><floor unit='parsecs'>5</floor></policy>",
+                AB_NS_POLICY_PREFIX, AB_NS_POLICY_URI);
+    waitFor(info(f, "vm-on").policyError);
+    g_assert_false(info(f, "vm-on").managed);
+    assertLogged("WARNING", "vm-on: invalid autoballoon policy metadata", "parsecs");
+
+    /* malformed injected pressure: logged, ignored */
+    setMetadata(f, "vm-on2", "<pressure level='apocalyptic'/>",
+                AB_NS_PRESSURE_PREFIX, AB_NS_PRESSURE_URI);
+    drainEvents();
+    waitFor(testLogFind("vm-on2: invalid injected pressure", NULL) >= 0);
+    g_assert_cmpint(info(f, "vm-on2").injected, ==, AB_LEVEL_NONE);
+    tick(f, 2);
+    g_assert_true(info(f, "vm-on2").managed);
+}
+
+static void
+testVanish(Fixture *f, gconstpointer data)
+{
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    inject(f, "vm-on2", AB_LEVEL_MEDIUM, 0);
+    f->hook.vanish = "vm-on";
+    f->hook.undefine = GPOINTER_TO_INT(data);
+    tick(f, 2);
+    g_assert_cmpuint(f->hook.calls, ==, 2);
+    /* the other guest was still handled */
+    g_assert_cmpuint(libvirtMemory(f, "vm-on2"), <, 768 * MiB);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, 1);
+    assertLogged("WARNING", "vm-on: cannot set target 1048576 KiB -> ");
+    /* the lifecycle events take it out of management */
+    waitFor(!info(f, "vm-on").managed);
+    if (f->hook.undefine)
+        waitFor(!info(f, "vm-on").known);
+    tick(f, 2);
+    g_assert_cmpuint(f->hook.calls, ==, 3);
+}
+
+static void
+testStatus(Fixture *f, gconstpointer data)
+{
+    abConfStatus st = { 0 };
+    unsigned int writes;
+
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    testLogClear();
+    tick(f, 2);
+    g_assert_true(readStatus(f, "vm-on", &st));
+    g_assert_cmpint(st.level, ==, AB_LEVEL_MEDIUM);
+    g_assert_cmpstr(st.source, ==, "injected");
+    g_assert_cmpuint(st.targetKiB, ==, libvirtMemory(f, "vm-on"));
+    g_assert_cmpuint(st.targetKiB, <, 1024 * MiB);
+    g_assert_cmpuint(st.actualKiB, ==, 1024 * MiB);  /* actual before the balloon moved */
+    g_assert_cmpuint(st.usableKiB, ==, (1024 - 200) * MiB);
+    g_assert_cmpstr(st.action, ==, "inflate");
+    g_assert_cmpstr(st.reason, ==, abPolicyReasonToString(AB_POLICY_REASON_INJECTED));
+    g_assert_false(st.unresponsive);
+    g_assert_cmpint(st.time, ==, fakeWall(&f->clock));
+    abConfStatusClear(&st);
+    /* our own write came back as a metadata-change event, and was ignored */
+    g_assert_cmpint(testLogFind("policy metadata changed", NULL), <, 0);
+
+    /* a change within the interval waits; a later tick writes it */
+    writes = abDaemonCountStatusWrites(f->daemon);
+    tick(f, 0.3);
+    g_assert_cmpuint(abDaemonCountStatusWrites(f->daemon), ==, writes);
+    tick(f, 1);
+    g_assert_cmpuint(abDaemonCountStatusWrites(f->daemon), >, writes);
+
+    /* no change but the time: no write */
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_NONE, NULL, 0);
+    setMetadata(f, "vm-on", NULL, NULL, AB_NS_PRESSURE_URI);
+    waitFor(info(f, "vm-on").injected == AB_LEVEL_NONE);
+    tick(f, 2);
+    tick(f, 2);
+    writes = abDaemonCountStatusWrites(f->daemon);
+    tick(f, 2);
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountStatusWrites(f->daemon), ==, writes);
+}
+
+static void
+testUnresponsive(Fixture *f, gconstpointer data)
+{
+    abConfStatus st = { 0 };
+    unsigned int n;
+
+    f->hook.stuck = "vm-on";
+    f->hook.stuckKiB = 1024 * MiB;
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    tick(f, 2);
+    n = abDaemonCountSetMemory(f->daemon);
+    g_assert_cmpuint(n, ==, 1);
+    /* the balloon does not move; the timeout passes */
+    for (int i = 0; i < 20; i++)
+        tick(f, 2);
+    g_assert_true(info(f, "vm-on").unresponsive);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
+    assertLogged("WARNING", "vm-on: balloon did not move toward target");
+    abDaemonFlushStatus(f->daemon, true);
+    g_assert_true(readStatus(f, "vm-on", &st));
+    g_assert_true(st.unresponsive);
+    abConfStatusClear(&st);
+
+    /* it moves at last: commands resume */
+    f->hook.stuck = NULL;
+    tick(f, 2);
+    g_assert_false(info(f, "vm-on").unresponsive);
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), >, n);
+}
+
+static void
+testStatsPeriodEnabled(Fixture *f, gconstpointer data)
+{
+    virDomainPtr dom = virDomainLookupByName(f->conn, "vm-on2");
+    g_autofree char *before = virDomainGetXMLDesc(dom, 0);
+    g_autofree char *after = NULL;
+
+    /* vm-on2 has a balloon without a stats period in node.xml */
+    g_assert_null(strstr(before, "<stats period"));
+    tick(f, 2);
+    after = virDomainGetXMLDesc(dom, 0);
+    g_assert_nonnull(strstr(after, "<stats period='2'/>"));
+    assertLogged("vm-on2: balloon stats enabled every 2 s");
+    virDomainFree(dom);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    testLogInit();
+    abDaemonGlobalInit();
+
+#define ADD(path, setup, fn, data) \
+    g_test_add("/daemon/" path, Fixture, data, setup, fn, fixtureTeardown)
+
+    ADD("managed-set", fixtureSetup, testManagedSet, NULL);
+    ADD("manage-all-reload", fixtureSetup, testManageAll, NULL);
+    ADD("no-stats-holds", fixtureSetupNoHook, testNoStatsHolds, NULL);
+    ADD("injected-lowers-within-floor", fixtureSetup, testInjectedLowers, NULL);
+    ADD("injected-expires", fixtureSetup, testInjectedExpires, NULL);
+    ADD("host-pressure", fixtureSetup, testHostPressure, NULL);
+    ADD("dry-run", fixtureSetupDryRun, testDryRun, NULL);
+    ADD("live-enable-disable", fixtureSetup, testLiveEnableDisable, NULL);
+    ADD("malformed-metadata", fixtureSetup, testMalformedLive, NULL);
+    ADD("vanish-destroy", fixtureSetup, testVanish, GINT_TO_POINTER(0));
+    ADD("vanish-undefine", fixtureSetup, testVanish, GINT_TO_POINTER(1));
+    ADD("status", fixtureSetup, testStatus, NULL);
+    ADD("unresponsive", fixtureSetup, testUnresponsive, NULL);
+    ADD("stats-period-enabled", fixtureSetup, testStatsPeriodEnabled, NULL);
+
+    return g_test_run();
+}
