@@ -1,0 +1,61 @@
+/* Unit tests of balloon-events' output lines. The test driver emits
+ * metadata-change events (tests/virshdata/events.in covers that path end to
+ * end) but never balloon-change, which only QEMU causes: its line is tested
+ * here, against virsh's own "event 'balloon-change' ..." format. */
+#include <glib.h>
+#include "ab-vsh-cmds.h"
+
+static void
+testBalloon(void)
+{
+    g_autofree char *line = abVshEventFormatBalloon("vm1", 262144, -1);
+    g_autofree char *stamped = NULL;
+
+    g_assert_cmpstr(line, ==, "event 'balloon-change' for domain 'vm1': 262144 KiB");
+    /* virsh --timestamp: UTC with milliseconds */
+    stamped = abVshEventFormatBalloon("vm1", 1, 1763900000LL * G_USEC_PER_SEC + 123456);
+    g_assert_cmpstr(stamped, ==,
+                    "2025-11-23 12:13:20.123+0000: event 'balloon-change' for domain 'vm1': 1 KiB");
+}
+
+static void
+testStatus(void)
+{
+    abConfStatus st = {
+        .level = AB_LEVEL_CRITICAL, .source = (char *)"headroom",
+        .targetKiB = 1048576, .actualKiB = 1500000, .action = (char *)"hold",
+        .reason = (char *)"unresponsive", .unresponsive = true,
+    };
+    g_autofree char *line = abVshEventFormatStatus("db", &st, -1);
+    g_autofree char *gone = abVshEventFormatStatus("db", NULL, -1);
+
+    g_assert_cmpstr(line, ==,
+                    "event 'pressure-change' for domain 'db': critical (headroom), "
+                    "target 1048576 KiB, actual 1500000 KiB, action hold (unresponsive), "
+                    "reason unresponsive");
+    g_assert_cmpstr(gone, ==, "event 'pressure-change' for domain 'db': no status");
+}
+
+static void
+testInjected(void)
+{
+    abConfInjected forever = { .level = AB_LEVEL_LOW, .expires = 0 };
+    abConfInjected timed = { .level = AB_LEVEL_MEDIUM, .expires = 1763900060 };
+    g_autofree char *a = abVshEventFormatInjected("vm", &forever, -1);
+    g_autofree char *b = abVshEventFormatInjected("vm", &timed, -1);
+    g_autofree char *c = abVshEventFormatInjected("vm", NULL, -1);
+
+    g_assert_cmpstr(a, ==, "event 'pressure-injected' for domain 'vm': low");
+    g_assert_cmpstr(b, ==, "event 'pressure-injected' for domain 'vm': medium until 2025-11-23 12:14:20+0000");
+    g_assert_cmpstr(c, ==, "event 'pressure-injected' for domain 'vm': none");
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/virsh-events/balloon", testBalloon);
+    g_test_add_func("/virsh-events/status", testStatus);
+    g_test_add_func("/virsh-events/injected", testInjected);
+    return g_test_run();
+}

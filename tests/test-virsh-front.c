@@ -1,0 +1,200 @@
+/* The virsh front passes every command that is not an autoballoon command
+ * to the real virsh untouched: the same stdout, stderr and exit status as
+ * running the real virsh directly; arguments (global options included)
+ * reach it exactly as given. */
+#include <gio/gio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
+
+#include "ab-config.h"
+
+static char *front;
+static char *realVirsh;
+
+typedef struct {
+    char *out;
+    char *err;
+    int status;
+} Result;
+
+static void
+resultClear(Result *r)
+{
+    g_free(r->out);
+    g_free(r->err);
+}
+
+static void
+run(const char *const *argv, const char *realPath, const char *stdinText, Result *r)
+{
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                  G_SUBPROCESS_FLAGS_STDERR_PIPE |
+                                  G_SUBPROCESS_FLAGS_STDIN_PIPE);
+    g_autoptr(GSubprocess) proc = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (realPath)
+        g_subprocess_launcher_setenv(launcher, "AB_REAL_VIRSH", realPath, TRUE);
+    g_subprocess_launcher_unsetenv(launcher, "LIBVIRT_DEFAULT_URI");
+    proc = g_subprocess_launcher_spawnv(launcher, argv, &err);
+    g_assert_no_error(err);
+    g_subprocess_communicate_utf8(proc, stdinText ? stdinText : "", NULL, &r->out, &r->err, &err);
+    g_assert_no_error(err);
+    r->status = g_subprocess_get_exit_status(proc);
+}
+
+/* The test driver's CPU time is derived from the clock: the only field two
+ * runs may not share. */
+static void
+maskCpuTime(char *text)
+{
+    char *p = strstr(text, "CPU time:");
+
+    if (!p)
+        return;
+    for (p += strlen("CPU time:"); *p && *p != '\n'; p++)
+        *p = 'X';
+}
+
+static void
+testSameAsReal(gconstpointer data)
+{
+    g_auto(GStrv) args = g_strsplit(data, " ", -1);
+    guint n = g_strv_length(args);
+    g_autofree const char **viaFront = g_new0(const char *, n + 2);
+    g_autofree const char **direct = g_new0(const char *, n + 2);
+    Result a = { 0 }, b = { 0 };
+
+    if (!g_file_test(realVirsh, G_FILE_TEST_IS_EXECUTABLE)) {
+        g_test_skip("no real virsh installed");
+        return;
+    }
+    viaFront[0] = front;
+    direct[0] = realVirsh;
+    for (guint i = 0; i < n; i++)
+        viaFront[i + 1] = direct[i + 1] = args[i];
+    run(viaFront, realVirsh, NULL, &a);
+    run(direct, NULL, NULL, &b);
+    maskCpuTime(a.out);
+    maskCpuTime(b.out);
+    g_assert_cmpstr(a.out, ==, b.out);
+    g_assert_cmpstr(a.err, ==, b.err);
+    g_assert_cmpint(a.status, ==, b.status);
+    resultClear(&a);
+    resultClear(&b);
+}
+
+/* A stand-in virsh that prints the argv it got and exits 42. */
+static char *
+makeStub(const char *dir)
+{
+    char *path = g_build_filename(dir, "virsh", NULL);
+    g_autoptr(GError) err = NULL;
+
+    g_assert_true(g_file_set_contents(path,
+                                      "#!/bin/sh\n"
+                                      "for a in \"$@\"; do printf '[%s]' \"$a\"; done\n"
+                                      "echo\n"
+                                      "echo stub-stderr >&2\n"
+                                      "exit 42\n", -1, &err));
+    g_assert_cmpint(chmod(path, 0755), ==, 0);
+    return path;
+}
+
+static void
+testArgsUntouched(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("abfront-XXXXXX", NULL);
+    g_autofree char *stub = makeStub(dir);
+    const char *withOpts[] = { front, "-c", "test:///default", "-q", "--readonly",
+                               "list", "--all", "--name", NULL };
+    const char *oneString[] = { front, "-c", "qemu:///x", "list --all; dominfo 'a b'", NULL };
+    const char *interactive[] = { front, "-c", "test:///default", NULL };
+    const char *help[] = { front, "--help", NULL };
+    Result r = { 0 };
+
+    run(withOpts, stub, NULL, &r);
+    g_assert_cmpstr(r.out, ==, "[-c][test:///default][-q][--readonly][list][--all][--name]\n");
+    g_assert_cmpstr(r.err, ==, "stub-stderr\n");
+    g_assert_cmpint(r.status, ==, 42);
+    resultClear(&r);
+
+    run(oneString, stub, NULL, &r);
+    g_assert_cmpstr(r.out, ==, "[-c][qemu:///x][list --all; dominfo 'a b']\n");
+    g_assert_cmpint(r.status, ==, 42);
+    resultClear(&r);
+
+    /* No command: the real virsh's interactive mode. */
+    run(interactive, stub, NULL, &r);
+    g_assert_cmpstr(r.out, ==, "[-c][test:///default]\n");
+    g_assert_cmpint(r.status, ==, 42);
+    resultClear(&r);
+
+    run(help, stub, NULL, &r);
+    g_assert_cmpstr(r.out, ==, "[--help]\n");
+    resultClear(&r);
+
+    g_unlink(stub);
+    g_rmdir(dir);
+}
+
+static void
+testOursRunHere(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("abfront-XXXXXX", NULL);
+    g_autofree char *stub = makeStub(dir);
+    const char *ours[] = { front, "-c", "test:///default", "balloon-policy", "test", NULL };
+    const char *oursString[] = { front, "-c", "test:///default",
+                                 "balloon-policy test --enable; balloon-policy test", NULL };
+    const char *mixed[] = { front, "-c", "test:///default", "list; balloon-status", NULL };
+    const char *plainDump[] = { front, "-c", "test:///default", "dumpxml", "test", NULL };
+    Result r = { 0 };
+
+    run(ours, stub, NULL, &r);
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_nonnull(strstr(r.out, "Autoballoon:    off (no policy)\n"));
+    resultClear(&r);
+
+    run(oursString, stub, NULL, &r);
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_nonnull(strstr(r.out, "Autoballoon:    on\n"));
+    resultClear(&r);
+
+    run(mixed, stub, NULL, &r);
+    g_assert_cmpint(r.status, ==, 1);
+    g_assert_cmpstr(r.out, ==, "");
+    g_assert_true(g_str_has_prefix(r.err, "error: a command line cannot mix"));
+    resultClear(&r);
+
+    /* dumpxml without --autoballoon is the real virsh's */
+    run(plainDump, stub, NULL, &r);
+    g_assert_cmpint(r.status, ==, 42);
+    g_assert_cmpstr(r.out, ==, "[-c][test:///default][dumpxml][test]\n");
+    resultClear(&r);
+
+    g_unlink(stub);
+    g_rmdir(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *buildroot = g_getenv("AB_BUILD_ROOT");
+
+    g_test_init(&argc, &argv, NULL);
+    g_assert_nonnull(buildroot);
+    front = g_build_filename(buildroot, "tools", "virsh-front", NULL);
+    realVirsh = g_strdup(AB_REAL_VIRSH);
+
+    g_test_add_data_func("/virsh-front/real/list", "-c test:///default list --all", testSameAsReal);
+    g_test_add_data_func("/virsh-front/real/dominfo", "-c test:///default dominfo test", testSameAsReal);
+    g_test_add_data_func("/virsh-front/real/dominfo-nosuch", "-c test:///default dominfo nosuch", testSameAsReal);
+    g_test_add_data_func("/virsh-front/real/bad-option", "-c test:///default list --bogus", testSameAsReal);
+    g_test_add_data_func("/virsh-front/real/version", "--version", testSameAsReal);
+    g_test_add_func("/virsh-front/args-untouched", testArgsUntouched);
+    g_test_add_func("/virsh-front/ours-run-here", testOursRunHere);
+    return g_test_run();
+}

@@ -1,0 +1,150 @@
+/* Command tests of virsh-autoballoon, in libvirt's style: each
+ * tests/virshdata/NAME.in holds command lines, each run as one invocation
+ * against the test driver node tests/virshdata/testnode.xml; their output
+ * (stdout and stderr as they interleave) and exit status are compared with
+ * NAME.out. A line "<<<" feeds the rest of the file on stdin instead.
+ * AB_REGENERATE=1 rewrites the .out files. */
+#include <gio/gio.h>
+#include <string.h>
+
+/* The clock the tests see: status ages and expiry times print stably. */
+#define TEST_NOW "1763900000"
+
+static const char *datadir;
+static const char *program;
+
+static char *
+runOne(const char *line, const char *stdinText, GError **error)
+{
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                  G_SUBPROCESS_FLAGS_STDERR_MERGE |
+                                  (stdinText ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0));
+    g_autoptr(GSubprocess) proc = NULL;
+    g_autofree char *uri = g_strdup_printf("test://%s/testnode.xml", datadir);
+    g_autofree char *out = NULL;
+    GString *res = g_string_new(NULL);
+
+    g_subprocess_launcher_set_cwd(launcher, datadir);
+    g_subprocess_launcher_setenv(launcher, "LIBVIRT_DEFAULT_URI", uri, TRUE);
+    g_subprocess_launcher_setenv(launcher, "AB_VSH_NOW", TEST_NOW, TRUE);
+    g_subprocess_launcher_unsetenv(launcher, "AB_SCHEMA_DIR");
+    if (stdinText) {
+        proc = g_subprocess_launcher_spawn(launcher, error, program, NULL);
+        g_string_append(res, "$ virsh-autoballoon <<EOF\n");
+        g_string_append(res, stdinText);
+        g_string_append(res, "EOF\n");
+    } else if (line[0] == '-') {
+        /* Global options: the line is split like a shell would. */
+        g_auto(GStrv) args = NULL;
+        g_autofree char **argv = NULL;
+        int argc = 0;
+
+        if (!g_shell_parse_argv(line, &argc, &args, error)) {
+            g_string_free(res, TRUE);
+            return NULL;
+        }
+        argv = g_new0(char *, argc + 2);
+        argv[0] = (char *)program;
+        for (int i = 0; i < argc; i++)
+            argv[i + 1] = args[i];
+        proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv, error);
+        g_string_append_printf(res, "$ virsh-autoballoon %s\n", line);
+    } else {
+        proc = g_subprocess_launcher_spawn(launcher, error, program, line, NULL);
+        g_string_append_printf(res, "$ virsh-autoballoon '%s'\n", line);
+    }
+    if (!proc ||
+        !g_subprocess_communicate_utf8(proc, stdinText, NULL, &out, NULL, error)) {
+        g_string_free(res, TRUE);
+        return NULL;
+    }
+    g_string_append(res, out);
+    g_string_append_printf(res, "[exit %d]\n\n", g_subprocess_get_exit_status(proc));
+    return g_string_free(res, FALSE);
+}
+
+static void
+testCommandFile(gconstpointer data)
+{
+    const char *name = data;
+    g_autofree char *inpath = g_strdup_printf("%s/%s.in", datadir, name);
+    g_autofree char *outpath = g_strdup_printf("%s/%s.out", datadir, name);
+    g_autofree char *input = NULL;
+    g_autofree char *expected = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GString) actual = g_string_new(NULL);
+    g_autoptr(GError) err = NULL;
+
+    g_assert_true(g_file_get_contents(inpath, &input, NULL, &err));
+    lines = g_strsplit(input, "\n", -1);
+    for (size_t i = 0; lines[i]; i++) {
+        g_autofree char *res = NULL;
+        const char *line = g_strstrip(lines[i]);
+
+        if (!*line || line[0] == '#')
+            continue;
+        if (strcmp(line, "<<<") == 0) {
+            g_autofree char *rest = g_strjoinv("\n", lines + i + 1);
+            res = runOne(NULL, rest, &err);
+            g_assert_no_error(err);
+            g_string_append(actual, res);
+            break;
+        }
+        res = runOne(line, NULL, &err);
+        g_assert_no_error(err);
+        g_string_append(actual, res);
+    }
+
+    if (g_getenv("AB_REGENERATE")) {
+        g_assert_true(g_file_set_contents(outpath, actual->str, -1, &err));
+        return;
+    }
+    if (!g_file_get_contents(outpath, &expected, NULL, &err)) {
+        g_test_message("%s missing: run with AB_REGENERATE=1", outpath);
+        g_test_fail();
+        return;
+    }
+    g_assert_cmpstr(actual->str, ==, expected);
+}
+
+static gint
+compareNames(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autofree char *dir = NULL;
+    g_autofree char *prog = NULL;
+    g_autoptr(GDir) d = NULL;
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    const char *srcroot = g_getenv("AB_SOURCE_ROOT");
+    const char *buildroot = g_getenv("AB_BUILD_ROOT");
+    const char *entry;
+
+    g_test_init(&argc, &argv, NULL);
+    if (!srcroot || !buildroot) {
+        g_printerr("AB_SOURCE_ROOT and AB_BUILD_ROOT must be set (meson test does)\n");
+        return 1;
+    }
+    dir = g_build_filename(srcroot, "tests", "virshdata", NULL);
+    prog = g_build_filename(buildroot, "tools", "virsh-autoballoon", NULL);
+    datadir = dir;
+    program = prog;
+
+    d = g_dir_open(dir, 0, NULL);
+    g_assert_nonnull(d);
+    while ((entry = g_dir_read_name(d))) {
+        if (g_str_has_suffix(entry, ".in"))
+            g_ptr_array_add(names, g_strndup(entry, strlen(entry) - 3));
+    }
+    g_ptr_array_sort(names, compareNames);
+    for (guint i = 0; i < names->len; i++) {
+        g_autofree char *path = g_strdup_printf("/virsh/%s", (char *)names->pdata[i]);
+        g_test_add_data_func(path, names->pdata[i], testCommandFile);
+    }
+    return g_test_run();
+}

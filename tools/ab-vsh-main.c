@@ -1,0 +1,176 @@
+/* ab-vsh-main.c: global options and the command loop of virsh-autoballoon,
+ * with virsh's options so that the virsh front can hand them over as they
+ * are. */
+#include "ab-vsh.h"
+#include "ab-config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+abVshUsage(const char *progname)
+{
+    fprintf(stdout,
+            "\n%s [options]... [<command_string>]"
+            "\n%s [options]... <command> [args...]\n\n"
+            "  options:\n"
+            "    -c | --connect=URI      hypervisor connection URI\n"
+            "    -d | --debug=NUM        accepted for virsh compatibility\n"
+            "    -h | --help             this help\n"
+            "    -l | --log=FILE         accepted for virsh compatibility\n"
+            "    -q | --quiet            quiet mode\n"
+            "    -r | --readonly         connect readonly\n"
+            "    -t | --timing           print timing information\n"
+            "    -v | -V | --version     program version\n\n"
+            "  commands (non interactive mode):\n\n",
+            progname, progname);
+    for (const abVshCmdGroup *g = abVshGroups; g->name; g++) {
+        fprintf(stdout, " %s (help keyword '%s')\n", g->name, g->keyword);
+        for (const abVshCmdDef *def = g->cmds; def->name; def++) {
+            if (!(def->flags & AB_VSH_CMD_FLAG_HIDDEN))
+                fprintf(stdout, "    %-30s %s\n", def->name, def->summary);
+        }
+        fprintf(stdout, "\n");
+    }
+    fprintf(stdout,
+            "  (specify help <group> for details about the commands in the group)\n\n"
+            "  (specify help <command> for details about the command)\n\n");
+}
+
+/* Commands from stdin, one line at a time so that a script sees each
+ * command's output before the next one runs. The result is that of the
+ * last command, as for a ';'-separated line. */
+static bool
+abVshReadLoop(abVshControl *ctl)
+{
+    bool tty = isatty(STDIN_FILENO);
+    bool ret = true;
+    char *line = NULL;
+    size_t cap = 0;
+
+    ctl->interactive = true;
+    if (tty && !ctl->quiet)
+        fprintf(stdout,
+                "Welcome to %s, the autoballoon commands of virsh.\n\n"
+                "Type:  'help' for help with commands\n"
+                "       'quit' to quit\n\n", ctl->progname);
+    for (;;) {
+        g_autoptr(abVshCmd) cmd = NULL;
+        bool empty;
+
+        if (tty) {
+            fprintf(stdout, "%s # ", ctl->progname);
+            fflush(stdout);
+        }
+        if (getline(&line, &cap, stdin) < 0)
+            break;
+        cmd = abVshCommandStringParse(ctl, line, &empty);
+        if (empty)
+            continue;
+        if (!cmd) {
+            ret = false;
+            continue;
+        }
+        ret = abVshCommandRun(ctl, cmd);
+        for (abVshCmd *c = cmd; c; c = c->next) {
+            if (strcmp(c->def->name, "quit") == 0 || strcmp(c->def->name, "exit") == 0)
+                goto done;
+        }
+    }
+ done:
+    if (tty)
+        fprintf(stdout, "\n");
+    free(line);
+    return ret;
+}
+
+int
+abVshMain(int argc, char **argv, const char *progname)
+{
+    static const struct option longopts[] = {
+        { "connect", required_argument, NULL, 'c' },
+        { "debug", required_argument, NULL, 'd' },
+        { "escape", required_argument, NULL, 'e' },
+        { "help", no_argument, NULL, 'h' },
+        { "keepalive-interval", required_argument, NULL, 'k' },
+        { "keepalive-count", required_argument, NULL, 'K' },
+        { "log", required_argument, NULL, 'l' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "readonly", no_argument, NULL, 'r' },
+        { "timing", no_argument, NULL, 't' },
+        { "version", optional_argument, NULL, 'v' },
+        { NULL, 0, NULL, 0 },
+    };
+    abVshControl ctl = { .progname = progname };
+    g_autoptr(abVshCmd) cmd = NULL;
+    bool ok;
+    int c;
+
+    /* Events need the loop registered before any connection is opened. */
+    virEventRegisterDefaultImpl();
+    ctl.uri = g_strdup(g_getenv("LIBVIRT_DEFAULT_URI"));
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:c:d:e:hk:K:l:qrtvV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            g_free(ctl.uri);
+            ctl.uri = g_strdup(optarg);
+            break;
+        case 'd': case 'e': case 'k': case 'K': case 'l':
+            break;
+        case 'h':
+            abVshUsage(progname);
+            g_free(ctl.uri);
+            return EXIT_SUCCESS;
+        case 'q':
+            ctl.quiet = true;
+            break;
+        case 'r':
+            ctl.readonly = true;
+            break;
+        case 't':
+            ctl.timing = true;
+            break;
+        case 'v': case 'V':
+            fprintf(stdout, "%s\n", AB_VERSION);
+            g_free(ctl.uri);
+            return EXIT_SUCCESS;
+        case ':':
+            abVshError(&ctl, "option '-%c' requires an argument", optopt);
+            g_free(ctl.uri);
+            return EXIT_FAILURE;
+        default:
+            if (optopt)
+                abVshError(&ctl, "unsupported option '-%c'. See --help.", optopt);
+            else
+                abVshError(&ctl, "unsupported option '%s'. See --help.", argv[optind - 1]);
+            g_free(ctl.uri);
+            return EXIT_FAILURE;
+        }
+    }
+
+    if (optind == argc) {
+        ok = abVshReadLoop(&ctl);
+    } else {
+        /* One word is a command string (';', quotes), as in virsh. */
+        if (argc - optind == 1) {
+            bool empty;
+            cmd = abVshCommandStringParse(&ctl, argv[optind], &empty);
+            if (empty)
+                abVshError(&ctl, "no command given");
+        } else {
+            cmd = abVshCommandArgvParse(&ctl, argc - optind, argv + optind);
+        }
+        ok = cmd && abVshCommandRun(&ctl, cmd);
+    }
+
+    if (ctl.conn)
+        virConnectClose(ctl.conn);
+    g_free(ctl.uri);
+    fflush(stdout);
+    return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+}

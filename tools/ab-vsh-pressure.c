@@ -1,0 +1,405 @@
+/* ab-vsh-pressure.c: balloon-inject-pressure and balloon-status, the two
+ * commands that meet the daemon through live metadata. */
+#include "ab-vsh-cmds.h"
+#include "ab-conf.h"
+#include "ab-namespace.h"
+#include "ab-size.h"
+
+#include <string.h>
+
+const abVshOptDef abVshOptsBalloonInjectPressure[] = {
+    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "domain name, id or uuid" },
+    { "level", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "low, medium, critical, or none to clear" },
+    { "all", AB_VSH_OT_BOOL, 0, "every running domain with autoballoon on" },
+    { "duration", AB_VSH_OT_INT, 0, "seconds until the level expires (0: never, the default)" },
+    { NULL },
+};
+
+const abVshOptDef abVshOptsBalloonStatus[] = {
+    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "domain name, id or uuid (default: every managed domain)" },
+    { NULL },
+};
+
+static int
+abVshDomainCompare(const void *a, const void *b)
+{
+    virDomainPtr da = *(virDomainPtr const *)a;
+    virDomainPtr db = *(virDomainPtr const *)b;
+
+    return strcmp(virDomainGetName(da), virDomainGetName(db));
+}
+
+static void
+abVshDomainPtrFree(gpointer dom)
+{
+    virDomainFree(dom);
+}
+
+/* Running domains, by name so that output is stable. */
+static GPtrArray *
+abVshRunningDomains(abVshControl *ctl)
+{
+    virDomainPtr *doms = NULL;
+    GPtrArray *ret;
+    int n;
+
+    n = virConnectListAllDomains(ctl->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    if (n < 0) {
+        abVshError(ctl, "failed to list domains");
+        abVshReportLibvirtError(ctl);
+        return NULL;
+    }
+    qsort(doms, n, sizeof(*doms), abVshDomainCompare);
+    ret = g_ptr_array_new_full(n, abVshDomainPtrFree);
+    for (int i = 0; i < n; i++)
+        g_ptr_array_add(ret, doms[i]);
+    free(doms);
+    return ret;
+}
+
+/* The live policy of @dom: 1 with *def set, 0 when there is none. */
+static int
+abVshLivePolicy(abVshControl *ctl, virDomainPtr dom, abConfPolicy **def)
+{
+    g_autofree char *xml = NULL;
+    g_autoptr(GError) err = NULL;
+    int rc;
+
+    if ((rc = abVshGetMetadata(ctl, dom, AB_NS_POLICY_URI, VIR_DOMAIN_AFFECT_LIVE, &xml)) <= 0)
+        return rc;
+    if (!(*def = abConfPolicyParseMetadata(xml, &err))) {
+        abVshError(ctl, "invalid autoballoon policy in the metadata of domain '%s': %s",
+                   virDomainGetName(dom), err->message);
+        return -1;
+    }
+    return 1;
+}
+
+static bool
+abVshInjectOne(abVshControl *ctl, virDomainPtr dom, abLevel level,
+               unsigned int duration)
+{
+    const char *name = virDomainGetName(dom);
+    g_autofree char *xml = NULL;
+    abConfInjected inj = { .level = level };
+
+    if (virDomainIsActive(dom) != 1) {
+        abVshError(ctl, "domain '%s' is not running: injected pressure lives in its live metadata",
+                   name);
+        return false;
+    }
+    if (level != AB_LEVEL_NONE) {
+        inj.expires = duration ? abVshNow() + duration : 0;
+        xml = abConfInjectedFormat(&inj);
+    }
+    if (abVshSetMetadata(dom, xml,
+                             xml ? AB_NS_PRESSURE_PREFIX : NULL,
+                             AB_NS_PRESSURE_URI, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        abVshError(ctl, "failed to inject pressure into domain '%s'", name);
+        abVshReportLibvirtError(ctl);
+        return false;
+    }
+    if (level == AB_LEVEL_NONE)
+        abVshPrint(ctl, "Injected pressure cleared from domain '%s'\n", name);
+    else if (duration)
+        abVshPrint(ctl, "Pressure '%s' injected into domain '%s' for %u seconds\n",
+                   abLevelToString(level), name, duration);
+    else
+        abVshPrint(ctl, "Pressure '%s' injected into domain '%s' until cleared\n",
+                   abLevelToString(level), name);
+    return true;
+}
+
+bool
+abVshCmdBalloonInjectPressure(abVshControl *ctl, const abVshCmd *cmd)
+{
+    const char *domstr = NULL;
+    const char *levelstr = NULL;
+    bool all = abVshCommandOptBool(cmd, "all");
+    unsigned int duration = 0;
+    int level;
+
+    abVshCommandOptString(cmd, "domain", &domstr);
+    abVshCommandOptString(cmd, "level", &levelstr);
+    if (all && !levelstr) {
+        /* "--all medium": the only word is the level. */
+        levelstr = domstr;
+        domstr = NULL;
+    }
+    if (all && domstr) {
+        abVshError(ctl, "--all and a domain are mutually exclusive");
+        return false;
+    }
+    if (!all && !domstr) {
+        abVshError(ctl, "command '%s' requires <domain> option", cmd->def->name);
+        return false;
+    }
+    if (!levelstr) {
+        abVshError(ctl, "command '%s' requires <level> option", cmd->def->name);
+        return false;
+    }
+    if ((level = abLevelFromString(levelstr)) < 0) {
+        abVshError(ctl, "invalid pressure level '%s': expected low, medium, critical or none",
+                   levelstr);
+        return false;
+    }
+    if (abVshCommandOptUInt(ctl, cmd, "duration", &duration) < 0)
+        return false;
+
+    if (!all) {
+        g_autoptr(virDomain) dom = abVshLookupDomain(ctl, domstr);
+        return dom && abVshInjectOne(ctl, dom, level, duration);
+    } else {
+        g_autoptr(GPtrArray) doms = abVshRunningDomains(ctl);
+        bool ret = true;
+        guint count = 0;
+
+        if (!doms)
+            return false;
+        for (guint i = 0; i < doms->len; i++) {
+            virDomainPtr dom = g_ptr_array_index(doms, i);
+            g_autoptr(abConfPolicy) def = NULL;
+            int rc = abVshLivePolicy(ctl, dom, &def);
+
+            if (rc < 0) {
+                ret = false;
+                continue;
+            }
+            if (rc == 0 || !def->enabled)
+                continue;
+            count++;
+            ret &= abVshInjectOne(ctl, dom, level, duration);
+        }
+        if (count == 0)
+            abVshPrint(ctl, "No running domain has autoballoon on\n");
+        return ret;
+    }
+}
+
+static void
+abVshTablePrint(abVshControl *ctl, GPtrArray *rows)
+{
+    g_autofree size_t *widths = NULL;
+    GPtrArray *header = g_ptr_array_index(rows, 0);
+    size_t total = 0;
+
+    widths = g_new0(size_t, header->len);
+    for (guint r = 0; r < rows->len; r++) {
+        GPtrArray *row = g_ptr_array_index(rows, r);
+        for (guint c = 0; c < row->len; c++)
+            widths[c] = MAX(widths[c], strlen(g_ptr_array_index(row, c)));
+    }
+    for (guint c = 0; c < header->len; c++)
+        total += widths[c] + 3;
+
+    for (guint r = 0; r < rows->len; r++) {
+        GPtrArray *row = g_ptr_array_index(rows, r);
+        g_autoptr(GString) line = g_string_new("");
+
+        for (guint c = 0; c < row->len; c++) {
+            const char *cell = g_ptr_array_index(row, c);
+            if (c + 1 < row->len)
+                g_string_append_printf(line, " %-*s  ", (int)widths[c], cell);
+            else
+                g_string_append_printf(line, " %s", cell);
+        }
+        abVshPrint(ctl, "%s\n", line->str);
+        if (r == 0) {
+            g_autofree char *dashes = g_strnfill(total, '-');
+            abVshPrint(ctl, "%s\n", dashes);
+        }
+    }
+}
+
+static GPtrArray *
+abVshRowNew(void)
+{
+    return g_ptr_array_new_with_free_func(g_free);
+}
+
+static char *
+abVshSizeCell(unsigned long long kib)
+{
+    return kib ? abVshFormatKiB(kib) : g_strdup("-");
+}
+
+/* One row of balloon-status; false when the status could not be read.
+ * *published: the daemon wrote a status for this domain. */
+static bool
+abVshStatusRow(abVshControl *ctl, virDomainPtr dom, GPtrArray *row, bool *published)
+{
+    g_autofree char *xml = NULL;
+    g_autofree char *injxml = NULL;
+    g_autoptr(GError) err = NULL;
+    abConfStatus st = { 0 };
+    abConfInjected inj = { 0 };
+    int rc;
+
+    g_ptr_array_add(row, g_strdup(virDomainGetName(dom)));
+    if ((rc = abVshGetMetadata(ctl, dom, AB_NS_PRESSURE_URI, VIR_DOMAIN_AFFECT_LIVE, &injxml)) < 0)
+        return false;
+    if (rc > 0 && abConfInjectedParse(injxml, &inj, &err) < 0) {
+        abVshError(ctl, "invalid injected pressure in the metadata of domain '%s': %s",
+                   virDomainGetName(dom), err->message);
+        return false;
+    }
+    if (rc > 0 && (inj.expires == 0 || inj.expires > abVshNow()))
+        g_ptr_array_add(row, g_strdup(abLevelToString(inj.level)));
+    else
+        g_ptr_array_add(row, g_strdup("-"));
+
+    if ((rc = abVshGetMetadata(ctl, dom, AB_NS_STATUS_URI, VIR_DOMAIN_AFFECT_LIVE, &xml)) < 0)
+        return false;
+    *published = rc > 0;
+    if (rc == 0) {
+        for (int i = 0; i < 7; i++)
+            g_ptr_array_add(row, g_strdup("-"));
+        return true;
+    }
+    if (abConfStatusParse(xml, &st, &err) < 0) {
+        abVshError(ctl, "invalid status in the metadata of domain '%s': %s",
+                   virDomainGetName(dom), err->message);
+        return false;
+    }
+    g_ptr_array_add(row, g_strdup_printf("%s (%s)", abLevelToString(st.level),
+                                         st.source ? st.source : "-"));
+    g_ptr_array_add(row, abVshSizeCell(st.targetKiB));
+    g_ptr_array_add(row, abVshSizeCell(st.actualKiB));
+    g_ptr_array_add(row, abVshSizeCell(st.usableKiB));
+    g_ptr_array_add(row, g_strdup_printf("%s%s", st.action ? st.action : "-",
+                                         st.unresponsive ? " (unresponsive)" : ""));
+    g_ptr_array_add(row, g_strdup(st.reason ? st.reason : "-"));
+    g_ptr_array_add(row, g_strdup_printf("%llds ago",
+                                         (long long)MAX(abVshNow() - st.time, 0)));
+    abConfStatusClear(&st);
+    return true;
+}
+
+bool
+abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
+{
+    static const char *const header[] = {
+        "Name", "Injected", "Pressure", "Target", "Actual", "Usable",
+        "Action", "Reason", "Updated",
+    };
+    g_autoptr(GPtrArray) doms = NULL;
+    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+    GPtrArray *row = abVshRowNew();
+    const char *domstr = NULL;
+    bool anyPublished = false;
+    bool ret = true;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(header); i++)
+        g_ptr_array_add(row, g_strdup(header[i]));
+    g_ptr_array_add(rows, row);
+
+    if (abVshCommandOptString(cmd, "domain", &domstr) > 0) {
+        virDomainPtr dom = abVshLookupDomain(ctl, domstr);
+        g_autoptr(abConfPolicy) def = NULL;
+        int rc;
+
+        if (!dom)
+            return false;
+        doms = g_ptr_array_new_with_free_func(abVshDomainPtrFree);
+        g_ptr_array_add(doms, dom);
+        if (virDomainIsActive(dom) != 1) {
+            abVshError(ctl, "domain '%s' is not running: status is published for running domains only",
+                       virDomainGetName(dom));
+            return false;
+        }
+        if ((rc = abVshLivePolicy(ctl, dom, &def)) < 0)
+            return false;
+        if (rc == 0) {
+            abVshError(ctl, "domain '%s' is not managed by autoballoon: it has no policy (see balloon-policy)",
+                       virDomainGetName(dom));
+            return false;
+        }
+    } else {
+        if (!(doms = abVshRunningDomains(ctl)))
+            return false;
+    }
+
+    for (guint i = 0; i < doms->len; i++) {
+        virDomainPtr dom = g_ptr_array_index(doms, i);
+        g_autoptr(abConfPolicy) def = NULL;
+        bool published = false;
+        int rc = abVshLivePolicy(ctl, dom, &def);
+
+        if (rc < 0) {
+            ret = false;
+            continue;
+        }
+        if (rc == 0)
+            continue;
+        row = abVshRowNew();
+        if (!abVshStatusRow(ctl, dom, row, &published)) {
+            g_ptr_array_unref(row);
+            ret = false;
+            continue;
+        }
+        g_ptr_array_add(rows, row);
+        anyPublished |= published;
+    }
+
+    if (rows->len == 1) {
+        if (ret)
+            abVshPrint(ctl, "No running domain is managed by autoballoon\n");
+        return ret;
+    }
+    abVshTablePrint(ctl, rows);
+    if (!anyPublished)
+        abVshPrint(ctl, "\nno status published: is autoballoond running?\n");
+    return ret;
+}
+
+const abVshOptDef abVshOptsTestPublishStatus[] = {
+    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_REQ | AB_VSH_OFLAG_POS, "domain" },
+    { "level", AB_VSH_OT_STRING, AB_VSH_OFLAG_REQ | AB_VSH_OFLAG_POS, "level" },
+    { "source", AB_VSH_OT_STRING, 0, "source" },
+    { "target", AB_VSH_OT_SIZE, 0, "target" },
+    { "actual", AB_VSH_OT_SIZE, 0, "actual" },
+    { "usable", AB_VSH_OT_SIZE, 0, "usable" },
+    { "action", AB_VSH_OT_STRING, 0, "action" },
+    { "reason", AB_VSH_OT_STRING, 0, "reason" },
+    { NULL },
+};
+
+/* A test hook standing in for autoballoond: writes a status element the
+ * way the daemon publishes it, so that balloon-status and balloon-events
+ * can be tested on the test driver. Hidden from help. */
+bool
+abVshCmdTestPublishStatus(abVshControl *ctl, const abVshCmd *cmd)
+{
+    g_autoptr(virDomain) dom = NULL;
+    g_autofree char *xml = NULL;
+    abConfStatus st = { 0 };
+    const char *levelstr = NULL;
+    const char *str;
+    int level;
+
+    if (!(dom = abVshCommandOptDomain(ctl, cmd, NULL)))
+        return false;
+    abVshCommandOptString(cmd, "level", &levelstr);
+    if ((level = abLevelFromString(levelstr)) < 0) {
+        abVshError(ctl, "invalid pressure level '%s'", levelstr);
+        return false;
+    }
+    st.level = level;
+    if (abVshCommandOptSizeKiB(ctl, cmd, "target", &st.targetKiB) < 0 ||
+        abVshCommandOptSizeKiB(ctl, cmd, "actual", &st.actualKiB) < 0 ||
+        abVshCommandOptSizeKiB(ctl, cmd, "usable", &st.usableKiB) < 0)
+        return false;
+    st.source = g_strdup(abVshCommandOptString(cmd, "source", &str) > 0 ? str : "psi");
+    st.action = g_strdup(abVshCommandOptString(cmd, "action", &str) > 0 ? str : "none");
+    st.reason = g_strdup(abVshCommandOptString(cmd, "reason", &str) > 0 ? str : "none");
+    st.time = abVshNow();
+    xml = abConfStatusFormat(&st);
+    abConfStatusClear(&st);
+    if (abVshSetMetadata(dom, xml,
+                             AB_NS_STATUS_PREFIX, AB_NS_STATUS_URI,
+                             VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        abVshReportLibvirtError(ctl);
+        return false;
+    }
+    return true;
+}

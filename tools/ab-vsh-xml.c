@@ -1,0 +1,192 @@
+/* ab-vsh-xml.c: define, create and dumpxml with the extended domain XML:
+ * validated against docs/schemas/autoballoon.rng, translated by src/conf. */
+#include "ab-vsh-cmds.h"
+#include "ab-config.h"
+#include "ab-conf.h"
+
+#include <errno.h>
+#include <string.h>
+#include <libxml/parser.h>
+#include <libxml/relaxng.h>
+
+const abVshOptDef abVshOptsDefine[] = {
+    { "file", AB_VSH_OT_STRING, AB_VSH_OFLAG_REQ | AB_VSH_OFLAG_POS, "file containing an XML domain description, with or without autoballoon" },
+    { NULL },
+};
+
+const abVshOptDef abVshOptsDumpXML[] = {
+    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_REQ | AB_VSH_OFLAG_POS, "domain name, id or uuid" },
+    { "inactive", AB_VSH_OT_BOOL, 0, "show inactive defined XML" },
+    { "security-info", AB_VSH_OT_BOOL, 0, "include security sensitive information in XML dump" },
+    { "autoballoon", AB_VSH_OT_BOOL, 0, "show the extended form: <memballoon autoballoon='on'> with its <autoballoon> policy" },
+    { NULL },
+};
+
+/* The schema: $AB_SCHEMA_DIR, the installed copy, then the source tree of
+ * an uninstalled build. */
+static char *
+abVshSchemaPath(void)
+{
+    const char *env = g_getenv("AB_SCHEMA_DIR");
+    g_autofree char *installed = g_build_filename(AB_DATADIR, "schemas", "autoballoon.rng", NULL);
+    g_autofree char *source = g_build_filename(AB_SOURCE_ROOT, "docs", "schemas", "autoballoon.rng", NULL);
+
+    if (env)
+        return g_build_filename(env, "autoballoon.rng", NULL);
+    if (g_file_test(installed, G_FILE_TEST_EXISTS))
+        return g_steal_pointer(&installed);
+    return g_steal_pointer(&source);
+}
+
+static void
+abVshSchemaError(void *opaque, xmlErrorPtr err)
+{
+    GString *msgs = opaque;
+
+    if (!err || !err->message)
+        return;
+    if (msgs->len)
+        g_string_append_c(msgs, '\n');
+    if (err->line > 0)
+        g_string_append_printf(msgs, "line %d: ", err->line);
+    g_string_append(msgs, err->message);
+    while (msgs->len && msgs->str[msgs->len - 1] == '\n')
+        g_string_truncate(msgs, msgs->len - 1);
+}
+
+static bool
+abVshValidate(abVshControl *ctl, const char *file, const char *xml)
+{
+    g_autofree char *schema = abVshSchemaPath();
+    g_autoptr(GString) msgs = g_string_new(NULL);
+    xmlRelaxNGParserCtxtPtr pctxt = NULL;
+    xmlRelaxNGValidCtxtPtr vctxt = NULL;
+    xmlRelaxNGPtr rng = NULL;
+    xmlDocPtr doc = NULL;
+    bool ret = false;
+
+    if (!g_file_test(schema, G_FILE_TEST_EXISTS)) {
+        abVshError(ctl, "cannot find the autoballoon schema '%s' (set AB_SCHEMA_DIR)", schema);
+        return false;
+    }
+    if (!(doc = xmlReadMemory(xml, strlen(xml), file, NULL,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING))) {
+        const xmlError *err = xmlGetLastError();
+        abVshError(ctl, "(%s):%d: %s", file, err ? err->line : 0,
+                   err && err->message ? g_strchomp(err->message) : "malformed XML");
+        return false;
+    }
+
+    pctxt = xmlRelaxNGNewParserCtxt(schema);
+    xmlRelaxNGSetParserStructuredErrors(pctxt, abVshSchemaError, msgs);
+    if (!(rng = xmlRelaxNGParse(pctxt))) {
+        abVshError(ctl, "cannot parse the schema '%s': %s", schema, msgs->str);
+        goto cleanup;
+    }
+    vctxt = xmlRelaxNGNewValidCtxt(rng);
+    xmlRelaxNGSetValidStructuredErrors(vctxt, abVshSchemaError, msgs);
+    if (xmlRelaxNGValidateDoc(vctxt, doc) != 0) {
+        abVshError(ctl, "XML document failed to validate against schema: Unable to validate doc against %s\n%s",
+                   schema, msgs->str);
+        goto cleanup;
+    }
+    ret = true;
+
+ cleanup:
+    xmlRelaxNGFreeValidCtxt(vctxt);
+    xmlRelaxNGFree(rng);
+    xmlRelaxNGFreeParserCtxt(pctxt);
+    xmlFreeDoc(doc);
+    return ret;
+}
+
+/* The native XML of @file, validated and translated. */
+static char *
+abVshReadDomainFile(abVshControl *ctl, const char *file)
+{
+    g_autofree char *xml = NULL;
+    g_autoptr(GError) err = NULL;
+    char *native;
+
+    if (!g_file_get_contents(file, &xml, NULL, &err)) {
+        abVshError(ctl, "Failed to open file '%s': %s", file,
+                   g_strerror(err->domain == G_FILE_ERROR && err->code == G_FILE_ERROR_NOENT ?
+                              ENOENT : EIO));
+        return NULL;
+    }
+    if (!abVshValidate(ctl, file, xml))
+        return NULL;
+    if (!(native = abConfExtendedToNative(xml, &err))) {
+        abVshError(ctl, "%s", err->message);
+        return NULL;
+    }
+    return native;
+}
+
+static bool
+abVshDefineOrCreate(abVshControl *ctl, const abVshCmd *cmd, bool create)
+{
+    g_autofree char *native = NULL;
+    g_autoptr(virDomain) dom = NULL;
+    const char *file = NULL;
+
+    abVshCommandOptString(cmd, "file", &file);
+    if (!(native = abVshReadDomainFile(ctl, file)))
+        return false;
+    if (create)
+        dom = virDomainCreateXML(ctl->conn, native, 0);
+    else
+        dom = virDomainDefineXML(ctl->conn, native);
+    if (!dom) {
+        abVshError(ctl, "Failed to %s domain from %s", create ? "create" : "define", file);
+        abVshReportLibvirtError(ctl);
+        return false;
+    }
+    abVshPrint(ctl, "Domain '%s' %s from %s\n", virDomainGetName(dom),
+               create ? "created" : "defined", file);
+    return true;
+}
+
+bool
+abVshCmdDefine(abVshControl *ctl, const abVshCmd *cmd)
+{
+    return abVshDefineOrCreate(ctl, cmd, false);
+}
+
+bool
+abVshCmdCreate(abVshControl *ctl, const abVshCmd *cmd)
+{
+    return abVshDefineOrCreate(ctl, cmd, true);
+}
+
+bool
+abVshCmdDumpXML(abVshControl *ctl, const abVshCmd *cmd)
+{
+    g_autoptr(virDomain) dom = NULL;
+    g_autofree char *xml = NULL;
+    g_autoptr(GError) err = NULL;
+    unsigned int flags = 0;
+
+    if (!(dom = abVshCommandOptDomain(ctl, cmd, NULL)))
+        return false;
+    if (abVshCommandOptBool(cmd, "inactive"))
+        flags |= VIR_DOMAIN_XML_INACTIVE;
+    if (abVshCommandOptBool(cmd, "security-info"))
+        flags |= VIR_DOMAIN_XML_SECURE;
+    if (!(xml = virDomainGetXMLDesc(dom, flags))) {
+        abVshReportLibvirtError(ctl);
+        return false;
+    }
+    if (abVshCommandOptBool(cmd, "autoballoon")) {
+        g_autofree char *ext = abConfNativeToExtended(xml, &err);
+
+        if (!ext) {
+            abVshError(ctl, "%s", err->message);
+            return false;
+        }
+        g_free(xml);
+        xml = g_steal_pointer(&ext);
+    }
+    abVshPrint(ctl, "%s", xml);
+    return true;
+}

@@ -1,0 +1,8 @@
+/* virsh-autoballoon: the autoballoon commands of virsh. */
+#include "ab-vsh.h"
+
+int
+main(int argc, char **argv)
+{
+    return abVshMain(argc, argv, "virsh-autoballoon");
+}

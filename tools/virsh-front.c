@@ -1,0 +1,164 @@
+/* virsh-front: installed as "virsh" (meson option virsh_front), it runs the
+ * autoballoon commands itself and execs the real virsh, with its arguments
+ * untouched, for everything else. */
+#include "ab-vsh.h"
+#include "ab-config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef enum {
+    AB_FRONT_REAL,      /* the real virsh's */
+    AB_FRONT_OURS,      /* an autoballoon command */
+} abFrontOwner;
+
+static bool
+abFrontHasOpt(GPtrArray *words, const char *opt)
+{
+    for (guint i = 1; i < words->len; i++) {
+        if (strcmp(g_ptr_array_index(words, i), opt) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* define/create are ours when the file uses the extension: plain domain
+ * XML keeps going to the real virsh with all its options. */
+static bool
+abFrontFileIsExtended(GPtrArray *words)
+{
+    for (guint i = 1; i < words->len; i++) {
+        const char *word = g_ptr_array_index(words, i);
+        g_autofree char *xml = NULL;
+
+        if (g_str_has_prefix(word, "--"))
+            continue;
+        if (g_file_get_contents(word, &xml, NULL, NULL) &&
+            strstr(xml, "autoballoon="))
+            return true;
+    }
+    return false;
+}
+
+static abFrontOwner
+abFrontCommandOwner(GPtrArray *words)
+{
+    const char *name = g_ptr_array_index(words, 0);
+
+    if (g_str_has_prefix(name, "balloon-") && abVshCmdDefLookup(name))
+        return AB_FRONT_OURS;
+    if (strcmp(name, "dumpxml") == 0 && abFrontHasOpt(words, "--autoballoon"))
+        return AB_FRONT_OURS;
+    if ((strcmp(name, "define") == 0 || strcmp(name, "create") == 0) &&
+        abFrontFileIsExtended(words))
+        return AB_FRONT_OURS;
+    if (strcmp(name, "help") == 0 && words->len > 1) {
+        const char *topic = g_ptr_array_index(words, 1);
+        if (g_str_has_prefix(topic, "balloon-") || strcmp(topic, "autoballoon") == 0)
+            return AB_FRONT_OURS;
+    }
+    return AB_FRONT_REAL;
+}
+
+static void
+abFrontWordsFree(gpointer words)
+{
+    g_ptr_array_unref(words);
+}
+
+static GPtrArray *
+abFrontArgvCommands(int argc, char **argv)
+{
+    GPtrArray *cmds = g_ptr_array_new_with_free_func(abFrontWordsFree);
+    GPtrArray *words = NULL;
+
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], ";") == 0) {
+            words = NULL;
+            continue;
+        }
+        if (!words) {
+            words = g_ptr_array_new();
+            g_ptr_array_add(cmds, words);
+        }
+        g_ptr_array_add(words, argv[i]);
+    }
+    return cmds;
+}
+
+static int
+abFrontExecReal(char **argv)
+{
+    const char *real = g_getenv("AB_REAL_VIRSH");
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    struct stat a, b;
+
+    if (!real || !*real)
+        real = AB_REAL_VIRSH;
+    /* A front that finds itself would exec forever. */
+    if (self && stat(self, &a) == 0 && stat(real, &b) == 0 &&
+        a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+        fprintf(stderr, "error: the real virsh '%s' is this front: reinstall with -Dreal_virsh=PATH\n",
+                real);
+        return 1;
+    }
+    execv(real, argv);
+    fprintf(stderr, "error: cannot run the real virsh '%s': %s\n", real, g_strerror(errno));
+    return 1;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "connect", required_argument, NULL, 'c' },
+        { "debug", required_argument, NULL, 'd' },
+        { "escape", required_argument, NULL, 'e' },
+        { "help", no_argument, NULL, 'h' },
+        { "keepalive-interval", required_argument, NULL, 'k' },
+        { "keepalive-count", required_argument, NULL, 'K' },
+        { "log", required_argument, NULL, 'l' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "readonly", no_argument, NULL, 'r' },
+        { "timing", no_argument, NULL, 't' },
+        { "version", optional_argument, NULL, 'v' },
+        { NULL, 0, NULL, 0 },
+    };
+    g_autoptr(GPtrArray) cmds = NULL;
+    unsigned int ours = 0;
+    int c;
+
+    /* Only find where the command starts; the options themselves are left
+     * to whichever program runs. */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:c:d:e:hk:K:l:qrtvV", longopts, NULL)) != -1) {
+        if (c == 'h' || c == 'v' || c == 'V' || c == '?' || c == ':')
+            return abFrontExecReal(argv);
+    }
+    if (optind == argc)
+        return abFrontExecReal(argv);
+
+    if (argc - optind == 1) {
+        if (!(cmds = abVshSplitCommands(argv[optind], NULL)))
+            return abFrontExecReal(argv);
+    } else {
+        cmds = abFrontArgvCommands(argc - optind, argv + optind);
+    }
+    for (guint i = 0; i < cmds->len; i++) {
+        if (abFrontCommandOwner(g_ptr_array_index(cmds, i)) == AB_FRONT_OURS)
+            ours++;
+    }
+    if (ours == 0)
+        return abFrontExecReal(argv);
+    if (ours < cmds->len) {
+        /* Two processes cannot share one connection's state (test:///default
+         * keeps it per process), so a mixed line is refused, not split. */
+        fprintf(stderr, "error: a command line cannot mix autoballoon commands with other virsh "
+                "commands: run them in separate invocations\n");
+        return 1;
+    }
+    return abVshMain(argc, argv, "virsh");
+}
