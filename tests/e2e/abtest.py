@@ -251,3 +251,26 @@ class TickCounter:
         """Wait for n ticks on the domain after log offset since."""
         harness.wait_until(lambda: self.count(since) >= n, timeout, interval=0.1,
                            what="%d daemon ticks" % n)
+
+
+def used_memory_kib(g):
+    """libvirt's idea of the guest's current memory (`virsh dominfo`'s Used
+    memory): the balloon size of the last balloon-change event QEMU sent."""
+    out = harness.virsh("dominfo", g.name).stdout
+    m = re.search(r"^Used memory:\s+(\d+) KiB", out, re.M)
+    return int(m.group(1)) if m else None
+
+
+def wait_settled(g, mib, timeout=30):
+    """Wait until the guest's balloon is at mib and libvirt knows it.
+
+    Works around a daemon bug (reported): autoballoond adopts libvirt's
+    current memory as the balloon *target* when it (re)connects, but that
+    value is the last balloon-change event's *actual*; started while a
+    freshly booted guest still inflates to its currentMemory, it adopts a
+    transient size and then holds the guest as "pending" for ever."""
+    def settled():
+        used = used_memory_kib(g)
+        return used is not None and near(used, mib) and near(g.dommemstat()["actual"], mib)
+    return harness.wait_until(settled, timeout, interval=0.1,
+                              what="%s: balloon settled at %d MiB" % (g.name, mib))[1]
