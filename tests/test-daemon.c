@@ -254,7 +254,8 @@ testManagedSet(Fixture *f, gconstpointer data)
     g_assert_true(info(f, "vm-stopped").known);
     g_assert_false(info(f, "vm-stopped").running);
     g_assert_false(info(f, "vm-stopped").managed);
-    g_assert_cmpuint(abDaemonCountManaged(f->daemon), ==, 2);
+    g_assert_true(info(f, "vm-qemu").managed);
+    g_assert_cmpuint(abDaemonCountManaged(f->daemon), ==, 3);
 
     /* malformed policy: logged with the domain named, not managed */
     g_assert_false(info(f, "vm-bad").managed);
@@ -466,7 +467,7 @@ testVanish(Fixture *f, gconstpointer data)
     f->hook.vanish = "vm-on";
     f->hook.undefine = GPOINTER_TO_INT(data);
     tick(f, 2);
-    g_assert_cmpuint(f->hook.calls, ==, 2);
+    g_assert_cmpuint(f->hook.calls, ==, 2);   /* not vm-qemu: QEMU inflates it */
     /* the other guest was still handled */
     g_assert_cmpuint(libvirtMemory(f, "vm-on2"), <, 768 * MiB);
     g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, 1);
@@ -569,6 +570,70 @@ testStatsPeriodEnabled(Fixture *f, gconstpointer data)
     virDomainFree(dom);
 }
 
+/* A reconnect (here to a fresh copy of the node, as after a libvirtd
+ * restart that lost live state) resyncs: sizes are adopted from libvirt,
+ * policies and status rebuilt. */
+static void
+testReconnectResync(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    abConfStatus st = { 0 };
+
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    tick(f, 2);
+    g_assert_cmpuint(info(f, "vm-on").targetKiB, <, 1024 * MiB);
+
+    g_assert_cmpint(abDaemonConnect(f->daemon, &err), ==, 0);
+    g_assert_no_error(err);
+    f->conn = abDaemonGetConnection(f->daemon);
+    g_assert_cmpuint(info(f, "vm-on").targetKiB, ==, 1024 * MiB);
+    g_assert_cmpint(info(f, "vm-on").injected, ==, AB_LEVEL_NONE);
+    g_assert_true(info(f, "vm-on").managed);
+    g_assert_false(readStatus(f, "vm-on", &st));
+    tick(f, 2);
+    g_assert_true(readStatus(f, "vm-on", &st));
+    g_assert_cmpuint(st.targetKiB, ==, 1024 * MiB);
+    abConfStatusClear(&st);
+    /* and events flow on the new connection */
+    inject(f, "vm-on", AB_LEVEL_LOW, 0);
+}
+
+/* Under the main loop a level change runs a tick at once, not at the
+ * next interval (an hour here). */
+static void
+testLevelChangeTicksEarly(Fixture *f, gconstpointer data)
+{
+    abDaemonConfig *cfg = abDaemonConfigNew();
+
+    cfg->tickSec = 3600;
+    abDaemonReload(f->daemon, cfg);
+    abDaemonStart(f->daemon);
+    drainEvents();
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, 0);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, "psi", 0);
+    waitFor(abDaemonCountSetMemory(f->daemon) > 0);
+    assertLogged("(host-pressure, level critical from psi)");
+}
+
+/* A guest whose QEMU inflates by itself (abqemu:balloon inflater='qemu',
+ * written by src/qemu) gets no target from the daemon, only a status. */
+static void
+testQemuInflates(Fixture *f, gconstpointer data)
+{
+    abConfStatus st = { 0 };
+
+    inject(f, "vm-qemu", AB_LEVEL_CRITICAL, 0);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, "psi", 0);
+    tick(f, 2);
+    tick(f, 2);
+    g_assert_cmpuint(libvirtMemory(f, "vm-qemu"), ==, 1024 * MiB);
+    g_assert_cmpuint(libvirtMemory(f, "vm-on"), <, 1024 * MiB);
+    assertLogged("vm-qemu: QEMU inflates this balloon itself");
+    g_assert_true(readStatus(f, "vm-qemu", &st));
+    g_assert_cmpstr(st.reason, ==, "qemu-automatic");
+    abConfStatusClear(&st);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -592,6 +657,9 @@ main(int argc, char **argv)
     ADD("vanish-undefine", fixtureSetup, testVanish, GINT_TO_POINTER(1));
     ADD("status", fixtureSetup, testStatus, NULL);
     ADD("unresponsive", fixtureSetup, testUnresponsive, NULL);
+    ADD("level-change-ticks-early", fixtureSetup, testLevelChangeTicksEarly, NULL);
+    ADD("qemu-inflates", fixtureSetup, testQemuInflates, NULL);
+    ADD("reconnect-resync", fixtureSetup, testReconnectResync, NULL);
     ADD("stats-period-enabled", fixtureSetup, testStatsPeriodEnabled, NULL);
 
     return g_test_run();

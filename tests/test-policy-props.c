@@ -67,8 +67,11 @@ level(GRand *r)
     return (abLevel)g_rand_int_range(r, AB_LEVEL_NONE, AB_LEVEL_LAST);
 }
 
+/* @healthy: a guest that can give (fresh stats, a responsive and settled
+ * balloon, no faults, no cool-down), so that the sharing of the request is
+ * exercised as often as the reasons to hold. */
 static void
-genGuest(GRand *r, double now, abPolicyGuest *g)
+genGuest(GRand *r, double now, bool healthy, abPolicyGuest *g)
 {
     abPolicyParams *p = &g->params;
     unsigned long long ceilingKiB;
@@ -128,16 +131,19 @@ genGuest(GRand *r, double now, abPolicyGuest *g)
     case 0: g->stats.lastUpdate = now; break;
     case 1: g->stats.lastUpdate = now - (double)AB_POLICY_STALE_PERIODS * g->statsPeriodSec; break;
     case 2: g->stats.lastUpdate = now - (double)AB_POLICY_STALE_PERIODS * g->statsPeriodSec - 0.25; break;
-    default: g->stats.lastUpdate = now - g_rand_double_range(r, 0, 60); break;
+    case 3: g->stats.lastUpdate = now - g_rand_double_range(r, 0, 60); break;
+    default:
+        g->stats.lastUpdate = now - g_rand_double_range(r, 0, AB_POLICY_STALE_PERIODS * g->statsPeriodSec);
+        break;
     }
 
     g->prevStats = g->stats;
     g->prevStats.valid = chance(r, 0.85);
     g->prevStats.lastUpdate = g->stats.lastUpdate - g->statsPeriodSec;
     if (chance(r, 0.8))
-        g->prevStats.majorFaults = g->stats.majorFaults - between(r, 0, g->stats.majorFaults) * chance(r, 0.3);
+        g->prevStats.majorFaults = g->stats.majorFaults - between(r, 0, g->stats.majorFaults) * chance(r, 0.15);
     if (chance(r, 0.8))
-        g->prevStats.swapIn = g->stats.swapIn - between(r, 0, g->stats.swapIn) * chance(r, 0.2);
+        g->prevStats.swapIn = g->stats.swapIn - between(r, 0, g->stats.swapIn) * chance(r, 0.1);
 
     g->injected = chance(r, 0.7) ? AB_LEVEL_NONE : level(r);
     switch (g_rand_int_range(r, 0, 5)) {
@@ -147,6 +153,21 @@ genGuest(GRand *r, double now, abPolicyGuest *g)
     default: g->lastGrowTime = now - g_rand_double_range(r, 0, 200); break;
     }
     g->unresponsive = chance(r, 0.08);
+
+    if (healthy) {
+        g->params.enabled = true;
+        g->targetKiB = between(r, floorKiB, ceilingKiB);
+        g->actualKiB = near(r, g->targetKiB, MARGIN);
+        g->prevActualKiB = g->actualKiB;
+        g->statsPeriodSec = MAX(g->statsPeriodSec, 1);
+        g->stats.valid = true;
+        g->stats.lastUpdate = now;
+        g->stats.usableKiB = reserve + between(r, 0, MiB(2048));
+        g->prevStats = g->stats;
+        g->injected = chance(r, 0.9) ? AB_LEVEL_NONE : level(r);
+        g->lastGrowTime = chance(r, 0.5) ? -1 : now - p->cooldownSec;
+        g->unresponsive = false;
+    }
 }
 
 static void
@@ -159,9 +180,11 @@ genState(GRand *r, State *s)
     case 1: s->host.requestKiB = between(r, 1, 10); break;
     default: s->host.requestKiB = between(r, 1, MiB(1024)); break;
     }
+    bool healthy = chance(r, 0.3);
+
     s->n = (size_t)g_rand_int_range(r, 1, MAX_GUESTS + 1);
     for (size_t i = 0; i < s->n; i++)
-        genGuest(r, s->host.now, &s->guests[i]);
+        genGuest(r, s->host.now, healthy && chance(r, 0.9), &s->guests[i]);
 }
 
 /* --- the rules, stated independently of the engine --- */
@@ -241,15 +264,40 @@ capOf(const abPolicyGuest *g, abLevel l)
     return cap > 0 ? (unsigned long long)cap : 0;
 }
 
-/* Whether @g shares the host's request this tick. */
+/* Whether the rules let @g give at @l at all, whoever asks. */
 static bool
-inPool(const State *s, const abPolicyGuest *g)
+canGive(const State *s, const abPolicyGuest *g, abLevel l)
 {
     return g->params.enabled && !oomDeflated(g) &&
            g->targetKiB >= floorOf(g) && g->targetKiB <= ceilingOf(g) &&
            !g->unresponsive && fresh(s, g) && !underPressure(g) &&
-           s->host.level >= AB_LEVEL_LOW && g->injected <= s->host.level &&
-           settled(g) && !cooling(s, g) && capOf(g, s->host.level) > 0;
+           l >= AB_LEVEL_LOW && settled(g) && !cooling(s, g) && capOf(g, l) > 0;
+}
+
+/* Whether @g shares the host's request this tick. */
+static bool
+inPool(const State *s, const abPolicyGuest *g)
+{
+    return g->injected <= s->host.level && canGive(s, g, s->host.level);
+}
+
+/* The target guest pressure must lead to, or 0 when it must not grow. */
+static unsigned long long
+growTarget(const State *s, const abPolicyGuest *g)
+{
+    unsigned long long grow = g->params.stepKiB[AB_LEVEL_LOW];
+
+    if (!g->params.enabled || oomDeflated(g) || g->unresponsive || !fresh(s, g) ||
+        g->targetKiB < floorOf(g) || g->targetKiB >= ceilingOf(g) ||
+        !underPressure(g) || g->actualKiB + MARGIN < g->targetKiB)
+        return 0;
+    if (levelOf(s, g) == AB_LEVEL_CRITICAL && g->stats.usableKiB >= g->params.reserveKiB / 2)
+        return 0;
+    if (g->stats.usableKiB < g->params.reserveKiB)
+        grow = MAX(grow, g->params.reserveKiB - g->stats.usableKiB);
+    if (grow == 0)
+        return 0;
+    return MIN(g->targetKiB + grow, ceilingOf(g));
 }
 
 static GString *
@@ -278,6 +326,8 @@ dumpState(const State *s)
 }
 
 static guint failures;
+/* How often the sharing was really put to the test. */
+static guint sharedStates, filledStates;
 
 #define CHECK(cond, ...) \
     do { \
@@ -347,6 +397,8 @@ checkGuest(const State *s, guint it, size_t i, const abPolicyDecision *d)
         case AB_POLICY_REASON_GUEST_PRESSURE:
             CHECK(fresh(s, g) && !g->unresponsive && underPressure(g),
                   "guest %zu grew without guest pressure", i);
+            CHECK(g->actualKiB + MARGIN >= g->targetKiB,
+                  "guest %zu grew again before its last grow landed", i);
             CHECK(l != AB_LEVEL_CRITICAL || g->stats.usableKiB < g->params.reserveKiB / 2,
                   "guest %zu grew under critical without severe pressure", i);
             CHECK(d->targetKiB - g->targetKiB <=
@@ -374,9 +426,31 @@ checkGuest(const State *s, guint it, size_t i, const abPolicyDecision *d)
               "guest %zu unchanged but %s", i, why);
     }
 
-    if (l == AB_LEVEL_NONE)
+    if (l == AB_LEVEL_NONE) {
         CHECK(d->targetKiB >= g->targetKiB || d->reason == AB_POLICY_REASON_CLAMPED,
               "guest %zu shrunk at level none", i);
+        CHECK(d->reason != AB_POLICY_REASON_AT_FLOOR && d->reason != AB_POLICY_REASON_COOLDOWN,
+              "guest %zu: %s at level none", i, why);
+    }
+
+    /* Not only safe but live: what the rules call for happens. */
+    if (oomDeflated(g) && MAX(MIN(g->actualKiB, ceilingKiB), floorKiB) > g->targetKiB) {
+        CHECK(d->reason == AB_POLICY_REASON_OOM_DEFLATE &&
+              d->targetKiB == MAX(MIN(g->actualKiB, ceilingKiB), floorKiB),
+              "guest %zu deflated on OOM, got %s %llu", i, why, d->targetKiB);
+        return;
+    }
+    if (growTarget(s, g)) {
+        CHECK(d->reason == AB_POLICY_REASON_GUEST_PRESSURE && d->targetKiB == growTarget(s, g),
+              "guest %zu should grow to %llu, got %s %llu", i, growTarget(s, g), why,
+              d->targetKiB);
+    }
+    if (g->injected > s->host.level && canGive(s, g, g->injected)) {
+        CHECK(d->reason == AB_POLICY_REASON_INJECTED &&
+              g->targetKiB - d->targetKiB == capOf(g, g->injected),
+              "guest %zu should give its injected %llu, got %s %llu", i,
+              capOf(g, g->injected), why, d->targetKiB);
+    }
 }
 
 /* The sharing of the host's request: what is taken stays within the
@@ -433,6 +507,20 @@ checkPool(const State *s, guint it, const abPolicyDecision *out, unsigned long l
     request = s->host.requestKiB > 0 ? s->host.requestKiB : steps;
     CHECK(hostTaken == MIN(request, caps), "pool gave %llu, want min(%llu, %llu)",
           hostTaken, request, caps);
+
+    {
+        guint npool = 0, nfull = 0;
+
+        for (size_t i = 0; i < s->n; i++) {
+            npool += pool[i];
+            nfull += pool[i] && give[i] == capOf(&s->guests[i], s->host.level);
+        }
+        if (npool >= 2 && request < caps) {
+            sharedStates++;
+            if (nfull > 0 && nfull < npool)
+                filledStates++;
+        }
+    }
 
     for (size_t i = 0; i < s->n; i++) {
         if (!pool[i] || give[i] >= capOf(&s->guests[i], s->host.level))
@@ -504,6 +592,11 @@ testProperties(void)
     }
 
     /* A generator that never reaches a rule tests nothing about it. */
+    g_test_message("states sharing a request among >= 2 guests: %u, of which "
+                   "water-filled (some guests at their cap, not all): %u",
+                   sharedStates, filledStates);
+    g_assert_cmpuint(sharedStates, >, iters / 50);
+    g_assert_cmpuint(filledStates, >, iters / 200);
     for (int i = 0; i < AB_POLICY_REASON_LAST; i++) {
         g_test_message("reason %-15s %u", abPolicyReasonToString(i), counts[i]);
         g_assert_cmpuint(counts[i], >, 0);

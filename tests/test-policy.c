@@ -168,6 +168,18 @@ static const Case cases[] = {
               .stats.usableKiB = MiB(138)) },
       { { MiB(3065), R(HOST_PRESSURE) } }, MiB(7) },
 
+    /* actual 2 MiB below target: the reserve still caps it at the spare
+     * (10), though actual - spare alone would allow 12 */
+    { "reserve-actual-below-target", HOST(.level = AB_LEVEL_CRITICAL), 1,
+      { GUEST(.actualKiB = MiB(3070), .prevActualKiB = MiB(3070),
+              .stats.usableKiB = MiB(138)) },
+      { { MiB(3062), R(HOST_PRESSURE) } }, MiB(10) },
+    /* zero low step and enough usable: faults alone cannot grow it, and
+     * it is still not asked to give */
+    { "guest-faults-zero-step", HOST(.level = AB_LEVEL_LOW), 1,
+      { GUEST(.params.stepKiB[AB_LEVEL_LOW] = 0, .stats.majorFaults = 150) },
+      { { MiB(3072), R(NONE) } }, 0 },
+
     /* --- guest pressure and the ceiling --- */
     /* usable 64 < reserve 128: grow by max(128 - 64, 16) = 64 */
     { "guest-reserve", HOST(), 1, { GUEST(.stats.usableKiB = MiB(64)) },

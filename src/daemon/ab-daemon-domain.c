@@ -2,6 +2,8 @@
  * libvirt, and balloon stats read from a stats record. */
 #include "ab-daemon-priv.h"
 #include "ab-namespace.h"
+#include "ab-qemu-balloon.h"
+#include "ab-qemu-monitor.h"
 
 #include <string.h>
 #include <libxml/parser.h>
@@ -297,9 +299,9 @@ abDaemonDomainParseStats(abDaemon *daemon, abDaemonDomain *d,
     d->stats = st;
 }
 
-/* The stats period the live XML sets, 0 when none. */
+/* The stats period the live XML sets (0 when none), and who inflates. */
 static int
-abDaemonDomainXMLStatsPeriod(abDaemonDomain *d, unsigned int *period)
+abDaemonDomainReadXML(abDaemonDomain *d, unsigned int *period, bool *qemuInflates)
 {
     g_autofree char *xml = NULL;
     xmlDocPtr doc;
@@ -317,6 +319,7 @@ abDaemonDomainXMLStatsPeriod(abDaemonDomain *d, unsigned int *period)
                                  ctxt);
     if (obj && obj->type == XPATH_STRING && obj->stringval && *obj->stringval)
         *period = (unsigned int) g_ascii_strtoull((const char *) obj->stringval, NULL, 10);
+    *qemuInflates = abQemuBalloonInflater(doc) == AB_QEMU_INFLATER_QEMU;
     xmlXPathFreeObject(obj);
     xmlXPathFreeContext(ctxt);
     xmlFreeDoc(doc);
@@ -328,16 +331,24 @@ void
 abDaemonDomainEnsureStatsPeriod(abDaemon *daemon, abDaemonDomain *d)
 {
     unsigned int period;
+    bool qemuInflates = false;
 
     if (d->statsPeriodChecked)
         return;
-    if (abDaemonDomainXMLStatsPeriod(d, &period) < 0) {
+    if (abDaemonDomainReadXML(d, &period, &qemuInflates) < 0) {
         g_warning("%s: cannot read the balloon stats period: %s",
                   d->name, abDaemonLastError());
         return;
     }
     d->statsPeriodChecked = true;
     d->statsPeriodSec = period;
+    if (qemuInflates != d->qemuInflates) {
+        d->qemuInflates = qemuInflates;
+        d->reasonText = qemuInflates ? AB_QEMU_MONITOR_REASON : NULL;
+        if (qemuInflates)
+            g_message("%s: QEMU inflates this balloon itself: status only, no targets",
+                      d->name);
+    }
     if (period > 0)
         return;
     if (daemon->dryRun) {

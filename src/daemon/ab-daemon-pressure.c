@@ -51,9 +51,11 @@ abDaemonPressureFixedSet(abDaemonPressure *p, abLevel level,
         p->notify(p->notifyOpaque);
 }
 
-/* The host's sources: src/pressure's monitor on the main context. It
- * ticks on its own and calls back at once on a level change (a PSI trigger
- * fires between our ticks); the daemon samples it at each of its ticks. */
+/* The host's sources: src/pressure's monitor on the main context. The
+ * daemon samples it at each of its ticks; its PSI watches call back at
+ * once on a level change between ticks, and the daemon then ticks early. */
+#define AB_DAEMON_PRESSURE_IDLE_TICK_MS (3600 * 1000)
+
 typedef struct {
     abDaemonPressure parent;
     abPressureMonitor *mon;
@@ -224,7 +226,12 @@ abDaemonPressureOpen(const abDaemonConfig *cfg, GMainContext *ctx)
     if (abPressureMonitorNumSources(h->mon) == 0)
         g_warning("no host pressure source could be opened: only injected pressure applies");
 
-    abPressureMonitorAttach(h->mon, ctx, (guint) (cfg->tickSec * 1000),
+    /* The daemon's tick samples the monitor (abPressureMonitorTick, which
+     * also re-arms the fd watches); a second ticker would split the
+     * vmpressure event counts between two collectors. The monitor's own
+     * timer is therefore pushed out of the way: its fd watches still call
+     * back at once between the daemon's ticks. */
+    abPressureMonitorAttach(h->mon, ctx, AB_DAEMON_PRESSURE_IDLE_TICK_MS,
                             abDaemonPressureHostChanged, h, NULL);
     return &h->parent;
 }

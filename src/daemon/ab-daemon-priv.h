@@ -30,7 +30,8 @@ typedef struct {
     double targetTime;               /* <0: target adopted, never set by us */
     double lastGrowTime;             /* <0: never */
     bool unresponsive;
-    bool statsPeriodChecked;
+    bool statsPeriodChecked;         /* live XML read: period and inflater */
+    bool qemuInflates;               /* QEMU's automatic property inflates */
     unsigned int statsPeriodSec;
     abPolicyStats stats;
     abPolicyStats prevStats;
@@ -40,6 +41,7 @@ typedef struct {
     const char *levelSource;
     const char *action;
     abPolicyReason reason;
+    const char *reasonText;          /* overrides reason (QEMU-driven), static */
 
     /* status publishing */
     char *statusPublished;           /* formatted with time=0; NULL: none */
@@ -54,6 +56,7 @@ struct _abDaemon {
 
     virConnectPtr conn;
     int callbackIds[3];
+    int qemuMonitorId;               /* -1: none (not a QEMU connection) */
     bool closeRegistered;
 
     GHashTable *domains;             /* uuid -> abDaemonDomain */

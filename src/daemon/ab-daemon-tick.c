@@ -237,6 +237,16 @@ abDaemonTick(abDaemon *daemon)
 
     for (i = 0; i < list->len; i++)
         abDaemonDomainEnsureStatsPeriod(daemon, list->pdata[i]);
+    /* Where QEMU inflates by itself the daemon sets no target; QEMU's
+     * monitor events keep its status (abDaemonQemuMonitorEvent). */
+    for (i = list->len; i-- > 0;) {
+        if (((abDaemonDomain *) list->pdata[i])->qemuInflates)
+            g_ptr_array_remove_index(list, i);
+    }
+    if (list->len == 0) {
+        abDaemonFlushStatus(daemon, false);
+        return;
+    }
     abDaemonTickStats(daemon, list);
 
     host = (abPolicyHost) {
@@ -291,7 +301,7 @@ abDaemonStatusFormat(abDaemonDomain *d, gint64 time)
         .actualKiB = d->actualKiB,
         .usableKiB = d->stats.valid ? d->stats.usableKiB : 0,
         .action = (char *) d->action,
-        .reason = (char *) abPolicyReasonToString(d->reason),
+        .reason = (char *) (d->reasonText ? d->reasonText : abPolicyReasonToString(d->reason)),
         .unresponsive = d->unresponsive,
         .time = time,
     };

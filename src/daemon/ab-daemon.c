@@ -2,6 +2,7 @@
  * tick timer, reload. */
 #include "ab-daemon-priv.h"
 #include "ab-error.h"
+#include "ab-qemu-monitor.h"
 
 #include <libvirt/virterror.h>
 #include <libvirt-glib/libvirt-glib.h>
@@ -63,6 +64,28 @@ abDaemonWallNow(abDaemon *daemon)
 }
 
 static void abDaemonPressureChanged(void *opaque);
+
+/* QEMU moved a balloon it inflates itself: that is the guest's status. */
+static void
+abDaemonQemuMonitorEvent(virConnectPtr conn, virDomainPtr dom,
+                         const abConfStatus *st, void *opaque)
+{
+    abDaemon *daemon = opaque;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    abDaemonDomain *d;
+
+    if (virDomainGetUUIDString(dom, uuid) < 0 ||
+        !(d = g_hash_table_lookup(daemon->domains, uuid)) ||
+        !d->managed || !d->qemuInflates)
+        return;
+    d->actualKiB = st->actualKiB;
+    d->targetKiB = st->targetKiB ? st->targetKiB : st->actualKiB;
+    d->action = g_strcmp0(st->action, "inflate") == 0 ? "inflate" :
+                g_strcmp0(st->action, "deflate") == 0 ? "deflate" : "hold";
+    g_message("%s: QEMU moved the balloon to %llu KiB (%s)", d->name,
+              d->actualKiB, d->action);
+    abDaemonFlushStatus(daemon, false);
+}
 static void abDaemonCloseCallback(virConnectPtr conn, int reason, void *opaque);
 
 abDaemon *
@@ -80,6 +103,7 @@ abDaemonNew(const char *uri, abDaemonConfig *cfg, bool dryRun)
     daemon->dryRun = dryRun;
     for (size_t i = 0; i < G_N_ELEMENTS(daemon->callbackIds); i++)
         daemon->callbackIds[i] = -1;
+    daemon->qemuMonitorId = -1;
     daemon->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                             (GDestroyNotify) abDaemonDomainFree);
     daemon->clock = (abDaemonClock) { abDaemonClockMonotonic, abDaemonClockWall, NULL };
@@ -97,6 +121,10 @@ abDaemonDisconnect(abDaemon *daemon)
     if (!daemon->conn)
         return;
     abDaemonEventsDeregister(daemon);
+    if (daemon->qemuMonitorId >= 0) {
+        abQemuMonitorDeregister(daemon->conn, daemon->qemuMonitorId, NULL);
+        daemon->qemuMonitorId = -1;
+    }
     if (daemon->closeRegistered) {
         virConnectUnregisterCloseCallback(daemon->conn, abDaemonCloseCallback);
         daemon->closeRegistered = false;
@@ -235,6 +263,16 @@ abDaemonConnect(abDaemon *daemon, GError **error)
     else
         g_debug("no close callback on %s: %s", daemon->uri, abDaemonLastError());
 
+    {
+        g_autoptr(GError) qerr = NULL;
+
+        /* only QEMU connections have monitor events */
+        daemon->qemuMonitorId = abQemuMonitorRegister(daemon->conn, NULL,
+                                                      abDaemonQemuMonitorEvent,
+                                                      daemon, NULL, &qerr);
+        if (daemon->qemuMonitorId < 0)
+            g_debug("no QEMU monitor events on %s: %s", daemon->uri, qerr->message);
+    }
     if (abDaemonEventsRegister(daemon, error) < 0 ||
         abDaemonResync(daemon, error) < 0) {
         abDaemonDisconnect(daemon);

@@ -12,6 +12,7 @@ typedef struct {
     abDaemon *daemon;
     char *configPath;
     bool configExplicit;
+    double tickOverride;            /* --tick, 0: none */
     int exitCode;
 } abDaemonMain;
 
@@ -36,7 +37,12 @@ abDaemonMainReload(gpointer opaque)
         g_warning("reload failed, keeping the current configuration: %s", err->message);
         return G_SOURCE_CONTINUE;
     }
+    if (m->tickOverride)
+        cfg->tickSec = m->tickOverride;
     abDaemonReload(m->daemon, cfg);
+    /* sources and thresholds may have changed, and guests started since
+     * the last open let cgroup = auto find their cgroup */
+    abDaemonSetPressure(m->daemon, abDaemonPressureOpen(cfg, NULL));
     return G_SOURCE_CONTINUE;
 }
 
@@ -88,8 +94,9 @@ main(int argc, char **argv)
         printf("autoballoond %s\n", AB_VERSION);
         return 0;
     }
+    /* our own debug output, not that of every library in the process */
     if (verbose)
-        g_log_set_debug_enabled(TRUE);
+        g_setenv("G_MESSAGES_DEBUG", "autoballoond", TRUE);
 
     m.configExplicit = configPath != NULL;
     m.configPath = configPath ? g_strdup(configPath) : abDaemonConfigDefaultPath();
@@ -106,7 +113,7 @@ main(int argc, char **argv)
             g_free(m.configPath);
             return 1;
         }
-        cfg->tickSec = tick;
+        cfg->tickSec = m.tickOverride = tick;
     }
 
     m.daemon = abDaemonNew(uri, cfg, dryRun);

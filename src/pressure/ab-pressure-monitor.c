@@ -31,8 +31,7 @@ struct _abPressureSrc {
 
     int fds[AB_LEVEL_LAST];        /* psi triggers; -1 when not registered */
     abPsiTrigger trig[AB_LEVEL_LAST];
-    gint64 lastEvent[AB_LEVEL_LAST];
-    bool fired[AB_LEVEL_LAST];
+    abPsiHistory history;
 
     abVmpressure *vmp;
 
@@ -297,29 +296,6 @@ abPressureSrcWarn(abPressureSrc *src, GError *err)
     src->warned = true;
 }
 
-/* Level from the trigger history: a level holds for quietWindows of its
- * window after its last event. */
-static abLevel
-abPressurePsiLevel(abPressureSrc *src, gint64 now)
-{
-    abLevel level = AB_LEVEL_NONE;
-    guint quiet = MAX(src->mon->config.psi.quietWindows, 1);
-
-    for (int l = AB_LEVEL_LOW; l < AB_LEVEL_LAST; l++) {
-        if (src->fired[l] &&
-            now - src->lastEvent[l] < (gint64)(quiet * src->trig[l].windowUs))
-            level = l;
-    }
-    return level;
-}
-
-static void
-abPressurePsiEvent(abPressureSrc *src, abLevel level, gint64 now)
-{
-    src->fired[level] = true;
-    src->lastEvent[level] = now;
-}
-
 static void
 abPressurePsiSample(abPressureSrc *src, gint64 now)
 {
@@ -339,7 +315,7 @@ abPressurePsiSample(abPressureSrc *src, gint64 now)
     if (n > 0 && poll(pfd, n, 0) > 0) {
         for (int i = 0; i < n; i++) {
             if (pfd[i].revents & POLLPRI)
-                abPressurePsiEvent(src, which[i], now);
+                abPsiHistoryEvent(&src->history, which[i], now);
         }
     }
     if (!g_file_get_contents(src->path, &text, NULL, &err) ||
@@ -389,7 +365,9 @@ abPressureMonitorCombine(abPressureMonitor *mon, gint64 now)
     for (guint i = 0; i < mon->sources->len; i++) {
         abPressureSrc *src = g_ptr_array_index(mon->sources, i);
         if (src->type == AB_PRESSURE_SOURCE_PSI)
-            src->sample.level = abPressurePsiLevel(src, now);
+            src->sample.level = abPsiHistoryLevel(&src->history, src->trig,
+                                                  mon->config.psi.quietWindows,
+                                                  now);
         src->sample.time = now;
         if (best < 0 || src->sample.level > c->level) {
             best = i;
@@ -483,7 +461,7 @@ abPressurePsiWatchCb(gint fd, GIOCondition cond, gpointer opaque)
         src->watch[w->level] = NULL;
         return G_SOURCE_REMOVE;
     }
-    abPressurePsiEvent(src, w->level, now);
+    abPsiHistoryEvent(&src->history, w->level, now);
     /* a PSI trigger is rare and meaningful: report it now, not at the tick */
     if (abPressureMonitorCombine(mon, now) && mon->cb)
         mon->cb(mon, &mon->combined, mon->opaque);

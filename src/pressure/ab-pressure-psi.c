@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 
 #include "ab-pressure.h"
 #include "ab-enum.h"
@@ -114,6 +116,30 @@ abPsiConfigDefaults(abPsiConfig *config)
     config->quietWindows = 2;
 }
 
+void
+abPsiHistoryEvent(abPsiHistory *history, abLevel level, gint64 now)
+{
+    g_return_if_fail(level > AB_LEVEL_NONE && level < AB_LEVEL_LAST);
+    history->fired[level] = true;
+    history->lastEvent[level] = now;
+}
+
+abLevel
+abPsiHistoryLevel(const abPsiHistory *history,
+                  const abPsiTrigger triggers[AB_LEVEL_LAST],
+                  guint quietWindows, gint64 now)
+{
+    abLevel level = AB_LEVEL_NONE;
+    guint64 quiet = MAX(quietWindows, 1);
+
+    for (int l = AB_LEVEL_LOW; l < AB_LEVEL_LAST; l++) {
+        if (history->fired[l] &&
+            now - history->lastEvent[l] < (gint64)(quiet * triggers[l].windowUs))
+            level = l;
+    }
+    return level;
+}
+
 char *
 abPsiTriggerFormat(const abPsiTrigger *trigger)
 {
@@ -132,6 +158,17 @@ abPsiRoundWindow(guint64 windowUs)
     if (w > AB_PSI_MAX_WINDOW_US)
         w = AB_PSI_MAX_WINDOW_US;
     return w;
+}
+
+bool
+abPressureIsKernelFile(int fd)
+{
+    struct statfs sfs;
+
+    if (fstatfs(fd, &sfs) < 0)
+        return false;
+    return sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == CGROUP_SUPER_MAGIC ||
+           sfs.f_type == CGROUP2_SUPER_MAGIC;
 }
 
 /* Returns 0 or the errno of the write. */
@@ -167,6 +204,12 @@ abPsiTriggerOpen(const char *path, abPsiTrigger *trigger, bool *rounded,
         g_set_error(error, AB_ERROR,
                     err == ENOENT ? AB_ERROR_UNSUPPORTED : AB_ERROR_SYSTEM,
                     "PSI: cannot open %s: %s", path, g_strerror(err));
+        return -1;
+    }
+    if (!abPressureIsKernelFile(fd)) {
+        close(fd);
+        g_set_error(error, AB_ERROR, AB_ERROR_UNSUPPORTED,
+                    "PSI: %s is not on procfs or cgroupfs", path);
         return -1;
     }
     if ((err = abPsiTriggerWrite(fd, trigger)) == 0)

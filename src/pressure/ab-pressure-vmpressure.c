@@ -97,6 +97,12 @@ abVmpressureOpen(const char *cgroupDir, GError **error)
                     "vmpressure: cannot open %s: %s", ctlPath, g_strerror(err));
         return NULL;
     }
+    if (!abPressureIsKernelFile(ctlFd)) {
+        close(ctlFd);
+        g_set_error(error, AB_ERROR, AB_ERROR_UNSUPPORTED,
+                    "vmpressure: %s is not on cgroupfs", ctlPath);
+        return NULL;
+    }
     for (int i = 0; i < AB_VMP_NLEVELS; i++) {
         abLevel level = AB_LEVEL_LOW + i;
         if ((vmp->efd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||

@@ -81,7 +81,7 @@ typedef struct {
 } abPsiTrigger;
 
 /* Triggers per level (index AB_LEVEL_LOW..AB_LEVEL_CRITICAL; [AB_LEVEL_NONE]
- * is unused). A level holds until no trigger of that level fired for
+ * is unused; a level whose windowUs is 0 is not registered). A level holds until no trigger of that level fired for
  * quietWindows windows. Defaults (abPsiConfigDefaults):
  *   low      some 150 ms / 2 s   (7.5 % of the window stalled)
  *   medium   some 350 ms / 2 s   (17.5 %)
@@ -95,12 +95,30 @@ typedef struct {
 
 void abPsiConfigDefaults(abPsiConfig *config);
 
+/* When each level's trigger last fired. Pure helpers so that the quiet
+ * fallback is testable without a kernel. */
+typedef struct {
+    bool fired[AB_LEVEL_LAST];
+    gint64 lastEvent[AB_LEVEL_LAST];
+} abPsiHistory;
+
+void abPsiHistoryEvent(abPsiHistory *history, abLevel level, gint64 now);
+/* The highest level whose trigger fired less than @quietWindows of its
+ * window (@triggers[level].windowUs) before @now. */
+abLevel abPsiHistoryLevel(const abPsiHistory *history,
+                          const abPsiTrigger triggers[AB_LEVEL_LAST],
+                          guint quietWindows, gint64 now);
+
 /* "some 150000 2000000" */
 char *abPsiTriggerFormat(const abPsiTrigger *trigger);
 
 /* Kernel limits for a process without CAP_SYS_RESOURCE: the window must be
  * a multiple of 2 s, at most 10 s. Rounds @windowUs up to such a window. */
 guint64 abPsiRoundWindow(guint64 windowUs);
+
+/* True when @fd is on procfs or cgroupfs: triggers are only written there,
+ * never into a regular file that a wrong path (or a test tree) names. */
+bool abPressureIsKernelFile(int fd);
 
 /* Opens @path O_RDWR|O_NONBLOCK and registers @trigger. On EINVAL the
  * window is rounded with abPsiRoundWindow and the write retried once;
@@ -307,7 +325,8 @@ abPressureInjected *abPressureMonitorInjected(abPressureMonitor *mon);
 const abPressureSample *abPressureMonitorTick(abPressureMonitor *mon,
                                               gint64 now);
 
-/* GLib mode; see the top of this file. @tickMs 0 means 1000. */
+/* GLib mode; see the top of this file. @tickMs 0 means 1000; @ctx NULL is
+ * the thread-default context. The callback must not free the monitor. */
 void abPressureMonitorAttach(abPressureMonitor *mon, GMainContext *ctx,
                              guint tickMs, abPressureCallback cb,
                              gpointer opaque, GDestroyNotify freeOpaque);

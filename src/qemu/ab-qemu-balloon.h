@@ -1,0 +1,107 @@
+/* ab-qemu-balloon.h: balloon device options for the QEMU binary that will
+ * run a domain, emitted on the libvirt-native domain XML.
+ *
+ * Order: extended XML -> abConfExtendedToNative -> abQemuBalloonEmit ->
+ * virDomainDefineXML; and back: abQemuBalloonStrip -> abConfNativeToExtended.
+ * What the user wrote (the request) is read from the extended XML, because
+ * the native one no longer tells an implied autodeflate from a written one.
+ *
+ * With autoballoon='on':
+ *  - a binary with an automatic-ballooning property (`automatic`, else
+ *    `auto-balloon`) gets it set to true through libvirt's <qemu:override>
+ *    (libvirt >= 8.2) on the balloon's alias, and QEMU does the inflating:
+ *    the daemon only forwards pressure;
+ *  - free-page-reporting is turned on where the binary has it, unless the
+ *    user set freePageReporting;
+ *  - an implied autodeflate or stats period the binary cannot honour is
+ *    dropped.
+ * A property the user asked for and the binary lacks is an error.
+ * Everything this step adds or drops is recorded in one metadata element
+ *   <abqemu:balloon xmlns:abqemu='AB_QEMU_NS_URI' binary='...' inflater='qemu'
+ *                   override='automatic' override-alias='balloon0'
+ *                   override-added='override' override-ns='added'
+ *                   free-page-reporting='added' dropped='autodeflate stats-period'
+ *                   stats-period='2'/>
+ * so that abQemuBalloonStrip removes exactly that, and the daemon can read
+ * who inflates from a defined domain.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <libxml/tree.h>
+
+#include "ab-qemu-caps.h"
+
+#define AB_QEMU_NS_URI    "https://autoballoon.org/xmlns/qemu/1"
+#define AB_QEMU_NS_PREFIX "abqemu"
+#define AB_QEMU_LIBVIRT_NS_URI "http://libvirt.org/schemas/domain/qemu/1.0"
+/* libvirt's alias for the first (only) balloon device */
+#define AB_QEMU_BALLOON_ALIAS "balloon0"
+
+typedef enum {
+    AB_QEMU_INFLATER_DAEMON,    /* autoballoond sets the targets */
+    AB_QEMU_INFLATER_QEMU,      /* QEMU's automatic property inflates */
+
+    AB_QEMU_INFLATER_LAST
+} abQemuInflater;
+
+const char *abQemuInflaterToString(abQemuInflater inflater);
+int abQemuInflaterFromString(const char *inflater);
+
+typedef enum {
+    AB_QEMU_SWITCH_ABSENT,
+    AB_QEMU_SWITCH_ON,
+    AB_QEMU_SWITCH_OFF,
+
+    AB_QEMU_SWITCH_LAST
+} abQemuSwitch;
+
+/* What the user wrote on <memballoon> in the extended XML. */
+typedef struct {
+    bool autoballoon;               /* autoballoon='on' */
+    abQemuSwitch autodeflate;
+    abQemuSwitch freePageReporting;
+    bool statsPeriod;               /* <stats period='N'/> with N > 0 */
+} abQemuBalloonRequest;
+
+/* Read the request from the extended domain @doc. A domain without a
+ * <memballoon> gives an empty request. */
+int abQemuBalloonRequestParse(xmlDocPtr doc, abQemuBalloonRequest *req,
+                              GError **error);
+
+typedef struct {
+    abQemuInflater inflater;
+    guint added;        /* AB_QEMU_CAP_FLAG bits this step turned on */
+    guint dropped;      /* implied ones dropped: the binary lacks them */
+} abQemuBalloonResult;
+
+/* Emit on the native domain @doc for the binary described by @caps. -1
+ * with AB_ERROR_UNSUPPORTED naming the domain, the attribute and the
+ * binary when the user asked for a property the binary lacks; @doc is
+ * then unchanged. Emitting twice is an error (strip first). */
+int abQemuBalloonEmit(xmlDocPtr doc, const abQemuBalloonRequest *req,
+                      const abQemuCaps *caps, abQemuBalloonResult *res,
+                      GError **error);
+
+/* Undo what abQemuBalloonEmit recorded in @doc, leaving anything the user
+ * changed since. A domain without the record is left alone. */
+int abQemuBalloonStrip(xmlDocPtr doc, GError **error);
+
+/* Who inflates a domain, from its native XML (e.g. virDomainGetXMLDesc):
+ * the record, else DAEMON. */
+abQemuInflater abQemuBalloonInflater(xmlDocPtr doc);
+
+/* String forms of the above, on whole domain documents. */
+char *abQemuBalloonEmitXML(const char *extendedXml, const char *nativeXml,
+                           const abQemuCaps *caps, abQemuBalloonResult *res,
+                           GError **error);
+char *abQemuBalloonStripXML(const char *nativeXml, GError **error);
+
+/* The whole way, with the conf module: abConfExtendedToNative then
+ * abQemuBalloonEmit; and back: abQemuBalloonStrip then
+ * abConfNativeToExtended. What tools call before virDomainDefineXML and
+ * after virDomainGetXMLDesc. */
+char *abQemuExtendedToNative(const char *extendedXml, const abQemuCaps *caps,
+                             abQemuBalloonResult *res, GError **error);
+char *abQemuNativeToExtended(const char *nativeXml, GError **error);

@@ -1,0 +1,106 @@
+/* ab-qemu-caps.h: what a QEMU binary's virtio balloon device can do.
+ *
+ * The answer comes from the binary itself (`QEMU -device
+ * virtio-balloon-pci,help`, which needs no guest and no machine), parsed by
+ * a pure parser, and cached per binary the way libvirt caches QEMU
+ * capabilities: keyed by (path, size, mtime), in memory and in one file per
+ * binary under a cache directory the caller chooses. A key that no longer
+ * matches the binary on disk invalidates both.
+ *
+ * Automatic ballooning never shipped in QEMU: the 2013 patches called the
+ * property `auto-balloon`, the 2014 ones `automatic`. Both are probed, never
+ * assumed.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+
+typedef enum {
+    AB_QEMU_CAP_DEFLATE_ON_OOM,                 /* deflate-on-oom (QEMU 2.1) */
+    AB_QEMU_CAP_FREE_PAGE_REPORTING,            /* free-page-reporting (5.1) */
+    AB_QEMU_CAP_FREE_PAGE_HINT,                 /* free-page-hint (4.1) */
+    AB_QEMU_CAP_GUEST_STATS_POLLING_INTERVAL,   /* guest-stats-polling-interval */
+    AB_QEMU_CAP_AUTO_BALLOON,                   /* auto-balloon (2013 patches) */
+    AB_QEMU_CAP_AUTOMATIC,                      /* automatic (2014 patches) */
+
+    AB_QEMU_CAP_LAST
+} abQemuCap;
+
+/* The table holds the QEMU property names, so ToString gives the name QEMU
+ * knows and FromString maps a property to its capability. */
+const char *abQemuCapToString(abQemuCap cap);
+int abQemuCapFromString(const char *prop);
+
+#define AB_QEMU_CAP_FLAG(cap) (1u << (cap))
+
+/* The balloon device the probe asks about. */
+#define AB_QEMU_BALLOON_DEVICE "virtio-balloon-pci"
+
+typedef struct {
+    char *binary;           /* absolute path as probed */
+    guint64 size;           /* cache key, from stat() */
+    gint64 mtimeNs;         /* cache key, nanoseconds since the epoch */
+    guint flags;            /* AB_QEMU_CAP_FLAG() bits */
+} abQemuCaps;
+
+abQemuCaps *abQemuCapsNew(const char *binary);
+abQemuCaps *abQemuCapsCopy(const abQemuCaps *caps);
+void abQemuCapsFree(abQemuCaps *caps);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(abQemuCaps, abQemuCapsFree)
+
+static inline bool
+abQemuCapsHas(const abQemuCaps *caps, abQemuCap cap)
+{
+    return caps && (caps->flags & AB_QEMU_CAP_FLAG(cap));
+}
+
+/* The property name of the automatic-ballooning switch this binary has
+ * (`automatic` preferred over `auto-balloon`), or NULL if it has none. */
+const char *abQemuCapsAutomaticProperty(const abQemuCaps *caps);
+
+/* Space-separated property names of the capabilities set in @flags, in
+ * enum order; "" for none. */
+char *abQemuCapsFlagsFormat(guint flags);
+
+/* Pure parser of `-device DEV,help` output, both the current format
+ * ("DEV options:" then "  name=<type> - ...") and the pre-2.12 one
+ * ("DEV.name=type"). Unknown properties are ignored. -1 if the text is not
+ * a property listing for @device (e.g. "Device 'x' not found"). */
+int abQemuCapsParseDeviceHelp(const char *output, const char *device,
+                              guint *flags, GError **error);
+
+/* Run @binary (no shell, no guest) and parse its answer. Uncached. */
+abQemuCaps *abQemuCapsProbe(const char *binary, GError **error);
+
+/* Where a cache lookup found its answer; for tests and the docs' figures. */
+typedef enum {
+    AB_QEMU_CAPS_FROM_PROBE,    /* ran the binary */
+    AB_QEMU_CAPS_FROM_DISK,     /* read the cache file */
+    AB_QEMU_CAPS_FROM_MEMORY,   /* in-memory hit */
+
+    AB_QEMU_CAPS_FROM_LAST
+} abQemuCapsSource;
+
+const char *abQemuCapsSourceToString(abQemuCapsSource src);
+int abQemuCapsSourceFromString(const char *src);
+
+typedef struct _abQemuCapsCache abQemuCapsCache;
+
+/* @cacheDir: where the per-binary files live, created on first write
+ * (e.g. $XDG_CACHE_HOME/autoballoon or /var/cache/autoballoon); NULL keeps
+ * the cache in memory only. Thread-safe. */
+abQemuCapsCache *abQemuCapsCacheNew(const char *cacheDir);
+void abQemuCapsCacheFree(abQemuCapsCache *cache);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(abQemuCapsCache, abQemuCapsCacheFree)
+
+/* The capabilities of @binary, probing only when neither the memory nor
+ * the disk entry matches the binary's current (size, mtime). Returns a copy
+ * the caller frees; @src (may be NULL) says where it came from. A cache
+ * file that cannot be written is not an error (the answer is still right). */
+abQemuCaps *abQemuCapsCacheLookup(abQemuCapsCache *cache, const char *binary,
+                                  abQemuCapsSource *src, GError **error);
+
+/* The default cache directory: $XDG_CACHE_HOME/autoballoon for users,
+ * /var/cache/autoballoon for root. */
+char *abQemuCapsCacheDefaultDir(void);

@@ -1,0 +1,31 @@
+#!/bin/sh
+# autoballoond under its main loop: SIGHUP reloads, SIGTERM exits 0.
+# Usage: daemon-signals.sh AUTOBALLOOND NODE_XML CONFIG
+set -u
+daemon=$1 node=$2 config=$3
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+wait_log() {   # wait_log PATTERN: poll the log with a 10 s deadline
+    i=0
+    while ! grep -q "$1" "$log"; do
+        i=$((i + 1))
+        if [ $i -gt 200 ]; then
+            echo "timed out waiting for '$1'"; cat "$log"; kill "$pid" 2>/dev/null
+            exit 1
+        fi
+        sleep 0.05
+    done
+}
+
+"$daemon" --connect "test://$node" --config "$config" --tick 0.2 >"$log" 2>&1 &
+pid=$!
+wait_log "connected to test://"
+kill -HUP "$pid"
+wait_log "configuration reloaded: tick 0.2 s"
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+cat "$log"
+grep -q "exiting on signal" "$log" || { echo "no exit message"; exit 1; }
+exit $rc

@@ -1,0 +1,398 @@
+/* Tests of src/pressure against the running kernel: PSI trigger
+ * registration (with the 2 s window rule) and cgroup v1 vmpressure with a
+ * memory hog confined in a 64 MiB child memory cgroup. Each skips where the
+ * kernel lacks the interface or we are not root. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ab-pressure.h"
+#include "ab-error.h"
+
+#define V1_MEMORY "/sys/fs/cgroup/memory"
+#define HOG_LIMIT (64 * 1024 * 1024)
+#define HOG_SIZE (256UL * 1024 * 1024)
+
+static void
+test_psi_trigger(void)
+{
+    static const char *paths[] = { "/proc/pressure/memory",
+                                   "/sys/fs/cgroup/unified/memory.pressure",
+                                   "/sys/fs/cgroup/memory.pressure" };
+    guint tried = 0;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(paths); i++) {
+        /* 1 s needs CAP_SYS_RESOURCE, 12 s is over the 10 s maximum */
+        static const guint64 windows[] = { 2000000, 1000000, 3000000, 12000000 };
+
+        if (access(paths[i], F_OK) < 0)
+            continue;
+        if (access(paths[i], R_OK | W_OK) < 0) {
+            /* cgroupfs files belong to root unless delegated */
+            g_test_message("%s: not writable by uid %d, not tried",
+                           paths[i], (int)geteuid());
+            continue;
+        }
+        tried++;
+        for (size_t w = 0; w < G_N_ELEMENTS(windows); w++) {
+            abPsiTrigger t = { AB_PSI_SOME, 150000, windows[w] };
+            g_autoptr(GError) err = NULL;
+            bool rounded = false;
+            int fd = abPsiTriggerOpen(paths[i], &t, &rounded, &err);
+
+            g_assert_no_error(err);
+            g_assert_cmpint(fd, >=, 0);
+            g_test_message("%s: window %" G_GUINT64_FORMAT " us -> %s %" G_GUINT64_FORMAT " us",
+                           paths[i], windows[w], rounded ? "rounded to" : "accepted as",
+                           t.windowUs);
+            g_assert_cmpuint(t.windowUs, <=, 10000000);
+            g_assert_cmpuint(t.windowUs, >=, MIN(windows[w], 10000000));
+            if (rounded)
+                g_assert_cmpuint(t.windowUs % 2000000, ==, 0);
+            else
+                g_assert_cmpuint(t.windowUs, ==, windows[w]);
+            close(fd);
+        }
+        /* a stall longer than its window is ours to refuse */
+        {
+            abPsiTrigger t = { AB_PSI_FULL, 3000000, 2000000 };
+            g_autoptr(GError) err = NULL;
+            g_assert_cmpint(abPsiTriggerOpen(paths[i], &t, NULL, &err), ==, -1);
+            g_assert_error(err, AB_ERROR, AB_ERROR_INVALID);
+        }
+    }
+    if (tried == 0)
+        g_test_skip("no writable PSI file: kernel without CONFIG_PSI, "
+                    "booted with psi=0, or not allowed");
+}
+
+static void
+test_psi_monitor(void)
+{
+    g_autoptr(abPressureMonitor) mon = abPressureMonitorNew(NULL);
+    g_autoptr(GError) err = NULL;
+    const abPressureSample *s;
+
+    if (access("/proc/pressure/memory", F_OK) < 0) {
+        g_test_skip("no /proc/pressure/memory");
+        return;
+    }
+    g_assert_cmpint(abPressureMonitorAddPsi(mon, "/proc/pressure/memory", "host", &err), ==, 0);
+    g_assert_no_error(err);
+    s = abPressureMonitorTick(mon, g_get_monotonic_time());
+    g_assert_cmpint(s->type, ==, AB_PRESSURE_SOURCE_PSI);
+    g_assert_cmpfloat(s->figure, >=, 0);
+    g_assert_cmpfloat(s->figure, <=, 100);
+}
+
+/* ------------------------------------------------- vmpressure with a hog */
+
+static char cgDir[256];
+static volatile pid_t hogPid;
+
+/* async-signal-safe, so that an assertion failure still leaves the host
+ * without our hog and our cgroup */
+static void
+cleanupHog(void)
+{
+    pid_t pid = hogPid;
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        hogPid = 0;
+    }
+    if (cgDir[0])
+        rmdir(cgDir);
+}
+
+static void
+onAbort(int sig)
+{
+    cleanupHog();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static int
+writeFile(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    ssize_t n;
+    if (fd < 0)
+        return -1;
+    n = write(fd, text, strlen(text));
+    close(fd);
+    return n < 0 ? -1 : 0;
+}
+
+static G_NORETURN void
+hogMain(void)
+{
+    char path[300];
+    char pid[32];
+
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    snprintf(path, sizeof(path), "%s/cgroup.procs", cgDir);
+    snprintf(pid, sizeof(pid), "%d", (int)getpid());
+    if (writeFile(path, pid) < 0)
+        _exit(2);
+    for (;;) {
+        char *p = mmap(NULL, HOG_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            _exit(3);
+        for (size_t off = 0; off < HOG_SIZE; off += 4096)
+            p[off] = 1;
+        munmap(p, HOG_SIZE);
+    }
+}
+
+static pid_t
+startHog(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        hogMain();
+    return pid;
+}
+
+typedef struct {
+    guint calls;
+    abLevel first;
+    abLevel max;
+    gint64 firstAt;
+} hogState;
+
+static void
+hogCb(abPressureMonitor *mon, const abPressureSample *s, gpointer opaque)
+{
+    hogState *st = opaque;
+    st->calls++;
+    if (s->level != AB_LEVEL_NONE && st->firstAt == 0) {
+        st->firstAt = g_get_monotonic_time();
+        st->first = s->level;
+    }
+    st->max = MAX(st->max, s->level);
+}
+
+/* Restarts the hog when the cgroup's OOM killer took it. */
+static void
+reapHog(guint *restarts)
+{
+    int status;
+    if (hogPid > 0 && waitpid(hogPid, &status, WNOHANG) == hogPid) {
+        hogPid = startHog();
+        (*restarts)++;
+    }
+}
+
+/* Creates the 64 MiB child cgroup; false (test skipped) when this host
+ * cannot, *failure set when it should have but failed. */
+static bool
+hogCgroupCreate(const char **failure)
+{
+    g_autofree char *limit = g_strdup_printf("%d", HOG_LIMIT);
+    g_autofree char *limitPath = NULL;
+
+    if (geteuid() != 0) {
+        g_test_skip("not root: cannot create a memory cgroup");
+        return false;
+    }
+    if (access(V1_MEMORY "/cgroup.event_control", F_OK) < 0) {
+        g_test_skip("no cgroup v1 memory hierarchy at " V1_MEMORY);
+        return false;
+    }
+    snprintf(cgDir, sizeof(cgDir), V1_MEMORY "/autoballoon-test-%d", (int)getpid());
+    if (mkdir(cgDir, 0755) < 0) {
+        g_autofree char *msg = g_strdup_printf("cannot create %s: %s", cgDir,
+                                               g_strerror(errno));
+        g_test_skip(msg);
+        cgDir[0] = '\0';
+        return false;
+    }
+    signal(SIGABRT, onAbort);
+    atexit(cleanupHog);
+    limitPath = g_build_filename(cgDir, "memory.limit_in_bytes", NULL);
+    if (writeFile(limitPath, limit) < 0)
+        *failure = "cannot set memory.limit_in_bytes";
+    return true;
+}
+
+/* Kills the hog and removes the cgroup after @mon closed its fds. */
+static void
+hogCgroupRemove(abPressureMonitor **mon)
+{
+    cleanupHog();
+    signal(SIGABRT, SIG_DFL);
+    if (*mon)
+        abPressureMonitorDetach(*mon);
+    g_clear_pointer(mon, abPressureMonitorFree);   /* closes the eventfds */
+    if (cgDir[0] && rmdir(cgDir) < 0 && errno != ENOENT)
+        g_test_message("rmdir %s: %s", cgDir, g_strerror(errno));
+    cgDir[0] = '\0';
+}
+
+static void
+test_vmpressure_hog(void)
+{
+    g_autoptr(GMainContext) ctx = NULL;
+    g_autoptr(abPressureMonitor) mon = NULL;
+    g_autoptr(GError) err = NULL;
+    abVmpressure *vmp;
+    hogState st = { 0 };
+    guint restarts = 0;
+    gint64 start = g_get_monotonic_time(), firstEventUs = -1, measureEnd;
+    guint64 events = 0;
+    guint64 perLevel[AB_LEVEL_LAST] = { 0 };
+    guint callsInWindow = 0;
+    const guint tickMs = 100;
+    const char *failure = NULL;
+
+    if (!hogCgroupCreate(&failure))
+        return;
+    if (failure)
+        goto cleanup;
+    if (!(vmp = abVmpressureOpen(cgDir, &err))) {
+        failure = err->message;
+        goto cleanup;
+    }
+
+    ctx = g_main_context_new();
+    mon = abPressureMonitorNew(NULL);
+    abPressureMonitorAddVmpressureSource(mon, vmp, cgDir);
+    abPressureMonitorAttach(mon, ctx, tickMs, hogCb, &st, NULL);
+
+    start = g_get_monotonic_time();
+    hogPid = startHog();
+    if (hogPid < 0) {
+        failure = "fork failed";
+        goto cleanup;
+    }
+    /* wait for the first kernel event, deadline 20 s */
+    while (g_get_monotonic_time() - start < 20 * G_USEC_PER_SEC) {
+        if (abVmpressureTotal(vmp, AB_LEVEL_LOW) > 0) {
+            firstEventUs = g_get_monotonic_time() - start;
+            break;
+        }
+        reapHog(&restarts);
+        /* wakes on a vmpressure eventfd or the 100 ms tick */
+        g_main_context_iteration(ctx, TRUE);
+    }
+    if (firstEventUs < 0) {
+        failure = "no vmpressure event within 20 s";
+        goto cleanup;
+    }
+    /* keep the hog going for 2 s and count what the kernel sends against
+     * what the monitor reports */
+    measureEnd = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+    callsInWindow = st.calls;
+    while (g_get_monotonic_time() < measureEnd) {
+        reapHog(&restarts);
+        g_main_context_iteration(ctx, TRUE);
+    }
+    callsInWindow = st.calls - callsInWindow;
+    for (abLevel l = AB_LEVEL_LOW; l < AB_LEVEL_LAST; l++) {
+        perLevel[l] = abVmpressureTotal(vmp, l);
+        events += perLevel[l];
+    }
+
+ cleanup:
+    hogCgroupRemove(&mon);
+    if (failure)
+        g_error("%s", failure);
+
+    g_test_message("first vmpressure event %.1f ms after the hog started; "
+                   "%" G_GUINT64_FORMAT " events (low %" G_GUINT64_FORMAT
+                   ", medium %" G_GUINT64_FORMAT ", critical %" G_GUINT64_FORMAT
+                   ") in %.1f s, %u level changes reported, %u hog restarts",
+                   firstEventUs / 1000.0, events,
+                   perLevel[AB_LEVEL_LOW], perLevel[AB_LEVEL_MEDIUM],
+                   perLevel[AB_LEVEL_CRITICAL],
+                   (g_get_monotonic_time() - start) / 1e6, st.calls, restarts);
+    g_assert_cmpint(st.max, >, AB_LEVEL_NONE);
+    /* at most one change per tick, over the 2 s window (+1 for a tick that
+     * straddles its start) */
+    g_assert_cmpuint(callsInWindow, <=, 2000 / tickMs + 1);
+}
+
+static void
+test_psi_event(void)
+{
+    /* memcg reclaim in the hog's cgroup stalls it, and PSI counts that
+     * system-wide; a sensitive low trigger should fire within seconds */
+    g_autoptr(GMainContext) ctx = NULL;
+    g_autoptr(abPressureMonitor) mon = NULL;
+    g_autoptr(GError) err = NULL;
+    abPressureConfig cfg;
+    hogState st = { 0 };
+    const abPressureSample *last = NULL;
+    const char *failure = NULL;
+    gint64 start = g_get_monotonic_time(), firedUs = -1;
+    guint restarts = 0;
+
+    if (access("/proc/pressure/memory", F_OK) < 0) {
+        g_test_skip("no /proc/pressure/memory");
+        return;
+    }
+    if (!hogCgroupCreate(&failure))
+        return;
+    if (failure)
+        goto cleanup;
+
+    abPressureConfigDefaults(&cfg);
+    cfg.psi.level[AB_LEVEL_LOW] = (abPsiTrigger){ AB_PSI_SOME, 50000, 2000000 };
+    cfg.psi.level[AB_LEVEL_MEDIUM].windowUs = 0;     /* not registered */
+    cfg.psi.level[AB_LEVEL_CRITICAL].windowUs = 0;
+    mon = abPressureMonitorNew(&cfg);
+    if (abPressureMonitorAddPsi(mon, "/proc/pressure/memory", "host", &err) < 0) {
+        failure = err->message;
+        goto cleanup;
+    }
+    ctx = g_main_context_new();
+    abPressureMonitorAttach(mon, ctx, 100, hogCb, &st, NULL);
+    hogPid = startHog();
+    while (g_get_monotonic_time() - start < 20 * G_USEC_PER_SEC) {
+        if (st.firstAt) {
+            firedUs = st.firstAt - start;
+            break;
+        }
+        reapHog(&restarts);
+        g_main_context_iteration(ctx, TRUE);
+    }
+    if (firedUs >= 0)
+        last = abPressureMonitorSourceSample(mon, 0);
+    if (last && (last->type != AB_PRESSURE_SOURCE_PSI || strcmp(last->where, "host") != 0))
+        failure = "PSI sample names the wrong source";
+
+ cleanup:
+    hogCgroupRemove(&mon);
+    if (failure)
+        g_error("%s", failure);
+    if (firedUs < 0) {
+        /* other load on the host decides whether we stall enough */
+        g_test_skip("the hog caused no PSI trigger event within 20 s");
+        return;
+    }
+    g_test_message("PSI trigger 'some 50000 2000000' fired %.1f ms after the "
+                   "hog started (%u hog restarts)", firedUs / 1000.0, restarts);
+    g_assert_cmpint(st.first, ==, AB_LEVEL_LOW);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/pressure/kernel/psi-trigger", test_psi_trigger);
+    g_test_add_func("/pressure/kernel/psi-monitor", test_psi_monitor);
+    g_test_add_func("/pressure/kernel/vmpressure-hog", test_vmpressure_hog);
+    g_test_add_func("/pressure/kernel/psi-event", test_psi_event);
+    return g_test_run();
+}
