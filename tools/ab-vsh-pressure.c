@@ -223,6 +223,20 @@ abVshSizeCell(unsigned long long kib)
     return kib ? abVshFormatKiB(kib) : g_strdup("-");
 }
 
+/* Recent updates as an age, which is what tells a stale daemon; old ones
+ * as a time. */
+static char *
+abVshAgeCell(gint64 time)
+{
+    gint64 age = abVshNow() - time;
+    g_autoptr(GDateTime) dt = NULL;
+
+    if (age >= 0 && age < 3600)
+        return g_strdup_printf("%llds ago", (long long)age);
+    dt = g_date_time_new_from_unix_utc(time);
+    return dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S") : g_strdup("-");
+}
+
 /* One row of balloon-status; false when the status could not be read.
  * *published: the daemon wrote a status for this domain. */
 static bool
@@ -269,8 +283,7 @@ abVshStatusRow(abVshControl *ctl, virDomainPtr dom, GPtrArray *row, bool *publis
     g_ptr_array_add(row, g_strdup_printf("%s%s", st.action ? st.action : "-",
                                          st.unresponsive ? " (unresponsive)" : ""));
     g_ptr_array_add(row, g_strdup(st.reason ? st.reason : "-"));
-    g_ptr_array_add(row, g_strdup_printf("%llds ago",
-                                         (long long)MAX(abVshNow() - st.time, 0)));
+    g_ptr_array_add(row, abVshAgeCell(st.time));
     abConfStatusClear(&st);
     return true;
 }
