@@ -261,16 +261,20 @@ def used_memory_kib(g):
     return int(m.group(1)) if m else None
 
 
-def wait_settled(g, mib, timeout=30):
-    """Wait until the guest's balloon is at mib and libvirt knows it.
+def wait_settled(g, mib=None, timeout=30, kib=None):
+    """Wait until the guest's balloon is at mib (or kib) and libvirt knows it.
 
     Works around a daemon bug (reported): autoballoond adopts libvirt's
     current memory as the balloon *target* when it (re)connects, but that
-    value is the last balloon-change event's *actual*; started while a
-    freshly booted guest still inflates to its currentMemory, it adopts a
-    transient size and then holds the guest as "pending" for ever."""
+    value is the last balloon-change event's *actual*, which QEMU sends at
+    most once a second; started (or restarted) while a balloon still moves,
+    it adopts a transient size and then holds the guest as "pending" for
+    ever."""
+    want = kib if kib is not None else mib * KIB
+
     def settled():
         used = used_memory_kib(g)
-        return used is not None and near(used, mib) and near(g.dommemstat()["actual"], mib)
+        return (used is not None and abs(used - want) <= 1024 and
+                abs(g.dommemstat()["actual"] - want) <= 1024)
     return harness.wait_until(settled, timeout, interval=0.1,
-                              what="%s: balloon settled at %d MiB" % (g.name, mib))[1]
+                              what="%s: balloon settled at %d KiB" % (g.name, want))[1]
