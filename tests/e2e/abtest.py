@@ -278,3 +278,28 @@ def wait_settled(g, mib=None, timeout=30, kib=None):
                 abs(g.dommemstat()["actual"] - want) <= 1024)
     return harness.wait_until(settled, timeout, interval=0.1,
                               what="%s: balloon settled at %d KiB" % (g.name, want))[1]
+
+
+def pid_alive(pid):
+    return os.path.exists("/proc/%d" % pid)
+
+
+def wait_tag(g, pid, tag, timeout):
+    """The exit status a command printed as TAG=N on g's console (after the
+    previous match), or None when g's qemu (pid) died first or the deadline
+    passed: a load in an over-committed host may lose its whole guest."""
+    rx = re.compile(r"%s=(\d+)" % tag)
+
+    def done():
+        m = rx.search(g.console_text(), g.pos)
+        if m or not pid_alive(pid):
+            return m or "dead"
+        return None
+    try:
+        m, _ = harness.wait_until(done, timeout, interval=0.25, what=tag)
+    except TimeoutError:
+        return None
+    if m == "dead":
+        return None
+    g.pos = m.end()
+    return int(m.group(1))
