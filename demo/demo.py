@@ -112,7 +112,7 @@ class Sampler:
             lines = ["\x1b[H\x1b[2J",
                      "autoballoon demo  t=%5.1f s  phase: %s" % (t, self.phase[0]),
                      "machine cgroup: %d MiB used of %d MiB limit" % (usage, LIMIT_MIB), "",
-                     "%-6s %8s %8s %8s  %-19s %s" % ("guest", "target", "actual", "usable",
+                     "%-6s %9s %9s %9s  %-19s %s" % ("guest", "target", "actual", "usable",
                                                     "pressure (source)", "last action/reason")]
             for c in cells:
                 lines.append("%-6s %5d MiB %5d MiB %5d MiB  %-19s %s" % (
