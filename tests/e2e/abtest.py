@@ -242,7 +242,8 @@ class TickCounter:
 
     def __init__(self, daemon, domain):
         self.daemon = daemon
-        self.rx = re.compile(r"%s: [a-z-]+, target \d+ KiB, actual \d+ KiB, level" % re.escape(domain))
+        self.rx = re.compile(r"%s: [a-z-]+, target \d+ KiB, actual \d+ KiB, level"
+                             % re.escape(domain))
 
     def count(self, since=0):
         return len(self.rx.findall(self.daemon.text(), since))

@@ -12,7 +12,6 @@ several ticks, counted in the daemon's log.
 """
 
 import os
-import re
 import sys
 import time
 
