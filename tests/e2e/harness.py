@@ -44,7 +44,10 @@ LIBVIRT_SOCK = "/var/run/libvirt/libvirt-sock"
 VIRTLOGD_SOCK = "/var/run/libvirt/virtlogd-sock"
 MACHINE_CGROUP = "/sys/fs/cgroup/memory/machine"
 NAME_PREFIX = "ab-e2e-"
-KERNEL_CMDLINE = "console=ttyS0 quiet loglevel=4 panic=-1 tsc=reliable no_timer_check"
+# tsc=unstable: under TCG on busy cores the guest calibrates its TSC wrongly
+# (measured: a guest whose clock ran ~5x fast, so `memload -d 500` slept
+# 100 ms); jiffies follow the host-timed tick and never run fast.
+KERNEL_CMDLINE = "console=ttyS0 quiet loglevel=4 panic=-1 tsc=unstable no_timer_check"
 
 # libvirtd reads these before anything else; without them it wants a
 # libvirt-qemu user, relabels files and builds a mount namespace per guest
@@ -228,6 +231,29 @@ class Libvirt:
                     name, p.returncode, os.path.join(self.workdir, name + ".out")))
             return check() if check else socket_alive(sock)
         wait_until(up, timeout, interval=0.05, what=name + " socket")
+
+    def started_libvirtd(self):
+        return any(name == "libvirtd" for name, _ in self.procs)
+
+    def restart_libvirtd(self, timeout=30):
+        """Stop the libvirtd we started and start a new one (the guests keep
+        running; the new one reconnects to their monitors). Returns the
+        seconds it took, or None when the libvirtd in use is not ours."""
+        for i, (name, p) in enumerate(self.procs):
+            if name != "libvirtd":
+                continue
+            t0 = time.monotonic()
+            p.terminate()
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            del self.procs[i]
+            log("stopped libvirtd (pid %d) for a restart" % p.pid)
+            self.start()
+            return time.monotonic() - t0
+        return None
 
     def stop(self):
         while self.procs:
@@ -670,6 +696,29 @@ class Tap:
         self.failed = 0
         print("1..%d" % planned, flush=True)
 
+    attachments = None
+
+    def attach(self, label, path, lines=60, skip=None):
+        """A log (e.g. autoballoond's) whose tail is printed as TAP
+        diagnostics after the first failure; lines matching the regex skip
+        (noise) are left out."""
+        if self.attachments is None:
+            self.attachments = []
+        self.attachments.append((label, path, lines, skip))
+
+    def _dump_attachments(self):
+        for label, path, lines, skip in self.attachments or []:
+            try:
+                with open(path, errors="replace") as f:
+                    tail = [line for line in f.read().splitlines()
+                            if not (skip and re.search(skip, line))][-lines:]
+            except OSError as e:
+                tail = ["(cannot read: %s)" % e]
+            print("# --- last %d lines of %s (%s) ---" % (len(tail), label, path), flush=True)
+            for line in tail:
+                print("#   " + line, flush=True)
+        self.attachments = None      # once is enough
+
     def ok(self, cond, desc, diag=None):
         self.n += 1
         if not cond:
@@ -678,6 +727,8 @@ class Tap:
         if diag and not cond:
             for line in str(diag).splitlines():
                 print("# " + line, flush=True)
+        if not cond:
+            self._dump_attachments()
         return cond
 
     def skip_rest(self, reason):

@@ -1,0 +1,306 @@
+"""autoballoon on top of the e2e harness: autoballoond under test, the
+virsh plugin, guests defined from extended XML, the status metadata.
+
+    with harness.Session("inject") as s:
+        d = abtest.Daemon(s, tap)              # test config, log attached to failures
+        g = abtest.guest(s, "a", 512, policy={"steps": {"medium": 64}})
+        g.start(); g.wait_ready(); d.start()
+        abtest.vab("balloon-inject-pressure", g.name, "medium")
+        st = abtest.wait_status(g, lambda st: st["action"] == "inflate", 20)
+
+Everything a test waits for is a condition polled against a deadline: a line
+in the daemon's log, a status attribute, a dommemstat value, an event.
+"""
+
+import os
+import re
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+
+import harness
+
+STATUS_URI = "https://autoballoon.org/xmlns/status/1"
+PRESSURE_URI = "https://autoballoon.org/xmlns/pressure/1"
+KIB = 1024
+# What a guest kernel prints when its OOM killer acts.
+OOM_RX = re.compile(r"Out of memory|oom-kill|Killed process")
+
+# The daemon's test configuration: one tick and one stats period a second,
+# injected pressure only (a test that wants host pressure says so), a short
+# unresponsive timeout and status writes as often as the daemon allows.
+TEST_CONFIG = {
+    "daemon": {"tick": "1", "stats-period": "1", "unresponsive-timeout": "5",
+               "status-interval": "1"},
+    "pressure": {"sources": "none"},
+}
+
+
+def vab_cmd(*args):
+    prog = harness.virsh_autoballoon()
+    if prog is None:
+        raise RuntimeError("virsh-autoballoon is not built (%s/tools)" % harness.BUILD_ROOT)
+    return [prog, "-q", "-c", harness.URI] + list(args)
+
+
+def vab(*args, timeout=30, check=True):
+    """Run a virsh-autoballoon command; raise with its stderr when it fails."""
+    p = subprocess.run(vab_cmd(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise RuntimeError("virsh-autoballoon %s failed (%d): %s"
+                           % (" ".join(args), p.returncode, p.stderr.strip()))
+    return p
+
+
+def policy_xml(floor=None, ceiling=None, reserve=None, steps=None, weight=None,
+               cooldown=None):
+    """The extended <autoballoon> child of <memballoon>; sizes in MiB."""
+    parts = []
+    for tag, mib in (("floor", floor), ("ceiling", ceiling), ("reserve", reserve)):
+        if mib is not None:
+            parts.append("<%s unit='MiB'>%d</%s>" % (tag, mib, tag))
+    for level, mib in sorted((steps or {}).items()):
+        parts.append("<step level='%s' unit='MiB'>%d</step>" % (level, mib))
+    if weight is not None:
+        parts.append("<weight>%d</weight>" % weight)
+    if cooldown is not None:
+        parts.append("<cooldown unit='s'>%d</cooldown>" % cooldown)
+    return "\n      <autoballoon>%s</autoballoon>" % "".join(parts)
+
+
+def guest(s, short, memory_mib, policy=None, autodeflate=True, cmdline_extra="", **kw):
+    """A guest with <memballoon autoballoon='on'>, defined through
+    `virsh-autoballoon define` from its extended XML."""
+    attrs = "autoballoon='on'" + ("" if autodeflate else " autodeflate='off'")
+    if cmdline_extra:
+        kw["cmdline"] = harness.KERNEL_CMDLINE + " " + cmdline_extra
+    return s.guest(short, memory_mib, define_cmd=vab_cmd("define"), autodeflate=autodeflate,
+                   balloon_attrs=attrs, balloon_children=policy_xml(**(policy or {})), **kw)
+
+
+def status(g):
+    """The daemon's live status element of a guest as a dict (sizes as
+    ints, KiB), or None when there is none yet."""
+    p = harness.virsh("metadata", g.name, STATUS_URI, "--live", check=False)
+    if p.returncode != 0 or not p.stdout.strip():
+        return None
+    try:
+        el = ET.fromstring(p.stdout)
+    except ET.ParseError:
+        return None
+    st = dict(el.attrib)
+    for k in ("target", "actual", "usable", "time"):
+        if k in st and st[k].isdigit():
+            st[k] = int(st[k])
+    return st
+
+
+def wait_status(g, pred, timeout, what="status condition"):
+    """Poll the status metadata until pred(status) holds: (status, seconds)."""
+    last = [None]
+
+    def check():
+        st = status(g)
+        last[0] = st
+        return st if st is not None and pred(st) else None
+    try:
+        return harness.wait_until(check, timeout, interval=0.1,
+                                  what="%s: %s" % (g.name, what))
+    except TimeoutError as e:
+        raise TimeoutError("%s (last status: %s)" % (e, last[0])) from None
+
+
+def near(kib, mib, tolerance_kib=1024):
+    return abs(kib - mib * KIB) <= tolerance_kib
+
+
+def oom_lines(text):
+    return [line for line in text.splitlines() if OOM_RX.search(line)]
+
+
+class Daemon:
+    """autoballoond under test: its config file and log in the work
+    directory, the log tail attached to the TAP stream's first failure."""
+
+    def __init__(self, session, tap=None, name="autoballoond", config=None):
+        self.session = session
+        self.name = name
+        self.conf_path = os.path.join(session.workdir, name + ".conf")
+        self.log_path = os.path.join(session.workdir, name + ".log")
+        self.proc = None
+        self.starts = 0
+        cfg = {sec: dict(keys) for sec, keys in TEST_CONFIG.items()}
+        for sec, keys in (config or {}).items():
+            cfg.setdefault(sec, {}).update(keys)
+        with open(self.conf_path, "w") as f:
+            for sec, keys in cfg.items():
+                f.write("[%s]\n" % sec)
+                for k, v in keys.items():
+                    f.write("%s = %s\n" % (k, v))
+        if tap is not None:
+            # libvirt-glib's event loop debug lines ("** (autoballoond:PID): DEBUG")
+            # drown the daemon's own
+            tap.attach(name + " log", self.log_path, skip=r"^\*\* \(|^\s*$")
+
+    def start(self, timeout=20):
+        """Start it and wait until it says it is connected; seconds taken."""
+        prog = harness.autoballoond()
+        if prog is None:
+            raise RuntimeError("autoballoond is not built (%s/src/daemon)" % harness.BUILD_ROOT)
+        since = self.mark()
+        t0 = time.monotonic()
+        with open(self.log_path, "a") as f:
+            f.write("=== e2e: start %d ===\n" % (self.starts + 1))
+        env = dict(os.environ)
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+        self.proc = self.session.spawn(self.name, [prog, "-c", harness.URI, "--config",
+                                                   self.conf_path, "--verbose"], env=env)
+        self.starts += 1
+        self.wait_log(r"connected to ", timeout, since)
+        return time.monotonic() - t0
+
+    def stop(self, timeout=10):
+        """SIGTERM, as a service manager would; returns the exit status."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.terminate()
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError("%s ignored SIGTERM for %d s" % (self.name, timeout))
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def text(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def mark(self):
+        return len(self.text())
+
+    def wait_log(self, regex, timeout, since=0):
+        """First match of regex in the log after offset since."""
+        rx = re.compile(regex)
+
+        def found():
+            m = rx.search(self.text(), since)
+            if m is None and not self.alive():
+                raise RuntimeError("%s exited (%s) before logging /%s/"
+                                   % (self.name, self.proc.returncode if self.proc else "-",
+                                      regex))
+            return m
+        return harness.wait_until(found, timeout, interval=0.1,
+                                  what="%s log /%s/" % (self.name, regex))[0]
+
+    def setmem_lines(self, domain, since=0):
+        """The balloon targets it set on domain: [(old KiB, new KiB, reason)]."""
+        rx = re.compile(r"%s: target (\d+) KiB -> (\d+) KiB \((\S+?),[^\n]*" % re.escape(domain))
+        return [(int(m.group(1)), int(m.group(2)), m.group(3))
+                for m in rx.finditer(self.text(), since) if "dry run" not in m.group(0)]
+
+
+def main(test_name, plan, run):
+    """Run one scenario: run(session, tap, figures) with a TAP plan of
+    plan checks. A failed step (exception) fails the checks not yet
+    reached with its reason; measured figures are printed as TAP comments
+    ("# figure NAME=VALUE") even when a later check fails."""
+    tap = harness.Tap(plan)
+    figures = {}
+    try:
+        with harness.Session(test_name) as s:
+            if s.skip_reason:
+                tap.skip_rest(s.skip_reason)
+                return 0
+            missing = [p for p, f in (("autoballoond", harness.autoballoond),
+                                      ("virsh-autoballoon", harness.virsh_autoballoon))
+                       if f() is None]
+            if missing:
+                tap.bail("not built: %s (run meson compile first)" % ", ".join(missing))
+                return tap.exit_code()
+            try:
+                run(s, tap, figures)
+            finally:
+                for k, v in figures.items():
+                    print("# figure %s=%s" % (k, "%.2f" % v if isinstance(v, float) else v),
+                          flush=True)
+    except Exception as e:              # one failed step fails all the rest
+        tap.bail("%s: %s" % (type(e).__name__, e))
+    return tap.exit_code()
+
+
+class TickCounter:
+    """Counts the daemon's decision rounds for one domain (its --verbose
+    line per domain per tick), so a test can wait for N ticks instead of
+    sleeping for them."""
+
+    def __init__(self, daemon, domain):
+        self.daemon = daemon
+        self.rx = re.compile(r"%s: [a-z-]+, target \d+ KiB, actual \d+ KiB, level"
+                             % re.escape(domain))
+
+    def count(self, since=0):
+        return len(self.rx.findall(self.daemon.text(), since))
+
+    def wait(self, n, timeout, since):
+        """Wait for n ticks on the domain after log offset since."""
+        harness.wait_until(lambda: self.count(since) >= n, timeout, interval=0.1,
+                           what="%d daemon ticks" % n)
+
+
+def used_memory_kib(g):
+    """libvirt's idea of the guest's current memory (`virsh dominfo`'s Used
+    memory): the balloon size of the last balloon-change event QEMU sent."""
+    out = harness.virsh("dominfo", g.name).stdout
+    m = re.search(r"^Used memory:\s+(\d+) KiB", out, re.M)
+    return int(m.group(1)) if m else None
+
+
+def wait_settled(g, mib=None, timeout=30, kib=None):
+    """Wait until the guest's balloon is at mib (or kib) and libvirt knows it.
+
+    Works around a daemon bug (reported): autoballoond adopts libvirt's
+    current memory as the balloon *target* when it (re)connects, but that
+    value is the last balloon-change event's *actual*, which QEMU sends at
+    most once a second; started (or restarted) while a balloon still moves,
+    it adopts a transient size and then holds the guest as "pending" for
+    ever."""
+    want = kib if kib is not None else mib * KIB
+
+    def settled():
+        used = used_memory_kib(g)
+        return (used is not None and abs(used - want) <= 1024 and
+                abs(g.dommemstat()["actual"] - want) <= 1024)
+    return harness.wait_until(settled, timeout, interval=0.1,
+                              what="%s: balloon settled at %d KiB" % (g.name, want))[1]
+
+
+def pid_alive(pid):
+    return os.path.exists("/proc/%d" % pid)
+
+
+def wait_tag(g, pid, tag, timeout):
+    """The exit status a command printed as TAG=N on g's console (after the
+    previous match), or None when g's qemu (pid) died first or the deadline
+    passed: a load in an over-committed host may lose its whole guest."""
+    rx = re.compile(r"%s=(\d+)" % tag)
+
+    def done():
+        m = rx.search(g.console_text(), g.pos)
+        if m or not pid_alive(pid):
+            return m or "dead"
+        return None
+    try:
+        m, _ = harness.wait_until(done, timeout, interval=0.25, what=tag)
+    except TimeoutError:
+        return None
+    if m == "dead":
+        return None
+    g.pos = m.end()
+    return int(m.group(1))

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""e2e scenario 2: a guest whose load outgrows it is grown before its OOM
+killer acts.
+
+The guest starts small (currentMemory 256 of 1024 MiB) with
+autodeflate='off', so virtio deflate-on-oom cannot rescue it: only
+autoballoond can give it memory. A stepwise memload grows past 256 MiB
+(16 MiB every 0.75 s, slower than one stats period plus one tick).
+
+The control comes first and makes the scenario mean something: with the
+guest's policy disabled (`balloon-policy --disable --live`) the same load is
+OOM-killed. Then `--enable --live`, the same load again: it completes, the
+daemon's targets grow with reason guest-pressure, and the guest's console
+shows no "Out of memory" / "oom-kill" / "Killed process".
+"""
+
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import abtest  # noqa: E402
+
+MEM = 1024
+CURRENT = 256
+LOAD = 560
+LOAD_CMD = "memload -s 16 -d 750 %d" % LOAD
+PLAN = 7
+
+
+def run(s, tap, fig):
+    daemon = abtest.Daemon(s, tap)
+    g = abtest.guest(s, "g", MEM, current_mib=CURRENT, autodeflate=False,
+                     policy={"floor": CURRENT, "reserve": 128, "steps": {"low": 32}})
+    tap.attach("guest console", g.console_log, lines=30)
+    xml = harness.virsh("dumpxml", g.name, "--inactive").stdout
+    tap.ok("autodeflate" not in xml or "autodeflate='off'" in xml.replace('"', "'"),
+           "guest defined with autodeflate off: deflate-on-oom cannot do the daemon's job",
+           xml)
+    g.start()
+    g.wait_ready()
+    abtest.wait_settled(g, CURRENT)
+    # Disabled before the daemon sees it: the control runs untouched.
+    abtest.vab("balloon-policy", g.name, "--disable", "--live")
+    daemon.start()
+    daemon.wait_log(r"resync: \d+ domains?, 0 managed", 10)
+    actual = g.dommemstat()["actual"]
+    tap.ok(abtest.near(actual, CURRENT, 4096) and abtest.status(g) is None,
+           "control: policy disabled live, the daemon leaves the guest alone at %d KiB"
+           % actual, abtest.status(g))
+
+    # Control: nothing grows the guest, the load must be OOM-killed.
+    pos = len(g.console_text())
+    log_mark = daemon.mark()
+    rc, out = g.run(LOAD_CMD, timeout=120)
+    oom = abtest.oom_lines(g.console_text()[pos:])
+    fig["control_rc"] = rc
+    tap.ok(rc != 0 and "memload: done" not in out and oom and
+           not daemon.setmem_lines(g.name, log_mark),
+           "control (policy disabled): memload %d MiB is OOM-killed (exit %d: %s)"
+           % (LOAD, rc, oom[0].strip() if oom else "no OOM line"),
+           "without the daemon the load must not fit, or this scenario proves nothing;\n"
+           + out[-600:])
+
+    log_mark = daemon.mark()
+    abtest.vab("balloon-policy", g.name, "--enable", "--live")
+    daemon.wait_log(r"%s: managed" % re.escape(g.name), 20, log_mark)
+    # Its first ticks may grow it to its reserve; the load starts from rest.
+    abtest.wait_status(g, lambda st: st.get("reason") == "none", 30,
+                       "status at rest (reason none)")
+    actual0 = g.dommemstat()["actual"]
+    pos = len(g.console_text())
+    log_mark = daemon.mark()
+    t0 = time.monotonic()
+    g.send("%s; echo ab-e2e-grow-rc=$?" % LOAD_CMD)
+
+    first, _ = harness.wait_until(lambda: daemon.setmem_lines(g.name, log_mark), 60,
+                                  interval=0.05, what="the daemon's first grow")
+    fig["load_to_first_grow_s"] = time.monotonic() - t0
+    old, new, reason = first[0]
+    g.wait_memstat(lambda m: m["actual"] >= new - 1024, 20, interval=0.05,
+                   what="actual reaches %d KiB" % new)
+    fig["load_to_first_grow_actual_s"] = time.monotonic() - t0
+    tap.ok(new > old and reason == "guest-pressure",
+           "first grow %d -> %d KiB (%s) %.2f s after the load started, actual there at "
+           "%.2f s" % (old, new, reason, fig["load_to_first_grow_s"],
+                       fig["load_to_first_grow_actual_s"]), first)
+
+    m = g.console_wait(r"ab-e2e-grow-rc=(\d+)", 180)
+    fig["load_s"] = time.monotonic() - t0
+    out = g.console_text()[pos:]
+    rc = int(m.group(1))
+    tap.ok(rc == 0 and "memload: done" in out,
+           "with autoballoond: memload %d MiB completes (exit %d) in %.1f s"
+           % (LOAD, rc, fig["load_s"]), out[-600:])
+    oom = abtest.oom_lines(out)
+    tap.ok(not oom, "no OOM kill in the guest's console while it grew", "\n".join(oom))
+
+    grows = [x for x in daemon.setmem_lines(g.name, log_mark) if x[2] == "guest-pressure"]
+    actual = g.dommemstat()["actual"]
+    fig["grow_steps"] = len(grows)
+    fig["grown_to_mib"] = actual // 1024
+    tap.ok(actual >= actual0 + (LOAD - 128) * 1024 and all(n > o for o, n, _ in grows),
+           "the daemon grew the guest from %d to %d KiB in %d guest-pressure steps"
+           % (actual0, actual, len(grows)), grows)
+
+
+if __name__ == "__main__":
+    sys.exit(abtest.main("grow", PLAN, run))
