@@ -186,12 +186,22 @@ testLiveEnableDisable(Fixture *f, gconstpointer data)
     setMetadata(f, "vm-plain", off, AB_NS_POLICY_PREFIX, AB_NS_POLICY_URI);
     waitFor(!info(f, "vm-plain").managed);
     assertLogged("vm-plain: no longer managed");
-    /* the status element goes with it */
-    g_assert_false(readStatus(f, "vm-plain", &st));
+    /* its status says why nothing happens to it any more */
+    abDaemonFlushStatus(f->daemon, true);
+    g_assert_true(readStatus(f, "vm-plain", &st));
+    g_assert_cmpstr(st.reason, ==, "disabled");
+    g_assert_cmpstr(st.action, ==, "none");
+    abConfStatusClear(&st);
 
-    /* and a policy removed altogether also stops management */
+    /* a policy removed altogether also stops management, and the status
+     * element goes */
+    g_assert_true(info(f, "vm-on").managed);
+    abDaemonFlushStatus(f->daemon, true);
+    g_assert_true(readStatus(f, "vm-on", &st));
+    abConfStatusClear(&st);
     setMetadata(f, "vm-on", NULL, NULL, AB_NS_POLICY_URI);
     waitFor(!info(f, "vm-on").managed);
+    g_assert_false(readStatus(f, "vm-on", &st));
 
     /* a resync without events sees the same */
     setMetadata(f, "vm-off", on, AB_NS_POLICY_PREFIX, AB_NS_POLICY_URI);
@@ -314,6 +324,27 @@ testUnresponsive(Fixture *f, gconstpointer data)
     g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), >, n);
 }
 
+/* A target adopted at connect time from libvirt's last balloon-change
+ * size follows the balloon until the daemon sets one itself: otherwise a
+ * balloon still moving at connect time leaves the guest 'pending' for
+ * good and pressure never shrinks it. */
+static void
+testAdoptedTargetFollows(Fixture *f, gconstpointer data)
+{
+    f->hook.stuck = "vm-on";
+    f->hook.stuckKiB = 768 * MiB;      /* libvirt still says 1024 MiB */
+    tick(f, 2);
+    g_assert_cmpuint(info(f, "vm-on").targetKiB, ==, 768 * MiB);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, 0);
+
+    /* and pressure acts from there (the balloon stays where it is in this
+     * test): the medium step is 64 MiB */
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, 1);
+    g_assert_cmpuint(libvirtMemory(f, "vm-on"), ==, (768 - 64) * MiB);
+}
+
 static void
 testStatsPeriodEnabled(Fixture *f, gconstpointer data)
 {
@@ -417,6 +448,7 @@ main(int argc, char **argv)
     ADD("vanish-undefine", fixtureSetup, testVanish, GINT_TO_POINTER(1));
     ADD("status", fixtureSetup, testStatus, NULL);
     ADD("unresponsive", fixtureSetup, testUnresponsive, NULL);
+    ADD("adopted-target-follows", fixtureSetup, testAdoptedTargetFollows, NULL);
     ADD("level-change-ticks-early", fixtureSetup, testLevelChangeTicksEarly, NULL);
     ADD("qemu-inflates", fixtureSetup, testQemuInflates, NULL);
     ADD("reconnect-resync", fixtureSetup, testReconnectResync, NULL);

@@ -244,9 +244,28 @@ abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d)
     if (d->managed != wasManaged) {
         g_message("%s: %s", d->name,
                   d->managed ? "managed" : "no longer managed");
-        if (!d->managed)
+        if (d->managed) {
+            /* the disabled status it may carry is rewritten at the next flush */
+        } else if (abDaemonDomainDisabled(d)) {
+            /* switched off by its policy: say so in its status, so that
+             * balloon-status and metadata-change listeners see why nothing
+             * happens to it any more */
+            d->level = AB_LEVEL_NONE;
+            d->levelSource = "none";
+            d->action = "none";
+            d->reason = AB_POLICY_REASON_DISABLED;
+            d->reasonText = NULL;
+            d->unresponsive = false;
+        } else {
             abDaemonDomainClearStatus(daemon, d);
+        }
     }
+}
+
+bool
+abDaemonDomainDisabled(const abDaemonDomain *d)
+{
+    return d->policy && !d->policy->enabled && !d->policyError && d->live;
 }
 
 abDaemonDomain *

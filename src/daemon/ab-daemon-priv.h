@@ -96,6 +96,9 @@ void abDaemonDomainReadState(abDaemon *daemon, abDaemonDomain *d);
 void abDaemonDomainReadPolicy(abDaemon *daemon, abDaemonDomain *d);
 void abDaemonDomainReadInjected(abDaemon *daemon, abDaemonDomain *d);
 void abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d);
+/* Running, with a policy that says off: not managed, but its status says
+ * 'disabled'. */
+bool abDaemonDomainDisabled(const abDaemonDomain *d);
 /* Fill the stats fields from one stats record. */
 void abDaemonDomainParseStats(abDaemon *daemon, abDaemonDomain *d,
                               virTypedParameterPtr params, int nparams);

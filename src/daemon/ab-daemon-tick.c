@@ -107,8 +107,17 @@ abDaemonTickResponsiveness(abDaemon *daemon, abDaemonDomain *d, double now)
         d->unresponsive = false;
         return;
     }
-    if (d->targetTime < 0)
+    if (d->targetTime < 0) {
+        /* The target was adopted, not set by us: libvirt's size comes from
+         * QEMU's rate-limited balloon-change events, so on a fresh start
+         * or a resync it may be a size the balloon was only passing
+         * through. Follow the balloon until we set a target ourselves,
+         * or the guest would wait as 'pending' forever. */
+        g_debug("%s: adopted target %llu KiB follows the balloon to %llu KiB",
+                d->name, d->targetKiB, d->actualKiB);
+        d->targetKiB = d->actualKiB;
         return;
+    }
 
     distAtSet = d->actualAtSetKiB > d->targetKiB ? d->actualAtSetKiB - d->targetKiB
                                                  : d->targetKiB - d->actualAtSetKiB;
@@ -327,7 +336,7 @@ abDaemonFlushStatus(abDaemon *daemon, bool force)
         g_autofree char *key = NULL;
         g_autofree char *xml = NULL;
 
-        if (!d->managed || !d->live || !d->dom)
+        if (!(d->managed || abDaemonDomainDisabled(d)) || !d->live || !d->dom)
             continue;
         /* compare without the time, or every write would be a change */
         key = abDaemonStatusFormat(d, 0);
