@@ -265,12 +265,10 @@ def used_memory_kib(g):
 def wait_settled(g, mib=None, timeout=30, kib=None):
     """Wait until the guest's balloon is at mib (or kib) and libvirt knows it.
 
-    Works around a daemon bug (reported): autoballoond adopts libvirt's
-    current memory as the balloon *target* when it (re)connects, but that
-    value is the last balloon-change event's *actual*, which QEMU sends at
-    most once a second; started (or restarted) while a balloon still moves,
-    it adopts a transient size and then holds the guest as "pending" for
-    ever."""
+    libvirt's size is the last balloon-change event's, which QEMU sends at
+    most once a second: the checks that compare sizes with libvirt's need
+    the balloon to have settled first. (The daemon itself copes: a target
+    it adopted follows the balloon until it sets one.)"""
     want = kib if kib is not None else mib * KIB
 
     def settled():

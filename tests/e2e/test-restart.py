@@ -41,8 +41,8 @@ def shrink_once(daemon, g, fig=None, key=None):
     g.wait_memstat(lambda m: abs(m["actual"] - new) <= 4096, 20, interval=0.05,
                    what="actual at %d KiB" % new)
     t_actual = time.monotonic() - t0
-    # Until libvirt has the balloon-change event at the new size, a daemon
-    # that (re)connects adopts a stale target (abtest.wait_settled).
+    # Until libvirt has the balloon-change event at the new size, its size
+    # is stale; the checks after the restart compare with it.
     abtest.wait_settled(g, kib=new)
     if fig is not None:
         fig[key + "_inject_to_target_s"] = t_target
