@@ -75,9 +75,36 @@ def summary(values):
             "min": round(min(v), 3), "max": round(max(v), 3)}
 
 
+class Disturbed(Exception):
+    """Someone else's guest ran during a trial: the daemon would manage it
+    too (and the host paths share its cgroup). The trial is run again."""
+
+
 def foreign_domains():
     out = harness.virsh("list", "--name", check=False).stdout.split()
     return [n for n in out if not n.startswith(harness.NAME_PREFIX)]
+
+
+def psi_total():
+    with open("/proc/pressure/memory") as f:
+        return int(f.readline().split("total=")[1])
+
+
+def wait_psi_quiet(quiet_s=3.0, timeout=30):
+    """Until host memory PSI stalled less than 20 ms over quiet_s: what a
+    setup step (the guest filling its cache makes QEMU fault in and compact
+    huge pages) stalled must not reach the daemon's 2 s PSI window."""
+    hist = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        hist.append((now, psi_total()))
+        old = [x for x in hist if x[0] <= now - quiet_s]
+        if old and hist[-1][1] - old[-1][1] < 20000:
+            return True
+        time.sleep(0.2)
+    log("host memory PSI did not settle within %d s" % timeout)
+    return False
 
 
 def wait_no_foreign(limit_s):
@@ -110,6 +137,32 @@ def rss_kib(pid):
     return None
 
 
+class MachineLimit:
+    """A memory limit on libvirt's machine cgroup, lifted as soon as someone
+    else's guest runs (it would share the limit)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.old = None
+
+    def set(self, limit_kib):
+        with self.lock:
+            path = os.path.join(MACHINE, "memory.limit_in_bytes")
+            with open(path) as f:
+                old = f.read().strip()
+            with open(path, "w") as f:
+                f.write(str(limit_kib * KIB))
+            if self.old is None:
+                self.old = old
+
+    def lift(self):
+        with self.lock:
+            if self.old is not None:
+                with open(os.path.join(MACHINE, "memory.limit_in_bytes"), "w") as f:
+                    f.write(self.old)
+                self.old = None
+
+
 class Probe:
     """One libvirt connection: events on its own loop thread, a 25 ms
     poller of the balloon's actual, the daemon's status target and
@@ -117,6 +170,9 @@ class Probe:
 
     def __init__(self, dom_name):
         self.conn = libvirt.open(harness.URI)
+        self.foreign = []        # names of others' running guests, last check
+        self.daemon = None       # the running autoballoond, stopped if others appear
+        self.limit = MachineLimit()
         self.dom = self.conn.lookupByName(dom_name)
         self.lock = threading.Lock()
         self.samples = []        # (t, actual_kib, rss_kib, target_kib, machine_usage_kib)
@@ -148,8 +204,23 @@ class Probe:
         return self.dom.memoryStats().get("actual")
 
     def _poll(self):
+        n = 0
         while not self.stop:
             t = time.monotonic()
+            n += 1
+            if n % 20 == 0:
+                try:
+                    self.foreign = [d.name() for d in self.conn.listAllDomains(
+                        libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)
+                        if not d.name().startswith(harness.NAME_PREFIX)]
+                except libvirt.libvirtError:
+                    pass
+                d = self.daemon
+                if self.foreign and d and d.proc.poll() is None:
+                    d.proc.send_signal(signal.SIGTERM)
+                    d.disturbed = True
+                if self.foreign:
+                    self.limit.lift()
             try:
                 act = self.dom.memoryStats().get("actual")
             except libvirt.libvirtError:
@@ -176,10 +247,12 @@ class Probe:
         with self.lock:
             return list(self.samples[mark[0]:]), list(self.status_events[mark[1]:])
 
-    def wait(self, pred, timeout, what):
-        """Poll the poller's samples until pred(sample) holds: that sample."""
+    def wait(self, pred, timeout, what, since=None):
+        """Poll the poller's samples (from index since, else from now) until
+        pred(sample) holds: that sample."""
         deadline = time.monotonic() + timeout
-        i = len(self.samples)
+        with self.lock:
+            i = len(self.samples) if since is None else since
         while True:
             with self.lock:
                 new = self.samples[i:]
@@ -211,6 +284,7 @@ class Daemon:
                                      start_new_session=True)
         session.procs.append(("autoballoond", self.proc))
         self.lines = []
+        self.disturbed = False
         self.lock = threading.Lock()
         self.logf = open(logpath, "a")
         self.thread = threading.Thread(target=self._read, daemon=True)
@@ -260,9 +334,15 @@ class Bench:
 
     def boot(self):
         plugin = [self.args.plugin, "-c", harness.URI, "define"]
+        disk = self.s.disk("cache", DISK_MIB)
+        # Non-zero data: page cache of zeros could be told apart by the host
+        # (zero pages) and is not what a guest caches.
+        block = bytes(range(1, 256)) * (1024 * 1024 // 255 + 1)
+        with open(disk, "r+b") as f:
+            for i in range(DISK_MIB):
+                f.write(block[i % 255:i % 255 + 1024 * 1024])
         self.g = self.s.guest("g", GUEST_MIB, define=False, define_cmd=plugin,
-                              stats_period=0, balloon_attrs="autoballoon='on'",
-                              disk=self.s.disk("cache", DISK_MIB))
+                              stats_period=0, balloon_attrs="autoballoon='on'", disk=disk)
         # O_DIRECT: the disk's data must not sit in the host's page cache,
         # which counts in the machine cgroup the host paths put a limit on.
         self.g.xml = self.g.xml.replace("<driver name='qemu' type='raw'/>",
@@ -270,6 +350,10 @@ class Bench:
         self.g.define()
         self.g.start()
         boot_s = self.g.wait_ready(timeout=90)
+        # Linux drops a block device's page cache when its last opener
+        # closes it: the shell keeps /dev/vda open, so what memload -c
+        # reads stays cached.
+        self.g.run("exec 3</dev/vda", timeout=30)
         log("guest %s ready in %.1f s" % (self.g.name, boot_s))
         self.p = Probe(self.g.name)
         threading.Thread(target=event_loop, daemon=True).start()
@@ -292,13 +376,19 @@ class Bench:
         if rc != 0:
             raise RuntimeError("cache fill failed: %s" % out[-300:])
         # the guest's stats (period 2 s) must show the cache before onset
-        time.sleep(2.5)
+        harness.wait_until(lambda: self.p.dom.memoryStats().get("disk_caches", 0)
+                           >= 0.9 * DISK_MIB * MIB_KIB, 15, interval=0.2,
+                           what="guest stats showing the cache")
 
     # --- daemon -----------------------------------------------------------
 
     def start_daemon(self):
+        if not wait_no_foreign(self.args.wait_others):
+            raise RuntimeError("other guests kept running")
+        wait_psi_quiet()
         mark = self.p.mark()
         d = Daemon(self.args.daemon, self.conf, self.args.tick, self.s, self.daemon_log)
+        self.p.daemon = d
         t0 = time.monotonic()
         # the first status the daemon writes: it manages the guest and ticked
         deadline = t0 + 20
@@ -308,6 +398,8 @@ class Bench:
                 break
             if time.monotonic() > deadline or d.proc.poll() is not None:
                 d.stop()
+                if d.disturbed:
+                    raise Disturbed("other guests appeared")
                 raise RuntimeError("autoballoond published no status within 20 s "
                                    "(see %s)" % self.daemon_log)
             time.sleep(POLL_S)
@@ -350,8 +442,34 @@ class Bench:
 
     def reaction_trial(self, path, limit_kib=None):
         self.reset()
-        d, up_s = self.start_daemon()
+        filler = None
+        if path == "host":
+            if not wait_no_foreign(self.args.wait_others):
+                raise RuntimeError("other guests kept running")
+            use = cg_read("memory.usage_in_bytes") // KIB
+            if use > 0.6 * limit_kib:
+                raise RuntimeError("machine cgroup already uses %d MiB" % (use // MIB_KIB))
+            self.p.limit.set(limit_kib)
+            filler, _ = self.load(int((0.70 * limit_kib - use) / MIB_KIB))
+            try:
+                self.wait_held(filler)
+            except RuntimeError:
+                self.unload(filler)
+                self.p.limit.lift()
+                raise
         try:
+            return self._reaction_trial(path, limit_kib)
+        finally:
+            if filler:
+                self.unload(filler)
+            self.p.limit.lift()
+
+    def _reaction_trial(self, path, limit_kib):
+        d, up_s = self.start_daemon()
+        load = None
+        try:
+            if path == "host" and self.p.limit.old is None:
+                raise Disturbed("other guests appeared before the onset")
             t_first = self.p.target()
             a0 = self.p.actual()
             # a random phase of the tick: the onset may fall anywhere in it
@@ -367,17 +485,20 @@ class Bench:
                 mib = int((0.93 * limit_kib - use) / MIB_KIB)
                 load, t0 = self.load(mib)
             s = self.p.wait(lambda s: s[3] is not None and s[3] < t_first, 20,
-                            "a new target (%s)" % path)
+                            "a new target (%s)" % path, since=mark[0])
             new = s[3]
             s2 = self.p.wait(lambda s: s[1] is not None and abs(s[1] - new) <= MIB_KIB, 30,
-                             "actual at the new target")
+                             "actual at the new target", since=mark[0])
             samples, events = self.p.since(mark)
             logl = d.first(r"%s: target \d+ KiB -> %d KiB" % (re.escape(self.g.name), new), t0)
             moved = next((x[0] for x in samples if x[1] is not None and x[1] < a0 - MIB_KIB),
                          None)
             held = self.wait_held(load) if load else None
             ev = next((t for t in events if t >= t0), None)
+            src = re.search(r"level (\w+) from (\w+)", logl[1]) if logl else None
             r = {"path": path, "daemon_start_s": round(up_s, 3),
+                 "level": src.group(1) if src else None,
+                 "source": src.group(2) if src else None,
                  "target_before_kib": t_first, "target_kib": new,
                  "step_mib": round((t_first - new) / MIB_KIB, 1),
                  "log_s": round(logl[0] - t0, 3) if logl else None,
@@ -395,17 +516,19 @@ class Bench:
                 subprocess.run([self.args.plugin, "-c", harness.URI, "balloon-inject-pressure",
                                 self.g.name, "none"], stdout=subprocess.DEVNULL)
             d.stop()
-            if path == "host" and load:
+            if load:
                 self.unload(load)
+            if d.disturbed:
+                raise Disturbed("other guests appeared during the trial")
 
-    def setmem_trial(self, mib_from, mib_to, mark_series=False):
+    def setmem_trial(self, mib_from, mib_to):
         """A raw `virsh setmem`: time until actual is there, RSS over time."""
         mark = self.p.mark()
         t0 = time.monotonic()
         harness.virsh("setmem", self.g.name, "%dM" % mib_to, "--live")
         t_ret = time.monotonic()
         s = self.p.wait(lambda s: s[1] is not None and abs(s[1] - mib_to * MIB_KIB) <= MIB_KIB,
-                        30, "actual at %d MiB" % mib_to)
+                        30, "actual at %d MiB" % mib_to, since=mark[0])
         return t0, t_ret, s[0], mark
 
     # --- reclaim -------------------------------------------------------------
@@ -431,14 +554,26 @@ class Bench:
         pid = self.g.qemu_pid()
         d = None
         load = None
-        if kind != "setmem":
-            d, _ = self.start_daemon()
-            time.sleep(random.uniform(0, self.args.tick))
-        mark = self.p.mark()
-        time.sleep(1)              # a second of the chart before the onset
-        rss0 = rss_kib(pid)
-        a0 = self.p.actual()
         try:
+            if kind == "host":
+                if not wait_no_foreign(self.args.wait_others):
+                    raise RuntimeError("other guests kept running")
+                use = cg_read("memory.usage_in_bytes") // KIB
+                if use > 0.75 * limit_kib:
+                    raise RuntimeError("machine cgroup already uses %d MiB" % (use // MIB_KIB))
+                self.p.limit.set(limit_kib)
+            if kind == "setmem":
+                wait_psi_quiet()
+            else:
+                d, _ = self.start_daemon()
+                time.sleep(random.uniform(0, self.args.tick))
+            if kind == "host" and self.p.limit.old is None:
+                raise Disturbed("other guests appeared before the onset")
+            mark = self.p.mark()
+            time.sleep(1)              # a second of the chart before the onset
+            rss0 = rss_kib(pid)
+            a0 = self.p.actual()
+            psi0 = psi_total()
             if kind == "setmem":
                 t0, _, _, _ = self.setmem_trial(GUEST_MIB, to_mib)
                 time.sleep(3)      # RSS lags the balloon: let it finish
@@ -455,6 +590,7 @@ class Bench:
                     self.wait_held(load)
                 self.settle(d, quiet_s=2 * self.args.tick + 1, timeout=40)
             samples, _ = self.p.since(mark)
+            psi_ms = (psi_total() - psi0) / 1000.0
         finally:
             if kind == "injected":
                 subprocess.run([self.args.plugin, "-c", harness.URI, "balloon-inject-pressure",
@@ -463,7 +599,22 @@ class Bench:
                 d.stop()
             if load:
                 self.unload(load)
-        return reclaim_figures(kind, t0, rss0, a0, samples)
+            self.p.limit.lift()
+            if d and d.disturbed:
+                raise Disturbed("other guests appeared during the trial")
+        r = reclaim_figures(kind, t0, rss0, a0, samples)
+        r["host_psi_some_stall_ms"] = round(psi_ms, 1)
+        if d:
+            srcs = {}
+            with d.lock:
+                for t, line in d.lines:
+                    m = re.search(r"%s: target \d+ KiB -> \d+ KiB \(([\w-]+), level (\w+) from (\w+)"
+                                  % re.escape(self.g.name), line)
+                    if t >= t0 and m:
+                        k = "%s/%s/%s" % m.groups()
+                        srcs[k] = srcs.get(k, 0) + 1
+            r["targets_by_reason_level_source"] = srcs
+        return r
 
 
 def reclaim_figures(kind, t0, rss0, a0, samples):
@@ -497,6 +648,29 @@ def reclaim_figures(kind, t0, rss0, a0, samples):
     return r
 
 
+def run_trials(n, what, fn):
+    """n trials of fn; a disturbed one is run again (up to n more times), a
+    failed one is recorded as failed."""
+    out = []
+    retries = n
+    while len(out) < n:
+        try:
+            r = fn()
+        except Disturbed as e:
+            log("%s trial disturbed (%s): run again" % (what, e))
+            retries -= 1
+            if retries < 0:
+                raise RuntimeError("%s trials: disturbed too often" % what) from None
+            continue
+        except (TimeoutError, RuntimeError) as e:
+            log("%s trial %d failed: %s" % (what, len(out), e))
+            r = {"failed": str(e)}
+        r.setdefault("path", what)
+        r.setdefault("kind", what)
+        out.append(r)
+    return out
+
+
 def write_series(path, trial):
     with open(path, "w") as f:
         f.write("# t_s\tactual_mib\trss_mib\ttarget_mib\tmachine_usage_mib\n")
@@ -520,6 +694,8 @@ def main():
     args = ap.parse_args()
     random.seed(20261123)
     libvirt.virEventRegisterDefaultImpl()
+    # errors are handled where they matter; libvirt would print each one
+    libvirt.registerErrorHandler(lambda ctx, err: None, None)
     os.makedirs(args.out, exist_ok=True)
     res = {"tick_s": args.tick, "guest_mib": GUEST_MIB, "disk_mib": DISK_MIB,
            "poll_s": POLL_S, "psi_window_s": 2.0, "limit_mib": args.limit_mib,
@@ -540,12 +716,8 @@ def main():
         res["daemon"] = subprocess.run([args.daemon, "--version"], stdout=subprocess.PIPE,
                                        text=True).stdout.strip()
         lim = args.limit_mib * MIB_KIB
-        for i in range(args.trials):
-            try:
-                res["reaction"].append(b.reaction_trial("injected"))
-            except (TimeoutError, RuntimeError) as e:
-                log("injected trial %d: %s" % (i, e))
-                res["reaction"].append({"path": "injected", "failed": str(e)})
+        res["reaction"] += run_trials(args.trials, "injected",
+                                      lambda: b.reaction_trial("injected"))
         for i in range(args.trials):
             b.reset()
             t0, t_ret, t_act, _ = b.setmem_trial(GUEST_MIB, GUEST_MIB - STEP_MEDIUM_MIB)
@@ -553,46 +725,17 @@ def main():
                                   "virsh_return_s": round(t_ret - t0, 3)})
         log("setmem -%d MiB: p50 %.2f s" % (STEP_MEDIUM_MIB,
                                            pct([x["actual_s"] for x in res["setmem"]], 50)))
+        res["reaction"] += run_trials(args.trials, "host", lambda: b.reaction_trial("host", lim))
 
-        res["reclaim"].append(b.reclaim_trial("injected"))
-        for i in range(1, args.reclaim_trials):
-            res["reclaim"].append(b.reclaim_trial("injected"))
-        to_mib = int(round(res["reclaim"][0]["final_actual_mib"] or GUEST_MIB / 4))
+        inj = run_trials(args.reclaim_trials, "injected", lambda: b.reclaim_trial("injected"))
+        res["reclaim"] += inj
+        ok = [r for r in inj if "failed" not in r and r.get("final_actual_mib")]
+        to_mib = int(round(ok[0]["final_actual_mib"])) if ok else GUEST_MIB // 4
         res["reclaim_setmem_to_mib"] = to_mib
-        for i in range(args.reclaim_trials):
-            res["reclaim"].append(b.reclaim_trial("setmem", to_mib=to_mib))
-
-        # The host paths need a limit on the machine cgroup: only with no
-        # other guests there.
-        if wait_no_foreign(args.wait_others):
-            b.reset()
-            use = cg_read("memory.usage_in_bytes") // KIB
-            if use > 0.6 * lim:
-                raise RuntimeError("machine cgroup already uses %d MiB: raise --limit-mib"
-                                   % (use // MIB_KIB))
-            with harness.cgroup_limit(lim * KIB):
-                filler, _ = b.load(int((0.70 * lim - use) / MIB_KIB))
-                b.wait_held(filler)
-                res["machine_usage_before_mib"] = round(cg_read("memory.usage_in_bytes")
-                                                        / KIB / MIB_KIB, 1)
-                for i in range(args.trials):
-                    if foreign_domains():
-                        log("other guests appeared: host trials stop")
-                        res["host_disturbed"] = True
-                        break
-                    try:
-                        res["reaction"].append(b.reaction_trial("host", lim))
-                    except (TimeoutError, RuntimeError) as e:
-                        log("host trial %d: %s" % (i, e))
-                        res["reaction"].append({"path": "host", "failed": str(e)})
-                # the guest's filled cache and the filler would not both fit
-                b.unload(filler)
-                for i in range(args.reclaim_trials):
-                    if foreign_domains():
-                        break
-                    res["reclaim"].append(b.reclaim_trial("host", limit_kib=lim))
-        else:
-            res["host_skipped"] = "other guests kept running"
+        res["reclaim"] += run_trials(args.reclaim_trials, "setmem",
+                                     lambda: b.reclaim_trial("setmem", to_mib=to_mib))
+        res["reclaim"] += run_trials(args.reclaim_trials, "host",
+                                     lambda: b.reclaim_trial("host", limit_kib=lim))
     res["wall_s"] = round(time.monotonic() - t_start, 1)
 
     # summaries
@@ -605,7 +748,7 @@ def main():
                                     if r["path"] == path and "failed" in r])
     summ["setmem"] = {"actual_s": summary([r["actual_s"] for r in res["setmem"]])}
     for kind in ("injected", "host", "setmem"):
-        tr = [r for r in res["reclaim"] if r["kind"] == kind]
+        tr = [r for r in res["reclaim"] if r["kind"] == kind and "failed" not in r]
         summ["reclaim_" + kind] = {k: summary([r[k] for r in tr])
                                    for k in ("rss_mib_s", "actual_mib_s", "rss_returned_mib",
                                              "actual_returned_mib", "rss_t95_s")}
@@ -613,7 +756,7 @@ def main():
 
     for name, kind in (("reclaim-injected", "injected"), ("reclaim-host", "host"),
                        ("reclaim-setmem", "setmem")):
-        tr = [r for r in res["reclaim"] if r["kind"] == kind]
+        tr = [r for r in res["reclaim"] if r["kind"] == kind and "series" in r]
         if tr:
             write_series(os.path.join(args.out, "series-%s.tsv" % name), tr[0])
     for r in res["reclaim"]:
