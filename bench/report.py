@@ -168,6 +168,13 @@ def block_e2e(res, name):
         cells = [f"{fmt_s(d[k])} / {fmt_s(d[k], 'p95')}"
                  for k in ("log_s", "status_event_s", "moving_s", "actual_s")]
         out.append(f"| {label} | " + " | ".join(cells) + f" | {d['failed']} |")
+    h = sm["host"]
+    if h.get("log_after_10pct_s", {}).get("n"):
+        cells = [f"{fmt_s(h[k])} / {fmt_s(h[k], 'p95')}"
+                 for k in ("log_after_10pct_s", "actual_after_10pct_s")]
+        out.append(f"| host, from the moment the `machine` cgroup fell below 10 % free "
+                   f"({fmt_s(h['below_10pct_free_s'])} / {fmt_s(h['below_10pct_free_s'], 'p95')} s "
+                   f"after the load started) | {cells[0]} | | | {cells[1]} | |")
     sd = sm["setmem"]["actual_s"]
     out.append(f"| *limit: raw `virsh setmem` -{e['setmem'][0]['mib'] if e['setmem'] else 64} MiB* "
                f"| | | | {fmt_s(sd)} / {fmt_s(sd, 'p95')} | |")
@@ -178,6 +185,7 @@ def block_e2e(res, name):
                f"{e['disk_mib']} MiB of its disk (MiB/s over the time to 95 % of the drop, "
                "median of the trials; ratio to the raw `virsh setmem` of the same size, "
                f"{e.get('reclaim_setmem_to_mib', '?')} MiB target):\n")
+    hr = sm.get("reclaim_host", {})
     out.append("| what | trials | qemu RSS returned (MiB) | RSS MiB/s | ratio | "
                "balloon `actual` MiB/s | ratio | time to 95 % (s) |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -199,6 +207,12 @@ def block_e2e(res, name):
                    f"| {fmt_s(d['rss_mib_s'], digits=0)} | {ratio('rss_mib_s')} "
                    f"| {fmt_s(d['actual_mib_s'], digits=0)} | {ratio('actual_mib_s')} "
                    f"| {fmt_s(d['rss_t95_s'])} |")
+    if hr.get("critical_until_s", {}).get("n"):
+        out.append("")
+        out.append(f"Host critical, from the load's start: the `machine` cgroup left critical "
+                   f"(5 % free) after {fmt_s(hr['critical_until_s'])} s, medium (10 %) after "
+                   f"{fmt_s(hr.get('medium_until_s'))} s and all pressure (20 %) after "
+                   f"{fmt_s(hr.get('low_until_s'))} s (medians).")
     return "\n".join(out)
 
 

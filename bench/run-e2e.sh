@@ -43,7 +43,12 @@ fi
 short=$(echo "$commit" | cut -c1-10 | sed 's/-dirty//')
 case "$commit" in *-dirty) short="$short-dirty" ;; esac
 stamp=$(date -u +%Y-%m-%d-%H%M)
-out="bench/results/$stamp-$short-e2e.json"
+tick=${BENCH_E2E_TICK:-2}
+# A run with another tick than the daemon's default is recorded beside the
+# default one, but does not replace the README table and charts.
+suffix=e2e
+[ "$tick" = 2 ] || suffix="e2e-tick$tick"
+out="bench/results/$stamp-$short-$suffix.json"
 mkdir -p bench/results
 
 tmp=$(mktemp -d)
@@ -52,15 +57,22 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 status=0
 AB_BUILD_ROOT="$builddir" $py bench/e2e/bench-e2e.py --daemon "$daemon" --plugin "$plugin" \
     --out "$tmp" --trials "${BENCH_E2E_TRIALS:-10}" \
-    --reclaim-trials "${BENCH_E2E_RECLAIM_TRIALS:-3}" --tick "${BENCH_E2E_TICK:-2}" || status=$?
+    --reclaim-trials "${BENCH_E2E_RECLAIM_TRIALS:-3}" --tick "$tick" || status=$?
 [ -f "$tmp/e2e.json" ] || { echo "error: bench-e2e wrote no results" >&2; exit 1; }
 
+readme=bench/README.md
+[ "$tick" = 2 ] || readme="$tmp/README.md"
+[ "$tick" = 2 ] || cp bench/README.md "$readme"
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-python3 bench/report.py --e2e "$tmp/e2e.json" --out "$out" --readme bench/README.md \
+python3 bench/report.py --e2e "$tmp/e2e.json" --out "$out" --readme "$readme" \
     --meta "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" --meta "commit=$commit" \
     --meta "hostname=$(hostname)" --meta "cpu=${cpu:-unknown}" \
     --meta "nproc=$(nproc)" --meta "kernel=$(uname -r)" --meta "e2e_daemon_from=$from"
 
+if [ "$tick" != 2 ]; then
+    echo "bench-e2e: wrote $out (tick $tick s: README and charts keep the default run)"
+    exit $status
+fi
 if command -v gnuplot >/dev/null 2>&1; then
     for k in injected host setmem; do
         f="$tmp/series-reclaim-$k.tsv"
@@ -68,7 +80,7 @@ if command -v gnuplot >/dev/null 2>&1; then
         case $k in
             injected) ttl="injected critical pressure: autoballoond reclaims a filled page cache" ;;
             host) ttl="host critical pressure (machine cgroup at 97 %): autoballoond reclaims" ;;
-            setmem) ttl="raw virsh setmem of the same size (the balloon's own speed)" ;;
+            setmem) ttl="raw virsh setmem of the same size: the balloon at its own speed" ;;
         esac
         gnuplot -e "infile='$f'; outfile='bench/results/latest-e2e-$k.png'; ttl='$ttl'" bench/e2e/chart.gp
     done

@@ -90,19 +90,21 @@ def psi_total():
         return int(f.readline().split("total=")[1])
 
 
+PSI_HIST = []                 # (t, /proc/pressure/memory some total), from the poller
+
+
 def wait_psi_quiet(quiet_s=3.0, timeout=30):
-    """Until host memory PSI stalled less than 20 ms over quiet_s: what a
-    setup step (the guest filling its cache makes QEMU fault in and compact
-    huge pages) stalled must not reach the daemon's 2 s PSI window."""
-    hist = []
+    """Until host memory PSI stalled less than 20 ms over the last quiet_s:
+    what a setup step stalled (the guest filling its cache makes QEMU fault
+    in and compact huge pages) must not reach the daemon's 2 s PSI window."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         now = time.monotonic()
-        hist.append((now, psi_total()))
+        hist = list(PSI_HIST[-400:])
         old = [x for x in hist if x[0] <= now - quiet_s]
-        if old and hist[-1][1] - old[-1][1] < 20000:
+        if old and hist and hist[-1][1] - old[-1][1] < 20000:
             return True
-        time.sleep(0.2)
+        time.sleep(0.1)
     log("host memory PSI did not settle within %d s" % timeout)
     return False
 
@@ -233,6 +235,9 @@ class Probe:
                 use = None
             with self.lock:
                 self.samples.append((t, act, rss, tgt, use))
+            PSI_HIST.append((t, psi_total()))
+            if len(PSI_HIST) > 2000:
+                del PSI_HIST[:1000]
             time.sleep(max(0.0, POLL_S - (time.monotonic() - t)))
 
     def start(self, pid):
@@ -496,6 +501,11 @@ class Bench:
             held = self.wait_held(load) if load else None
             ev = next((t for t in events if t >= t0), None)
             src = re.search(r"level (\w+) from (\w+)", logl[1]) if logl else None
+            # the host path's onset is a ramp: when did free fall below 10 %?
+            crossed = None
+            if limit_kib:
+                crossed = next((x[0] for x in samples
+                                if x[4] is not None and x[4] >= 0.90 * limit_kib), None)
             r = {"path": path, "daemon_start_s": round(up_s, 3),
                  "level": src.group(1) if src else None,
                  "source": src.group(2) if src else None,
@@ -507,7 +517,10 @@ class Bench:
                  "status_seen_s": round(s[0] - t0, 3),
                  "moving_s": round(moved - t0, 3) if moved else None,
                  "actual_s": round(s2[0] - t0, 3),
-                 "load_held_s": round(held - t0, 3) if held else None}
+                 "load_held_s": round(held - t0, 3) if held else None,
+                 "below_10pct_free_s": round(crossed - t0, 3) if crossed else None,
+                 "log_after_10pct_s": round(logl[0] - crossed, 3) if crossed and logl else None,
+                 "actual_after_10pct_s": round(s2[0] - crossed, 3) if crossed else None}
             log("%s: new target %d KiB after %s s (log), actual there after %.2f s"
                 % (path, new, r["log_s"], r["actual_s"]))
             return r
@@ -588,7 +601,7 @@ class Bench:
                     mib = int((0.97 * limit_kib - use) / MIB_KIB)
                     load, t0 = self.load(mib)
                     self.wait_held(load)
-                self.settle(d, quiet_s=2 * self.args.tick + 1, timeout=40)
+                self.settle(d, quiet_s=self.args.tick + 1.5, timeout=40)
             samples, _ = self.p.since(mark)
             psi_ms = (psi_total() - psi0) / 1000.0
         finally:
@@ -604,6 +617,11 @@ class Bench:
                 raise Disturbed("other guests appeared during the trial")
         r = reclaim_figures(kind, t0, rss0, a0, samples)
         r["host_psi_some_stall_ms"] = round(psi_ms, 1)
+        if kind == "host":
+            # how long the machine cgroup stayed critical (< 5 % free), medium
+            # (< 10 %) and under pressure at all (< 20 %), from the onset
+            for name, frac in (("critical", 0.95), ("medium", 0.90), ("low", 0.80)):
+                r["%s_until_s" % name] = level_left(samples, t0, frac * limit_kib)
         if d:
             srcs = {}
             with d.lock:
@@ -646,6 +664,20 @@ def reclaim_figures(kind, t0, rss0, a0, samples):
         % (kind, r["rss_returned_mib"], r["rss_t95_s"], r["rss_mib_s"], r["actual_mib_s"]))
     r["series"] = [(round(s[0] - t0, 3), s[1], s[2], s[3], s[4]) for s in samples]
     return r
+
+
+def level_left(samples, t0, above_kib):
+    """Seconds from t0 until usage fell back under above_kib after it rose
+    over it (None if it never rose over it, or never fell back)."""
+    over = False
+    for x in samples:
+        if x[4] is None:
+            continue
+        if x[4] >= above_kib:
+            over = True
+        elif over:
+            return round(x[0] - t0, 3)
+    return None
 
 
 def run_trials(n, what, fn):
@@ -742,16 +774,20 @@ def main():
     summ = {}
     for path in ("injected", "host"):
         tr = [r for r in res["reaction"] if r["path"] == path and "failed" not in r]
-        summ[path] = {k: summary([r[k] for r in tr])
-                      for k in ("log_s", "status_event_s", "moving_s", "actual_s")}
+        summ[path] = {k: summary([r.get(k) for r in tr])
+                      for k in ("log_s", "status_event_s", "moving_s", "actual_s",
+                                "below_10pct_free_s", "load_held_s", "log_after_10pct_s",
+                                "actual_after_10pct_s")}
         summ[path]["failed"] = len([r for r in res["reaction"]
                                     if r["path"] == path and "failed" in r])
     summ["setmem"] = {"actual_s": summary([r["actual_s"] for r in res["setmem"]])}
     for kind in ("injected", "host", "setmem"):
         tr = [r for r in res["reclaim"] if r["kind"] == kind and "failed" not in r]
-        summ["reclaim_" + kind] = {k: summary([r[k] for r in tr])
+        summ["reclaim_" + kind] = {k: summary([r.get(k) for r in tr])
                                    for k in ("rss_mib_s", "actual_mib_s", "rss_returned_mib",
-                                             "actual_returned_mib", "rss_t95_s")}
+                                             "actual_returned_mib", "rss_t95_s",
+                                             "critical_until_s", "medium_until_s",
+                                             "low_until_s")}
     res["summary"] = summ
 
     for name, kind in (("reclaim-injected", "injected"), ("reclaim-host", "host"),
