@@ -154,7 +154,7 @@ def block_e2e(res, name):
     tick = e["tick_s"]
     out = [head,
            f"One {e['guest_mib']} MiB TCG guest, `autoballoon='on'`, daemon with the built-in "
-           f"defaults (tick {tick:g} s{' (the default)' if tick == 2 else ''}); "
+           f"defaults (tick {tick:g} s{', the default' if tick == 2 else ''}); "
            f"{sm['injected']['actual_s'].get('n', 0)} + {sm['host']['actual_s'].get('n', 0)} "
            f"reaction trials, onset at a random phase of the tick. Seconds from the onset, "
            f"p50 / p95:\n",
