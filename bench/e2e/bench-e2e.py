@@ -333,6 +333,7 @@ class Bench:
         self.memload = harness.load_image_builder().build_memload(
             os.environ.get("AB_E2E_CACHE") or "/var/cache/autoballoon-e2e")
         self.loads = []
+        self.stale = None
         self.daemon_log = os.path.join(session.workdir, "autoballoond.log")
 
     # --- guest --------------------------------------------------------------
@@ -367,10 +368,21 @@ class Bench:
         return boot_s
 
     def reset(self):
-        """Deflate to the full size (no daemon running) and wait for it."""
+        """Deflate to the full size (no daemon running) and wait for it.
+
+        libvirt's own idea of the size (virDomainGetInfo, `virsh dominfo`
+        "Used memory", which a starting daemon adopts as its target) lags
+        the balloon and can stay at the old size: wait a little for it and
+        record when it did not follow (self.stale)."""
         harness.virsh("setmem", self.g.name, "%dM" % GUEST_MIB, "--live")
         self.p.wait(lambda s: s[1] is not None and s[1] >= GUEST_MIB * MIB_KIB - MIB_KIB,
                     30, "deflated to %d MiB" % GUEST_MIB)
+        try:
+            harness.wait_until(lambda: self.p.dom.info()[2] >= GUEST_MIB * MIB_KIB - MIB_KIB,
+                               3, interval=0.1, what="libvirt's size")
+            self.stale = None
+        except TimeoutError:
+            self.stale = self.p.dom.info()[2]
 
     def fill_cache(self):
         """Touch guest memory the balloon can take: page cache from the disk
@@ -489,8 +501,15 @@ class Bench:
                 use = cg_read("memory.usage_in_bytes") // KIB
                 mib = int((0.93 * limit_kib - use) / MIB_KIB)
                 load, t0 = self.load(mib)
-            s = self.p.wait(lambda s: s[3] is not None and s[3] < t_first, 20,
-                            "a new target (%s)" % path, since=mark[0])
+            try:
+                s = self.p.wait(lambda s: s[3] is not None and s[3] < t_first, 20,
+                                "a new target (%s)" % path, since=mark[0])
+            except TimeoutError as e:
+                if self.stale:
+                    raise TimeoutError("%s; the daemon started with target %d KiB, actual "
+                                       "%d KiB: libvirt still said %d KiB after the reset"
+                                       % (e, t_first, a0, self.stale)) from None
+                raise
             new = s[3]
             s2 = self.p.wait(lambda s: s[1] is not None and abs(s[1] - new) <= MIB_KIB, 30,
                              "actual at the new target", since=mark[0])
@@ -507,6 +526,7 @@ class Bench:
                 crossed = next((x[0] for x in samples
                                 if x[4] is not None and x[4] >= 0.90 * limit_kib), None)
             r = {"path": path, "daemon_start_s": round(up_s, 3),
+                 "libvirt_size_stale_kib": self.stale,
                  "level": src.group(1) if src else None,
                  "source": src.group(2) if src else None,
                  "target_before_kib": t_first, "target_kib": new,
