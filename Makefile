@@ -14,6 +14,8 @@ DEPS_E2E = qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon \
 DEPS_DEMO = gnuplot-nox
 # Benchmarks: charts (the simulator itself needs only DEPS_BUILD).
 DEPS_BENCH = gnuplot-nox
+# Real-guest benchmarks: DEPS_E2E, DEPS_BENCH and libvirt's Python binding.
+DEPS_BENCH_E2E = python3-libvirt
 
 .PHONY: all deps deps-e2e build check demo bench bench-e2e clean
 
@@ -44,6 +46,11 @@ bench: deps $(BUILDDIR)/build.ninja
 	@sh scripts/install-deps.sh $(DEPS_BENCH)
 	meson compile -C $(BUILDDIR)
 	@sh bench/run.sh $(BUILDDIR)
+
+# make bench, then reaction time and reclaim rate on a real guest.
+bench-e2e: bench deps-e2e
+	@sh scripts/install-deps.sh $(DEPS_BENCH_E2E)
+	@sh bench/run-e2e.sh $(BUILDDIR)
 
 clean:
 	rm -rf $(BUILDDIR) $(BUILDDIR)-vg build-demo

@@ -136,6 +136,86 @@ def block_daemon(d):
     return "\n".join(rows)
 
 
+def fmt_s(d, k="p50", digits=2):
+    return "-" if not d or d.get("n", 0) == 0 else f"{d[k]:.{digits}f}"
+
+
+def block_e2e(res, name):
+    e = res["e2e"]
+    m = res["machine"]
+    head = (f"Latest run: {res['date']}, commit `{res['commit']}`, "
+            f"{e.get('daemon', 'autoballoond')} ({res.get('e2e_daemon_from', '?')}), "
+            f"{e.get('wall_s', '?')} s.\n"
+            f"Machine: {m['hostname']}, {m['cpu']}, {m['nproc']} CPUs, Linux {m['kernel']}.\n"
+            f"Raw figures: [`results/{name}`](results/{name}).\n")
+    if "skipped" in e:
+        return head + f"\nNot measured: {e['skipped']}."
+    sm = e["summary"]
+    tick = e["tick_s"]
+    out = [head,
+           f"One {e['guest_mib']} MiB TCG guest, `autoballoon='on'`, daemon with the built-in "
+           f"defaults (tick {tick:g} s{', the default' if tick == 2 else ''}); "
+           f"{sm['injected']['actual_s'].get('n', 0)} + {sm['host']['actual_s'].get('n', 0)} "
+           f"reaction trials, onset at a random phase of the tick. Seconds from the onset, "
+           f"p50 / p95:\n",
+           "| path | new target in the daemon's log | status `metadata-change` event "
+           "| balloon starts moving | `actual` at the new target | failed |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for path, label in (("injected", "injected `medium` (`balloon-inject-pressure`)"),
+                        ("host", f"host: load in the `machine` cgroup to 7 % free "
+                                 f"(limit {e['limit_mib']} MiB)")):
+        d = sm[path]
+        cells = [f"{fmt_s(d[k])} / {fmt_s(d[k], 'p95')}"
+                 for k in ("log_s", "status_event_s", "moving_s", "actual_s")]
+        out.append(f"| {label} | " + " | ".join(cells) + f" | {d['failed']} |")
+    h = sm["host"]
+    if h.get("log_after_10pct_s", {}).get("n"):
+        cells = [f"{fmt_s(h[k])} / {fmt_s(h[k], 'p95')}"
+                 for k in ("log_after_10pct_s", "actual_after_10pct_s")]
+        out.append(f"| host, from the moment the `machine` cgroup fell below 10 % free "
+                   f"({fmt_s(h['below_10pct_free_s'])} / {fmt_s(h['below_10pct_free_s'], 'p95')} s "
+                   f"after the load started) | {cells[0]} | | | {cells[1]} | |")
+    sd = sm["setmem"]["actual_s"]
+    out.append(f"| *limit: raw `virsh setmem` -{e['setmem'][0]['mib'] if e['setmem'] else 64} MiB* "
+               f"| | | | {fmt_s(sd)} / {fmt_s(sd, 'p95')} | |")
+    out.append(f"| *limit: PSI window* | {e['psi_window_s']:g} | | | | |")
+    out.append(f"| *limit: the daemon's tick* | {tick:g} | | | | |")
+    out.append("")
+    out.append("Reclaim under critical pressure, from a guest whose page cache holds "
+               f"{e['disk_mib']} MiB of its disk (MiB/s over the time to 95 % of the drop, "
+               "median of the trials; ratio to the raw `virsh setmem` of the same size, "
+               f"{e.get('reclaim_setmem_to_mib', '?')} MiB target):\n")
+    hr = sm.get("reclaim_host", {})
+    out.append("| what | trials | qemu RSS returned (MiB) | RSS MiB/s | ratio | "
+               "balloon `actual` MiB/s | ratio | time to 95 % (s) |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    base = sm.get("reclaim_setmem", {})
+    for kind, label in (("injected", "injected `critical`"),
+                        ("host", "host: `machine` cgroup to 3 % free"),
+                        ("setmem", "*raw `virsh setmem`*")):
+        d = sm.get("reclaim_" + kind)
+        if not d or d["rss_returned_mib"].get("n", 0) == 0:
+            out.append(f"| {label} | 0 | | | | | | |")
+            continue
+
+        def ratio(k):
+            b = base.get(k, {})
+            if not b.get("n") or not d[k].get("n"):
+                return "-"
+            return f"{d[k]['p50'] / b['p50']:.2f}"
+        out.append(f"| {label} | {d['rss_returned_mib']['n']} | {d['rss_returned_mib']['p50']:.0f} "
+                   f"| {fmt_s(d['rss_mib_s'], digits=0)} | {ratio('rss_mib_s')} "
+                   f"| {fmt_s(d['actual_mib_s'], digits=0)} | {ratio('actual_mib_s')} "
+                   f"| {fmt_s(d['rss_t95_s'])} |")
+    if hr.get("critical_until_s", {}).get("n"):
+        out.append("")
+        out.append(f"Host critical, from the load's start: the `machine` cgroup left critical "
+                   f"(5 % free) after {fmt_s(hr['critical_until_s'])} s, medium (10 %) after "
+                   f"{fmt_s(hr.get('medium_until_s'))} s and all pressure (20 %) after "
+                   f"{fmt_s(hr.get('low_until_s'))} s (medians).")
+    return "\n".join(out)
+
+
 def block_meta(res, name):
     m = res["machine"]
     return (f"Latest run: {res['date']}, commit `{res['commit']}`, "
@@ -153,20 +233,40 @@ def replace_block(text, name, body):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sim", required=True)
+    ap.add_argument("--sim")
+    ap.add_argument("--e2e", help="the real-guest results (bench/e2e/bench-e2e.py): "
+                    "only the e2e block is regenerated")
     ap.add_argument("--daemon")
     ap.add_argument("--out", required=True)
     ap.add_argument("--readme", required=True)
     ap.add_argument("--meta", action="append", default=[])
     args = ap.parse_args()
 
+    meta = dict(kv.split("=", 1) for kv in args.meta)
+    if args.e2e:
+        with open(args.e2e) as f:
+            e2e = json.load(f)
+        res = {"date": meta.get("date"), "commit": meta.get("commit"),
+               "machine": {k: meta.get(k) for k in ("hostname", "cpu", "nproc", "kernel")},
+               "e2e_daemon_from": meta.get("e2e_daemon_from"), "e2e": e2e}
+        with open(args.out, "w") as f:
+            json.dump(res, f, indent=1)
+            f.write("\n")
+        name = args.out.rsplit("/", 1)[-1]
+        with open(args.readme) as f:
+            text = f.read()
+        text = replace_block(text, "e2e", block_e2e(res, name))
+        with open(args.readme, "w") as f:
+            f.write(text)
+        return
+    if not args.sim:
+        sys.exit("error: --sim or --e2e is required")
     with open(args.sim) as f:
         sim = json.load(f)
     daemon = {"skipped": "not run"}
     if args.daemon:
         with open(args.daemon) as f:
             daemon = json.load(f)
-    meta = dict(kv.split("=", 1) for kv in args.meta)
     res = {
         "date": meta.get("date"),
         "commit": meta.get("commit"),
