@@ -53,6 +53,10 @@ for m in $(cat /etc/modules.order); do
     fi
     insmod /lib/modules/$m.ko || echo "ab-e2e: insmod $m failed"
 done
+# Hold the disk open for the guest's whole life: Linux drops a block
+# device's page cache when its last opener closes it, and the scenarios
+# need the cache that memload -c fills to stay (only the balloon returns it).
+[ -b /dev/vda ] && exec 9</dev/vda
 # Echo would repeat every typed line into the log; the harness matches output
 # markers only, so keep echo but make the prompt recognisable.
 export PS1='%(prompt)s'
