@@ -447,13 +447,7 @@ class Bench:
 
     @staticmethod
     def unload(p):
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        harness.terminate(p)
 
     # --- one reaction trial ------------------------------------------------
 

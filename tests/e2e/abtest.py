@@ -164,13 +164,10 @@ class Daemon:
         """SIGTERM, as a service manager would; returns the exit status."""
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None
-        self.proc.terminate()
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        status = harness.terminate(self.proc, timeout)
+        if status is None:
             raise RuntimeError("%s ignored SIGTERM for %d s" % (self.name, timeout))
+        return status
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

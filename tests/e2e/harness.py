@@ -107,6 +107,20 @@ def wait_until(pred, timeout, interval=0.05, what="condition"):
         time.sleep(interval)
 
 
+def terminate(p, grace=10):
+    """SIGTERM p, SIGKILL it if it is still there after grace seconds; its
+    exit status, or None when it had to be killed."""
+    if p.poll() is not None:
+        return p.returncode
+    p.terminate()
+    try:
+        return p.wait(grace)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        return None
+
+
 # --- dependencies -----------------------------------------------------------
 
 def deps_e2e():
@@ -243,12 +257,7 @@ class Libvirt:
             if name != "libvirtd":
                 continue
             t0 = time.monotonic()
-            p.terminate()
-            try:
-                p.wait(timeout)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+            terminate(p, timeout)
             del self.procs[i]
             log("stopped libvirtd (pid %d) for a restart" % p.pid)
             self.start()
@@ -258,13 +267,7 @@ class Libvirt:
     def stop(self):
         while self.procs:
             name, p = self.procs.pop()
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            terminate(p)
             log("stopped the %s we started (pid %d)" % (name, p.pid))
 
 
@@ -343,13 +346,7 @@ class EventWatcher:
                     raise
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, 5)
         self.thread.join(2)
 
 
@@ -666,13 +663,7 @@ class Session:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
         for name, p in reversed(self.procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            terminate(p)
         for g in reversed(self.guests):
             try:
                 g.undefine()
