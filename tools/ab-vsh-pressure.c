@@ -220,7 +220,13 @@ abVshRowNew(void)
 static char *
 abVshSizeCell(unsigned long long kib)
 {
-    return kib ? abVshFormatKiB(kib) : g_strdup("-");
+    /* one unit for every size column, so target, actual and usable
+     * compare at a glance; MiB keeps a few MiB of difference visible */
+    if (!kib)
+        return g_strdup("-");
+    if (kib % 1024 == 0)
+        return g_strdup_printf("%llu MiB", kib / 1024);
+    return g_strdup_printf("%.1f MiB", kib / 1024.0);
 }
 
 /* Recent updates as an age, which is what tells a stale daemon; old ones

@@ -155,7 +155,8 @@ abSizeFormatKiB(unsigned long long kib)
     double v = kib;
     size_t i = 0;
 
-    while (i + 1 < G_N_ELEMENTS(units) && v >= 1024.0) {
+    /* step up as soon as one decimal would round to 1024.0 */
+    while (i + 1 < G_N_ELEMENTS(units) && v >= 1023.95) {
         v /= 1024.0;
         i++;
     }
