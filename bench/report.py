@@ -231,6 +231,21 @@ def replace_block(text, name, body):
     return pat.sub(lambda mo: mo.group(1) + body.rstrip() + "\n" + mo.group(2), text)
 
 
+def write_results(out, readme, res, blocks):
+    """Write the run's JSON to out and regenerate the named README blocks,
+    each a function of the run's file name."""
+    with open(out, "w") as f:
+        json.dump(res, f, indent=1)
+        f.write("\n")
+    name = out.rsplit("/", 1)[-1]
+    with open(readme) as f:
+        text = f.read()
+    for block, body in blocks:
+        text = replace_block(text, block, body(name))
+    with open(readme, "w") as f:
+        f.write(text)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sim")
@@ -243,21 +258,14 @@ def main():
     args = ap.parse_args()
 
     meta = dict(kv.split("=", 1) for kv in args.meta)
+    common = {"date": meta.get("date"), "commit": meta.get("commit"),
+              "machine": {k: meta.get(k) for k in ("hostname", "cpu", "nproc", "kernel")}}
     if args.e2e:
         with open(args.e2e) as f:
             e2e = json.load(f)
-        res = {"date": meta.get("date"), "commit": meta.get("commit"),
-               "machine": {k: meta.get(k) for k in ("hostname", "cpu", "nproc", "kernel")},
-               "e2e_daemon_from": meta.get("e2e_daemon_from"), "e2e": e2e}
-        with open(args.out, "w") as f:
-            json.dump(res, f, indent=1)
-            f.write("\n")
-        name = args.out.rsplit("/", 1)[-1]
-        with open(args.readme) as f:
-            text = f.read()
-        text = replace_block(text, "e2e", block_e2e(res, name))
-        with open(args.readme, "w") as f:
-            f.write(text)
+        res = dict(common, e2e_daemon_from=meta.get("e2e_daemon_from"), e2e=e2e)
+        write_results(args.out, args.readme, res,
+                      [("e2e", lambda name: block_e2e(res, name))])
         return
     if not args.sim:
         sys.exit("error: --sim or --e2e is required")
@@ -267,28 +275,14 @@ def main():
     if args.daemon:
         with open(args.daemon) as f:
             daemon = json.load(f)
-    res = {
-        "date": meta.get("date"),
-        "commit": meta.get("commit"),
-        "machine": {k: meta.get(k) for k in ("hostname", "cpu", "nproc", "kernel")},
-        "sim_wall_s": meta.get("sim_wall_s"),
-        "published_2013_a": PUBLISHED_A,
-        "simulator": sim,
-        "daemon_cost": daemon,
-    }
-    with open(args.out, "w") as f:
-        json.dump(res, f, indent=1)
-        f.write("\n")
-
-    name = args.out.rsplit("/", 1)[-1]
-    with open(args.readme) as f:
-        text = f.read()
-    text = replace_block(text, "meta", block_meta(res, name))
-    text = replace_block(text, "tables", block_tables(sim))
-    text = replace_block(text, "sweep", block_sweep(sim))
-    text = replace_block(text, "daemon", block_daemon(daemon))
-    with open(args.readme, "w") as f:
-        f.write(text)
+    res = dict(common, sim_wall_s=meta.get("sim_wall_s"), published_2013_a=PUBLISHED_A,
+               simulator=sim, daemon_cost=daemon)
+    write_results(args.out, args.readme, res, [
+        ("meta", lambda name: block_meta(res, name)),
+        ("tables", lambda name: block_tables(sim)),
+        ("sweep", lambda name: block_sweep(sim)),
+        ("daemon", lambda name: block_daemon(daemon)),
+    ])
 
 
 if __name__ == "__main__":
