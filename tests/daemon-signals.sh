@@ -6,17 +6,7 @@ daemon=$1 node=$2 config=$3
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-wait_log() {   # wait_log PATTERN: poll the log with a 10 s deadline
-    i=0
-    while ! grep -q "$1" "$log"; do
-        i=$((i + 1))
-        if [ $i -gt 200 ]; then
-            echo "timed out waiting for '$1'"; cat "$log"; kill "$pid" 2>/dev/null
-            exit 1
-        fi
-        sleep 0.05
-    done
-}
+. "$(dirname "$0")/wait-log.sh"
 
 "$daemon" --connect "test://$node" --config "$config" --tick 0.2 >"$log" 2>&1 &
 pid=$!

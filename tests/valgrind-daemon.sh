@@ -14,17 +14,7 @@ trap 'rm -f "$log"' EXIT
 set -- valgrind --leak-check=full --errors-for-leak-kinds=definite,possible \
     --error-exitcode=99 --suppressions="$src/tests/valgrind.supp" --quiet
 
-wait_log() {   # wait_log PATTERN: poll the log with a 20 s deadline
-    i=0
-    while ! grep -q "$1" "$log"; do
-        i=$((i + 1))
-        if [ $i -gt 400 ]; then
-            echo "timed out waiting for '$1'"; cat "$log"; kill "$pid" 2>/dev/null
-            exit 1
-        fi
-        sleep 0.05
-    done
-}
+. "$(dirname "$0")/wait-log.sh"
 
 "$@" "$daemon" --once -c "test://$node" --config "$config" >"$log" 2>&1
 rc=$?
@@ -34,10 +24,10 @@ cat "$log"
 : >"$log"
 "$@" "$daemon" --verbose --tick 0.2 -c "test://$node" --config "$config" >"$log" 2>&1 &
 pid=$!
-wait_log "connected to test://"
-wait_log "vm-on2: balloon stats enabled"
+wait_log "connected to test://" 20
+wait_log "vm-on2: balloon stats enabled" 20
 kill -HUP "$pid"
-wait_log "configuration reloaded"
+wait_log "configuration reloaded" 20
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
