@@ -714,7 +714,12 @@ class Tap:
         self.n += 1
         if not cond:
             self.failed += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, desc), flush=True)
+        # A TAP test line is one line: further lines of desc (a table, say)
+        # follow as diagnostics, or meson reports unknown TAP output.
+        first, *rest = str(desc).splitlines() or [""]
+        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, first), flush=True)
+        for line in rest:
+            print("#   " + line, flush=True)
         if diag and not cond:
             for line in str(diag).splitlines():
                 print("# " + line, flush=True)
