@@ -592,6 +592,7 @@ class Session:
         self.skip_reason = skip_reason()
         if self.skip_reason:
             return self
+        self._lock()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         atexit.register(self.close)
@@ -610,6 +611,20 @@ class Session:
     def __exit__(self, *exc):
         self.close()
         return False
+
+    def _lock(self):
+        """One session at a time on a host: every session shares libvirtd's
+        socket and the machine cgroup's limit. Held until the process ends."""
+        import fcntl
+        os.makedirs(RUN_ROOT, exist_ok=True)
+        self._lockf = open(os.path.join(RUN_ROOT, "session.lock"), "w")
+        try:
+            fcntl.flock(self._lockf, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log("waiting for another e2e session on this host to end")
+            t0 = time.monotonic()
+            fcntl.flock(self._lockf, fcntl.LOCK_EX)
+            log("waited %.1f s for the e2e lock" % (time.monotonic() - t0))
 
     def _on_signal(self, sig, frame):
         raise SystemExit(128 + sig)
