@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # autoballoon: the two entry points (make demo, make check) and helpers.
 # Both install what they need on Debian 12 when run as root.
 

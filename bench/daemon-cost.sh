@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # What autoballoond costs: CPU seconds and peak RSS over a fixed period while
 # it manages 10, 100 and 1000 domains of libvirt's test driver (a generated
 # node XML), after a 3 s warm-up, and the wall time of one connect-plus-tick

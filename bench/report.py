@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Wrap the simulator's JSON with date, machine and commit, and regenerate
 the generated blocks of bench/README.md from it.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The real-guest benchmarks: reaction time and reclaim rate of autoballoond
 # on a TCG guest under libvirt (bench/e2e/bench-e2e.py), recorded as
 # bench/results/YYYY-MM-DD-HHMM-<commit>-e2e.json, the "e2e" block of

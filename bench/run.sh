@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Run the benchmarks and record them: bench/results/YYYY-MM-DD-HHMM-<commit>.json,
 # the generated tables of bench/README.md and the charts bench/results/latest-*.png.
 # Usage: sh bench/run.sh [BUILDDIR]   (make bench does the build first)

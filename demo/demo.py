@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """autoballoon demo: three tiny guests over-committed in a memory-limited
 machine cgroup, autoballoond keeping them all alive, live in the terminal.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # make demo: run the autoballoon demo on the build in $1 (default build-demo).
 # Needs root (libvirtd, QEMU guests, a cgroup limit); `make demo` installs
 # the packages and builds first. Output: a live table, then demo/out/demo.png.

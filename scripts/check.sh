@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Build and run the whole suite, then print "N passed, N failed" as the last
 # line (CI reads that line, not meson's summary).
 set -u

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Install the Debian packages given as arguments that are missing.
 # As root: apt-get install them. Otherwise: say which are missing and go on
 # (meson will fail clearly if a build dependency is really absent).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Record what a QEMU binary says about its balloon device, for the parser's
 # unit tests (tests/test-qemucaps.c). Usage:
 #   scripts/record-qemucaps.sh [QEMU_BINARY] [NAME]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # autoballoond under its main loop: SIGHUP reloads, SIGTERM exits 0.
 # Usage: daemon-signals.sh AUTOBALLOOND NODE_XML CONFIG
 set -u

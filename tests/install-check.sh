@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Install into a scratch DESTDIR and check that what the programs look for
 # at run time is there: the schema where tools/ reads it (AB_DATADIR from
 # ab-config.h, the one place that names it) and the man pages.

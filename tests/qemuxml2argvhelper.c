@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qemuxml2argvhelper: the QEMU command line real libvirt renders for domain
  * XML files, through the embedded QEMU driver (qemu:///embed?root=ROOT),
  * which needs no daemon, only an event loop thread.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of the conf module: the policy element and its metadata form,
  * resolution into engine parameters, and the status and injected-pressure
  * metadata elements. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* autoballoond's configuration file: defaults, drop-ins, unknown keys, bad
  * values, and the shipped data/autoballoond.conf. */
 #include "ab-config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-daemon-fixture.h: the daemon integration tests' fixture: libvirt's
  * test driver (tests/daemondata/node.xml, opened as test:///ABS_PATH: every
  * open gets a fresh copy of that node), a fake clock, a fixed host

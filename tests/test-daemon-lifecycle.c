@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* autoballoond through a guest's life: pause, undefine while running,
  * rename, the guests' cgroup turning up when they start, and stats stamps
  * against a wall clock that stepped (fixture: test-daemon-fixture.h). */

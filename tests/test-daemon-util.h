@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-daemon-util.h: shared by the daemon tests: a log recorder. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Integration tests of autoballoond's logic against libvirt's test driver
  * (see test-daemon-fixture.h). */
 #include "test-daemon-fixture.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Property test of the decision engine: many generated host and guest
  * states, each checked against the invariants of docs/policy.md.
  *

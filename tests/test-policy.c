@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Table-driven tests of the decision engine, one case per rule of
  * docs/policy.md. Every expected figure below is worked out by hand from
  * the rules, in the comment beside it; none was copied from a run.

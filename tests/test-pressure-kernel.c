@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Tests of src/pressure against the running kernel: PSI trigger
  * registration (with the 2 s window rule) and cgroup v1 vmpressure with a
  * memory hog confined in a 64 MiB child memory cgroup. Each skips where the

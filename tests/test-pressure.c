@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for src/pressure: parsing on fake files, headroom levels,
  * injected expiry, combination, vmpressure coalescing with real eventfds. */
 #include <glib.h>

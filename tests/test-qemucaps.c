@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for src/qemu/ab-qemu-caps: the device-help parser on recorded
  * listings, the probe on the installed QEMU, and the per-binary cache. */
 #include <glib.h>

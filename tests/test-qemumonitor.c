@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for src/qemu/ab-qemu-monitor: QEMU balloon events to status. */
 #include <glib.h>
 #include <libvirt/libvirt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Golden tests of the balloon options emitted per QEMU binary, in the style
  * of libvirt's qemuxml2argvtest:
  *   qemuxml2argvdata/NAME.xml               extended XML, as users write it

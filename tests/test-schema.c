@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Schema tests: every extended document of tests/xml2xmldata and
  * tests/qemuxml2argvdata validates against docs/schemas/autoballoon.rng
  * (except the error cases that are invalid by design, which must then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for src/util/ab-size: units exactly as libvirt reads them. */
 #include <glib.h>
 #include "ab-size.h"

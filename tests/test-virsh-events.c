@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of balloon-events' output lines. The test driver emits
  * metadata-change events (tests/virshdata/events.in covers that path end to
  * end) but never balloon-change, which only QEMU causes: its line is tested

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The virsh front passes every command that is not an autoballoon command
  * to the real virsh untouched: the same stdout, stderr and exit status as
  * running the real virsh directly; arguments (global options included)

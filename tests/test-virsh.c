@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Command tests of virsh-autoballoon, in libvirt's style: each
  * tests/virshdata/NAME.in holds command lines, each run as one invocation
  * against the test driver node tests/virshdata/testnode.xml; their output

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Golden tests of the extended <-> native translation, in libvirt's style:
  * tests/xml2xmldata/NAME.xml (extended) -> NAME.native.xml and back, or
  * NAME.xml -> NAME.err (the error message). A NAME.native.xml with a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # autoballoond under valgrind: one --once run, then a main-loop run that
 # ticks, reloads on SIGHUP and exits on SIGTERM. Any memory error or leak
 # in our code fails it (tests/valgrind.supp holds library internals only).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Sourced by the shell tests that drive autoballoond.
 # wait_log PATTERN [SECONDS]: poll "$log" for PATTERN every 0.05 s with a
 # deadline (default 10 s); past it, print the log, kill "$pid", exit 1.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-vsh-cmds.h: the handlers and option tables behind abVshGroups. */
 #pragma once
 

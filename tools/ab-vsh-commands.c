@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-vsh-commands.c: the command tables of virsh-autoballoon. */
 #include "ab-vsh-cmds.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-vsh-domain.c: what the commands read from a domain besides metadata
  * values: the metadata itself and the balloon device. */
 #include "ab-vsh.h"

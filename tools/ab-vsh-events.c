@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-vsh-events.c: balloon-events, libvirt's domain events about ballooning
  * printed the way "virsh event" prints them. Pressure changes arrive as
  * metadata-change events of our namespaces: the event carries only the URI,

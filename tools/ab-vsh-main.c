@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-vsh-main.c: global options and the command loop of virsh-autoballoon,
  * with virsh's options so that the virsh front can hand them over as they
  * are. */

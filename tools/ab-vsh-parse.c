@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-vsh-parse.c: command lines into commands, with virsh's syntax and
  * virsh's error messages. */
 #include "ab-vsh.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-vsh-policy.c: balloon-policy, showing and changing a domain's policy
  * metadata with virsh's --live/--config/--current semantics. */
 #include "ab-vsh-cmds.h"

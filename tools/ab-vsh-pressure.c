@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-vsh-pressure.c: balloon-inject-pressure and balloon-status, the two
  * commands that meet the daemon through live metadata. */
 #include "ab-vsh-cmds.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-vsh-xml.c: define, create and dumpxml with the extended domain XML:
  * validated against docs/schemas/autoballoon.rng, translated by src/conf. */
 #include "ab-vsh-cmds.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-vsh.c: output, connection, domain lookup, running commands and help,
  * with virsh's wording so that users and scripts see one tool. */
 #include "ab-vsh.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-vsh.h: the command shell of virsh-autoballoon, after virsh's own.
  *
  * Commands are tables (name, options, handler), parsed the way virsh parses

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* virsh-autoballoon: the autoballoon commands of virsh. */
 #include "ab-vsh.h"
 

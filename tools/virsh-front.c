@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* virsh-front: installed as "virsh" (meson option virsh_front), it runs the
  * autoballoon commands itself and execs the real virsh, with its arguments
  * untouched, for everything else. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Reaction time and reclaim rate of autoballoond on a real TCG guest.
 
     bench-e2e.py --daemon AUTOBALLOOND --plugin VIRSH_AUTOBALLOON --out DIR

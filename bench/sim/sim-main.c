@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sim-main.c: run the scenarios against every policy, print the tables and
  * write JSON (and time series for the charts). */
 #include <errno.h>

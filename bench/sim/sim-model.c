@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sim-model.c: stepping the modelled host and guests */
 #include <math.h>
 #include <string.h>

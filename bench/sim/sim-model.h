@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sim-model.h: a modelled host and its guests, stepped in simulated time.
  *
  * Everything is in MiB (doubles) and seconds. The model is deliberately

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sim-policies.c: the policies under test, one tick each.
  *
  * autoballoon is the real engine (src/policy). MoM and Proxmox VE are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sim-scenarios.c: the modelled hosts and guest loads */
 #include "sim-model.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The live metadata elements besides the policy: pressure injected by the
  * virsh plugin, and the daemon's status. Both are single elements with
  * attributes only, parsed by namespace URI (virDomainGetMetadata returns

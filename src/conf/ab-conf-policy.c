@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The autoballoon policy: parse and format of the <autoballoon> element and
  * of its metadata form, validation, and resolution into engine parameters. */
 #include "ab-conf-priv.h"

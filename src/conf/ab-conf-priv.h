@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-conf-priv.h: helpers shared by the conf sources, not part of the API */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Extended <-> libvirt-native domain XML. Both directions edit the libxml2
  * tree and touch only what autoballoon owns, so everything else in the
  * document comes out as it went in. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* XML helpers of the conf module: reading and writing documents the same way
  * everywhere, so that golden files compare byte for byte. */
 #include "ab-conf-priv.h"

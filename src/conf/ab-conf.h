@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-conf.h: the autoballoon policy as written in domain XML, its parse and
  * format, validation, and the extended <-> libvirt-native translation.
  *

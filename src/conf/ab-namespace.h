@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-namespace.h: the XML namespaces autoballoon stores in domain <metadata>.
  * One URI each for the policy, injected pressure, the daemon's status and
  * the record of the QEMU options emitted for a binary (src/qemu);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* autoballoond's configuration: defaults, one key table, drop-ins. */
 #include "ab-config.h"
 #include "ab-daemon-config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-daemon-config.h: autoballoond's configuration file.
  *
  * /etc/autoballoon/autoballoond.conf (GKeyFile) and then every

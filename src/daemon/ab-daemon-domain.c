@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The domain table's entries: state, policy and injected pressure read from
  * libvirt, and balloon stats read from a stats record. */
 #include "ab-daemon-priv.h"

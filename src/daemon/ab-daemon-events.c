@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libvirt domain events: lifecycle, metadata-change, balloon-change. */
 #include "ab-daemon-priv.h"
 #include "ab-namespace.h"

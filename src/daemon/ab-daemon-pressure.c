@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The daemon's pressure object: a fixed source, and the host's sources. */
 #include "ab-daemon-pressure.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-daemon-pressure.h: how the daemon sees host pressure.
  *
  * One object the daemon samples at every tick, plus a callback the object

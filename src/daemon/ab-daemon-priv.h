@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-daemon-priv.h: what the daemon's source files share. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One decision round: stats in, engine, targets out, status published. */
 #include "ab-daemon-priv.h"
 #include "ab-namespace.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The daemon object: connection with keepalive and reconnect, resync, the
  * tick timer, reload. */
 #include "ab-daemon-priv.h"

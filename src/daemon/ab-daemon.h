@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-daemon.h: autoballoond's logic, as a library the program and the
  * tests both drive.
  *

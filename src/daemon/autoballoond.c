@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* autoballoond: sets virtio balloon targets of libvirt guests from host
  * memory pressure and guest stats. */
 #include "ab-config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Defaults of the per-domain policy. docs/policy.md gives the figure behind
  * each one. */
 #include "ab-policy.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-policy.c: the decision engine (rules and their defaults: docs/policy.md).
  *
  * One pass classifies each guest (hold, grow, give on its own, or join the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-policy.h: the decision engine.
  *
  * Pure and deterministic: no I/O, no clock reads, no global state. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-pressure-cgroup.c: find the cgroups that hold the guests
  *
  * A manager that reads only /proc/meminfo never sees a full machine cgroup,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-pressure-headroom.c: free memory of the host or of a limited cgroup */
 #include <errno.h>
 #include <math.h>

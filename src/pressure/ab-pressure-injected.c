@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-pressure-injected.c: pressure levels set by hand, with an expiry */
 #include "ab-pressure.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-pressure-monitor.c: several pressure sources folded into one level */
 #include <errno.h>
 #include <poll.h>

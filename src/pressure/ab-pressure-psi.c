@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-pressure-psi.c: PSI file parsing and trigger registration */
 #include <errno.h>
 #include <fcntl.h>

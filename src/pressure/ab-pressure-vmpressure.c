@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-pressure-vmpressure.c: cgroup v1 memory.pressure_level through eventfds
  *
  * vmpressure floods: a hog in a 64 MiB cgroup produced over 500,000 events

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-pressure.h: host memory pressure sources folded into one level stream
  *
  * Sources (each one produces an abLevel, a figure and where it looked):

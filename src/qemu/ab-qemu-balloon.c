@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-qemu-balloon.c: emit and strip the balloon options a QEMU binary has */
 #include <string.h>
 #include <libxml/parser.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-qemu-balloon.h: balloon device options for the QEMU binary that will
  * run a domain, emitted on the libvirt-native domain XML.
  *

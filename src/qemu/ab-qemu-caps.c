@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-qemu-caps.c: probe, parse and cache a QEMU binary's balloon properties */
 #include <errno.h>
 #include <string.h>

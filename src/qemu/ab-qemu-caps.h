@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-qemu-caps.h: what a QEMU binary's virtio balloon device can do.
  *
  * The answer comes from the binary itself (`QEMU -device

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-qemu-monitor.c: QEMU monitor balloon events to published status */
 #include <errno.h>
 #include <stdlib.h>

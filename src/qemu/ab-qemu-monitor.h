@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-qemu-monitor.h: balloon events straight from QEMU's monitor.
  *
  * Where QEMU itself inflates (the automatic property, see ab-qemu-balloon.h)

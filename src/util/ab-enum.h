@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-enum.h: enum <-> string tables, in the style of libvirt's VIR_ENUM_IMPL */
 #pragma once
 

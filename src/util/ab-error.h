@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-error.h: the project's GError domain */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "ab-level.h"
 #include "ab-enum.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-level.h: memory pressure levels shared by pressure, policy and conf */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-size.h: memory sizes with units, read exactly as libvirt reads them */
 #pragma once
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """autoballoon on top of the e2e harness: autoballoond under test, the
 virsh plugin, guests defined from extended XML, the status metadata.
 

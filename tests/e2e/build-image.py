@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Build the end-to-end test guest: a Debian cloud kernel and an initramfs.
 
 The kernel comes from Debian's linux-image-*-cloud-amd64 package, fetched with

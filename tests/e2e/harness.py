@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """End-to-end test harness: real libvirt, real QEMU (TCG), tiny guests.
 
 A test does:

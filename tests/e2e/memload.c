@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * memload: a guest-side memory load for the end-to-end tests.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """e2e scenario 4: `balloon-policy DOM --disable --live` stops the daemon
 touching a guest while pressure continues; `--enable --live` resumes.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """e2e scenario 2: a guest whose load outgrows it is grown before its OOM
 killer acts.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """e2e scenario 1: injected pressure shrinks a guest by its medium step.
 
 A guest defined from extended XML through `virsh-autoballoon define` (medium

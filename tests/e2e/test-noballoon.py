@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """e2e scenario 6: a guest whose balloon driver is not loaded.
 
 The guest boots with ab.noballoon=1, so its init skips `insmod

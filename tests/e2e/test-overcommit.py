@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """e2e scenario 3: host over-commit, three guests in a memory-limited
 machine cgroup, with and without autoballoond.
 

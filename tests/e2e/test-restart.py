@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """e2e scenario 5: restarts on either side of the daemon.
 
 libvirtd restarted under a running autoballoond: the daemon sees the

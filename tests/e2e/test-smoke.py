@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """e2e smoke: one real TCG guest, a real balloon, real libvirt events.
 
 Proves the harness end to end before any autoballoon code is involved:
