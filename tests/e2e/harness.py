@@ -265,6 +265,19 @@ class Libvirt:
             return time.monotonic() - t0
         return None
 
+    def kill_libvirtd(self):
+        """SIGKILL the libvirtd we started, as a crash would (its guests run
+        on); start() brings up a new one. Returns its pid, or None when
+        the libvirtd in use is not ours."""
+        for i, (name, p) in enumerate(self.procs):
+            if name == "libvirtd":
+                p.kill()
+                p.wait()
+                del self.procs[i]
+                log("killed libvirtd (pid %d) with SIGKILL" % p.pid)
+                return p.pid
+        return None
+
     def stop(self):
         while self.procs:
             name, p = self.procs.pop()
