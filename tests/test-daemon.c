@@ -346,6 +346,40 @@ testAdoptedTargetFollows(Fixture *f, gconstpointer data)
     g_assert_cmpuint(libvirtMemory(f, "vm-on"), ==, (768 - 64) * MiB);
 }
 
+/* A user who sets a managed guest's size by hand (virsh setmem) below
+ * the daemon's target is not fought: the size becomes the target, the
+ * balloon is not called unresponsive, no command pulls it back, and
+ * pressure shrinks it from there. */
+static void
+testUserSetmem(Fixture *f, gconstpointer data)
+{
+    virDomainPtr dom = virDomainLookupByName(f->conn, "vm-on");
+    unsigned int n;
+
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    tick(f, 2);
+    inject(f, "vm-on", AB_LEVEL_NONE, 0);
+    n = abDaemonCountSetMemory(f->daemon);
+    g_assert_cmpuint(n, ==, 1);
+    g_assert_cmpuint(info(f, "vm-on").targetKiB, <, 1024 * MiB);
+
+    g_assert_cmpint(virDomainSetMemoryFlags(dom, 800 * MiB, VIR_DOMAIN_AFFECT_LIVE), ==, 0);
+    virDomainFree(dom);
+    for (int i = 0; i < 10; i++)
+        tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
+    g_assert_false(info(f, "vm-on").unresponsive);
+    g_assert_cmpuint(info(f, "vm-on").targetKiB, ==, 800 * MiB);
+    g_assert_cmpuint(libvirtMemory(f, "vm-on"), ==, 800 * MiB);
+    assertLogged("MESSAGE", "vm-on: balloon at 819200 KiB, below the target",
+                 "set by someone else, taken as the target");
+
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n + 1);
+    g_assert_cmpuint(libvirtMemory(f, "vm-on"), <, 800 * MiB);
+}
+
 static void
 testStatsPeriodEnabled(Fixture *f, gconstpointer data)
 {
@@ -453,6 +487,7 @@ main(int argc, char **argv)
     ADD("level-change-ticks-early", fixtureSetup, testLevelChangeTicksEarly, NULL);
     ADD("qemu-inflates", fixtureSetup, testQemuInflates, NULL);
     ADD("reconnect-resync", fixtureSetup, testReconnectResync, NULL);
+    ADD("user-setmem", fixtureSetup, testUserSetmem, NULL);
     ADD("stats-period-enabled", fixtureSetup, testStatsPeriodEnabled, NULL);
 
     return g_test_run();

@@ -92,6 +92,7 @@ abDaemonDomainReadInfo(abDaemon *daemon, abDaemonDomain *d, bool adoptTarget)
         d->prevStats.valid = false;
         d->statsPeriodChecked = false;
         d->unresponsive = false;
+        d->qemuActualKiB = 0;       /* the next qemu brings a new balloon */
         return true;
     }
     if (!d->running) {
@@ -314,6 +315,28 @@ abDaemonDomainUpdate(abDaemon *daemon, virDomainPtr dom, bool adoptTarget)
     return d;
 }
 
+void
+abDaemonDomainSetActual(abDaemon *daemon, abDaemonDomain *d,
+                        unsigned long long actualKiB)
+{
+    d->actualKiB = actualKiB;
+    /* Our command moves the balloon from where it was toward our target
+     * and stops there. Below both, something else set it: a user's
+     * `virsh setmem` (a guest never inflates its own balloon; one that
+     * deflates it on OOM grows, which the engine follows as oom-deflate).
+     * Take that size as the new target, as at a (re)connect, instead of
+     * calling the balloon unresponsive and pulling it back. */
+    if (d->targetTime < 0 ||
+        actualKiB + AB_POLICY_MOVE_MARGIN_KIB >= MIN(d->targetKiB, d->actualAtSetKiB))
+        return;
+    g_message("%s: balloon at %llu KiB, below the target %llu KiB it was set to: "
+              "set by someone else, taken as the target", d->name, actualKiB,
+              d->targetKiB);
+    d->targetKiB = actualKiB;
+    d->targetTime = -1;
+    d->unresponsive = false;
+}
+
 static bool
 abDaemonParam(virTypedParameterPtr params, int nparams, const char *name,
               unsigned long long *value)
@@ -331,7 +354,7 @@ abDaemonDomainParseStats(abDaemon *daemon, abDaemonDomain *d,
     bool haveUsable, haveUnused;
 
     if (abDaemonParam(params, nparams, "balloon.current", &v))
-        d->actualKiB = v;
+        abDaemonDomainSetActual(daemon, d, v);
     if (abDaemonParam(params, nparams, "balloon.maximum", &v) && v)
         d->maxKiB = v;
 

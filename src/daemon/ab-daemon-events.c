@@ -84,7 +84,7 @@ abDaemonEventBalloon(virConnectPtr conn, virDomainPtr dom,
         !(d = g_hash_table_lookup(daemon->domains, uuid)))
         return 0;
     g_debug("%s: balloon actual %llu KiB", d->name, actual);
-    d->actualKiB = actual;
+    abDaemonDomainSetActual(daemon, d, actual);
     return 0;
 }
 

@@ -34,6 +34,7 @@ typedef struct {
     bool unresponsive;
     bool statsPeriodChecked;         /* live XML read: period and inflater */
     bool qemuInflates;               /* QEMU's automatic property inflates */
+    unsigned long long qemuActualKiB; /* last QEMU monitor balloon event, 0: none */
     unsigned int statsPeriodSec;
     abPolicyStats stats;
     abPolicyStats prevStats;
@@ -100,6 +101,10 @@ void abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d);
 /* Running, with a policy that says off: not managed, but its status says
  * 'disabled'. */
 bool abDaemonDomainDisabled(const abDaemonDomain *d);
+/* The balloon is at @actualKiB (stats or a balloon-change event); a size
+ * someone else set becomes the target. */
+void abDaemonDomainSetActual(abDaemon *daemon, abDaemonDomain *d,
+                             unsigned long long actualKiB);
 /* Fill the stats fields from one stats record. */
 void abDaemonDomainParseStats(abDaemon *daemon, abDaemonDomain *d,
                               virTypedParameterPtr params, int nparams);
