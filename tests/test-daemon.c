@@ -346,10 +346,11 @@ testAdoptedTargetFollows(Fixture *f, gconstpointer data)
     g_assert_cmpuint(libvirtMemory(f, "vm-on"), ==, (768 - 64) * MiB);
 }
 
-/* A user who sets a managed guest's size by hand (virsh setmem) below
- * the daemon's target is not fought: the size becomes the target, the
+/* A user who sets a managed guest's size by hand (virsh setmem) is not
+ * fought: below the daemon's target the size becomes the target, the
  * balloon is not called unresponsive, no command pulls it back, and
- * pressure shrinks it from there. */
+ * pressure shrinks it from there; above it, the guest keeps it through
+ * a grow's cool-down. */
 static void
 testUserSetmem(Fixture *f, gconstpointer data)
 {
@@ -378,6 +379,24 @@ testUserSetmem(Fixture *f, gconstpointer data)
     tick(f, 2);
     g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n + 1);
     g_assert_cmpuint(libvirtMemory(f, "vm-on"), <, 800 * MiB);
+    inject(f, "vm-on", AB_LEVEL_NONE, 0);
+
+    /* memory given back (by the user here; deflate-on-oom looks the same)
+     * between two ticks: the size is the target, with a grow's cool-down */
+    dom = virDomainLookupByName(f->conn, "vm-on");
+    g_assert_cmpint(virDomainSetMemoryFlags(dom, 1000 * MiB, VIR_DOMAIN_AFFECT_LIVE), ==, 0);
+    virDomainFree(dom);
+    n = abDaemonCountSetMemory(f->daemon);
+    tick(f, 2);
+    g_assert_cmpuint(info(f, "vm-on").targetKiB, ==, 1000 * MiB);
+    assertLogged("MESSAGE", "vm-on: balloon at 1024000 KiB, above the target",
+                 "taken as the target");
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    for (int i = 0; i < 10; i++)
+        tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
+    g_assert_false(info(f, "vm-on").unresponsive);
+    g_assert_cmpuint(libvirtMemory(f, "vm-on"), ==, 1000 * MiB);
 }
 
 static void

@@ -319,19 +319,34 @@ void
 abDaemonDomainSetActual(abDaemon *daemon, abDaemonDomain *d,
                         unsigned long long actualKiB)
 {
+    unsigned long long lo = d->targetKiB, hi = d->targetKiB;
+
     d->actualKiB = actualKiB;
     /* Our command moves the balloon from where it was toward our target
-     * and stops there. Below both, something else set it: a user's
-     * `virsh setmem` (a guest never inflates its own balloon; one that
-     * deflates it on OOM grows, which the engine follows as oom-deflate).
-     * Take that size as the new target, as at a (re)connect, instead of
-     * calling the balloon unresponsive and pulling it back. */
-    if (d->targetTime < 0 ||
-        actualKiB + AB_POLICY_MOVE_MARGIN_KIB >= MIN(d->targetKiB, d->actualAtSetKiB))
+     * and stops there; an adopted target follows the balloon anyway. */
+    if (d->targetTime >= 0) {
+        lo = MIN(lo, d->actualAtSetKiB);
+        hi = MAX(hi, d->actualAtSetKiB);
+    }
+    if (actualKiB > hi + AB_POLICY_MOVE_MARGIN_KIB) {
+        /* The guest took memory back (deflate-on-oom) or a user gave it
+         * (virsh setmem). Balloon-change events arrive between ticks, so
+         * the engine, which compares with the previous tick, would not
+         * see the jump: record it here, with the cool-down of a grow. */
+        g_message("%s: balloon at %llu KiB, above the target %llu KiB: given back "
+                  "(deflate-on-oom or virsh setmem), taken as the target",
+                  d->name, actualKiB, d->targetKiB);
+        d->lastGrowTime = abDaemonNow(daemon);
+    } else if (d->targetTime >= 0 && actualKiB + AB_POLICY_MOVE_MARGIN_KIB < lo) {
+        /* A guest never inflates its own balloon: a user's virsh setmem
+         * did. Take it instead of calling the balloon unresponsive and
+         * pulling it back. */
+        g_message("%s: balloon at %llu KiB, below the target %llu KiB it was set to: "
+                  "set by someone else, taken as the target", d->name, actualKiB,
+                  d->targetKiB);
+    } else {
         return;
-    g_message("%s: balloon at %llu KiB, below the target %llu KiB it was set to: "
-              "set by someone else, taken as the target", d->name, actualKiB,
-              d->targetKiB);
+    }
     d->targetKiB = actualKiB;
     d->targetTime = -1;
     d->unresponsive = false;

@@ -62,9 +62,11 @@ def run(s, tap, fig):
     sent, st = quiet(w, g, mark)
     tap.ok(all(abtest.near(new, USER_UP_MIB, fault.MARGIN_KIB) for _, new, _ in sent) and
            len(sent) <= 1 and abtest.near(g.dommemstat()["actual"], USER_UP_MIB) and
+           abtest.near(st.get("target", 0), USER_UP_MIB, fault.MARGIN_KIB) and
            st.get("unresponsive") != "yes",
            "`virsh setmem %dM` (memory given back): the daemon follows (%d target(s), all "
-           "at the user's size) and the balloon stays there" % (USER_UP_MIB, len(sent)),
+           "at the user's size; status target %s KiB) and the balloon stays there"
+           % (USER_UP_MIB, len(sent), st.get("target")),
            "targets: %s; status %s" % (sent, st))
     w.invariants()
 
