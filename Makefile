@@ -11,7 +11,7 @@ DEPS_BUILD = meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev \
 	libvirt-clients libvirt-daemon python3 valgrind
 # Real guests: end-to-end tests and the demo.
 DEPS_E2E = qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon \
-	libvirt-clients busybox-static cpio gzip gcc libc6-dev python3
+	libvirt-clients busybox-static cpio gzip gcc libc6-dev python3 faketime
 DEPS_DEMO = gnuplot-nox
 # Benchmarks: charts (the simulator itself needs only DEPS_BUILD).
 DEPS_BENCH = gnuplot-nox

@@ -124,6 +124,34 @@ testInjectedExpires(Fixture *f, gconstpointer data)
     assertLogged("vm-on: injected pressure low expired");
 }
 
+/* The daemon's wall clock stepped while it runs (fault 11 of issue 15):
+ * an injection's expiry counts down on the monotonic clock, and stats
+ * QEMU stamps with its own wall clock stay fresh while they keep coming. */
+static void
+testWallClockStep(Fixture *f, gconstpointer data)
+{
+    unsigned int n;
+
+    inject(f, "vm-on", AB_LEVEL_LOW, fakeWall(&f->clock) + 10);
+    tick(f, 2);
+    n = abDaemonCountSetMemory(f->daemon);
+    g_assert_cmpuint(n, ==, 1);
+    f->clock.daemonWallStep = -3600;
+    for (int i = 0; i < 6; i++)
+        tick(f, 2);
+    assertLogged("vm-on: injected pressure low expired");
+    n = abDaemonCountSetMemory(f->daemon);
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
+
+    /* an hour forward: every stamp QEMU gives looks an hour old */
+    f->clock.daemonWallStep = 3600;
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    tick(f, 2);
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), >, n);
+}
+
 static void
 testHostPressure(Fixture *f, gconstpointer data)
 {
@@ -494,6 +522,7 @@ main(int argc, char **argv)
     ADD("no-stats-holds", fixtureSetupNoHook, testNoStatsHolds, NULL);
     ADD("injected-lowers-within-floor", fixtureSetup, testInjectedLowers, NULL);
     ADD("injected-expires", fixtureSetup, testInjectedExpires, NULL);
+    ADD("wall-clock-step", fixtureSetup, testWallClockStep, NULL);
     ADD("host-pressure", fixtureSetup, testHostPressure, NULL);
     ADD("dry-run", fixtureSetupDryRun, testDryRun, NULL);
     ADD("live-enable-disable", fixtureSetup, testLiveEnableDisable, NULL);

@@ -93,6 +93,7 @@ abDaemonDomainReadInfo(abDaemon *daemon, abDaemonDomain *d, bool adoptTarget)
         d->statsPeriodChecked = false;
         d->unresponsive = false;
         d->qemuActualKiB = 0;       /* the next qemu brings a new balloon */
+        d->statsStamp = 0;          /* and its own stats */
         return true;
     }
     if (!d->running) {
@@ -189,6 +190,11 @@ abDaemonDomainReadInjected(abDaemon *daemon, abDaemonDomain *d)
                       d->name, abLevelToString(inj.level), inj.expires);
         else
             g_message("%s: injected pressure %s", d->name, abLevelToString(inj.level));
+        /* The expiry is a wall-clock time (the client's): count it down on
+         * the monotonic clock from now, so that the wall clock stepping
+         * later neither ends it early nor makes it last an hour more. */
+        d->injectedDeadline = abDaemonNow(daemon) +
+                              (double) (inj.expires - abDaemonWallNow(daemon));
     }
     d->injected = inj;
     d->hasInjected = true;
@@ -392,7 +398,15 @@ abDaemonDomainParseStats(abDaemon *daemon, abDaemonDomain *d,
          * that does not change then ages on the monotonic clock even if
          * the wall clock stepped back and the stamp looks to be in the
          * future, where it would count as fresh for as long. */
-        if (lastUpdate != d->statsStamp) {
+        if (lastUpdate != d->statsStamp && d->statsStamp != 0) {
+            /* A stamp that changed since the last tick is a report the
+             * guest made since then, whatever the two wall clocks say: a
+             * wall clock stepped forward must not make every new report
+             * look an hour old. */
+            d->statsStamp = lastUpdate;
+            d->statsStampMono = abDaemonNow(daemon);
+        } else if (lastUpdate != d->statsStamp) {
+            /* first seen: only its age says whether polling still runs */
             gint64 age = abDaemonWallNow(daemon) - (gint64) MIN(lastUpdate, (unsigned long long) G_MAXINT64);
 
             d->statsStamp = lastUpdate;

@@ -23,6 +23,7 @@ typedef struct {
     /* injected pressure */
     bool hasInjected;
     abConfInjected injected;
+    double injectedDeadline;         /* its expiry on the daemon's monotonic clock */
 
     /* balloon */
     unsigned long long targetKiB;

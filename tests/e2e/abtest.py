@@ -131,6 +131,7 @@ class Daemon:
         self.log_path = os.path.join(session.workdir, name + ".log")
         self.proc = None
         self.starts = 0
+        self.env = {}            # added to its environment (e.g. libfaketime's)
         cfg = {sec: dict(keys) for sec, keys in TEST_CONFIG.items()}
         for sec, keys in (config or {}).items():
             cfg.setdefault(sec, {}).update(keys)
@@ -155,6 +156,7 @@ class Daemon:
             f.write("=== e2e: start %d ===\n" % (self.starts + 1))
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+        env.update(self.env)
         self.proc = self.session.spawn(self.name, [prog, "-c", harness.URI, "--config",
                                                    self.conf_path, "--verbose"], env=env)
         self.starts += 1
