@@ -92,7 +92,11 @@ abDaemonDomainReadInfo(abDaemon *daemon, abDaemonDomain *d, bool adoptTarget)
         d->prevStats.valid = false;
         d->statsPeriodChecked = false;
         d->unresponsive = false;
-        d->qemuActualKiB = 0;       /* the next qemu brings a new balloon */
+        /* the next qemu brings a new balloon, with no command of ours
+         * and no cool-down from this one's life */
+        d->targetTime = -1;
+        d->lastGrowTime = -1;
+        d->qemuActualKiB = 0;
         d->statsStamp = 0;          /* and its own stats */
         return true;
     }
@@ -328,6 +332,10 @@ abDaemonDomainSetActual(abDaemon *daemon, abDaemonDomain *d,
     unsigned long long lo = d->targetKiB, hi = d->targetKiB;
 
     d->actualKiB = actualKiB;
+    /* a stopping qemu's last word, or a new one's first, says nothing of
+     * a command */
+    if (!d->live)
+        return;
     /* Our command moves the balloon from where it was toward our target
      * and stops there; an adopted target follows the balloon anyway. */
     if (d->targetTime >= 0) {
