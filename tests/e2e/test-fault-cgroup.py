@@ -49,8 +49,8 @@ def run(s, tap, fig):
         pid = d.proc.pid
         tap.ok(str(pid) in read(os.path.join(cg, "cgroup.procs")).split(),
                "autoballoond (pid %d) runs in %s, limit %d MiB" % (pid, cg, LIMIT >> 20))
-        for g in (a, b):
-            w.check_managing(g, "in 32 MiB (%s)" % g.name[-8:], key="first_" + g.name[-8:])
+        for short, g in (("a", a), ("b", b)):
+            w.check_managing(g, "in 32 MiB (guest %s)" % short, key="first_" + short)
         rss0 = rss_kib(pid)
 
         clients = []
