@@ -270,6 +270,16 @@ abGuestCgroups *abCgroupFindGuests(const char *root, GArray *pids,
  * (/proc/self/mounts) where that directory exists; NULL when in none. */
 abGuestCgroups *abCgroupGuestsAt(const char *root, const char *path);
 
+/* ---------------------------------------------------------- residency */
+
+/* RssAnon + RssShmem in KiB from /proc/PID/status text. Pure. */
+int abResidentParseStatus(const char *text, guint64 *kib, GError **error);
+/* The same for @pid under @root. */
+int abResidentRead(const char *root, int pid, guint64 *kib, GError **error);
+/* The pid in @file (root prefix added), e.g. libvirt's
+ * /run/libvirt/qemu/NAME.pid; returns it or -1. */
+int abResidentReadPidFile(const char *root, const char *file, GError **error);
+
 /* ------------------------------------------------------------ monitor */
 
 typedef struct {
