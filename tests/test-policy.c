@@ -618,6 +618,12 @@ static const BalloonCase balloonCases[] = {
     { "rate-just-below", {
         S_SET(2048, 3072, 0), S_SEE(3057, 1, NONE, false, 0), S_SEE(3027, 3, NONE, false, 0),
         S_SEEK(MiB(3012) + 1, 4, STUCK, true, 10) } },
+    /* 100 MiB/s for 4 s, then 10 MiB/s: the window restarts at 4, so at
+     * 8 the rate is 40 MiB in 4 s, stuck (over 0..8 it would be 55) */
+    { "rate-slows-down", {
+        S_SET(1024, 3072, 0), S_SEE(2872, 2, NONE, false, 0), S_SEE(2672, 4, NONE, false, 0),
+        S_SEE(2662, 5, NONE, false, 0), S_SEE(2642, 7, NONE, false, 0),
+        S_SEE(2632, 8, STUCK, true, 10) } },
     /* deflating (no rate rule) and still: stuck at exactly 5 s */
     { "still", {
         S_SET(3072, 2048, 0), S_SEE(2048, 4.9, NONE, false, 0),
