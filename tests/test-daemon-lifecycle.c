@@ -53,8 +53,18 @@ testCgroupDiscovery(Fixture *f, gconstpointer data)
     /* a guest starts: its cgroup and its qemu appear */
     putFile(root, "sys/fs/cgroup/machine/memory.current", "104857600\n");
     putFile(root, "sys/fs/cgroup/machine/memory.max", "1073741824\n");
-    putFile(root, "proc/4242/comm", "qemu-system-x86\n");
     putFile(root, "proc/4242/cgroup", "0::/machine/qemu-1-vm-stopped.libvirt-qemu\n");
+    /* libvirt's pid file names it (on a tick, the guest that runs) */
+    putFile(root, onTick ? "run/libvirt/qemu/vm-on.pid" : "run/libvirt/qemu/vm-stopped.pid",
+            "4242\n");
+    /* what libvirt does not vouch for moves nothing: a user's process
+     * named like a qemu, and a stale pid file of a guest that is not
+     * running (its PID reused by a user's process) */
+    putFile(root, "sys/fs/cgroup/user.slice/memory.current", "104857600\n");
+    putFile(root, "proc/666/comm", "qemu-system-x86\n");
+    putFile(root, "proc/666/cgroup", "0::/user.slice/user-1000.slice/evil.scope\n");
+    putFile(root, "proc/667/cgroup", "0::/user.slice/user-1000.slice/evil.scope\n");
+    putFile(root, "run/libvirt/qemu/vm-gone.pid", "667\n");
     if (onTick) {
         /* no event: the tick looks again, at most every 30 s */
         tick(f, 10);
