@@ -18,16 +18,6 @@ putFile(const char *root, const char *rel, const char *text)
     g_assert_true(g_file_set_contents(path, text, -1, NULL));
 }
 
-static guint
-countLogged(const char *needle)
-{
-    guint n = 0;
-
-    for (guint i = 0; i < testLogs->len; i++)
-        n += strstr(testLogs->pdata[i], needle) != NULL;
-    return n;
-}
-
 static void
 testCgroupDiscovery(Fixture *f, gconstpointer data)
 {
@@ -75,7 +65,7 @@ testCgroupDiscovery(Fixture *f, gconstpointer data)
         waitFor(info(f, "vm-stopped").managed);
     }
     g_assert_cmpuint(abDaemonPressureNumSources(p), ==, 2);
-    g_assert_cmpuint(countLogged(reopen), ==, 1);
+    g_assert_cmpuint(testLogCount(reopen), ==, 1);
     assertLogged("pressure source headroom on /machine");
 
     /* found: ticks stop looking, and another start in the same cgroup
@@ -87,7 +77,7 @@ testCgroupDiscovery(Fixture *f, gconstpointer data)
         g_assert_cmpint(virDomainCreate(dom), ==, 0);
         waitFor(info(f, "vm-stopped").managed);
     }
-    g_assert_cmpuint(countLogged(reopen), ==, 1);
+    g_assert_cmpuint(testLogCount(reopen), ==, 1);
     g_assert_cmpuint(abDaemonPressureNumSources(p), ==, 2);
     virDomainFree(dom);
     g_assert_cmpint(system(rm), ==, 0);

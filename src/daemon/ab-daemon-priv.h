@@ -33,6 +33,8 @@ typedef struct {
     double lastGrowTime;             /* <0: never */
     bool unresponsive;
     bool statsPeriodChecked;         /* live XML read: period and inflater */
+    double statsRetryTime;           /* enabling the period failed: not before */
+    double statsRetryDelay;          /* its back-off, s; 0: no failure */
     bool qemuInflates;               /* QEMU's automatic property inflates */
     unsigned int statsPeriodSec;
     abPolicyStats stats;

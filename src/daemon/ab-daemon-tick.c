@@ -65,7 +65,8 @@ abDaemonTickStats(abDaemon *daemon, GPtrArray *list)
         doms[k] = d->dom;
     }
 
-    if ((n = virDomainListGetStats(doms, VIR_DOMAIN_STATS_BALLOON, &recs, 0)) < 0) {
+    if ((n = virDomainListGetStats(doms, VIR_DOMAIN_STATS_BALLOON, &recs,
+                                   VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)) < 0) {
         g_warning("cannot get balloon stats: %s", abDaemonLastError());
         return;
     }
