@@ -36,6 +36,7 @@ static void
 testManageAll(Fixture *f, gconstpointer data)
 {
     abDaemonConfig *cfg = abDaemonConfigNew();
+    abConfStatus st = { 0 };
 
     g_assert_false(info(f, "vm-plain").managed);
     cfg->manage = AB_DAEMON_MANAGE_ALL;
@@ -45,6 +46,11 @@ testManageAll(Fixture *f, gconstpointer data)
     g_assert_false(info(f, "vm-off").managed);
     g_assert_false(info(f, "vm-bad").managed);
     g_assert_true(info(f, "vm-on").managed);
+    /* a guest managed without a policy publishes its status too: that is
+     * how balloon-status and balloon-inject-pressure --all find it */
+    tick(f, 2);
+    g_assert_true(readStatus(f, "vm-plain", &st));
+    abConfStatusClear(&st);
 }
 
 /* The test driver returns no balloon stats; the engine must hold. */
