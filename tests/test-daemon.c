@@ -312,16 +312,34 @@ testUnresponsive(Fixture *f, gconstpointer data)
     tick(f, 2);
     n = abDaemonCountSetMemory(f->daemon);
     g_assert_cmpuint(n, ==, 1);
-    /* the balloon does not move; the timeout passes */
-    for (int i = 0; i < 20; i++)
-        tick(f, 2);
+    /* the balloon does not inflate: stuck once the rate window (4 s) shows
+     * less than 15 MiB/s */
+    tick(f, 2);
+    g_assert_false(info(f, "vm-on").unresponsive);
+    tick(f, 2);
     g_assert_true(info(f, "vm-on").unresponsive);
     g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
-    assertLogged("WARNING", "vm-on: balloon did not move toward target");
+    assertLogged("WARNING", "vm-on: balloon stuck short of target");
     abDaemonFlushStatus(f->daemon, true);
     g_assert_true(readStatus(f, "vm-on", &st));
     g_assert_true(st.unresponsive);
     abConfStatusClear(&st);
+
+    /* asked again once its back-off (10 s) is over, not before */
+    for (int i = 0; i < 4; i++)
+        tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n + 1);
+    assertLogged("MESSAGE", "vm-on: asking the stuck balloon again");
+    /* still stuck 4 s later: the next back-off is twice as long (20 s) */
+    tick(f, 4);
+    g_assert_true(info(f, "vm-on").unresponsive);
+    tick(f, 19.5);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n + 1);
+    tick(f, 0.5);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n + 2);
+    n = abDaemonCountSetMemory(f->daemon);
 
     /* it moves at last: commands resume */
     f->hook.stuck = NULL;

@@ -31,7 +31,7 @@ int abDaemonManageFromString(const char *name);
 #define AB_DAEMON_TICK_MIN_S                 0.1
 #define AB_DAEMON_TICK_MAX_S                 3600.0
 #define AB_DAEMON_STATS_PERIOD_DEFAULT_S     2
-#define AB_DAEMON_UNRESPONSIVE_DEFAULT_S     30.0
+#define AB_DAEMON_UNRESPONSIVE_DEFAULT_S     5.0
 #define AB_DAEMON_STATUS_INTERVAL_DEFAULT_S  1.0
 
 typedef struct {

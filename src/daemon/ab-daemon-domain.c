@@ -17,7 +17,7 @@ abDaemonDomainNew(const char *uuid, const char *name)
 
     d->uuid = g_strdup(uuid);
     d->name = g_strdup(name);
-    d->targetTime = -1;
+    abPolicyBalloonAdopt(&d->balloon, 0);
     d->lastGrowTime = -1;
     d->statusWriteTime = -1;
     d->levelSource = "none";
@@ -107,12 +107,13 @@ abDaemonDomainReadInfo(abDaemon *daemon, abDaemonDomain *d, bool adoptTarget)
         d->targetKiB = info.memory;
         d->actualKiB = info.memory;
         d->prevActualKiB = 0;
-        d->targetTime = -1;
+        abPolicyBalloonAdopt(&d->balloon, info.memory);
         d->unresponsive = false;
-    } else if (!wasRunning && d->targetTime >= 0) {
+        d->pid = 0;
+        d->residentKiB = 0;
+    } else if (!wasRunning && d->balloon.setTime >= 0) {
         /* resumed: the pause does not count against the balloon */
-        d->targetTime = abDaemonNow(daemon);
-        d->actualAtSetKiB = d->actualKiB;
+        abPolicyBalloonSet(&d->balloon, d->targetKiB, d->actualKiB, abDaemonNow(daemon));
     }
     return true;
 }
@@ -355,14 +356,23 @@ abDaemonDomainParseStats(abDaemon *daemon, abDaemonDomain *d,
          * that does not change then ages on the monotonic clock even if
          * the wall clock stepped back and the stamp looks to be in the
          * future, where it would count as fresh for as long. */
-        if (lastUpdate != d->statsStamp) {
+        if (lastUpdate != d->statsStamp || !d->stats.valid) {
             gint64 age = abDaemonWallNow(daemon) - (gint64) MIN(lastUpdate, (unsigned long long) G_MAXINT64);
 
             d->statsStamp = lastUpdate;
             d->statsStampMono = abDaemonNow(daemon) - (double) MAX(age, 0);
+            st.lastUpdate = d->statsStampMono;
+            /* what the guest used is measured against the balloon of
+             * the moment its numbers are new */
+            st.actualAtKiB = d->actualKiB;
+            st.valid = true;
+            /* decisions now come faster than stats: the previous sample
+             * is the previous distinct one, or faults and growth rates
+             * would compare a sample with itself */
+            d->prevStats = d->stats;
+            d->stats = st;
         }
-        st.lastUpdate = d->statsStampMono;
-        st.valid = true;
+        return;
     }
     d->stats = st;
 }

@@ -105,6 +105,7 @@ abDaemonNew(const char *uri, abDaemonConfig *cfg, bool dryRun)
     for (size_t i = 0; i < G_N_ELEMENTS(daemon->callbackIds); i++)
         daemon->callbackIds[i] = -1;
     daemon->qemuMonitorId = -1;
+    daemon->lastTickTime = -1;
     daemon->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                             (GDestroyNotify) abDaemonDomainFree);
     daemon->clock = (abDaemonClock) { abDaemonClockMonotonic, abDaemonClockWall, NULL };
@@ -356,14 +357,30 @@ abDaemonEarlyTickCb(gpointer opaque)
     return G_SOURCE_REMOVE;
 }
 
+void
+abDaemonTickSoon(abDaemon *daemon)
+{
+    double since;
+
+    if (!daemon->started || daemon->earlyTickSource)
+        return;
+    /* Events come in bursts (a balloon reports every few MiB, vmpressure
+     * thousands a second): one decision per burst, at most one each
+     * AB_DAEMON_EARLY_TICK_GAP_S, and the first of a quiet spell at once. */
+    since = abDaemonNow(daemon) - daemon->lastTickTime;
+    if (daemon->lastTickTime < 0 || !(since < AB_DAEMON_EARLY_TICK_GAP_S))
+        daemon->earlyTickSource = g_idle_add(abDaemonEarlyTickCb, daemon);
+    else
+        daemon->earlyTickSource =
+            g_timeout_add((guint) ((AB_DAEMON_EARLY_TICK_GAP_S - since) * 1000) + 1,
+                          abDaemonEarlyTickCb, daemon);
+}
+
 static void
 abDaemonPressureChanged(void *opaque)
 {
-    abDaemon *daemon = opaque;
-
     /* React to a new level now rather than at the next interval. */
-    if (daemon->started && !daemon->earlyTickSource)
-        daemon->earlyTickSource = g_idle_add(abDaemonEarlyTickCb, daemon);
+    abDaemonTickSoon(opaque);
 }
 
 static void

@@ -144,7 +144,9 @@ void abHeadroomConfigDefaults(abHeadroomConfig *config);
 typedef struct {
     bool limited;          /* false: a cgroup without a memory limit */
     guint64 totalKiB;      /* MemTotal, or the cgroup limit */
-    guint64 freeKiB;       /* MemAvailable, or limit - usage (0 if over) */
+    guint64 freeKiB;       /* MemAvailable, or limit - usage (0 if over)
+                            * + reclaimable, at most totalKiB */
+    guint64 reclaimableKiB;/* cgroup: inactive file pages counted as free */
 } abHeadroom;
 
 /* /proc/meminfo text. Pure. */
@@ -162,7 +164,15 @@ int abHeadroomFromCgroupV1(const char *usage, const char *limit,
 int abHeadroomFromCgroupV2(const char *current, const char *max,
                            abHeadroom *headroom, GError **error);
 
-/* Reads the files in @dir (a cgroup directory, root prefix already in it).
+/* The value of @key in memory.stat text ("total_inactive_file 123"),
+ * 0 when absent or bad. Pure. */
+guint64 abHeadroomParseStat(const char *text, const char *key);
+/* Count @bytes of reclaimable page cache as free (at most the total). */
+void abHeadroomAddReclaimable(abHeadroom *headroom, guint64 bytes);
+
+/* Reads the files in @dir (a cgroup directory, root prefix already in it):
+ * usage and limit, and memory.stat's inactive file pages (v1
+ * total_inactive_file, v2 inactive_file) counted as free.
  * A v2 directory without memory.current (no memory controller) fails with
  * AB_ERROR_UNSUPPORTED. */
 int abHeadroomReadCgroup(const char *dir, int version, abHeadroom *headroom,
@@ -277,6 +287,16 @@ abGuestCgroups *abCgroupFindGuests(const char *root, GArray *pids,
 /* The cgroup @path ("/machine.slice") in each hierarchy mounted under @root
  * (/proc/self/mounts) where that directory exists; NULL when in none. */
 abGuestCgroups *abCgroupGuestsAt(const char *root, const char *path);
+
+/* ---------------------------------------------------------- residency */
+
+/* RssAnon + RssShmem in KiB from /proc/PID/status text. Pure. */
+int abResidentParseStatus(const char *text, guint64 *kib, GError **error);
+/* The same for @pid under @root. */
+int abResidentRead(const char *root, int pid, guint64 *kib, GError **error);
+/* The pid in @file (root prefix added), e.g. libvirt's
+ * /run/libvirt/qemu/NAME.pid; returns it or -1. */
+int abResidentReadPidFile(const char *root, const char *file, GError **error);
 
 /* ------------------------------------------------------------ monitor */
 
