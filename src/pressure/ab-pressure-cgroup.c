@@ -133,37 +133,15 @@ abGuestCgroupsFree(abGuestCgroups *guests)
     g_free(guests);
 }
 
-static bool
-abCgroupParsePid(const char *s, int *pid)
-{
-    char *end = NULL;
-    long v;
-
-    if (!g_ascii_isdigit(*s))
-        return false;
-    v = strtol(s, &end, 10);
-    while (*end == '\n' || *end == ' ')
-        end++;
-    if (*end || v <= 0 || v > G_MAXINT)
-        return false;
-    *pid = (int)v;
-    return true;
-}
-
 /* One pid file of libvirt's: a regular file (never a FIFO or a link
  * someone left there), one PID in it. */
 static bool
 abCgroupReadPidFile(const char *file, int *pid)
 {
-    g_autofree char *text = NULL;
-    gsize len = 0;
-
     if (!g_file_test(file, G_FILE_TEST_IS_REGULAR) ||
         g_file_test(file, G_FILE_TEST_IS_SYMLINK))
         return false;
-    if (!g_file_get_contents(file, &text, &len, NULL) || len > 32)
-        return false;
-    return abCgroupParsePid(text, pid);
+    return (*pid = abResidentReadPidFile(NULL, file, NULL)) > 0;
 }
 
 /* A domain name that names a file in @dir and nothing else. */
