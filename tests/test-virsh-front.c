@@ -89,21 +89,29 @@ testSameAsReal(gconstpointer data)
     resultClear(&b);
 }
 
-/* A stand-in virsh that prints the argv it got and exits 42. */
+/* A stand-in virsh @dir/@name that prints the argv it got, runs @more and
+ * exits 42. */
+static char *
+makeStubRunning(const char *dir, const char *name, const char *more)
+{
+    char *path = g_build_filename(dir, name, NULL);
+    g_autofree char *script = g_strdup_printf(
+        "#!/bin/sh\n"
+        "for a in \"$@\"; do printf '[%%s]' \"$a\"; last=$a; done\n"
+        "echo\n"
+        "%s\n"
+        "exit 42\n", more);
+    g_autoptr(GError) err = NULL;
+
+    g_assert_true(g_file_set_contents(path, script, -1, &err));
+    g_assert_cmpint(chmod(path, 0755), ==, 0);
+    return path;
+}
+
 static char *
 makeStub(const char *dir)
 {
-    char *path = g_build_filename(dir, "virsh", NULL);
-    g_autoptr(GError) err = NULL;
-
-    g_assert_true(g_file_set_contents(path,
-                                      "#!/bin/sh\n"
-                                      "for a in \"$@\"; do printf '[%s]' \"$a\"; done\n"
-                                      "echo\n"
-                                      "echo stub-stderr >&2\n"
-                                      "exit 42\n", -1, &err));
-    g_assert_cmpint(chmod(path, 0755), ==, 0);
-    return path;
+    return makeStubRunning(dir, "virsh", "echo stub-stderr >&2");
 }
 
 static void
@@ -181,24 +189,6 @@ testOursRunHere(void)
     g_rmdir(dir);
 }
 
-/* A stand-in virsh that prints its argv, then what it reads from the file
- * named last, and exits 42. */
-static char *
-makeCatStub(const char *dir)
-{
-    char *path = g_build_filename(dir, "virsh-cat", NULL);
-    g_autoptr(GError) err = NULL;
-
-    g_assert_true(g_file_set_contents(path,
-                                      "#!/bin/sh\n"
-                                      "for a in \"$@\"; do printf '[%s]' \"$a\"; last=$a; done\n"
-                                      "echo\n"
-                                      "cat \"$last\"\n"
-                                      "exit 42\n", -1, &err));
-    g_assert_cmpint(chmod(path, 0755), ==, 0);
-    return path;
-}
-
 #define EXTENDED_XML "<domain type='test'><name>x</name><memory>1048576</memory>" \
     "<devices><memballoon model='virtio' autoballoon='on'/></devices></domain>\n"
 
@@ -209,7 +199,9 @@ static void
 testStreamsUntouched(void)
 {
     g_autofree char *dir = g_dir_make_tmp("abfront-XXXXXX", NULL);
-    g_autofree char *stub = makeCatStub(dir);
+    /* prints what it reads from the file named last */
+    g_autofree char *stub = makeStubRunning(dir, "virsh-cat", "cat \"$last\"");
+    g_autofree char *plain = makeStubRunning(dir, "virsh-plain", ":");
     g_autofree char *fifo = g_build_filename(dir, "fifo", NULL);
     g_autofree char *xmlFile = g_build_filename(dir, "ext.xml", NULL);
     const char *fromStdin[] = { front, "define", "/dev/stdin", NULL };
@@ -238,20 +230,14 @@ testStreamsUntouched(void)
     g_assert_true(g_subprocess_wait_check(w, NULL, &err));
     g_assert_no_error(err);
 
-    /* read by nobody: the stub's cat of /dev/zero is cut by head */
-    g_unlink(stub);
-    g_assert_true(g_file_set_contents(stub,
-                                      "#!/bin/sh\n"
-                                      "for a in \"$@\"; do printf '[%s]' \"$a\"; done\n"
-                                      "echo\n"
-                                      "exit 42\n", -1, NULL));
-    g_assert_cmpint(chmod(stub, 0755), ==, 0);
-    run(zero, stub, NULL, &r);
+    /* read by nobody */
+    run(zero, plain, NULL, &r);
     g_assert_cmpint(r.status, ==, 42);
     g_assert_cmpstr(r.out, ==, "[define][/dev/zero][--validate]\n");
     resultClear(&r);
 
     g_unlink(stub);
+    g_unlink(plain);
     g_unlink(fifo);
     g_unlink(xmlFile);
     g_rmdir(dir);
