@@ -3,7 +3,10 @@
  * the kernel drops cheaply that headroom counts as free. */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include "ab-pressure.h"
 
 static void
@@ -128,6 +131,90 @@ test_cgroup_reclaimable(void)
     g_rmdir(dir);
 }
 
+/* Marks for a 1000 MiB limit with the low mark at 20 % free: 800 MiB,
+ * then every 25 MiB: 800, 825, ..., 975 (8 marks; 1000 is the limit
+ * itself, where the kernel acts anyway). */
+static void
+test_threshold_marks(void)
+{
+    guint64 marks[AB_USAGE_THRESHOLDS_MAX];
+    guint64 limit = 1000ULL << 20;
+    guint n = abUsageThresholdsMarks(limit, 0.20, marks);
+
+    g_assert_cmpuint(n, ==, 8);
+    for (guint i = 0; i < n; i++) {
+        guint64 want = (guint64) ((double) limit * (0.80 + 0.025 * i));
+        g_assert_cmpuint(marks[i], ==, want);
+    }
+    g_assert_cmpuint(marks[0], ==, 800ULL << 20);
+    /* none without a limit or with a nonsense mark */
+    g_assert_cmpuint(abUsageThresholdsMarks(0, 0.2, marks), ==, 0);
+    g_assert_cmpuint(abUsageThresholdsMarks(AB_CGROUP_V1_UNLIMITED, 0.2, marks), ==, 0);
+    g_assert_cmpuint(abUsageThresholdsMarks(limit, 0, marks), ==, 0);
+    g_assert_cmpuint(abUsageThresholdsMarks(limit, 0.0 / 0.0, marks), ==, 0);
+    /* a low mark at 60 % free would need 24 marks: capped */
+    g_assert_cmpuint(abUsageThresholdsMarks(limit, 0.6, marks), ==, AB_USAGE_THRESHOLDS_MAX);
+}
+
+static bool
+writeKnob(const char *path, const char *value)
+{
+    FILE *f = fopen(path, "w");
+    bool ok = f && fputs(value, f) >= 0;
+
+    return f ? fclose(f) == 0 && ok : false;
+}
+
+/* A real v1 cgroup: a child that allocates past a mark signals it. */
+static void
+test_threshold_kernel(void)
+{
+    const char *base = "/sys/fs/cgroup/memory";
+    g_autofree char *dir = g_strdup_printf("%s/ab-test-thr-%d", base, getpid());
+    g_autofree char *limitPath = g_build_filename(dir, "memory.limit_in_bytes", NULL);
+    g_autofree char *tasks = g_build_filename(dir, "tasks", NULL);
+    g_autoptr(abUsageThresholds) thr = NULL;
+    g_autoptr(GError) err = NULL;
+    guint64 mark = 32ULL << 20;
+    GPid pid;
+    int status;
+
+    g_autofree char *ctl = g_build_filename(base, "cgroup.event_control", NULL);
+
+    if (!g_file_test(ctl, G_FILE_TEST_EXISTS) ||
+        geteuid() != 0) {
+        g_test_skip("needs root and a cgroup v1 memory hierarchy");
+        return;
+    }
+    g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
+    g_assert_true(writeKnob(limitPath, "268435456"));
+    thr = abUsageThresholdsOpen(dir, &mark, 1, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(abUsageThresholdsCount(thr), ==, 1);
+    g_assert_cmpuint(abUsageThresholdsDrain(thr), ==, 0);
+
+    /* the child joins the cgroup, touches 64 MiB and exits */
+    pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        g_autofree char *me = g_strdup_printf("%d", getpid());
+        char *p;
+
+        if (!writeKnob(tasks, me))
+            _exit(2);
+        p = g_malloc(64 << 20);
+        for (size_t i = 0; i < (64 << 20); i += 4096)
+            p[i] = 1;
+        _exit(0);
+    }
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* crossed up (and back down when its memory went): at least once */
+    g_assert_cmpuint(abUsageThresholdsDrain(thr), >=, 1);
+    g_clear_pointer(&thr, abUsageThresholdsFree);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -137,5 +224,7 @@ main(int argc, char **argv)
     g_test_add_func("/pressure/resident/pidfile", test_pidfile);
     g_test_add_func("/pressure/headroom/stat-parse", test_stat_parse);
     g_test_add_func("/pressure/headroom/reclaimable", test_cgroup_reclaimable);
+    g_test_add_func("/pressure/threshold/marks", test_threshold_marks);
+    g_test_add_func("/pressure/threshold/kernel", test_threshold_kernel);
     return g_test_run();
 }

@@ -39,6 +39,12 @@ struct _abPressureSrc {
 
     abPressureWatch watchData[AB_LEVEL_LAST];
     GSource *watch[AB_LEVEL_LAST];
+
+    /* headroom of a v1 cgroup: usage thresholds for the limit they were
+     * set for (a new limit moves the marks) */
+    abUsageThresholds *thr;
+    guint64 thrLimitBytes;
+    GSource *thrWatch[AB_USAGE_THRESHOLDS_MAX];
 };
 
 struct _abPressureMonitor {
@@ -68,6 +74,18 @@ abPressureConfigDefaults(abPressureConfig *config)
 }
 
 static void
+abPressureSrcUnwatchThresholds(abPressureSrc *src)
+{
+    for (guint i = 0; i < AB_USAGE_THRESHOLDS_MAX; i++) {
+        if (src->thrWatch[i]) {
+            g_source_destroy(src->thrWatch[i]);
+            g_source_unref(src->thrWatch[i]);
+            src->thrWatch[i] = NULL;
+        }
+    }
+}
+
+static void
 abPressureSrcUnwatch(abPressureSrc *src)
 {
     for (int l = 0; l < AB_LEVEL_LAST; l++) {
@@ -77,6 +95,7 @@ abPressureSrcUnwatch(abPressureSrc *src)
             src->watch[l] = NULL;
         }
     }
+    abPressureSrcUnwatchThresholds(src);
 }
 
 static void
@@ -90,6 +109,7 @@ abPressureSrcFree(gpointer opaque)
             close(src->fds[l]);
     }
     abVmpressureFree(src->vmp);
+    abUsageThresholdsFree(src->thr);
     g_free(src->where);
     g_free(src->path);
     g_free(src);
@@ -387,6 +407,41 @@ abPressurePsiSample(abPressureSrc *src, gint64 now)
         src->sample.figure = stats.some.avg10;
 }
 
+static void abPressureMonitorArm(abPressureMonitor *mon);
+
+/* (Re)register the usage marks of a v1 cgroup whose limit is now
+ * @limitBytes (0: none). A failure is logged once: the tick still
+ * samples the headroom. */
+static void
+abPressureSrcThresholds(abPressureSrc *src, guint64 limitBytes)
+{
+    guint64 marks[AB_USAGE_THRESHOLDS_MAX];
+    g_autoptr(GError) err = NULL;
+    guint n;
+
+    if (limitBytes == src->thrLimitBytes && (src->thr || limitBytes == 0))
+        return;
+    abPressureSrcUnwatchThresholds(src);
+    g_clear_pointer(&src->thr, abUsageThresholdsFree);
+    src->thrLimitBytes = limitBytes;
+    n = abUsageThresholdsMarks(limitBytes, src->mon->config.headroom.freeBelow[AB_LEVEL_LOW],
+                               marks);
+    if (n == 0)
+        return;
+    if (!(src->thr = abUsageThresholdsOpen(src->path, marks, n, &err))) {
+        /* not a kernel cgroup (a test tree): the tick samples it alone */
+        if (g_error_matches(err, AB_ERROR, AB_ERROR_UNSUPPORTED))
+            g_debug("%s", err->message);
+        else
+            abPressureSrcWarn(src, err);
+        return;
+    }
+    g_debug("usage thresholds on %s: %u marks from %" G_GUINT64_FORMAT " bytes",
+            src->path, n, marks[0]);
+    if (src->mon->ctx)
+        abPressureMonitorArm(src->mon);
+}
+
 static void
 abPressureHeadroomSample(abPressureSrc *src)
 {
@@ -415,6 +470,8 @@ abPressureHeadroomSample(abPressureSrc *src)
     src->sample.level = abHeadroomLevel(&src->mon->config.headroom, &hr,
                                         &src->sample.requestKiB,
                                         &src->sample.figure);
+    if (src->version == 1)
+        abPressureSrcThresholds(src, hr.limited ? hr.totalKiB * 1024 : 0);
 }
 
 /* Folds the per-source samples into mon->combined; returns true when the
@@ -554,6 +611,26 @@ abPressureVmpWatchCb(gint fd, GIOCondition cond, gpointer opaque)
     return G_SOURCE_REMOVE;
 }
 
+static void abPressureHeadroomSample(abPressureSrc *src);
+
+/* The guests' cgroup crossed a usage mark: sample it and tell the caller
+ * now, level change or not (the deficit grew or shrank). */
+static gboolean
+abPressureThrWatchCb(gint fd, GIOCondition cond, gpointer opaque)
+{
+    abPressureSrc *src = opaque;
+    abPressureMonitor *mon = src->mon;
+    abUsageThresholds *thr = src->thr;
+
+    abUsageThresholdsDrain(src->thr);
+    abPressureHeadroomSample(src);
+    abPressureMonitorCombine(mon, g_get_monotonic_time());
+    if (mon->cb)
+        mon->cb(mon, &mon->combined, mon->opaque);
+    /* a new limit replaced the thresholds, and this watch with them */
+    return thr == src->thr ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
 static GSource *
 abPressureAddWatch(abPressureMonitor *mon, int fd, GIOCondition cond,
                    GUnixFDSourceFunc func, gpointer opaque)
@@ -581,6 +658,11 @@ abPressureMonitorArm(abPressureMonitor *mon)
                                                    G_IO_IN, abPressureVmpWatchCb,
                                                    &src->watchData[l]);
             }
+        }
+        for (guint t = 0; t < abUsageThresholdsCount(src->thr); t++) {
+            if (!src->thrWatch[t])
+                src->thrWatch[t] = abPressureAddWatch(mon, abUsageThresholdsFd(src->thr, t),
+                                                      G_IO_IN, abPressureThrWatchCb, src);
         }
     }
 }

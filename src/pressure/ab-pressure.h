@@ -288,6 +288,27 @@ abGuestCgroups *abCgroupFindGuests(const char *root, GArray *pids,
  * (/proc/self/mounts) where that directory exists; NULL when in none. */
 abGuestCgroups *abCgroupGuestsAt(const char *root, const char *path);
 
+/* -------------------------------------------- cgroup v1 usage thresholds */
+
+#define AB_USAGE_THRESHOLDS_MAX 16
+
+typedef struct _abUsageThresholds abUsageThresholds;
+
+/* The marks for a cgroup limited to @limitBytes: its low mark (used
+ * 1 - @freeBelow) and every 2.5 % of the limit above it; none for an
+ * unlimited cgroup. Fills @bytes (AB_USAGE_THRESHOLDS_MAX entries), returns
+ * how many. Pure. */
+guint abUsageThresholdsMarks(guint64 limitBytes, double freeBelow, guint64 *bytes);
+/* Registers an eventfd per mark on @cgroupDir's memory.usage_in_bytes. */
+abUsageThresholds *abUsageThresholdsOpen(const char *cgroupDir, const guint64 *bytes,
+                                         guint n, GError **error);
+void abUsageThresholdsFree(abUsageThresholds *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(abUsageThresholds, abUsageThresholdsFree)
+guint abUsageThresholdsCount(const abUsageThresholds *t);
+int abUsageThresholdsFd(const abUsageThresholds *t, guint i);
+/* Reads every eventfd; returns how many crossings they counted. */
+guint64 abUsageThresholdsDrain(abUsageThresholds *t);
+
 /* ---------------------------------------------------------- residency */
 
 /* RssAnon + RssShmem in KiB from /proc/PID/status text. Pure. */
