@@ -162,6 +162,24 @@ abDaemonSetClock(abDaemon *daemon, const abDaemonClock *clock)
     daemon->clock = *clock;
 }
 
+/* The guests libvirt runs (their qemu is up): where cgroup = auto looks. */
+static char **
+abDaemonLiveGuests(void *opaque)
+{
+    abDaemon *daemon = opaque;
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    GHashTableIter iter;
+    abDaemonDomain *d;
+
+    g_hash_table_iter_init(&iter, daemon->domains);
+    while (g_hash_table_iter_next(&iter, NULL, (gpointer *) &d)) {
+        if (d->live)
+            g_ptr_array_add(names, g_strdup(d->name));
+    }
+    g_ptr_array_add(names, NULL);
+    return (char **) g_ptr_array_free(g_steal_pointer(&names), FALSE);
+}
+
 void
 abDaemonSetPressure(abDaemon *daemon, abDaemonPressure *pressure)
 {
@@ -169,6 +187,7 @@ abDaemonSetPressure(abDaemon *daemon, abDaemonPressure *pressure)
     daemon->pressure = pressure;
     pressure->notify = abDaemonPressureChanged;
     pressure->notifyOpaque = daemon;
+    pressure->liveGuests = abDaemonLiveGuests;
 }
 
 void

@@ -263,12 +263,20 @@ typedef struct {
 void abGuestCgroupsFree(abGuestCgroups *guests);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(abGuestCgroups, abGuestCgroupsFree)
 
-/* PIDs from libvirt's pid files (root + @dir, e.g. /run/libvirt/qemu/NAME.pid). */
-GArray *abCgroupReadPidFiles(const char *root, const char *dir);
-/* PIDs of processes whose comm starts with "qemu-system-" or is "qemu-kvm". */
-GArray *abCgroupScanQemu(const char *root);
+/* Where libvirt's QEMU driver keeps a pid file per running domain
+ * (NAME.pid), written by libvirtd (root only). */
+#define AB_LIBVIRT_QEMU_RUN_DIR "/run/libvirt/qemu"
 
-/* Where the guests @pids (NULL: abCgroupScanQemu) are. With no guest
+/* PIDs from libvirt's pid files under root + @dir, sorted: those of the
+ * domains @names (NULL-terminated; a name that is not a plain file name is
+ * skipped) or, with @names NULL, of every NAME.pid there. Only regular
+ * files holding one PID count. Process names are never looked at: any
+ * user can call a process qemu-system-x86_64. */
+GArray *abCgroupReadPidFiles(const char *root, const char *dir,
+                             const char * const *names);
+
+/* Where the guests @pids (NULL: every pid file of libvirt's, see
+ * abCgroupReadPidFiles) are. With no guest
  * running (yet), libvirt's default partition (/machine.slice, else /machine)
  * where it exists, so that a daemon started before its guests still
  * watches where they will be; npids is 0 then. Fails with
@@ -391,3 +399,8 @@ void abPressureMonitorAttach(abPressureMonitor *mon, GMainContext *ctx,
 void abPressureMonitorDetach(abPressureMonitor *mon);
 /* Number of times the callback ran (figures and tests). */
 guint64 abPressureMonitorNumChanges(abPressureMonitor *mon);
+/* Sources the kernel took away since they were added (their cgroup was
+ * removed: a PSI trigger polls POLLERR, a cgroup directory is gone). A gone
+ * source reads as no pressure, never as an error turned into a level; the
+ * owner should look for the guests' cgroup again and reopen. */
+guint abPressureMonitorNumGone(abPressureMonitor *mon);
