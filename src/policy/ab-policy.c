@@ -443,8 +443,10 @@ abPolicyInflight(const abPolicyGuest *guests, size_t nguests)
     for (size_t i = 0; i < nguests; i++) {
         const abPolicyGuest *g = &guests[i];
 
-        /* a stuck balloon brings nothing, whatever it was asked */
-        if (!g->params.enabled || g->unresponsive ||
+        /* a stuck balloon brings nothing, whatever it was asked; one
+         * that deflated on OOM took the memory back and its target
+         * follows it this decision: nothing of it is coming back */
+        if (!g->params.enabled || g->unresponsive || abPolicyOomDeflated(g) ||
             g->actualKiB <= g->targetKiB + AB_POLICY_MOVE_MARGIN_KIB)
             continue;
         sum += g->actualKiB - g->targetKiB;

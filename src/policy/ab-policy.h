@@ -142,7 +142,8 @@ unsigned long long abPolicyDecide(const abPolicyHost *host,
                                   abPolicyDecision *out);
 
 /* Host memory the pool is already getting back: what the balloons of
- * responsive guests still have to inflate to reach their targets. */
+ * responsive guests still have to inflate to reach their targets (not
+ * those that deflated on OOM: their targets follow them). */
 unsigned long long abPolicyInflight(const abPolicyGuest *guests, size_t nguests);
 
 /* The balloon of one guest, as the caller tracks it between decisions:
