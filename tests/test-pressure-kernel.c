@@ -428,6 +428,13 @@ removedCgroupCheck(const char *dir, abPressureSourceType type)
         g_autofree char *file = g_build_filename(dir, "memory.pressure", NULL);
 
         rc = abPressureMonitorAddPsi(mon, file, dir, &err);
+    } else if (type == AB_PRESSURE_SOURCE_HEADROOM) {
+        /* a limit of its own: the source registers usage thresholds,
+         * eventfds the kernel signals when it removes the cgroup */
+        g_autofree char *limit = g_build_filename(dir, "memory.limit_in_bytes", NULL);
+
+        g_assert_cmpint(writeFile(limit, "67108864"), ==, 0);
+        rc = abPressureMonitorAddCgroupHeadroom(mon, dir, 1, dir, &err);
     } else {
         rc = abPressureMonitorAddVmpressure(mon, dir, dir, &err);
     }
@@ -473,7 +480,7 @@ test_psi_removed_cgroup(void)
 }
 
 static void
-test_vmpressure_removed_cgroup(void)
+test_v1_removed_cgroup(gconstpointer data)
 {
     g_autofree char *dir = g_strdup_printf(V1_MEMORY "/autoballoon-gone-%d", (int) getpid());
 
@@ -481,7 +488,7 @@ test_vmpressure_removed_cgroup(void)
         g_test_skip("no cgroup v1 memory hierarchy at " V1_MEMORY);
         return;
     }
-    removedCgroupCheck(dir, AB_PRESSURE_SOURCE_VMPRESSURE);
+    removedCgroupCheck(dir, GPOINTER_TO_INT(data));
 }
 
 int
@@ -494,6 +501,9 @@ main(int argc, char **argv)
     g_test_add_func("/pressure/kernel/vmpressure-hog", test_vmpressure_hog);
     g_test_add_func("/pressure/kernel/psi-event", test_psi_event);
     g_test_add_func("/pressure/kernel/psi-removed-cgroup", test_psi_removed_cgroup);
-    g_test_add_func("/pressure/kernel/vmpressure-removed-cgroup", test_vmpressure_removed_cgroup);
+    g_test_add_data_func("/pressure/kernel/vmpressure-removed-cgroup",
+                         GINT_TO_POINTER(AB_PRESSURE_SOURCE_VMPRESSURE), test_v1_removed_cgroup);
+    g_test_add_data_func("/pressure/kernel/headroom-removed-cgroup",
+                         GINT_TO_POINTER(AB_PRESSURE_SOURCE_HEADROOM), test_v1_removed_cgroup);
     return g_test_run();
 }

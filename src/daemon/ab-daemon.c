@@ -188,6 +188,10 @@ abDaemonSetPressure(abDaemon *daemon, abDaemonPressure *pressure)
     pressure->notify = abDaemonPressureChanged;
     pressure->notifyOpaque = daemon;
     pressure->liveGuests = abDaemonLiveGuests;
+    /* opened without knowing which guests libvirt runs (from every pid
+     * file libvirt has, stale ones too): look again with the live ones */
+    if (daemon->conn)
+        abDaemonPressureRediscover(pressure, abDaemonNow(daemon), true);
 }
 
 void
@@ -242,6 +246,8 @@ abDaemonResync(abDaemon *daemon, GError **error)
     }
     g_info("resync: %u domains, %u managed", g_hash_table_size(daemon->domains),
            abDaemonCountManaged(daemon));
+    /* the guests libvirt runs are known now: cgroup = auto uses theirs */
+    abDaemonPressureRediscover(daemon->pressure, abDaemonNow(daemon), true);
     return 0;
 }
 

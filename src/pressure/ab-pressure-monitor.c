@@ -355,6 +355,7 @@ abPressureSrcGone(abPressureSrc *src, const char *why)
         src->fds[l] = -1;
     }
     g_clear_pointer(&src->vmp, abVmpressureFree);
+    g_clear_pointer(&src->thr, abUsageThresholdsFree);
     memset(&src->history, 0, sizeof(src->history));
     src->sample.level = AB_LEVEL_NONE;
     src->sample.figure = 0;
