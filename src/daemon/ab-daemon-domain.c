@@ -91,6 +91,7 @@ abDaemonDomainReadInfo(abDaemon *daemon, abDaemonDomain *d, bool adoptTarget)
         d->stats.valid = false;
         d->prevStats.valid = false;
         d->statsPeriodChecked = false;
+        d->statsRetryDelay = 0;
         d->unresponsive = false;
         return true;
     }
@@ -403,14 +404,22 @@ abDaemonDomainReadXML(abDaemonDomain *d, unsigned int *period, bool *qemuInflate
     return 0;
 }
 
-/* Managed guests need balloon stats; turn polling on where it is off. */
+/* Back-off of the retries after a failed virDomainSetMemoryStatsPeriod. */
+#define AB_DAEMON_STATS_RETRY_MIN_S 10.0
+#define AB_DAEMON_STATS_RETRY_MAX_S 600.0
+
+/* Managed guests need balloon stats; turn polling on where it is off, and
+ * try again (backing off) where that failed. */
 void
 abDaemonDomainEnsureStatsPeriod(abDaemon *daemon, abDaemonDomain *d)
 {
     unsigned int period;
     bool qemuInflates = false;
+    double now = abDaemonNow(daemon);
 
     if (d->statsPeriodChecked)
+        return;
+    if (d->statsRetryDelay > 0 && now < d->statsRetryTime)
         return;
     if (abDaemonDomainReadXML(d, &period, &qemuInflates) < 0) {
         g_warning("%s: cannot read the balloon stats period: %s",
@@ -435,10 +444,16 @@ abDaemonDomainEnsureStatsPeriod(abDaemon *daemon, abDaemonDomain *d)
     }
     if (virDomainSetMemoryStatsPeriod(d->dom, daemon->cfg->statsPeriodSec,
                                       VIR_DOMAIN_AFFECT_LIVE) < 0) {
-        g_warning("%s: cannot enable balloon stats: %s",
-                  d->name, abDaemonLastError());
+        d->statsRetryDelay = d->statsRetryDelay > 0 ?
+            MIN(d->statsRetryDelay * 2, AB_DAEMON_STATS_RETRY_MAX_S) :
+            AB_DAEMON_STATS_RETRY_MIN_S;
+        d->statsRetryTime = now + d->statsRetryDelay;
+        d->statsPeriodChecked = false;
+        g_warning("%s: cannot enable balloon stats (trying again in %.0f s): %s",
+                  d->name, d->statsRetryDelay, abDaemonLastError());
         return;
     }
+    d->statsRetryDelay = 0;
     d->statsPeriodSec = daemon->cfg->statsPeriodSec;
     g_message("%s: balloon stats enabled every %u s", d->name, d->statsPeriodSec);
 }

@@ -39,6 +39,8 @@ typedef struct {
     double noGainUntil;              /* last inflation freed nothing: out of
                                       * the host pool until then */
     bool statsPeriodChecked;         /* live XML read: period and inflater */
+    double statsRetryTime;           /* enabling the period failed: not before */
+    double statsRetryDelay;          /* its back-off, s; 0: no failure */
     bool qemuInflates;               /* QEMU's automatic property inflates */
     unsigned int statsPeriodSec;
     abPolicyStats stats;

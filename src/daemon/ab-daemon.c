@@ -162,6 +162,24 @@ abDaemonSetClock(abDaemon *daemon, const abDaemonClock *clock)
     daemon->clock = *clock;
 }
 
+/* The guests libvirt runs (their qemu is up): where cgroup = auto looks. */
+static char **
+abDaemonLiveGuests(void *opaque)
+{
+    abDaemon *daemon = opaque;
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    GHashTableIter iter;
+    abDaemonDomain *d;
+
+    g_hash_table_iter_init(&iter, daemon->domains);
+    while (g_hash_table_iter_next(&iter, NULL, (gpointer *) &d)) {
+        if (d->live)
+            g_ptr_array_add(names, g_strdup(d->name));
+    }
+    g_ptr_array_add(names, NULL);
+    return (char **) g_ptr_array_free(g_steal_pointer(&names), FALSE);
+}
+
 void
 abDaemonSetPressure(abDaemon *daemon, abDaemonPressure *pressure)
 {
@@ -169,6 +187,11 @@ abDaemonSetPressure(abDaemon *daemon, abDaemonPressure *pressure)
     daemon->pressure = pressure;
     pressure->notify = abDaemonPressureChanged;
     pressure->notifyOpaque = daemon;
+    pressure->liveGuests = abDaemonLiveGuests;
+    /* opened without knowing which guests libvirt runs (from every pid
+     * file libvirt has, stale ones too): look again with the live ones */
+    if (daemon->conn)
+        abDaemonPressureRediscover(pressure, abDaemonNow(daemon), true);
 }
 
 void
@@ -223,6 +246,8 @@ abDaemonResync(abDaemon *daemon, GError **error)
     }
     g_info("resync: %u domains, %u managed", g_hash_table_size(daemon->domains),
            abDaemonCountManaged(daemon));
+    /* the guests libvirt runs are known now: cgroup = auto uses theirs */
+    abDaemonPressureRediscover(daemon->pressure, abDaemonNow(daemon), true);
     return 0;
 }
 

@@ -329,9 +329,10 @@ abPolicyClassify(const abPolicyHost *host, const abPolicyGuest *g,
 
     /* The host wants memory back: a balloon over pages its qemu does not
      * hold frees none, and one whose last inflation freed nothing is not
-     * asked again for the host. */
+     * asked again for the host (under critical it is: the measure may
+     * have been hidden by the guest's own allocations). */
     w->idleKiB = abPolicyIdle(g, w->capKiB);
-    if (g->freesNothing || w->idleKiB >= w->capKiB) {
+    if ((g->freesNothing && level < AB_LEVEL_CRITICAL) || w->idleKiB >= w->capKiB) {
         d->reason = AB_POLICY_REASON_NO_GAIN;
         return false;
     }
