@@ -411,13 +411,20 @@ idleOf(const abPolicyGuest *g, unsigned long long cap)
     return MIN(g->targetKiB - g->residentKiB, cap);
 }
 
+/* Its last inflation freed nothing: not asked again, but under critical. */
+static bool
+setAside(const State *s, const abPolicyGuest *g)
+{
+    return g->freesNothing && levelOf(s, g) < AB_LEVEL_CRITICAL;
+}
+
 /* Whether @g shares the host's request this decision. */
 static bool
 inPool(const State *s, const abPolicyGuest *g)
 {
     unsigned long long cap = capOf(g, reserveFor(s, g));
 
-    return g->injected <= s->host.level && canGive(s, g) && !g->freesNothing &&
+    return g->injected <= s->host.level && canGive(s, g) && !setAside(s, g) &&
            idleOf(g, cap) < cap;
 }
 
@@ -677,7 +684,7 @@ checkGuest(const State *s, guint it, size_t i, const abPolicyDecision *d)
         else if (g->injected > s->host.level && inflating(g))
             CHECK(d->reason == AB_POLICY_REASON_PENDING, "guest %zu should wait for its "
                   "injected step, got %s", i, why);
-        else if (g->injected <= s->host.level && (g->freesNothing || idleOf(g, cap) >= cap))
+        else if (g->injected <= s->host.level && (setAside(s, g) || idleOf(g, cap) >= cap))
             CHECK(d->reason == AB_POLICY_REASON_NO_GAIN, "guest %zu frees nothing, got %s",
                   i, why);
     }

@@ -255,6 +255,9 @@ static const Case cases[] = {
     { "frees-nothing", HOST(LOW, .requestKiB = MiB(100)), 2,
       { GUEST(.freesNothing = true), GUEST() },
       { { MiB(3072), R(NO_GAIN) }, { MiB(3072 - 100), R(HOST_PRESSURE) } }, MiB(100) },
+    /* under critical it is asked all the same: 896 */
+    { "frees-nothing-critical", HOST(CRITICAL), 1, { GUEST(.freesNothing = true) },
+      { { MiB(2176), R(HOST_PRESSURE) } }, MiB(896) },
     /* free 300 (resident 2476, idle 596) and 900 (usable 1028): keys
      * 100 x 300 : 100 x 900, 200 split 50:150; A inflates 50 + 596 */
     { "shares-by-free-idle", HOST(LOW, .requestKiB = MiB(200)), 2,
