@@ -250,6 +250,8 @@ genGuest(GRand *r, double now, bool healthy, abPolicyGuest *g)
     }
     }
     g->freesNothing = chance(r, 0.08);
+    if (chance(r, 0.03))
+        g->maxKiB = 0;               /* <memory> unknown */
 }
 
 static void
@@ -271,10 +273,11 @@ genState(GRand *r, State *s)
 
 /* --- the rules, stated independently of the engine --- */
 
+/* min(ceiling, <memory>), where maxKiB 0 is unknown */
 static unsigned long long
 ceilingOf(const abPolicyGuest *g)
 {
-    return MIN(g->params.ceilingKiB, g->maxKiB);
+    return g->maxKiB > 0 ? MIN(g->params.ceilingKiB, g->maxKiB) : g->params.ceilingKiB;
 }
 
 static unsigned long long

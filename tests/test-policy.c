@@ -360,6 +360,10 @@ static const Case cases[] = {
     { "grow-rate", HOST(), 1,
       { GUEST(AT(2048), .stats.usableKiB = MiB(64), .prevStats.usableKiB = MiB(576)) },
       { { MiB(2048 + 1088), R(GUEST_PRESSURE) } }, 0 },
+    /* the same with <memory> unknown (maxKiB 0): the ceiling bounds */
+    { "grow-rate-max-unknown", HOST(), 1,
+      { GUEST(AT(2048), .maxKiB = 0, .stats.usableKiB = MiB(64), .prevStats.usableKiB = MiB(576)) },
+      { { MiB(2048 + 1088), R(GUEST_PRESSURE) } }, 0 },
     /* faults, usable 1000 then 600 (no deficit): 400 MiB / 2 s x 4 s */
     { "grow-rate-faults", HOST(), 1,
       { GUEST(AT(2048), .stats.majorFaults = 150, .stats.usableKiB = MiB(600),
