@@ -166,13 +166,8 @@ typedef struct {
 } abVshBalloonInfo;
 
 void abVshBalloonInfoClear(abVshBalloonInfo *info);
-/* Read the balloon device from the domain XML (@xmlflags: virDomainGetXMLDesc
- * flags). -1 on error (printed). */
-int abVshDomainBalloon(abVshControl *ctl, virDomainPtr dom,
-                       unsigned int xmlflags, abVshBalloonInfo *info);
-
-/* Serialise one libxml2 node. */
-char *abVshNodeToString(xmlNodePtr node);
+/* Read the balloon device from the domain XML @doc. */
+int abVshDomainBalloon(xmlDocPtr doc, abVshBalloonInfo *info);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 

@@ -46,7 +46,7 @@ static int
 abConfAttrLevel(xmlNodePtr node, const char *elem, bool required, abLevel *level,
                 GError **error)
 {
-    g_autofree char *val = abConfProp(node, "level");
+    g_autofree char *val = abXmlProp(node, "level");
     int lvl;
 
     if (!val) {
@@ -71,7 +71,7 @@ static int
 abConfAttrUInt(xmlNodePtr node, const char *elem, const char *name,
                unsigned long long max, unsigned long long *value, GError **error)
 {
-    g_autofree char *val = abConfProp(node, name);
+    g_autofree char *val = abXmlProp(node, name);
     char *end = NULL;
 
     *value = 0;
@@ -93,7 +93,7 @@ abConfAttrChoice(xmlNodePtr node, const char *elem, const char *name,
                  const char *const *choices, const char *expected, char **value,
                  GError **error)
 {
-    g_autofree char *val = abConfProp(node, name);
+    g_autofree char *val = abXmlProp(node, name);
 
     if (val && !g_strv_contains(choices, val)) {
         g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
@@ -113,7 +113,7 @@ abConfInjectedParse(const char *xml, abConfInjected *inj, GError **error)
     unsigned long long expires;
     int ret = -1;
 
-    if (!(doc = abConfReadDoc(xml, "injected pressure metadata", error)))
+    if (!(doc = abXmlParse(xml, "injected pressure metadata", error)))
         return -1;
     if (!(root = abConfMetadataRoot(doc, "pressure", AB_NS_PRESSURE_URI, attrs, error)) ||
         abConfAttrLevel(root, "pressure", true, &inj->level, error) < 0 ||
@@ -136,7 +136,7 @@ abConfInjectedFormat(const abConfInjected *inj)
 
     xmlNewProp(node, BAD_CAST "level", BAD_CAST abLevelToString(inj->level));
     xmlNewProp(node, BAD_CAST "expires", BAD_CAST expires);
-    ret = abConfWriteMetadataNode(node);
+    ret = abXmlFormatUnqualified(node);
     xmlFreeNode(node);
     return ret;
 }
@@ -159,7 +159,7 @@ static const char *const abConfStatusExtraReasons[] = {
 static int
 abConfStatusReason(xmlNodePtr node, char **reason, GError **error)
 {
-    g_autofree char *val = abConfProp(node, "reason");
+    g_autofree char *val = abXmlProp(node, "reason");
 
     if (val && abPolicyReasonFromString(val) < 0 &&
         !g_strv_contains(abConfStatusExtraReasons, val)) {
@@ -195,7 +195,7 @@ abConfStatusParse(const char *xml, abConfStatus *st, GError **error)
     int ret = -1;
 
     memset(st, 0, sizeof(*st));
-    if (!(doc = abConfReadDoc(xml, "status metadata", error)))
+    if (!(doc = abXmlParse(xml, "status metadata", error)))
         return -1;
     if (!(root = abConfMetadataRoot(doc, "status", AB_NS_STATUS_URI, attrs, error)) ||
         abConfAttrLevel(root, "status", true, &st->level, error) < 0 ||
@@ -248,7 +248,7 @@ abConfStatusFormat(const abConfStatus *st)
     if (st->unresponsive)
         xmlNewProp(node, BAD_CAST "unresponsive", BAD_CAST "yes");
     abConfSetULL(node, "time", st->time > 0 ? (unsigned long long)st->time : 0);
-    ret = abConfWriteMetadataNode(node);
+    ret = abXmlFormatUnqualified(node);
     xmlFreeNode(node);
     return ret;
 }

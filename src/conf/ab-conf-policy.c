@@ -73,6 +73,7 @@ abConfPolicyFree(abConfPolicy *def)
     for (size_t i = 0; i < AB_LEVEL_LAST; i++)
         abConfSizeClear(&def->step[i]);
     g_free(def->cooldown.unit);
+    g_free(def->added);
     g_free(def);
 }
 
@@ -138,7 +139,7 @@ abConfParseSize(xmlNodePtr node, const char *what, abConfSize *size,
 
     if (!(text = abConfLeafText(node, "<autoballoon>", domname, error)))
         return -1;
-    unit = abConfProp(node, "unit");
+    unit = abXmlProp(node, "unit");
     if (abSizeParse(what, text, unit, 1024, &bytes, &err) < 0) {
         abConfPropagate(error, g_steal_pointer(&err), domname);
         return -1;
@@ -215,7 +216,7 @@ abConfPolicyParseChildren(xmlNodePtr node, abConfPolicy *def,
         }
 
         if (strcmp(name, "step") == 0) {
-            g_autofree char *level = abConfProp(cur, "level");
+            g_autofree char *level = abXmlProp(cur, "level");
             int lvl;
 
             if (abConfCheckAttrs(cur, stepAttrs, where, domname, error) < 0)
@@ -274,7 +275,7 @@ abConfPolicyParseChildren(xmlNodePtr node, abConfPolicy *def,
             def->weightSet = true;
             def->weight = weight;
         } else {
-            g_autofree char *unit = abConfProp(cur, "unit");
+            g_autofree char *unit = abXmlProp(cur, "unit");
 
             if (abConfCheckAttrs(cur, unitAttr, where, domname, error) < 0)
                 return -1;
@@ -298,9 +299,9 @@ int
 abConfPolicyParseNode(xmlNodePtr node, abConfPolicy *def, GError **error)
 {
     static const char *const noAttrs[] = { NULL };
-    g_autofree char *domname = abConfDomainName(node);
+    g_autofree char *domname = abXmlDomainName(node ? node->doc : NULL);
 
-    if (!abConfNodeIs(node, "autoballoon", NULL)) {
+    if (!abXmlNodeIs(node, "autoballoon", NULL)) {
         abConfSetError(error, AB_ERROR_INVALID, domname,
                        "expected an <autoballoon> element, got <%s>",
                        node ? (const char *)node->name : "(none)");
@@ -546,10 +547,10 @@ abConfParseAdded(xmlNodePtr node, abConfAdded *added, const char *domname,
 {
     static const char *const attrs[] = { "autodeflate", "stats", "period", "metadata", NULL };
     const char *where = "autoballoon policy metadata";
-    g_autofree char *autodeflate = abConfProp(node, "autodeflate");
-    g_autofree char *stats = abConfProp(node, "stats");
-    g_autofree char *period = abConfProp(node, "period");
-    g_autofree char *metadata = abConfProp(node, "metadata");
+    g_autofree char *autodeflate = abXmlProp(node, "autodeflate");
+    g_autofree char *stats = abXmlProp(node, "stats");
+    g_autofree char *period = abXmlProp(node, "period");
+    g_autofree char *metadata = abXmlProp(node, "metadata");
 
     if (abConfCheckAttrs(node, attrs, where, domname, error) < 0)
         return -1;
@@ -608,8 +609,8 @@ abConfPolicyParseMetadataNode(xmlNodePtr node, const char *domname,
     }
     if (abConfCheckAttrs(node, attrs, where, domname, error) < 0)
         return NULL;
-    state = abConfProp(node, "state");
-    element = abConfProp(node, "element");
+    state = abXmlProp(node, "state");
+    element = abXmlProp(node, "element");
     if (!state || (strcmp(state, "on") != 0 && strcmp(state, "off") != 0)) {
         abConfSetError(error, AB_ERROR_INVALID, domname,
                        "%s: invalid state '%s' (expected on or off)",
@@ -652,13 +653,15 @@ abConfPolicyParseMetadataNode(xmlNodePtr node, const char *domname,
 abConfPolicy *
 abConfPolicyParseMetadata(const char *xml, GError **error)
 {
-    xmlDocPtr doc;
+    g_autoptr(xmlDoc) doc = NULL;
     abConfPolicy *def;
+    abConfAdded added;
 
-    if (!(doc = abConfReadDoc(xml, "autoballoon policy metadata", error)))
+    if (!(doc = abXmlParse(xml, "autoballoon policy metadata", error)) ||
+        !(def = abConfPolicyParseMetadataNode(xmlDocGetRootElement(doc), NULL, &added, error)))
         return NULL;
-    def = abConfPolicyParseMetadataNode(xmlDocGetRootElement(doc), NULL, NULL, error);
-    xmlFreeDoc(doc);
+    if (added.autodeflate || added.stats || added.metadata)
+        def->added = g_memdup2(&added, sizeof(added));
     return def;
 }
 
@@ -666,7 +669,7 @@ char *
 abConfPolicyFormatMetadata(const abConfPolicy *def)
 {
     xmlNodePtr node = abConfPolicyMetadataNode(def, NULL);
-    char *ret = abConfWriteMetadataNode(node);
+    char *ret = abXmlFormatUnqualified(node);
 
     xmlFreeNode(node);
     return ret;

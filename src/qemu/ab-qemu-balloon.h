@@ -92,16 +92,19 @@ int abQemuBalloonStrip(xmlDocPtr doc, GError **error);
  * the record, else DAEMON. */
 abQemuInflater abQemuBalloonInflater(xmlDocPtr doc);
 
-/* String forms of the above, on whole domain documents. */
-char *abQemuBalloonEmitXML(const char *extendedXml, const char *nativeXml,
-                           const abQemuCaps *caps, abQemuBalloonResult *res,
-                           GError **error);
-char *abQemuBalloonStripXML(const char *nativeXml, GError **error);
+/* The whole way, with the conf module, in place on a tree from
+ * abXmlParse: the request, abConfExtendedToNativeDoc, then
+ * abQemuBalloonEmit (skipped when @caps is NULL: the binary cannot be
+ * asked); and back: abQemuBalloonStrip then abConfNativeToExtendedDoc.
+ * What tools run before virDomainDefineXML and after virDomainGetXMLDesc.
+ * 1 when @doc changed, 0 when not, -1 with @error. */
+int abQemuExtendedToNativeDoc(xmlDocPtr doc, const abQemuCaps *caps,
+                              abQemuBalloonResult *res, GError **error);
+int abQemuNativeToExtendedDoc(xmlDocPtr doc, GError **error);
 
-/* The whole way, with the conf module: abConfExtendedToNative then
- * abQemuBalloonEmit; and back: abQemuBalloonStrip then
- * abConfNativeToExtended. What tools call before virDomainDefineXML and
- * after virDomainGetXMLDesc. */
+/* The same on strings; an untouched document comes back byte for byte
+ * (abQemuBalloonStripXML always formats it). */
+char *abQemuBalloonStripXML(const char *nativeXml, GError **error);
 char *abQemuExtendedToNative(const char *extendedXml, const abQemuCaps *caps,
                              abQemuBalloonResult *res, GError **error);
 char *abQemuNativeToExtended(const char *nativeXml, GError **error);
