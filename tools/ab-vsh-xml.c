@@ -108,9 +108,39 @@ abVshQemuCaps(abVshControl *ctl, xmlDocPtr doc)
     return caps;
 }
 
-/* The native XML of @file: parsed once, validated and translated; on
- * QEMU, with the balloon options the binary that will run it has
- * (src/qemu). */
+xmlDocPtr
+abVshDomainXMLLoad(const char *xml, const char *file, const char *schema,
+                   GError **error)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(GError) err = NULL;
+    abQemuBalloonRequest req;
+
+    if (!(doc = abXmlParseFile(xml, file, error)))
+        return NULL;
+    /* our own checks first: they name the element, the value and what is
+     * allowed, where the schema can only say that something is wrong */
+    if (abQemuBalloonRequestParse(doc, &req, error) < 0 ||
+        abConfExtendedCheckDoc(doc, error) < 0)
+        return NULL;
+    if (abXmlValidate(doc, schema, &err) < 0) {
+        g_autofree char *name = abXmlDomainName(doc);
+
+        if (err->code != AB_ERROR_INVALID) {
+            g_propagate_error(error, g_steal_pointer(&err));
+            return NULL;
+        }
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                    "%s%s%sthe schema %s refuses the document: %s",
+                    name ? "domain '" : "", name ? name : "", name ? "': " : "",
+                    schema, err->message);
+        return NULL;
+    }
+    return g_steal_pointer(&doc);
+}
+
+/* The native XML of @file: parsed once, checked and translated; on QEMU,
+ * with the balloon options the binary that will run it has (src/qemu). */
 static char *
 abVshReadDomainFile(abVshControl *ctl, const char *file)
 {
@@ -132,16 +162,8 @@ abVshReadDomainFile(abVshControl *ctl, const char *file)
         abVshError(ctl, "cannot find the autoballoon schema '%s' (set AB_SCHEMA_DIR)", schema);
         return NULL;
     }
-    if (!(doc = abXmlParseFile(xml, file, &err))) {
+    if (!(doc = abVshDomainXMLLoad(xml, file, schema, &err))) {
         abVshError(ctl, "%s", err->message);
-        return NULL;
-    }
-    if (abXmlValidate(doc, schema, &err) < 0) {
-        if (err->code == AB_ERROR_INVALID)
-            abVshError(ctl, "XML document failed to validate against schema: Unable to validate doc against %s\n%s",
-                       schema, err->message);
-        else
-            abVshError(ctl, "%s", err->message);
         return NULL;
     }
     caps = abVshQemuCaps(ctl, doc);

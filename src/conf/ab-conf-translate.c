@@ -251,6 +251,7 @@ abConfExtendedRead(xmlDocPtr doc, abConfExtended *ext, GError **error)
     abConfDomain *dom = &ext->dom;
     g_autoptr(abConfPolicy) def = abConfPolicyNew();
     g_autofree char *state = NULL;
+    g_autoptr(GError) err = NULL;
     unsigned int npolicies;
 
     memset(ext, 0, sizeof(*ext));
@@ -282,12 +283,10 @@ abConfExtendedRead(xmlDocPtr doc, abConfExtended *ext, GError **error)
                        "set autoballoon='on' or autoballoon='off'");
         return -1;
     }
-    if (strcmp(state, "on") != 0 && strcmp(state, "off") != 0) {
-        abConfSetError(error, AB_ERROR_INVALID, dom->name,
-                       "invalid <memballoon> autoballoon '%s' (expected on or off)", state);
+    if (abXmlPropOnOff(dom->balloon, "autoballoon", 0, &def->enabled, &err) < 0) {
+        abConfPropagate(error, g_steal_pointer(&err), dom->name);
         return -1;
     }
-    def->enabled = strcmp(state, "on") == 0;
     if (ext->child && abConfPolicyParseNode(ext->child, def, error) < 0)
         return -1;
     if (abConfDomainCheckPolicy(dom, def, error) < 0)

@@ -50,18 +50,18 @@ static abQemuSwitch
 abQemuSwitchProp(xmlNodePtr node, const char *attr, const char *domname,
                  GError **error)
 {
-    g_autofree char *val = abXmlProp(node, attr);
+    g_autoptr(GError) err = NULL;
+    bool on;
+    int rc;
 
-    if (!val)
+    if ((rc = abXmlPropOnOff(node, attr, 0, &on, &err)) < 0) {
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "domain '%s': %s",
+                    domname, err->message);
+        return AB_QEMU_SWITCH_LAST;
+    }
+    if (rc == 0)
         return AB_QEMU_SWITCH_ABSENT;
-    if (g_str_equal(val, "on"))
-        return AB_QEMU_SWITCH_ON;
-    if (g_str_equal(val, "off"))
-        return AB_QEMU_SWITCH_OFF;
-    g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                "domain '%s': <memballoon %s='%s'>: expected 'on' or 'off'",
-                domname, attr, val);
-    return AB_QEMU_SWITCH_LAST;
+    return on ? AB_QEMU_SWITCH_ON : AB_QEMU_SWITCH_OFF;
 }
 
 int

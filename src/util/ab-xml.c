@@ -284,6 +284,33 @@ abXmlMetadataEnsure(xmlNodePtr root, bool *created)
 
 /* ---- typed readers ------------------------------------------------------ */
 
+int
+abXmlCheckAttrs(xmlNodePtr node, const char *const *allowed, GError **error)
+{
+    for (xmlAttrPtr attr = node->properties; attr; attr = attr->next) {
+        g_autofree char *value = NULL;
+        g_autofree char *list = NULL;
+
+        if (!attr->ns && allowed && g_strv_contains(allowed, (const char *)attr->name))
+            continue;
+        value = abXmlProp(node, (const char *)attr->name);
+        list = allowed && allowed[0] ? g_strjoinv(", ", (char **)allowed) : NULL;
+        if (list)
+            g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                        "<%s %s='%s'>: unknown attribute %s (allowed: %s)",
+                        (const char *)node->name, (const char *)attr->name,
+                        value ? value : "", (const char *)attr->name, list);
+        else
+            g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                        "<%s %s='%s'>: unknown attribute %s (<%s> takes none)",
+                        (const char *)node->name, (const char *)attr->name,
+                        value ? value : "", (const char *)attr->name,
+                        (const char *)node->name);
+        return -1;
+    }
+    return 0;
+}
+
 /* "<name attr='value'>: " for an attribute, "<name>value</name>: " for a
  * text, then the message. */
 static void G_GNUC_PRINTF(5, 6)
@@ -467,7 +494,6 @@ abXmlTextSize(xmlNodePtr node, unsigned long long defaultScale,
         return -1;
     }
     if (abXmlNumber(text, 0, G_MAXUINT64, value, &why) < 0) {
-        g_free(why);
         abXmlValueError(error, node, NULL, text, "%s must be a non-negative integer",
                         (const char *)node->name);
         return -1;
@@ -484,26 +510,80 @@ abXmlTextSize(xmlNodePtr node, unsigned long long defaultScale,
 
 /* ---- schema ------------------------------------------------------------- */
 
+typedef struct {
+    char *text;
+    int depth;                  /* of the element it is about; -1: none */
+} abXmlSchemaMessage;
+
+static void
+abXmlSchemaMessageFree(gpointer data)
+{
+    abXmlSchemaMessage *msg = data;
+
+    g_free(msg->text);
+    g_free(msg);
+}
+
 static void
 abXmlSchemaError(void *opaque, xmlErrorPtr err)
 {
-    GString *msgs = opaque;
-    g_autofree char *msg = NULL;
+    GPtrArray *msgs = opaque;
+    abXmlSchemaMessage *msg;
+    GString *text;
 
     if (!err || !err->message)
         return;
-    msg = g_strchomp(g_strdup(err->message));
-    if (msgs->len)
-        g_string_append_c(msgs, '\n');
+    msg = g_new0(abXmlSchemaMessage, 1);
+    msg->depth = -1;
+    text = g_string_new(NULL);
     if (err->line > 0)
-        g_string_append_printf(msgs, "line %d: ", err->line);
-    g_string_append(msgs, msg);
+        g_string_append_printf(text, "line %d: ", err->line);
+    if (err->node && ((xmlNodePtr)err->node)->type == XML_ELEMENT_NODE) {
+        xmlChar *path = xmlGetNodePath(err->node);
+
+        g_string_append_printf(text, "%s: ", (const char *)path);
+        for (xmlNodePtr cur = err->node; cur && cur->type == XML_ELEMENT_NODE; cur = cur->parent)
+            msg->depth++;
+        xmlFree(path);
+    }
+    g_string_append(text, err->message);
+    while (text->len && text->str[text->len - 1] == '\n')
+        g_string_truncate(text, text->len - 1);
+    msg->text = g_string_free(text, FALSE);
+    g_ptr_array_add(msgs, msg);
+}
+
+static gint
+abXmlSchemaMessageCompare(gconstpointer a, gconstpointer b)
+{
+    const abXmlSchemaMessage *ma = *(const abXmlSchemaMessage *const *)a;
+    const abXmlSchemaMessage *mb = *(const abXmlSchemaMessage *const *)b;
+
+    return mb->depth - ma->depth;
+}
+
+/* The messages, the one about the deepest element first: RelaxNG reports
+ * a failure at every level it climbs back through, and the deepest is the
+ * closest to the mistake. */
+static char *
+abXmlSchemaMessages(GPtrArray *msgs)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    g_ptr_array_sort(msgs, abXmlSchemaMessageCompare);
+    for (guint i = 0; i < msgs->len; i++) {
+        const abXmlSchemaMessage *msg = msgs->pdata[i];
+
+        g_string_append_printf(out, "%s%s", i ? "\n" : "", msg->text);
+    }
+    return g_strdup(out->str);
 }
 
 int
 abXmlValidate(xmlDocPtr doc, const char *schemaPath, GError **error)
 {
-    g_autoptr(GString) msgs = g_string_new(NULL);
+    g_autoptr(GPtrArray) msgs = g_ptr_array_new_with_free_func(abXmlSchemaMessageFree);
+    g_autofree char *text = NULL;
     xmlRelaxNGParserCtxtPtr pctxt = NULL;
     xmlRelaxNGValidCtxtPtr vctxt = NULL;
     xmlRelaxNGPtr rng = NULL;
@@ -517,14 +597,16 @@ abXmlValidate(xmlDocPtr doc, const char *schemaPath, GError **error)
     pctxt = xmlRelaxNGNewParserCtxt(schemaPath);
     xmlRelaxNGSetParserStructuredErrors(pctxt, abXmlSchemaError, msgs);
     if (!(rng = xmlRelaxNGParse(pctxt))) {
+        text = abXmlSchemaMessages(msgs);
         g_set_error(error, AB_ERROR, AB_ERROR_FAILED,
-                    "cannot parse the schema '%s': %s", schemaPath, msgs->str);
+                    "cannot parse the schema '%s': %s", schemaPath, text);
         goto cleanup;
     }
     vctxt = xmlRelaxNGNewValidCtxt(rng);
     xmlRelaxNGSetValidStructuredErrors(vctxt, abXmlSchemaError, msgs);
     if (xmlRelaxNGValidateDoc(vctxt, doc) != 0) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "%s", msgs->str);
+        text = abXmlSchemaMessages(msgs);
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "%s", text);
         goto cleanup;
     }
     ret = 0;

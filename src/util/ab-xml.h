@@ -78,6 +78,10 @@ typedef enum {
     AB_XML_NONZERO = 1 << 1,          /* numbers: 0 is not allowed */
 } abXmlFlags;
 
+/* Every attribute of @node is in no namespace and one of @allowed
+ * (NULL-terminated; NULL: none allowed). */
+int abXmlCheckAttrs(xmlNodePtr node, const char *const *allowed, GError **error);
+
 /* The names of an enum, as its AB_ENUM_IMPL ToString gives them. */
 typedef const char *(*abXmlEnumName)(int value);
 
@@ -107,5 +111,6 @@ int abXmlTextSize(xmlNodePtr node, unsigned long long defaultScale,
                   unsigned long long *bytes, GError **error);
 
 /* Validate @doc against the RelaxNG schema at @schemaPath. On failure the
- * error holds one line per schema message: "line 9: <message>". */
+ * error holds one line per schema message with the element's line and
+ * path: "line 9: /domain/devices/memballoon: <message>". */
 int abXmlValidate(xmlDocPtr doc, const char *schemaPath, GError **error);
