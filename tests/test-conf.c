@@ -370,13 +370,13 @@ testInjectedErrors(void)
         const char *xml;
         const char *msg;
     } cases[] = {
-        { "<pressure/>", "has no level attribute" },
-        { "<pressure level='extreme'/>", "invalid <pressure> level 'extreme'" },
-        { "<pressure level='low' expires='-1'/>", "invalid <pressure> expires '-1'" },
-        { "<pressure level='low' expires='soon'/>", "invalid <pressure> expires 'soon'" },
-        { "<pressure level='low' source='x'/>", "unknown attribute 'source'" },
+        { "<pressure/>", "<pressure>: missing attribute level" },
+        { "<pressure level='extreme'/>", "<pressure level='extreme'>: level must be one of none, low, medium, critical" },
+        { "<pressure level='low' expires='-1'/>", "<pressure expires='-1'>: expires must be an integer" },
+        { "<pressure level='low' expires='soon'/>", "<pressure expires='soon'>" },
+        { "<pressure level='low' source='x'/>", "<pressure source='x'>: unknown attribute source" },
         { "<p:pressure xmlns:p='" AB_NS_STATUS_URI "' level='low'/>", "in namespace " AB_NS_STATUS_URI },
-        { "<pressure level='low'><x/></pressure>", "unexpected element <x>" },
+        { "<pressure level='low'><x/></pressure>", "<pressure><x>: unexpected element" },
         { "pressure", "invalid XML" },
     };
 
@@ -464,15 +464,15 @@ testStatusErrors(void)
         const char *xml;
         const char *msg;
     } cases[] = {
-        { "<status source='psi'/>", "has no level attribute" },
-        { "<status level='low' source='sun'/>", "invalid <status> source 'sun'" },
-        { "<status level='low' action='explode'/>", "invalid <status> action 'explode'" },
-        { "<status level='low' target='12k'/>", "invalid <status> target '12k'" },
-        { "<status level='low' unresponsive='maybe'/>", "invalid <status> unresponsive 'maybe'" },
-        { "<status level='low' reason=''/>", "invalid <status> reason ''" },
-        { "<status level='low' reason='bored'/>", "invalid <status> reason 'bored'" },
-        { "<status level='low' colour='red'/>", "unknown attribute 'colour'" },
-        { "<status level='low' time='99999999999999999999'/>", "invalid <status> time" },
+        { "<status source='psi'/>", "<status>: missing attribute level" },
+        { "<status level='low' source='sun'/>", "<status source='sun'>: source must be one of" },
+        { "<status level='low' action='explode'/>", "<status action='explode'>: action must be one of" },
+        { "<status level='low' target='12k'/>", "<status target='12k'>: target must be" },
+        { "<status level='low' unresponsive='maybe'/>", "<status unresponsive='maybe'>: unresponsive must be one of yes, no" },
+        { "<status level='low' reason=''/>", "<status reason=''>: reason must be one of" },
+        { "<status level='low' reason='bored'/>", "<status reason='bored'>" },
+        { "<status level='low' colour='red'/>", "<status colour='red'>: unknown attribute" },
+        { "<status level='low' time='99999999999999999999'/>", "<status time='99999999999999999999'>" },
         { "<s:status xmlns:s='" AB_NS_POLICY_URI "' level='low'/>", "expected <status" },
     };
 
