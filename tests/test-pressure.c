@@ -8,24 +8,20 @@
 
 #include "ab-pressure.h"
 #include "ab-error.h"
+#include "testutils.h"
 
 static char *
 dataPath(const char *rel)
 {
-    const char *src = g_getenv("AB_SOURCE_ROOT");
-    g_assert_nonnull(src);
-    return g_build_filename(src, "tests", "pressuredata", rel, NULL);
+    return abTestDataPath("pressuredata", rel);
 }
 
 static char *
 dataRead(const char *rel)
 {
     g_autofree char *path = dataPath(rel);
-    g_autoptr(GError) err = NULL;
-    char *text = NULL;
-    g_assert_true(g_file_get_contents(path, &text, NULL, &err));
-    g_assert_no_error(err);
-    return text;
+
+    return abTestReadFile(path);
 }
 
 /* ------------------------------------------------------------------ PSI */

@@ -10,12 +10,14 @@
 #include "ab-error.h"
 #include "ab-qemu-caps.h"
 
+#include "testutils.h"
+
 #define F(cap) AB_QEMU_CAP_FLAG(AB_QEMU_CAP_ ## cap)
 
 static char *
 fixturePath(const char *name)
 {
-    return g_build_filename(AB_SOURCE_ROOT, "tests", "qemucapsdata", name, NULL);
+    return abTestDataPath("qemucapsdata", name);
 }
 
 static char *

@@ -9,6 +9,7 @@
 #include "ab-error.h"
 #include "ab-vsh-cmds.h"
 #include "ab-xml.h"
+#include "testutils.h"
 
 #include <string.h>
 
@@ -210,12 +211,11 @@ testTemplate(void)
 int
 main(int argc, char **argv)
 {
-    const char *root = g_getenv("AB_SOURCE_ROOT");
     int ret;
 
     g_test_init(&argc, &argv, NULL);
     g_test_set_nonfatal_assertions();
-    schema = g_build_filename(root ? root : AB_SOURCE_ROOT, "docs", "schemas",
+    schema = g_build_filename(abTestSourceRoot(), "docs", "schemas",
                               "autoballoon.rng", NULL);
     g_test_add_func("/xml-errors/template", testTemplate);
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {

@@ -17,9 +17,6 @@ bool abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd);
 extern const abVshOptDef abVshOptsBalloonEvents[];
 bool abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd);
 
-extern const abVshOptDef abVshOptsTestPublishStatus[];
-bool abVshCmdTestPublishStatus(abVshControl *ctl, const abVshCmd *cmd);
-
 extern const abVshOptDef abVshOptsDefine[];
 bool abVshCmdDefine(abVshControl *ctl, const abVshCmd *cmd);
 bool abVshCmdCreate(abVshControl *ctl, const abVshCmd *cmd);

@@ -78,8 +78,11 @@ typedef struct {
 } abVshCmdGroup;
 
 /* All commands of virsh-autoballoon, by group (ab-vsh-commands.c);
- * terminated by a NULL name. */
-extern const abVshCmdGroup abVshGroups[];
+ * terminated by a NULL name. abVshGroups is what the shell runs:
+ * abVshDefaultGroups, unless a test program adds its own hooks (so that
+ * no test seam ships in the installed binary). */
+extern const abVshCmdGroup abVshDefaultGroups[];
+extern const abVshCmdGroup *abVshGroups;
 
 const abVshCmdDef *abVshCmdDefLookup(const char *name);
 
@@ -146,6 +149,9 @@ virDomainPtr abVshLookupDomain(abVshControl *ctl, const char *str);
 /* Seconds since the epoch; AB_VSH_NOW overrides it so that tests print
  * stable times. */
 gint64 abVshNow(void);
+
+/* Whether @group has a command that help lists. */
+bool abVshGroupVisible(const abVshCmdGroup *group);
 
 /* virsh's help output for the command list or one command. */
 bool abVshHelp(abVshControl *ctl, const char *name);

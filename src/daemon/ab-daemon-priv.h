@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ab-daemon.h"
+#include "ab-daemon-test.h"
 #include "ab-policy.h"
 #include <libvirt/virterror.h>
 
