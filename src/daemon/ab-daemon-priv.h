@@ -50,7 +50,6 @@ typedef struct {
 
     /* status publishing */
     char *statusPublished;           /* formatted with time=0; NULL: none */
-    bool statusPending;
     double statusWriteTime;          /* <0: never */
 } abDaemonDomain;
 

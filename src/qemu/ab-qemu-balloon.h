@@ -11,7 +11,8 @@
  *  - a binary with an automatic-ballooning property (`automatic`, else
  *    `auto-balloon`) gets it set to true through libvirt's <qemu:override>
  *    (libvirt >= 8.2) on the balloon's alias, and QEMU does the inflating:
- *    the daemon only forwards pressure;
+ *    the daemon sets no targets for such a guest (it leaves the tick) and
+ *    only publishes the status QEMU's monitor events give;
  *  - free-page-reporting is turned on where the binary has it, unless the
  *    user set freePageReporting;
  *  - an implied autodeflate or stats period the binary cannot honour is
