@@ -97,7 +97,21 @@ static void
 test_format(void)
 {
     const char *unit;
+    g_autofree char *a = abSizeFormatKiB(512 * 1024);
+    g_autofree char *c = abSizeFormatKiB(1536 * 1024);
+    g_autofree char *d = abSizeFormatKiB(100);
 
+    g_assert_cmpstr(a, ==, "512 MiB");
+    g_assert_cmpstr(c, ==, "1.5 GiB");
+    g_assert_cmpstr(d, ==, "100 KiB");
+    {
+        /* one KiB short of 1 GiB must not print as "1024.0 MiB" */
+        g_autofree char *e = abSizeFormatKiB(1048575);
+        g_autofree char *f = abSizeFormatKiB(386340);
+
+        g_assert_cmpstr(e, ==, "1.0 GiB");
+        g_assert_cmpstr(f, ==, "377.3 MiB");
+    }
     g_assert_cmpuint(abSizeExact(512ULL << 20, &unit), ==, 512);
     g_assert_cmpstr(unit, ==, "MiB");
     g_assert_cmpuint(abSizeExact(1000, &unit), ==, 1000);

@@ -142,6 +142,16 @@ testLogFind(const char *first, ...)
     return -1;
 }
 
+unsigned int
+testLogCount(const char *needle)
+{
+    unsigned int n = 0;
+
+    for (guint i = 0; i < testLogs->len; i++)
+        n += strstr(testLogs->pdata[i], needle) != NULL;
+    return n;
+}
+
 void
 testLogDump(void)
 {

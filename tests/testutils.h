@@ -37,6 +37,8 @@ void testLogClear(void);
 /* Index of the first recorded message containing all of @first... (NULL
  * terminated), or -1. */
 int testLogFind(const char *first, ...) G_GNUC_NULL_TERMINATED;
+/* Number of recorded messages containing @needle. */
+unsigned int testLogCount(const char *needle);
 void testLogDump(void);
 
 #define assertLogged(...) \

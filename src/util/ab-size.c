@@ -148,3 +148,20 @@ abSizeExact(unsigned long long bytes, const char **unit)
     *unit = units[i];
     return bytes;
 }
+
+char *
+abSizeFormatKiB(unsigned long long kib)
+{
+    static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+    double v = kib;
+    size_t i = 0;
+
+    /* step up as soon as one decimal would round to 1024.0 */
+    while (i + 1 < G_N_ELEMENTS(units) && v >= 1023.95) {
+        v /= 1024.0;
+        i++;
+    }
+    if (v == (double)(unsigned long long)v)
+        return g_strdup_printf("%llu %s", (unsigned long long)v, units[i]);
+    return g_strdup_printf("%.1f %s", v, units[i]);
+}

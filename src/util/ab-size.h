@@ -27,6 +27,9 @@ int abSizeParseScaled(const char *what, const char *str,
                       unsigned long long defaultScale,
                       unsigned long long *bytes, GError **error);
 
+/* Human-readable form of a size in KiB: "512 MiB", "1.5 GiB", "100 KiB". */
+char *abSizeFormatKiB(unsigned long long kib);
+
 /* Largest binary unit that divides @bytes exactly: returns value and sets
  * @unit to "bytes", "KiB", "MiB", "GiB" or "TiB". */
 unsigned long long abSizeExact(unsigned long long bytes, const char **unit);
