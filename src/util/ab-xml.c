@@ -11,16 +11,20 @@
 #include <libxml/relaxng.h>
 #include <libxml/xmlsave.h>
 
-/* The document, or NULL with *@line and *@msg saying why. */
+/* The document @xml, read as @url; NULL with @error: "WHAT: invalid XML
+ * at line N: MESSAGE", or virsh's "(URL):N: MESSAGE" when @what is NULL. */
 static xmlDocPtr
-abXmlRead(const char *xml, const char *url, int *line, char **msg)
+abXmlRead(const char *xml, const char *url, const char *what, GError **error)
 {
-    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    xmlParserCtxtPtr ctxt = NULL;
     xmlDocPtr doc = NULL;
 
-    *line = 0;
-    if (!ctxt) {
-        *msg = g_strdup("out of memory");
+    if (!xml) {
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "%s: no XML given", what ? what : url);
+        return NULL;
+    }
+    if (!(ctxt = xmlNewParserCtxt())) {
+        g_set_error(error, AB_ERROR, AB_ERROR_FAILED, "out of memory");
         return NULL;
     }
     /* NOBLANKS so that elements added or removed are indented like the
@@ -31,9 +35,15 @@ abXmlRead(const char *xml, const char *url, int *line, char **msg)
                             XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc || !xmlDocGetRootElement(doc)) {
         const xmlError *err = xmlCtxtGetLastError(ctxt);
+        g_autofree char *msg = g_strchomp(g_strdup(err && err->message ? err->message
+                                                                        : "empty document"));
+        int line = err ? err->line : 0;
 
-        *msg = g_strchomp(g_strdup(err && err->message ? err->message : "empty document"));
-        *line = err ? err->line : 0;
+        if (what)
+            g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "%s: invalid XML at line %d: %s",
+                        what, line, msg);
+        else
+            g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "(%s):%d: %s", url, line, msg);
         xmlFreeDoc(doc);
         doc = NULL;
     }
@@ -44,30 +54,13 @@ abXmlRead(const char *xml, const char *url, int *line, char **msg)
 xmlDocPtr
 abXmlParse(const char *xml, const char *what, GError **error)
 {
-    g_autofree char *msg = NULL;
-    xmlDocPtr doc;
-    int line;
-
-    if (!xml) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "%s: no XML given", what);
-        return NULL;
-    }
-    if (!(doc = abXmlRead(xml, "domain.xml", &line, &msg)))
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "%s: invalid XML at line %d: %s",
-                    what, line, msg);
-    return doc;
+    return abXmlRead(xml, "domain.xml", what, error);
 }
 
 xmlDocPtr
 abXmlParseFile(const char *xml, const char *file, GError **error)
 {
-    g_autofree char *msg = NULL;
-    xmlDocPtr doc;
-    int line;
-
-    if (!(doc = abXmlRead(xml, file, &line, &msg)))
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "(%s):%d: %s", file, line, msg);
-    return doc;
+    return abXmlRead(xml, file, NULL, error);
 }
 
 static char *
