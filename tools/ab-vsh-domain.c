@@ -29,35 +29,13 @@ abVshGetMetadata(abVshControl *ctl, virDomainPtr dom, const char *uri,
 }
 
 void
-abVshBalloonInfoClear(abVshBalloonInfo *info)
-{
-    g_clear_pointer(&info->model, g_free);
-    memset(info, 0, sizeof(*info));
-}
-
-int
 abVshDomainBalloon(xmlDocPtr doc, abVshBalloonInfo *info)
 {
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    xmlNodePtr balloon = abXmlChildPath(root, "devices", "memballoon", NULL);
-    xmlNodePtr memory = abXmlChild(root, "memory", NULL);
+    xmlNodePtr balloon = abXmlChildPath(xmlDocGetRootElement(doc), "devices", "memballoon", NULL);
     g_autofree char *period = abXmlProp(abXmlChild(balloon, "stats", NULL), "period");
 
-    memset(info, 0, sizeof(*info));
-    info->present = balloon != NULL;
-    info->model = abXmlProp(balloon, "model");
     info->autodeflate = abXmlPropIs(balloon, "autodeflate", "on");
-    if (period)
-        info->statsPeriod = strtoul(period, NULL, 10);
-    if (memory) {
-        g_autofree char *text = abXmlText(memory);
-        g_autofree char *unit = abXmlProp(memory, "unit");
-        unsigned long long bytes = 0;
-
-        if (abSizeParse("memory", text, unit, 1024, &bytes, NULL) == 0)
-            info->memoryKiB = bytes / 1024;
-    }
-    return 0;
+    info->statsPeriod = period ? strtoul(period, NULL, 10) : 0;
 }
 
 char *

@@ -194,7 +194,6 @@ abVshPolicyPrepare(abVshControl *ctl, virDomainPtr dom,
                       !info.autodeflate && info.statsPeriod == 0 ? " and " : "",
                       info.statsPeriod == 0 ? "no stats period" : "",
                       !info.autodeflate && info.statsPeriod == 0 ? "them" : "it");
-        abVshBalloonInfoClear(&info);
     }
 
     if (abConfPolicyValidate(def, name, maxKiB, &err) < 0) {

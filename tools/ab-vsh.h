@@ -164,16 +164,12 @@ int abVshGetMetadata(abVshControl *ctl, virDomainPtr dom, const char *uri,
                      unsigned int flags, char **xml);
 
 typedef struct {
-    bool present;                /* a <memballoon> element */
-    char *model;                 /* its model */
-    bool autodeflate;            /* autodeflate='on' */
+    bool autodeflate;            /* <memballoon autodeflate='on'> */
     unsigned int statsPeriod;    /* <stats period>, 0 when unset */
-    unsigned long long memoryKiB;/* the domain's <memory> */
 } abVshBalloonInfo;
 
-void abVshBalloonInfoClear(abVshBalloonInfo *info);
 /* Read the balloon device from the domain XML @doc. */
-int abVshDomainBalloon(xmlDocPtr doc, abVshBalloonInfo *info);
+void abVshDomainBalloon(xmlDocPtr doc, abVshBalloonInfo *info);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 
