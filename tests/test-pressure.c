@@ -10,19 +10,8 @@
 #include "ab-error.h"
 #include "testutils.h"
 
-static char *
-dataPath(const char *rel)
-{
-    return abTestDataPath("pressuredata", rel);
-}
-
-static char *
-dataRead(const char *rel)
-{
-    g_autofree char *path = dataPath(rel);
-
-    return abTestReadFile(path);
-}
+#define dataPath(rel) abTestDataPath("pressuredata", rel)
+#define dataRead(rel) abTestReadData("pressuredata", rel)
 
 /* ------------------------------------------------------------------ PSI */
 

@@ -31,6 +31,14 @@ abTestReadFile(const char *path)
     return content;
 }
 
+char *
+abTestReadData(const char *dir, const char *file)
+{
+    g_autofree char *path = abTestDataPath(dir, file);
+
+    return abTestReadFile(path);
+}
+
 bool
 abTestRegenerate(void)
 {

@@ -20,6 +20,9 @@ char *abTestDataPath(const char *dir, const char *file);
 /* The contents of @path; the test aborts when it cannot be read. */
 char *abTestReadFile(const char *path);
 
+/* The contents of tests/@dir/@file. */
+char *abTestReadData(const char *dir, const char *file);
+
 /* AB_REGENERATE=1: golden files are rewritten, not compared. */
 bool abTestRegenerate(void);
 
