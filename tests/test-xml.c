@@ -165,14 +165,22 @@ testFormatUnqualified(void)
     g_assert_cmpstr(out, ==, "<policy state=\"on\">\n  <floor>1</floor>\n</policy>\n");
 }
 
+static const struct {
+    const char *path;
+    GTestFunc func;
+} tests[] = {
+    { "/xml/metadata-ensure", testMetadataEnsure },
+    { "/xml/lookup", testLookup },
+    { "/xml/readers", testReaders },
+    { "/xml/parse-errors", testParseErrors },
+    { "/xml/format-unqualified", testFormatUnqualified },
+};
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/xml/metadata-ensure", testMetadataEnsure);
-    g_test_add_func("/xml/lookup", testLookup);
-    g_test_add_func("/xml/readers", testReaders);
-    g_test_add_func("/xml/parse-errors", testParseErrors);
-    g_test_add_func("/xml/format-unqualified", testFormatUnqualified);
+    for (size_t i = 0; i < G_N_ELEMENTS(tests); i++)
+        g_test_add_func(tests[i].path, tests[i].func);
     return g_test_run();
 }
