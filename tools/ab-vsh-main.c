@@ -18,9 +18,14 @@ abVshUsage(const char *progname)
             "\n%s [options]... <command> [args...]\n\n"
             "  options:\n"
             "    -c | --connect=URI      hypervisor connection URI\n"
-            "    -d | --debug=NUM        accepted for virsh compatibility\n"
+            "    -d | --debug=NUM        accepted for virsh compatibility, ignored\n"
+            "    -e | --escape <char>    accepted for virsh compatibility, ignored (no console)\n"
             "    -h | --help             this help\n"
-            "    -l | --log=FILE         accepted for virsh compatibility\n"
+            "    -k | --keepalive-interval=NUM\n"
+            "                            keepalive interval in seconds, 0 for disable\n"
+            "    -K | --keepalive-count=NUM\n"
+            "                            number of possible missed keepalive messages\n"
+            "    -l | --log=FILE         accepted for virsh compatibility, ignored\n"
             "    -q | --quiet            quiet mode\n"
             "    -r | --readonly         connect readonly\n"
             "    -t | --timing           print timing information\n"
@@ -105,7 +110,8 @@ const struct option abVshGlobalLongOpts[] = {
 int
 abVshMain(int argc, char **argv, const char *progname)
 {
-    abVshControl ctl = { .progname = progname };
+    abVshControl ctl = { .progname = progname, .keepaliveInterval = 5,
+                         .keepaliveCount = 6 };
     g_autoptr(abVshCmd) cmd = NULL;
     bool ok;
     int c;
@@ -122,7 +128,22 @@ abVshMain(int argc, char **argv, const char *progname)
             g_free(ctl.uri);
             ctl.uri = g_strdup(optarg);
             break;
-        case 'd': case 'e': case 'k': case 'K': case 'l':
+        case 'k': case 'K': {
+            guint64 v;
+
+            if (!g_ascii_string_to_unsigned(optarg, 10, 0, G_MAXINT, &v, NULL)) {
+                abVshError(&ctl, "option -%c requires a positive integer argument", c);
+                g_free(ctl.uri);
+                return EXIT_FAILURE;
+            }
+            if (c == 'k')
+                ctl.keepaliveInterval = v;
+            else
+                ctl.keepaliveCount = v;
+            ctl.keepaliveForced = true;
+            break;
+        }
+        case 'd': case 'e': case 'l':
             break;
         case 'h':
             abVshUsage(progname);

@@ -80,6 +80,21 @@ abVshConnection(abVshControl *ctl)
     if (!ctl->conn) {
         abVshError(ctl, "failed to connect to the hypervisor");
         abVshReportLibvirtError(ctl);
+        return NULL;
+    }
+    /* as virsh: keepalive where the transport has it; an error only when
+     * asked for with -k/-K */
+    if (virConnectSetKeepAlive(ctl->conn, ctl->keepaliveInterval,
+                               ctl->keepaliveCount) < 0) {
+        if (ctl->keepaliveForced) {
+            abVshError(ctl, "Cannot setup keepalive on connection as requested, disconnecting");
+            abVshError(ctl, "failed to connect to the hypervisor");
+            abVshReportLibvirtError(ctl);
+            virConnectClose(ctl->conn);
+            ctl->conn = NULL;
+            return NULL;
+        }
+        virResetLastError();
     }
     return ctl->conn;
 }

@@ -67,6 +67,9 @@ struct _abVshControl {
     bool quiet;
     bool timing;
     bool interactive;            /* reading commands from stdin */
+    int keepaliveInterval;       /* -k, virsh's default 5 */
+    unsigned int keepaliveCount; /* -K, virsh's default 6 */
+    bool keepaliveForced;        /* -k or -K given: failing to set it is an error */
     virConnectPtr conn;
     const char *progname;
 };
