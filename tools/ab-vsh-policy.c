@@ -382,7 +382,7 @@ abVshCmdBalloonPolicy(abVshControl *ctl, const abVshCmd *cmd)
             goto rollback;
         }
     }
-    abVshPrint(ctl, "Autoballoon policy of domain '%s' updated\n", name);
+    abVshPrintExtra(ctl, "Autoballoon policy of domain '%s' updated\n", name);
     ret = true;
     goto cleanup;
 

@@ -101,12 +101,12 @@ abVshInjectOne(abVshControl *ctl, virDomainPtr dom, abLevel level,
         return false;
     }
     if (level == AB_LEVEL_NONE)
-        abVshPrint(ctl, "Injected pressure cleared from domain '%s'\n", name);
+        abVshPrintExtra(ctl, "Injected pressure cleared from domain '%s'\n", name);
     else if (duration)
-        abVshPrint(ctl, "Pressure '%s' injected into domain '%s' for %u seconds\n",
+        abVshPrintExtra(ctl, "Pressure '%s' injected into domain '%s' for %u seconds\n",
                    abLevelToString(level), name, duration);
     else
-        abVshPrint(ctl, "Pressure '%s' injected into domain '%s' until cleared\n",
+        abVshPrintExtra(ctl, "Pressure '%s' injected into domain '%s' until cleared\n",
                    abLevelToString(level), name);
     return true;
 }
@@ -172,7 +172,7 @@ abVshCmdBalloonInjectPressure(abVshControl *ctl, const abVshCmd *cmd)
             ret &= abVshInjectOne(ctl, dom, level, duration);
         }
         if (count == 0)
-            abVshPrint(ctl, "No running domain has autoballoon on\n");
+            abVshPrintExtra(ctl, "No running domain has autoballoon on\n");
         return ret;
     }
 }

@@ -195,6 +195,7 @@ static char *
 abVshReadDomainFile(abVshControl *ctl, const char *file)
 {
     g_autofree char *xml = NULL;
+    g_autofree char *ext = NULL;
     g_autoptr(GError) err = NULL;
     g_autoptr(abQemuCaps) caps = NULL;
     abQemuBalloonResult res;
@@ -208,9 +209,17 @@ abVshReadDomainFile(abVshControl *ctl, const char *file)
     }
     if (!abVshValidate(ctl, file, xml))
         return NULL;
-    caps = abVshQemuCaps(ctl, xml);
-    native = caps ? abQemuExtendedToNative(xml, caps, &res, &err)
-                  : abConfExtendedToNative(xml, &err);
+    /* Native XML with our policy in <metadata> (what dumpxml saves) goes
+     * back to the extended form first, so that a restore is what define
+     * gives: what the last define added comes out, what this binary has
+     * goes in. Anything else comes back unchanged. */
+    if (!(ext = abQemuNativeToExtended(xml, &err))) {
+        abVshError(ctl, "%s", err->message);
+        return NULL;
+    }
+    caps = abVshQemuCaps(ctl, ext);
+    native = caps ? abQemuExtendedToNative(ext, caps, &res, &err)
+                  : abConfExtendedToNative(ext, &err);
     if (!native) {
         abVshError(ctl, "%s", err->message);
         return NULL;
@@ -237,7 +246,7 @@ abVshDefineOrCreate(abVshControl *ctl, const abVshCmd *cmd, bool create)
         abVshReportLibvirtError(ctl);
         return false;
     }
-    abVshPrint(ctl, "Domain '%s' %s from %s\n", virDomainGetName(dom),
+    abVshPrintExtra(ctl, "Domain '%s' %s from %s\n", virDomainGetName(dom),
                create ? "created" : "defined", file);
     return true;
 }

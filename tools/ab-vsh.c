@@ -28,6 +28,18 @@ abVshPrint(abVshControl *ctl, const char *fmt, ...)
 }
 
 void
+abVshPrintExtra(abVshControl *ctl, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (ctl->quiet)
+        return;
+    va_start(ap, fmt);
+    vfprintf(stdout, fmt, ap);
+    va_end(ap);
+}
+
+void
 abVshError(abVshControl *ctl, const char *fmt, ...)
 {
     va_list ap;

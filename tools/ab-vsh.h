@@ -132,6 +132,8 @@ bool abVshExclusive(abVshControl *ctl, const abVshCmd *cmd,
 /* Output. Errors go to stderr as "error: ...", after stdout is flushed so
  * that the two interleave the way they happened. */
 void abVshPrint(abVshControl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* What virsh prints with vshPrintExtra: confirmations that -q silences. */
+void abVshPrintExtra(abVshControl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void abVshError(abVshControl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void abVshWarn(abVshControl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* The last libvirt error as "error: ...", if there is one. */
