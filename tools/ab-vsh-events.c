@@ -13,7 +13,7 @@
 const abVshOptDef abVshOptsBalloonEvents[] = {
     { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "domain name, id or uuid (default: every domain)" },
     { "loop", AB_VSH_OT_BOOL, 0, "keep printing events until --timeout or Ctrl-C" },
-    { "timeout", AB_VSH_OT_INT, 0, "stop after this many seconds" },
+    { "timeout", AB_VSH_OT_INT, 0, "stop after this many seconds (1 or more)" },
     { "timestamp", AB_VSH_OT_BOOL, 0, "prefix each event with the time it was received" },
     /* Test hook: a command run once the callbacks are registered, so that a
      * script can cause an event in the same process and connection. */
@@ -116,6 +116,12 @@ abVshEventTime(const abVshEventData *data)
 static void
 abVshEventEmit(abVshEventData *data, char *line)
 {
+    /* one dispatch may deliver several events: without --loop, only the
+     * first counts */
+    if (data->done) {
+        g_free(line);
+        return;
+    }
     abVshPrint(data->ctl, "%s\n", line);
     fflush(stdout);
     g_free(line);
@@ -232,6 +238,14 @@ abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd)
         return false;
     if (abVshCommandOptUInt(ctl, cmd, "timeout", &timeout) < 0)
         return false;
+    /* virsh's range: a positive number of seconds that fits an int of
+     * milliseconds */
+    if (abVshCommandOptBool(cmd, "timeout") &&
+        (timeout < 1 || timeout > G_MAXINT / 1000)) {
+        abVshError(ctl, "Numeric value '%u' for <timeout> option is malformed or out of range",
+                   timeout);
+        return false;
+    }
     data.loop = abVshCommandOptBool(cmd, "loop");
     data.timestamp = abVshCommandOptBool(cmd, "timestamp");
     abVshCommandOptString(cmd, "after", &data.after);
@@ -286,5 +300,6 @@ abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd)
     else if (data.timedOut)
         abVshPrint(ctl, "event loop timed out\n");
     abVshPrint(ctl, "events received: %u\n", data.count);
-    return true;
+    /* as 'virsh event': no event is a failure, whatever ended the wait */
+    return data.count > 0;
 }
