@@ -382,7 +382,13 @@ abVshCmdBalloonPolicy(abVshControl *ctl, const abVshCmd *cmd)
             goto rollback;
         }
     }
-    abVshPrintExtra(ctl, "Autoballoon policy of domain '%s' updated\n", name);
+    /* a policy created without --enable is stored off: say so, the
+     * daemon will not touch the domain */
+    if (chg.enable < 0 && !writes[0].stored && (nwrites < 2 || !writes[1].stored))
+        abVshPrintExtra(ctl, "Autoballoon policy of domain '%s' created, autoballoon off "
+                        "(--enable turns it on)\n", name);
+    else
+        abVshPrintExtra(ctl, "Autoballoon policy of domain '%s' updated\n", name);
     ret = true;
     goto cleanup;
 

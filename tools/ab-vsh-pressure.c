@@ -149,7 +149,24 @@ abVshCmdBalloonInjectPressure(abVshControl *ctl, const abVshCmd *cmd)
 
     if (!all) {
         g_autoptr(virDomain) dom = abVshLookupDomain(ctl, domstr);
-        return dom && abVshInjectOne(ctl, dom, level, duration);
+        g_autoptr(abConfPolicy) def = NULL;
+        const char *name;
+        int rc = 0;
+
+        if (!dom || !abVshInjectOne(ctl, dom, level, duration))
+            return false;
+        if (level == AB_LEVEL_NONE || (rc = abVshLivePolicy(ctl, dom, &def)) < 0)
+            return rc >= 0;
+        name = virDomainGetName(dom);
+        /* stored all the same: the daemon reads it once the domain is
+         * managed */
+        if (rc == 0)
+            abVshWarn(ctl, "domain '%s' has no autoballoon policy: autoballoond acts on the "
+                      "level only with 'manage = all'", name);
+        else if (!def->enabled)
+            abVshWarn(ctl, "autoballoon is off for domain '%s': autoballoond ignores the level "
+                      "until 'balloon-policy %s --enable'", name, name);
+        return true;
     } else {
         g_autoptr(GPtrArray) doms = abVshRunningDomains(ctl);
         bool ret = true;
