@@ -94,6 +94,7 @@ testBadValues(void)
         { "[pressure]\nheadroom-medium = 1.5\n", "pressure.headroom-medium", "1.5" },
         { "[pressure]\nsystem-wide = perhaps\n", "pressure.system-wide", "perhaps" },
         { "[policy]\nfloor = 1parsec\n", "policy.floor", "1parsec" },
+        { "[policy\nfloor = 1G\n", "[policy", "[policy" },
         { "[policy]\nfloor = 1MiB\n", "policy.floor", "1MiB" },
         { "[policy]\nweight = 0\n", "policy.weight", "0" },
         { "[policy]\ncooldown = 1000000\n", "policy.cooldown", "1000000" },
@@ -109,6 +110,9 @@ testBadValues(void)
         g_assert_nonnull(strstr(err->message, "/etc/x.conf"));
         g_assert_nonnull(strstr(err->message, cases[i].key));
         g_assert_nonnull(strstr(err->message, cases[i].value));
+        /* the key and the value are named once, in ASCII quotes */
+        g_assert_null(strstr(strstr(err->message, cases[i].key) + 1, cases[i].key));
+        g_assert_true(g_str_is_ascii(err->message));
     }
 }
 

@@ -55,6 +55,7 @@ abVshReadLoop(abVshControl *ctl)
     bool ret = true;
     char *line = NULL;
     size_t cap = 0;
+    g_autoptr(GString) text = g_string_new(NULL);
 
     ctl->interactive = true;
     if (tty && !ctl->quiet)
@@ -72,7 +73,12 @@ abVshReadLoop(abVshControl *ctl)
         }
         if (getline(&line, &cap, stdin) < 0)
             break;
-        cmd = abVshCommandStringParse(ctl, line, &empty);
+        /* a line ending in a backslash goes on on the next one */
+        g_string_append(text, line);
+        if (g_str_has_suffix(text->str, "\\\n") && !feof(stdin))
+            continue;
+        cmd = abVshCommandStringParse(ctl, text->str, &empty);
+        g_string_truncate(text, 0);
         if (empty)
             continue;
         if (!cmd) {

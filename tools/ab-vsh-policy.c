@@ -95,13 +95,13 @@ abVshPolicyChangeApply(const abVshPolicyChange *chg, abConfPolicy *def)
         def->enabled = chg->enable;
     for (int i = 0; i < SIZE_LAST; i++) {
         abConfSize *sz = abVshPolicySize(def, i);
-        const char *unit;
+        const char *unit = "KiB";
 
         if (!chg->sizeSet[i])
             continue;
         /* Keep the user's size readable in the XML: 512 MiB, not 524288. */
         sz->set = true;
-        sz->value = abSizeExact(chg->sizeKiB[i] * 1024, &unit);
+        sz->value = chg->sizeKiB[i] ? abSizeExact(chg->sizeKiB[i] * 1024, &unit) : 0;
         g_free(sz->unit);
         sz->unit = g_strdup(unit);
         sz->kib = chg->sizeKiB[i];

@@ -103,8 +103,8 @@ abVshInjectOne(abVshControl *ctl, virDomainPtr dom, abLevel level,
     if (level == AB_LEVEL_NONE)
         abVshPrintExtra(ctl, "Injected pressure cleared from domain '%s'\n", name);
     else if (duration)
-        abVshPrintExtra(ctl, "Pressure '%s' injected into domain '%s' for %u seconds\n",
-                   abLevelToString(level), name, duration);
+        abVshPrintExtra(ctl, "Pressure '%s' injected into domain '%s' for %u second%s\n",
+                   abLevelToString(level), name, duration, duration == 1 ? "" : "s");
     else
         abVshPrintExtra(ctl, "Pressure '%s' injected into domain '%s' until cleared\n",
                    abLevelToString(level), name);

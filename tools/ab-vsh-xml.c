@@ -41,6 +41,13 @@ abVshSchemaPath(void)
     return g_steal_pointer(&source);
 }
 
+/* virsh's first line when a file was read but not taken */
+static void
+abVshFailedFrom(abVshControl *ctl, const char *verb, const char *file)
+{
+    abVshError(ctl, "Failed to %s domain from %s", verb, file);
+}
+
 static void
 abVshSchemaError(void *opaque, xmlErrorPtr err)
 {
@@ -58,7 +65,7 @@ abVshSchemaError(void *opaque, xmlErrorPtr err)
 }
 
 static bool
-abVshValidate(abVshControl *ctl, const char *file, const char *xml)
+abVshValidate(abVshControl *ctl, const char *file, const char *xml, const char *verb)
 {
     g_autofree char *schema = abVshSchemaPath();
     g_autoptr(GString) msgs = g_string_new(NULL);
@@ -69,12 +76,14 @@ abVshValidate(abVshControl *ctl, const char *file, const char *xml)
     bool ret = false;
 
     if (!g_file_test(schema, G_FILE_TEST_EXISTS)) {
+        abVshFailedFrom(ctl, verb, file);
         abVshError(ctl, "cannot find the autoballoon schema '%s' (set AB_SCHEMA_DIR)", schema);
         return false;
     }
     if (!(doc = xmlReadMemory(xml, strlen(xml), file, NULL,
                               XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING))) {
         const xmlError *err = xmlGetLastError();
+        abVshFailedFrom(ctl, verb, file);
         abVshError(ctl, "(%s):%d: %s", file, err ? err->line : 0,
                    err && err->message ? g_strchomp(err->message) : "malformed XML");
         return false;
@@ -83,12 +92,14 @@ abVshValidate(abVshControl *ctl, const char *file, const char *xml)
     pctxt = xmlRelaxNGNewParserCtxt(schema);
     xmlRelaxNGSetParserStructuredErrors(pctxt, abVshSchemaError, msgs);
     if (!(rng = xmlRelaxNGParse(pctxt))) {
+        abVshFailedFrom(ctl, verb, file);
         abVshError(ctl, "cannot parse the schema '%s': %s", schema, msgs->str);
         goto cleanup;
     }
     vctxt = xmlRelaxNGNewValidCtxt(rng);
     xmlRelaxNGSetValidStructuredErrors(vctxt, abVshSchemaError, msgs);
     if (xmlRelaxNGValidateDoc(vctxt, doc) != 0) {
+        abVshFailedFrom(ctl, verb, file);
         abVshError(ctl, "XML document failed to validate against schema: Unable to validate doc against %s\n%s",
                    schema, msgs->str);
         goto cleanup;
@@ -192,7 +203,7 @@ abVshQemuCaps(abVshControl *ctl, const char *xml)
 /* The native XML of @file, validated and translated; on QEMU, with the
  * balloon options the binary that will run it has (src/qemu). */
 static char *
-abVshReadDomainFile(abVshControl *ctl, const char *file)
+abVshReadDomainFile(abVshControl *ctl, const char *file, const char *verb)
 {
     g_autofree char *xml = NULL;
     g_autofree char *ext = NULL;
@@ -207,13 +218,15 @@ abVshReadDomainFile(abVshControl *ctl, const char *file)
                               ENOENT : EIO));
         return NULL;
     }
-    if (!abVshValidate(ctl, file, xml))
+    /* past opening the file, virsh's first line names what failed */
+    if (!abVshValidate(ctl, file, xml, verb))
         return NULL;
     /* Native XML with our policy in <metadata> (what dumpxml saves) goes
      * back to the extended form first, so that a restore is what define
      * gives: what the last define added comes out, what this binary has
      * goes in. Anything else comes back unchanged. */
     if (!(ext = abQemuNativeToExtended(xml, &err))) {
+        abVshFailedFrom(ctl, verb, file);
         abVshError(ctl, "%s", err->message);
         return NULL;
     }
@@ -221,6 +234,7 @@ abVshReadDomainFile(abVshControl *ctl, const char *file)
     native = caps ? abQemuExtendedToNative(ext, caps, &res, &err)
                   : abConfExtendedToNative(ext, &err);
     if (!native) {
+        abVshFailedFrom(ctl, verb, file);
         abVshError(ctl, "%s", err->message);
         return NULL;
     }
@@ -235,14 +249,14 @@ abVshDefineOrCreate(abVshControl *ctl, const abVshCmd *cmd, bool create)
     const char *file = NULL;
 
     abVshCommandOptString(cmd, "file", &file);
-    if (!(native = abVshReadDomainFile(ctl, file)))
+    if (!(native = abVshReadDomainFile(ctl, file, create ? "create" : "define")))
         return false;
     if (create)
         dom = virDomainCreateXML(ctl->conn, native, 0);
     else
         dom = virDomainDefineXML(ctl->conn, native);
     if (!dom) {
-        abVshError(ctl, "Failed to %s domain from %s", create ? "create" : "define", file);
+        abVshFailedFrom(ctl, create ? "create" : "define", file);
         abVshReportLibvirtError(ctl);
         return false;
     }

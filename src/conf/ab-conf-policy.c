@@ -80,7 +80,11 @@ abConfPolicyFree(abConfPolicy *def)
 static char *
 abConfSizeWritten(const abConfSize *size)
 {
-    return g_strdup_printf("%llu %s", size->value, size->unit ? size->unit : "KiB");
+    /* as written, with the KiB it means unless that is what was written */
+    if (!size->unit || g_ascii_strcasecmp(size->unit, "KiB") == 0 ||
+        g_ascii_strcasecmp(size->unit, "k") == 0)
+        return g_strdup_printf("%llu KiB", size->kib);
+    return g_strdup_printf("%llu %s (%llu KiB)", size->value, size->unit, size->kib);
 }
 
 static int
@@ -374,9 +378,9 @@ abConfValidateSizeMin(const abConfSize *size, const char *name,
         return 0;
     written = abConfSizeWritten(size);
     abConfSetError(error, AB_ERROR_INVALID, domname,
-                   "<autoballoon> %s %s (%llu KiB) is below the minimum of %llu KiB (32 MiB): "
+                   "<autoballoon> %s %s is below the minimum of %llu KiB (32 MiB): "
                    "a Linux guest with virtio drivers needs about that much to stay alive",
-                   name, written, size->kib, AB_POLICY_FLOOR_MIN_KIB);
+                   name, written, AB_POLICY_FLOOR_MIN_KIB);
     return -1;
 }
 
@@ -394,9 +398,9 @@ abConfPolicyValidate(const abConfPolicy *def, const char *domname,
         g_autofree char *written = abConfSizeWritten(&def->ceiling);
 
         abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "<autoballoon> ceiling %s (%llu KiB) is above <memory> (%llu KiB): "
+                       "<autoballoon> ceiling %s is above <memory> (%llu KiB): "
                        "the balloon cannot give a guest more than its maximum",
-                       written, def->ceiling.kib, memoryKiB);
+                       written, memoryKiB);
         return -1;
     }
 
@@ -406,12 +410,12 @@ abConfPolicyValidate(const abConfPolicy *def, const char *domname,
         g_autofree char *ceilingWritten = abConfSizeWritten(&def->ceiling);
         g_autofree char *ceiling = def->ceiling.set ?
             g_strdup_printf("ceiling %s", ceilingWritten) :
-            g_strdup("ceiling's default, <memory>");
+            g_strdup_printf("ceiling's default, <memory> (%llu KiB)", ceilingKiB);
 
         abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "<autoballoon> floor %s (%llu KiB) is above the %s (%llu KiB): "
+                       "<autoballoon> floor %s is above the %s: "
                        "no balloon size would satisfy both",
-                       written, def->floor.kib, ceiling, ceilingKiB);
+                       written, ceiling);
         return -1;
     }
 
@@ -419,9 +423,9 @@ abConfPolicyValidate(const abConfPolicy *def, const char *domname,
         g_autofree char *written = abConfSizeWritten(&def->reserve);
 
         abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "<autoballoon> reserve %s (%llu KiB) is above <memory> (%llu KiB): "
+                       "<autoballoon> reserve %s is above <memory> (%llu KiB): "
                        "the guest could never be ballooned",
-                       written, def->reserve.kib, memoryKiB);
+                       written, memoryKiB);
         return -1;
     }
 
@@ -441,15 +445,15 @@ abConfPolicyValidate(const abConfPolicy *def, const char *domname,
         }
         if (step->kib > AB_POLICY_STEP_MAX_KIB) {
             abConfSetError(error, AB_ERROR_INVALID, domname,
-                           "<autoballoon> step level='%s' %s (%llu KiB) is above the maximum of %llu KiB (64 GiB)",
-                           abLevelToString(lvl), written, step->kib, AB_POLICY_STEP_MAX_KIB);
+                           "<autoballoon> step level='%s' %s is above the maximum of %llu KiB (64 GiB)",
+                           abLevelToString(lvl), written, AB_POLICY_STEP_MAX_KIB);
             return -1;
         }
         if (memoryKiB && step->kib > memoryKiB) {
             abConfSetError(error, AB_ERROR_INVALID, domname,
-                           "<autoballoon> step level='%s' %s (%llu KiB) is above <memory> (%llu KiB): "
+                           "<autoballoon> step level='%s' %s is above <memory> (%llu KiB): "
                            "one step would take more than the whole guest",
-                           abLevelToString(lvl), written, step->kib, memoryKiB);
+                           abLevelToString(lvl), written, memoryKiB);
             return -1;
         }
     }

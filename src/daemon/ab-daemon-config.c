@@ -294,7 +294,7 @@ abDaemonConfigParseSize(const char *key, const char *value,
     unsigned long long bytes;
     g_autoptr(GError) err = NULL;
 
-    if (abSizeParseScaled(key, value, 1024, &bytes, &err) < 0) {
+    if (abSizeParseScaled(NULL, value, 1024, &bytes, &err) < 0) {
         g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
                     "invalid value '%s' for key '%s': %s", value, key, err->message);
         return -1;
@@ -433,8 +433,11 @@ abDaemonConfigApplyData(abDaemonConfig *cfg, const char *filename,
     size_t i, j;
 
     if (!g_key_file_load_from_data(kf, data, -1, G_KEY_FILE_NONE, &err)) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "%s: %s",
-                    filename, err->message);
+        g_auto(GStrv) parts = g_regex_split_simple("\u201c|\u201d", err->message, 0, 0);
+        g_autofree char *msg = g_strjoinv("'", parts);
+
+        /* GLib quotes with typographic quotes; ours are ASCII */
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "%s: %s", filename, msg);
         return -1;
     }
 

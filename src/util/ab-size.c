@@ -51,7 +51,8 @@ abSizeUnitScale(const char *unit, unsigned long long defaultScale,
 
  invalid:
     g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                "unknown unit '%s' (expected one of b, bytes, KB, k, KiB, MB, M, MiB, GB, G, GiB, TB, T, TiB)",
+                "unknown unit '%s' (expected one of b, bytes, KB, k, KiB, MB, M, MiB, GB, G, GiB, "
+                "TB, T, TiB, PB, P, PiB, EB, E, EiB)",
                 unit);
     return -1;
 }
@@ -63,16 +64,22 @@ abSizeParseNumber(const char *what, const char *value, const char **end,
     char *p = NULL;
 
     if (!value || !g_ascii_isdigit(value[0])) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                    "invalid %s '%s': expected a non-negative integer",
-                    what, value ? value : "");
+        if (!what)
+            g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "expected a non-negative integer");
+        else
+            g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                        "invalid %s '%s': expected a non-negative integer",
+                        what, value ? value : "");
         return -1;
     }
     errno = 0;
     *number = g_ascii_strtoull(value, &p, 10);
     if (errno == ERANGE) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                    "invalid %s '%s': number too large", what, value);
+        if (!what)
+            g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "number too large");
+        else
+            g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                        "invalid %s '%s': number too large", what, value);
         return -1;
     }
     *end = p;
@@ -84,8 +91,11 @@ abSizeScale(const char *what, const char *value, unsigned long long number,
             unsigned long long scale, unsigned long long *bytes, GError **error)
 {
     if (scale != 0 && number > G_MAXUINT64 / scale) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                    "invalid %s '%s': size overflows", what, value);
+        if (!what)
+            g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "size overflows");
+        else
+            g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                        "invalid %s '%s': size overflows", what, value);
         return -1;
     }
     *bytes = number * scale;
@@ -128,6 +138,10 @@ abSizeParseScaled(const char *what, const char *str,
     if (abSizeParseNumber(what, str, &end, &number, error) < 0)
         return -1;
     if (abSizeUnitScale(end, defaultScale, &scale, &uniterr) < 0) {
+        if (!what) {
+            g_propagate_error(error, g_steal_pointer(&uniterr));
+            return -1;
+        }
         g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
                     "invalid %s '%s': %s", what, str, uniterr->message);
         return -1;

@@ -22,7 +22,8 @@ int abSizeParse(const char *what, const char *value, const char *unit,
                 GError **error);
 
 /* A virsh-style size: "512", "512M", "1GiB", "100MB"; no suffix means
- * @defaultScale (virsh uses KiB for memory). */
+ * @defaultScale (virsh uses KiB for memory). @what NULL: the message says
+ * only what is wrong, for a caller that names the field and value itself. */
 int abSizeParseScaled(const char *what, const char *str,
                       unsigned long long defaultScale,
                       unsigned long long *bytes, GError **error);
