@@ -24,6 +24,10 @@ extern const abVshOptDef abVshOptsDefine[];
 bool abVshCmdDefine(abVshControl *ctl, const abVshCmd *cmd);
 bool abVshCmdCreate(abVshControl *ctl, const abVshCmd *cmd);
 
+/* The native XML define stores for extended @ext: the conf translation,
+ * and on a local QEMU connection what the binary that will run it has. */
+char *abVshExtendedToNative(abVshControl *ctl, const char *ext, GError **error);
+
 extern const abVshOptDef abVshOptsDumpXML[];
 bool abVshCmdDumpXML(abVshControl *ctl, const abVshCmd *cmd);
 

@@ -4,6 +4,7 @@
 #include "ab-vsh-cmds.h"
 #include "ab-conf.h"
 #include "ab-namespace.h"
+#include "ab-qemu-balloon.h"
 #include "ab-size.h"
 
 #include <string.h>
@@ -25,6 +26,7 @@ const abVshOptDef abVshOptsBalloonPolicy[] = {
     { "config", AB_VSH_OT_BOOL, 0, "affect next boot" },
     { "current", AB_VSH_OT_BOOL, 0, "affect current domain" },
     { "xml", AB_VSH_OT_BOOL, 0, "print the policy as the extended <autoballoon> element" },
+    { "update-device", AB_VSH_OT_BOOL, 0, "with --enable --config: also add to the balloon what define adds" },
     { NULL },
 };
 
@@ -167,6 +169,11 @@ abVshPolicyShow(abVshControl *ctl, virDomainPtr dom, unsigned int flags, bool xm
     if (!(def = abVshPolicyRead(ctl, dom, flags, &stored, NULL)))
         return false;
 
+    if (xml && !stored) {
+        /* an empty <autoballoon/> would read as a policy of defaults */
+        abVshError(ctl, "domain '%s' has no autoballoon policy", virDomainGetName(dom));
+        return false;
+    }
     if (xml) {
         xmlNodePtr node = abConfPolicyFormatNode(def, NULL);
         g_autofree char *str = abVshNodeToString(node);
@@ -240,18 +247,155 @@ abVshPolicyKeepAdded(const char *oldxml, char *newxml)
     return ret;
 }
 
+static xmlNodePtr
+abVshBalloonNode(xmlDocPtr doc)
+{
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+
+    for (xmlNodePtr dev = root ? root->children : NULL; dev; dev = dev->next) {
+        if (dev->type != XML_ELEMENT_NODE || !xmlStrEqual(dev->name, BAD_CAST "devices"))
+            continue;
+        for (xmlNodePtr cur = dev->children; cur; cur = cur->next) {
+            if (cur->type == XML_ELEMENT_NODE && xmlStrEqual(cur->name, BAD_CAST "memballoon"))
+                return cur;
+        }
+    }
+    return NULL;
+}
+
+static unsigned int
+abVshCountOverrides(xmlNodePtr node)
+{
+    unsigned int n = 0;
+
+    for (; node; node = node->next) {
+        if (node->type != XML_ELEMENT_NODE)
+            continue;
+        n += xmlStrEqual(node->name, BAD_CAST "override");
+        n += abVshCountOverrides(node->children);
+    }
+    return n;
+}
+
+/* What define adds to the balloon of @oldxml to make @newxml, one item
+ * each ("autodeflate='on'", "<stats period='2'/>"); empty when nothing. */
+static GString *
+abVshBalloonAdditions(const char *oldxml, const char *newxml)
+{
+    GString *out = g_string_new(NULL);
+    int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
+    xmlDocPtr olddoc = xmlReadMemory(oldxml, strlen(oldxml), "old.xml", NULL, opts);
+    xmlDocPtr newdoc = xmlReadMemory(newxml, strlen(newxml), "new.xml", NULL, opts);
+    xmlNodePtr oldb = abVshBalloonNode(olddoc);
+    xmlNodePtr newb = abVshBalloonNode(newdoc);
+
+    if (oldb && newb) {
+        xmlNodePtr stats = NULL;
+
+        for (xmlAttrPtr a = newb->properties; a; a = a->next) {
+            g_autofree char *nv = (char *)xmlGetNoNsProp(newb, a->name);
+            g_autofree char *ov = (char *)xmlGetNoNsProp(oldb, a->name);
+
+            if (g_strcmp0(nv, ov) != 0)
+                g_string_append_printf(out, "%s%s='%s'", out->len ? ", " : "",
+                                       (const char *)a->name, nv);
+        }
+        for (xmlNodePtr cur = newb->children; cur; cur = cur->next) {
+            if (cur->type == XML_ELEMENT_NODE && xmlStrEqual(cur->name, BAD_CAST "stats"))
+                stats = cur;
+        }
+        if (stats) {
+            g_autofree char *np = (char *)xmlGetNoNsProp(stats, BAD_CAST "period");
+            bool had = false;
+
+            for (xmlNodePtr cur = oldb->children; cur; cur = cur->next) {
+                if (cur->type == XML_ELEMENT_NODE && xmlStrEqual(cur->name, BAD_CAST "stats") &&
+                    xmlHasProp(cur, BAD_CAST "period"))
+                    had = true;
+            }
+            if (np && !had)
+                g_string_append_printf(out, "%s<stats period='%s'/>", out->len ? ", " : "", np);
+        }
+        if (abVshCountOverrides(xmlDocGetRootElement(newdoc)) >
+            abVshCountOverrides(xmlDocGetRootElement(olddoc)))
+            g_string_append_printf(out, "%sthe <qemu:override> of QEMU's automatic balloon",
+                                   out->len ? ", " : "");
+    }
+    xmlFreeDoc(olddoc);
+    xmlFreeDoc(newdoc);
+    return out;
+}
+
+/* The persistent definition define would store for @dom with policy @def:
+ * its inactive XML in the extended form with autoballoon='on' and @def,
+ * translated as define translates (QEMU probed as define probes it).
+ * *additions: what that adds to the balloon. NULL with the error printed. */
+static char *
+abVshPolicyDefineXML(abVshControl *ctl, virDomainPtr dom, const abConfPolicy *def,
+                     GString **additions)
+{
+    g_autofree char *domxml = NULL;
+    g_autofree char *ext = NULL;
+    g_autoptr(GError) err = NULL;
+    xmlDocPtr doc = NULL;
+    xmlNodePtr balloon;
+    xmlChar *buf = NULL;
+    int len = 0;
+    char *native = NULL;
+
+    /* secure: a redefinition must keep the passwords the domain has */
+    if (!(domxml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE)) ||
+        !(ext = abQemuNativeToExtended(domxml, &err))) {
+        if (err)
+            abVshError(ctl, "%s", err->message);
+        else
+            abVshReportLibvirtError(ctl);
+        return NULL;
+    }
+    doc = xmlReadMemory(ext, strlen(ext), "domain.xml", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!(balloon = abVshBalloonNode(doc))) {
+        abVshError(ctl, "domain '%s' has no <memballoon>", virDomainGetName(dom));
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    for (xmlNodePtr cur = balloon->children, next; cur; cur = next) {
+        next = cur->next;
+        if (cur->type == XML_ELEMENT_NODE && xmlStrEqual(cur->name, BAD_CAST "autoballoon")) {
+            xmlUnlinkNode(cur);
+            xmlFreeNode(cur);
+        }
+    }
+    xmlSetProp(balloon, BAD_CAST "autoballoon", BAD_CAST (def->enabled ? "on" : "off"));
+    xmlAddChild(balloon, abConfPolicyFormatNode(def, NULL));
+    xmlDocDumpMemory(doc, &buf, &len);
+    xmlFreeDoc(doc);
+    g_free(ext);
+    ext = g_strndup((const char *)buf, len);
+    xmlFree(buf);
+
+    if (!(native = abVshExtendedToNative(ctl, ext, &err))) {
+        abVshError(ctl, "%s", err->message);
+        return NULL;
+    }
+    *additions = abVshBalloonAdditions(domxml, native);
+    return native;
+}
+
 typedef struct {
     unsigned int flags;          /* VIR_DOMAIN_AFFECT_LIVE or _CONFIG */
     bool stored;
     char *oldxml;                /* to roll back */
     char *newxml;
+    char *definexml;             /* --update-device: the new definition */
+    char *olddefxml;             /* and the one it replaces */
 } abVshPolicyWrite;
 
 /* Prepare the new policy of one side (live or config) without writing. */
 static bool
 abVshPolicyPrepare(abVshControl *ctl, virDomainPtr dom,
                    const abVshPolicyChange *chg, unsigned long maxKiB,
-                   abVshPolicyWrite *w)
+                   bool updateDevice, abVshPolicyWrite *w)
 {
     g_autoptr(abConfPolicy) def = NULL;
     g_autoptr(GError) err = NULL;
@@ -278,20 +422,50 @@ abVshPolicyPrepare(abVshControl *ctl, virDomainPtr dom,
             abVshError(ctl, "%s", err->message);
             return false;
         }
+        if (w->flags == VIR_DOMAIN_AFFECT_CONFIG) {
+            g_autoptr(GString) added = NULL;
+
+            if (abConfPolicyValidate(def, name, maxKiB, &err) < 0) {
+                abVshError(ctl, "%s", err->message);
+                return false;
+            }
+            if (!(w->definexml = abVshPolicyDefineXML(ctl, dom, def, &added)))
+                return false;
+            if (added->len == 0 || updateDevice) {
+                if (added->len && !(w->olddefxml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE |
+                                                                       VIR_DOMAIN_XML_SECURE))) {
+                    abVshReportLibvirtError(ctl);
+                    return false;
+                }
+                if (added->len == 0)
+                    g_clear_pointer(&w->definexml, g_free);
+            } else {
+                /* the definition is the user's: say exactly what define
+                 * would add, and how */
+                abVshWarn(ctl, "domain '%s': define adds %s to its <memballoon>, which policy "
+                          "metadata cannot; 'balloon-policy %s --enable --config --update-device' "
+                          "adds them from the next boot",
+                          name, added->str, name);
+                g_clear_pointer(&w->definexml, g_free);
+            }
+            goto done;
+        }
         if (abVshDomainBalloon(ctl, dom, xmlflags, &info) < 0)
             return false;
         /* Policy metadata alone cannot add what the extended XML adds at
          * define time; say what is missing rather than edit the device. */
         if (!info.autodeflate || info.statsPeriod == 0)
-            abVshWarn(ctl, "domain '%s' was not defined with autoballoon='on': its balloon has %s%s%s; "
-                      "redefine it from 'dumpxml --autoballoon' to get %s",
+            abVshWarn(ctl, "domain '%s' was not defined with autoballoon='on': its running balloon has %s%s%s; "
+                      "'balloon-policy %s --enable --config --update-device' adds what define adds "
+                      "from the next boot",
                       name,
                       info.autodeflate ? "" : "no autodeflate='on'",
                       !info.autodeflate && info.statsPeriod == 0 ? " and " : "",
                       info.statsPeriod == 0 ? "no stats period" : "",
-                      !info.autodeflate && info.statsPeriod == 0 ? "them" : "it");
+                      name);
         abVshBalloonInfoClear(&info);
     }
+ done:
 
     if (abConfPolicyValidate(def, name, maxKiB, &err) < 0) {
         abVshError(ctl, "%s", err->message);
@@ -310,6 +484,7 @@ abVshCmdBalloonPolicy(abVshControl *ctl, const abVshCmd *cmd)
     size_t nwrites = 0;
     const char *name;
     bool live, config;
+    bool updateDevice = abVshCommandOptBool(cmd, "update-device");
     int active;
     unsigned long maxKiB;
     bool ret = false;
@@ -368,12 +543,26 @@ abVshCmdBalloonPolicy(abVshControl *ctl, const abVshCmd *cmd)
         writes[nwrites++].flags = VIR_DOMAIN_AFFECT_LIVE;
     if (config)
         writes[nwrites++].flags = VIR_DOMAIN_AFFECT_CONFIG;
+    if (updateDevice && (chg.enable != 1 || !config)) {
+        abVshError(ctl, "--update-device needs --enable and the persistent definition (--config)");
+        return false;
+    }
     for (size_t i = 0; i < nwrites; i++) {
-        if (!abVshPolicyPrepare(ctl, dom, &chg, maxKiB, &writes[i]))
+        if (!abVshPolicyPrepare(ctl, dom, &chg, maxKiB, updateDevice, &writes[i]))
             goto cleanup;
     }
 
     for (done = 0; done < nwrites; done++) {
+        if (writes[done].definexml) {
+            g_autoptr(virDomain) newdom = virDomainDefineXML(ctl->conn, writes[done].definexml);
+
+            if (!newdom) {
+                abVshError(ctl, "failed to redefine domain '%s' with its balloon as define sets it", name);
+                abVshReportLibvirtError(ctl);
+                goto rollback;
+            }
+            continue;
+        }
         if (abVshSetMetadata(dom, writes[done].newxml,
                                  AB_NS_POLICY_PREFIX, AB_NS_POLICY_URI,
                                  writes[done].flags) < 0) {
@@ -395,6 +584,15 @@ abVshCmdBalloonPolicy(abVshControl *ctl, const abVshCmd *cmd)
  rollback:
     /* The sides already written go back to what they held. */
     for (size_t i = 0; i < done; i++) {
+        if (writes[i].definexml) {
+            g_autoptr(virDomain) olddom = virDomainDefineXML(ctl->conn, writes[i].olddefxml);
+
+            if (!olddom) {
+                abVshError(ctl, "failed to restore the previous definition of domain '%s'", name);
+                abVshReportLibvirtError(ctl);
+            }
+            continue;
+        }
         if (abVshSetMetadata(dom, writes[i].oldxml,
                                  writes[i].oldxml ? AB_NS_POLICY_PREFIX : NULL,
                                  AB_NS_POLICY_URI, writes[i].flags) < 0) {
@@ -406,6 +604,8 @@ abVshCmdBalloonPolicy(abVshControl *ctl, const abVshCmd *cmd)
     for (size_t i = 0; i < nwrites; i++) {
         g_free(writes[i].oldxml);
         g_free(writes[i].newxml);
+        g_free(writes[i].definexml);
+        g_free(writes[i].olddefxml);
     }
     return ret;
 }

@@ -200,6 +200,16 @@ abVshQemuCaps(abVshControl *ctl, const char *xml)
     return caps;
 }
 
+char *
+abVshExtendedToNative(abVshControl *ctl, const char *ext, GError **error)
+{
+    g_autoptr(abQemuCaps) caps = abVshQemuCaps(ctl, ext);
+    abQemuBalloonResult res;
+
+    return caps ? abQemuExtendedToNative(ext, caps, &res, error)
+                : abConfExtendedToNative(ext, error);
+}
+
 /* The native XML of @file, validated and translated; on QEMU, with the
  * balloon options the binary that will run it has (src/qemu). */
 static char *
@@ -208,8 +218,6 @@ abVshReadDomainFile(abVshControl *ctl, const char *file, const char *verb)
     g_autofree char *xml = NULL;
     g_autofree char *ext = NULL;
     g_autoptr(GError) err = NULL;
-    g_autoptr(abQemuCaps) caps = NULL;
-    abQemuBalloonResult res;
     char *native;
 
     if (!g_file_get_contents(file, &xml, NULL, &err)) {
@@ -230,10 +238,7 @@ abVshReadDomainFile(abVshControl *ctl, const char *file, const char *verb)
         abVshError(ctl, "%s", err->message);
         return NULL;
     }
-    caps = abVshQemuCaps(ctl, ext);
-    native = caps ? abQemuExtendedToNative(ext, caps, &res, &err)
-                  : abConfExtendedToNative(ext, &err);
-    if (!native) {
+    if (!(native = abVshExtendedToNative(ctl, ext, &err))) {
         abVshFailedFrom(ctl, verb, file);
         abVshError(ctl, "%s", err->message);
         return NULL;
