@@ -11,7 +11,7 @@
 #include <string.h>
 
 const abVshOptDef abVshOptsBalloonEvents[] = {
-    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "domain name, id or uuid (default: every domain)" },
+    AB_VSH_OPT_DOMAIN(0, AB_VSH_OPT_DOMAIN_HELP " (default: every domain)"),
     { "loop", AB_VSH_OT_BOOL, 0, "keep printing events until --timeout or Ctrl-C" },
     { "timeout", AB_VSH_OT_INT, 0, "stop after this many seconds (1 or more)" },
     { "timestamp", AB_VSH_OT_BOOL, 0, "prefix each event with the time it was received" },

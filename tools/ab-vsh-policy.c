@@ -11,7 +11,7 @@
 #include <libxml/parser.h>
 
 const abVshOptDef abVshOptsBalloonPolicy[] = {
-    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_REQ | AB_VSH_OFLAG_POS, "domain name, id or uuid" },
+    AB_VSH_OPT_DOMAIN_REQUIRED,
     { "enable", AB_VSH_OT_BOOL, 0, "turn autoballoon on" },
     { "disable", AB_VSH_OT_BOOL, 0, "turn autoballoon off" },
     { "floor", AB_VSH_OT_SIZE, 0, "never shrink the guest below this size" },
@@ -22,9 +22,7 @@ const abVshOptDef abVshOptsBalloonPolicy[] = {
     { "step-critical", AB_VSH_OT_SIZE, 0, "inflate step at critical pressure" },
     { "weight", AB_VSH_OT_INT, 0, "share of the reclaim, like cpu shares" },
     { "cooldown", AB_VSH_OT_INT, 0, "seconds after a growth before the guest may shrink" },
-    { "live", AB_VSH_OT_BOOL, 0, "affect running domain" },
-    { "config", AB_VSH_OT_BOOL, 0, "affect next boot" },
-    { "current", AB_VSH_OT_BOOL, 0, "affect current domain" },
+    AB_VSH_OPTS_AFFECT,
     { "xml", AB_VSH_OT_BOOL, 0, "print the policy as the extended <autoballoon> element" },
     { "update-device", AB_VSH_OT_BOOL, 0, "with --enable --config: also add to the balloon what define adds" },
     { NULL },
@@ -485,40 +483,17 @@ abVshCmdBalloonPolicy(abVshControl *ctl, const abVshCmd *cmd)
     const char *name;
     bool live, config;
     bool updateDevice = abVshCommandOptBool(cmd, "update-device");
-    int active;
     unsigned long maxKiB;
     bool ret = false;
     size_t done = 0;
 
-    if (!abVshExclusive(ctl, cmd, "current", "live") ||
-        !abVshExclusive(ctl, cmd, "current", "config") ||
-        !abVshExclusive(ctl, cmd, "enable", "disable"))
+    if (!abVshExclusive(ctl, cmd, "enable", "disable"))
         return false;
     if (abVshPolicyChangeParse(ctl, cmd, &chg) < 0)
         return false;
-    if (!(dom = abVshCommandOptDomain(ctl, cmd, &name)))
+    if (!(dom = abVshCommandOptDomain(ctl, cmd, &name)) ||
+        !abVshCommandOptAffect(ctl, cmd, dom, &live, &config))
         return false;
-
-    live = abVshCommandOptBool(cmd, "live");
-    config = abVshCommandOptBool(cmd, "config");
-    if ((active = virDomainIsActive(dom)) < 0) {
-        abVshReportLibvirtError(ctl);
-        return false;
-    }
-    if (!live && !config) {
-        live = active;
-        config = !active;
-    }
-    /* Check every side can be written before writing any. */
-    if (live && !active) {
-        abVshError(ctl, "domain '%s' is not running: --live needs a running domain", name);
-        return false;
-    }
-    if (config && virDomainIsPersistent(dom) != 1) {
-        abVshError(ctl, "domain '%s' is transient: it has no persistent configuration for --config",
-                   name);
-        return false;
-    }
 
     if (!chg.any) {
         if (live && config) {

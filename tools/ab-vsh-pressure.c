@@ -9,7 +9,7 @@
 #include <string.h>
 
 const abVshOptDef abVshOptsBalloonInjectPressure[] = {
-    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "domain name, id or uuid" },
+    AB_VSH_OPT_DOMAIN(0, AB_VSH_OPT_DOMAIN_HELP),
     { "level", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "low, medium, critical, or none to clear" },
     { "all", AB_VSH_OT_BOOL, 0, "every running domain with autoballoon on" },
     { "duration", AB_VSH_OT_INT, 0, "seconds until the level expires (0: never, the default)" },
@@ -17,7 +17,7 @@ const abVshOptDef abVshOptsBalloonInjectPressure[] = {
 };
 
 const abVshOptDef abVshOptsBalloonStatus[] = {
-    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "domain name, id or uuid (default: every managed domain)" },
+    AB_VSH_OPT_DOMAIN(0, AB_VSH_OPT_DOMAIN_HELP " (default: every managed domain)"),
     { NULL },
 };
 
@@ -390,7 +390,7 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
 }
 
 const abVshOptDef abVshOptsTestPublishStatus[] = {
-    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_REQ | AB_VSH_OFLAG_POS, "domain" },
+    AB_VSH_OPT_DOMAIN_REQUIRED,
     { "level", AB_VSH_OT_STRING, AB_VSH_OFLAG_REQ | AB_VSH_OFLAG_POS, "level" },
     { "source", AB_VSH_OT_STRING, 0, "source" },
     { "target", AB_VSH_OT_SIZE, 0, "target" },

@@ -18,7 +18,7 @@ const abVshOptDef abVshOptsDefine[] = {
 };
 
 const abVshOptDef abVshOptsDumpXML[] = {
-    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_REQ | AB_VSH_OFLAG_POS, "domain name, id or uuid" },
+    AB_VSH_OPT_DOMAIN_REQUIRED,
     { "inactive", AB_VSH_OT_BOOL, 0, "show inactive defined XML" },
     { "security-info", AB_VSH_OT_BOOL, 0, "include security sensitive information in XML dump" },
     { "autoballoon", AB_VSH_OT_BOOL, 0, "show the extended form: <memballoon autoballoon='on'> with its <autoballoon> policy" },

@@ -150,6 +150,39 @@ abVshCommandOptDomain(abVshControl *ctl, const abVshCmd *cmd, const char **name)
     return dom;
 }
 
+bool
+abVshCommandOptAffect(abVshControl *ctl, const abVshCmd *cmd,
+                      virDomainPtr dom, bool *live, bool *config)
+{
+    const char *name = virDomainGetName(dom);
+    int active;
+
+    if (!abVshExclusive(ctl, cmd, "current", "live") ||
+        !abVshExclusive(ctl, cmd, "current", "config"))
+        return false;
+    *live = abVshCommandOptBool(cmd, "live");
+    *config = abVshCommandOptBool(cmd, "config");
+    if ((active = virDomainIsActive(dom)) < 0) {
+        abVshReportLibvirtError(ctl);
+        return false;
+    }
+    if (!*live && !*config) {
+        *live = active;
+        *config = !active;
+    }
+    /* every side checked before any is written */
+    if (*live && !active) {
+        abVshError(ctl, "domain '%s' is not running: --live needs a running domain", name);
+        return false;
+    }
+    if (*config && virDomainIsPersistent(dom) != 1) {
+        abVshError(ctl, "domain '%s' is transient: it has no persistent configuration for --config",
+                   name);
+        return false;
+    }
+    return true;
+}
+
 gint64
 abVshNow(void)
 {
