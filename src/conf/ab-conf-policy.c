@@ -56,6 +56,12 @@ abConfSizeSet(abConfSize *size, unsigned long long value, const char *unit,
     return 0;
 }
 
+unsigned long long
+abConfSizeKiB(const abConfSize *size, unsigned long long memoryKiB)
+{
+    return size->percent ? abSizePercentOf(size->percent, memoryKiB) : size->kib;
+}
+
 abConfPolicy *
 abConfPolicyNew(void)
 {
@@ -81,6 +87,11 @@ static char *
 abConfSizeWritten(const abConfSize *size)
 {
     /* as written, with the KiB it means unless that is what was written */
+    if (size->percent) {
+        g_autofree char *pct = abSizePercentFormat(size->percent);
+
+        return g_strdup_printf("%s%% of <memory>", pct);
+    }
     if (!size->unit || g_ascii_strcasecmp(size->unit, "KiB") == 0 ||
         g_ascii_strcasecmp(size->unit, "k") == 0)
         return g_strdup_printf("%llu KiB", size->kib);
@@ -133,7 +144,7 @@ abConfLeafText(xmlNodePtr node, const char *where, const char *domname,
 
 static int
 abConfParseSize(xmlNodePtr node, const char *what, abConfSize *size,
-                const char *domname, GError **error)
+                bool percentOK, const char *domname, GError **error)
 {
     g_autofree char *text = NULL;
     g_autofree char *unit = NULL;
@@ -143,6 +154,27 @@ abConfParseSize(xmlNodePtr node, const char *what, abConfSize *size,
     if (!(text = abConfLeafText(node, "<autoballoon>", domname, error)))
         return -1;
     unit = abConfProp(node, "unit");
+    if (g_strcmp0(unit, "%") == 0) {
+        unsigned int percent;
+
+        if (!percentOK) {
+            abConfSetError(error, AB_ERROR_INVALID, domname,
+                           "%s cannot be a percentage (unit='%%'): only floor, ceiling and "
+                           "reserve scale with <memory>", what);
+            return -1;
+        }
+        if (abSizeIsPercent(text) || abSizePercentParse(what, text, &percent, &err) < 0) {
+            if (!err)
+                abSizePercentParse(what, "", &percent, &err);
+            abConfPropagate(error, g_steal_pointer(&err), domname);
+            return -1;
+        }
+        abConfSizeClear(size);
+        size->set = true;
+        size->unit = g_strdup("%");
+        size->percent = percent;
+        return 0;
+    }
     if (abSizeParse(what, text, unit, 1024, &bytes, &err) < 0) {
         abConfPropagate(error, g_steal_pointer(&err), domname);
         return -1;
@@ -244,7 +276,7 @@ abConfPolicyParseChildren(xmlNodePtr node, abConfPolicy *def,
                 return -1;
             }
             what = g_strdup_printf("<autoballoon> step level='%s'", level);
-            if (abConfParseSize(cur, what, &def->step[lvl], domname, error) < 0)
+            if (abConfParseSize(cur, what, &def->step[lvl], false, domname, error) < 0)
                 return -1;
             continue;
         }
@@ -267,7 +299,7 @@ abConfPolicyParseChildren(xmlNodePtr node, abConfPolicy *def,
         what = g_strdup_printf("<autoballoon> %s", name);
         if (size) {
             if (abConfCheckAttrs(cur, unitAttr, where, domname, error) < 0 ||
-                abConfParseSize(cur, what, size, domname, error) < 0)
+                abConfParseSize(cur, what, size, true, domname, error) < 0)
                 return -1;
         } else if (strcmp(name, "weight") == 0) {
             unsigned long long weight;
@@ -326,7 +358,9 @@ abConfFormatSize(xmlNodePtr parent, xmlNsPtr ns, const char *name,
     if (!size->set)
         return;
     /* a size set from KiB alone (value 0, no unit) is written in KiB */
-    if (size->value == 0 && size->kib != 0 && !size->unit)
+    if (size->percent)
+        text = abSizePercentFormat(size->percent);
+    else if (size->value == 0 && size->kib != 0 && !size->unit)
         text = g_strdup_printf("%llu", size->kib);
     else
         text = g_strdup_printf("%llu", size->value);
@@ -370,11 +404,13 @@ abConfPolicyFormatNode(const abConfPolicy *def, xmlNsPtr ns)
 
 static int
 abConfValidateSizeMin(const abConfSize *size, const char *name,
-                      const char *domname, GError **error)
+                      unsigned long long memoryKiB, const char *domname, GError **error)
 {
     g_autofree char *written = NULL;
 
-    if (!size->set || size->kib >= AB_POLICY_FLOOR_MIN_KIB)
+    /* a percentage is checked once <memory> is known */
+    if (!size->set || (size->percent && !memoryKiB) ||
+        abConfSizeKiB(size, memoryKiB) >= AB_POLICY_FLOOR_MIN_KIB)
         return 0;
     written = abConfSizeWritten(size);
     abConfSetError(error, AB_ERROR_INVALID, domname,
@@ -390,11 +426,15 @@ abConfPolicyValidate(const abConfPolicy *def, const char *domname,
 {
     unsigned long long ceilingKiB;
 
-    if (abConfValidateSizeMin(&def->floor, "floor", domname, error) < 0 ||
-        abConfValidateSizeMin(&def->ceiling, "ceiling", domname, error) < 0)
+    unsigned long long floorKiB = abConfSizeKiB(&def->floor, memoryKiB);
+    unsigned long long ceilKiB = abConfSizeKiB(&def->ceiling, memoryKiB);
+    unsigned long long reserveKiB = abConfSizeKiB(&def->reserve, memoryKiB);
+
+    if (abConfValidateSizeMin(&def->floor, "floor", memoryKiB, domname, error) < 0 ||
+        abConfValidateSizeMin(&def->ceiling, "ceiling", memoryKiB, domname, error) < 0)
         return -1;
 
-    if (def->ceiling.set && memoryKiB && def->ceiling.kib > memoryKiB) {
+    if (def->ceiling.set && memoryKiB && ceilKiB > memoryKiB) {
         g_autofree char *written = abConfSizeWritten(&def->ceiling);
 
         abConfSetError(error, AB_ERROR_INVALID, domname,
@@ -404,8 +444,9 @@ abConfPolicyValidate(const abConfPolicy *def, const char *domname,
         return -1;
     }
 
-    ceilingKiB = def->ceiling.set ? def->ceiling.kib : memoryKiB;
-    if (def->floor.set && ceilingKiB && def->floor.kib > ceilingKiB) {
+    ceilingKiB = def->ceiling.set ? ceilKiB : memoryKiB;
+    if (def->floor.set && ceilingKiB && floorKiB > ceilingKiB &&
+        (!def->floor.percent || memoryKiB)) {
         g_autofree char *written = abConfSizeWritten(&def->floor);
         g_autofree char *ceilingWritten = abConfSizeWritten(&def->ceiling);
         g_autofree char *ceiling = def->ceiling.set ?
@@ -419,7 +460,7 @@ abConfPolicyValidate(const abConfPolicy *def, const char *domname,
         return -1;
     }
 
-    if (def->reserve.set && memoryKiB && def->reserve.kib > memoryKiB) {
+    if (def->reserve.set && memoryKiB && reserveKiB > memoryKiB) {
         g_autofree char *written = abConfSizeWritten(&def->reserve);
 
         abConfSetError(error, AB_ERROR_INVALID, domname,
@@ -484,13 +525,13 @@ abConfPolicyResolve(const abConfPolicy *def, unsigned long long maxKiB,
         return;
     params->enabled = def->enabled;
     if (def->ceiling.set)
-        params->ceilingKiB = def->ceiling.kib;
+        params->ceilingKiB = abConfSizeKiB(&def->ceiling, maxKiB);
     if (def->floor.set)
-        params->floorKiB = def->floor.kib;
+        params->floorKiB = abConfSizeKiB(&def->floor, maxKiB);
     else if (params->floorKiB > params->ceilingKiB)
         params->floorKiB = params->ceilingKiB;   /* default floor never above a low ceiling */
     if (def->reserve.set)
-        params->reserveKiB = def->reserve.kib;
+        params->reserveKiB = abConfSizeKiB(&def->reserve, maxKiB);
     for (int lvl = AB_LEVEL_LOW; lvl < AB_LEVEL_LAST; lvl++) {
         if (def->step[lvl].set)
             params->stepKiB[lvl] = def->step[lvl].kib;

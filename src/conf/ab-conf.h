@@ -30,8 +30,13 @@ typedef struct {
     bool set;
     unsigned long long value;   /* as written */
     char *unit;                 /* as written; NULL when no unit attribute */
-    unsigned long long kib;     /* effective size */
+    unsigned long long kib;     /* effective size; 0 for a percentage */
+    unsigned int percent;       /* unit '%': hundredths of a percent of
+                                 * <memory> (abSizePercentParse); 0: none */
 } abConfSize;
+
+/* The KiB @size means for a guest of @memoryKiB (a percentage scales). */
+unsigned long long abConfSizeKiB(const abConfSize *size, unsigned long long memoryKiB);
 
 typedef struct {
     bool set;

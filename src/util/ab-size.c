@@ -179,3 +179,75 @@ abSizeFormatKiB(unsigned long long kib)
         return g_strdup_printf("%llu %s", (unsigned long long)v, units[i]);
     return g_strdup_printf("%.1f %s", v, units[i]);
 }
+
+bool
+abSizeIsPercent(const char *str)
+{
+    return str && g_str_has_suffix(str, "%");
+}
+
+int
+abSizePercentParse(const char *what, const char *number,
+                   unsigned int *hundredths, GError **error)
+{
+    const char *p = number ? number : "";
+    unsigned long long whole = 0;
+    unsigned int frac = 0;
+    int fracDigits = 0;
+
+    if (!g_ascii_isdigit(*p))
+        goto invalid;
+    while (g_ascii_isdigit(*p) && whole <= 100)
+        whole = whole * 10 + (*p++ - '0');
+    if (*p == '.') {
+        p++;
+        while (g_ascii_isdigit(*p) && fracDigits < 2) {
+            frac = frac * 10 + (*p++ - '0');
+            fracDigits++;
+        }
+        if (fracDigits == 0)
+            goto invalid;
+        if (fracDigits == 1)
+            frac *= 10;
+    }
+    if (*p == '%')
+        p++;
+    if (*p != '\0')
+        goto invalid;
+    if (whole > 100 || whole * AB_SIZE_PERCENT_ONE + frac > AB_SIZE_PERCENT_ALL ||
+        whole * AB_SIZE_PERCENT_ONE + frac == 0) {
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                    "invalid %s '%s': a percentage of <memory> is more than 0 and at most 100",
+                    what, number);
+        return -1;
+    }
+    *hundredths = whole * AB_SIZE_PERCENT_ONE + frac;
+    return 0;
+
+ invalid:
+    g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                "invalid %s '%s': expected a percentage such as 25%% or 12.5%%",
+                what, number ? number : "");
+    return -1;
+}
+
+char *
+abSizePercentFormat(unsigned int hundredths)
+{
+    unsigned int whole = hundredths / AB_SIZE_PERCENT_ONE;
+    unsigned int frac = hundredths % AB_SIZE_PERCENT_ONE;
+
+    if (frac == 0)
+        return g_strdup_printf("%u", whole);
+    if (frac % 10 == 0)
+        return g_strdup_printf("%u.%u", whole, frac / 10);
+    return g_strdup_printf("%u.%02u", whole, frac);
+}
+
+unsigned long long
+abSizePercentOf(unsigned int hundredths, unsigned long long kib)
+{
+    /* split as the default floor is, so that a huge size cannot overflow */
+    return kib / AB_SIZE_PERCENT_ALL * hundredths +
+           kib % AB_SIZE_PERCENT_ALL * hundredths / AB_SIZE_PERCENT_ALL;
+}
