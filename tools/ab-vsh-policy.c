@@ -14,9 +14,9 @@ const abVshOptDef abVshOptsBalloonPolicy[] = {
     AB_VSH_OPT_DOMAIN_REQUIRED,
     { "enable", AB_VSH_OT_BOOL, 0, "turn autoballoon on" },
     { "disable", AB_VSH_OT_BOOL, 0, "turn autoballoon off" },
-    { "floor", AB_VSH_OT_SIZE, 0, "never shrink the guest below this size" },
-    { "ceiling", AB_VSH_OT_SIZE, 0, "never grow the guest above this size" },
-    { "reserve", AB_VSH_OT_SIZE, 0, "usable memory the guest always keeps" },
+    { "floor", AB_VSH_OT_SIZE, 0, "never shrink the guest below this size (or N% of <memory>)" },
+    { "ceiling", AB_VSH_OT_SIZE, 0, "never grow the guest above this size (or N% of <memory>)" },
+    { "reserve", AB_VSH_OT_SIZE, 0, "usable memory the guest always keeps (or N% of <memory>)" },
     { "step-low", AB_VSH_OT_SIZE, 0, "inflate step at low pressure" },
     { "step-medium", AB_VSH_OT_SIZE, 0, "inflate step at medium pressure" },
     { "step-critical", AB_VSH_OT_SIZE, 0, "inflate step at critical pressure" },
@@ -40,6 +40,7 @@ typedef struct {
     int enable;                  /* -1 unchanged, 0 off, 1 on */
     bool sizeSet[SIZE_LAST];
     unsigned long long sizeKiB[SIZE_LAST];
+    unsigned int sizePercent[SIZE_LAST];   /* "25%" of <memory>; 0: a size */
     bool weightSet;
     unsigned int weight;
     bool cooldownSet;
@@ -73,6 +74,20 @@ abVshPolicyChangeParse(abVshControl *ctl, const abVshCmd *cmd,
         chg->enable = 0;
     chg->any = chg->enable >= 0;
     for (int i = 0; i < SIZE_LAST; i++) {
+        const char *str = NULL;
+
+        /* floor, ceiling and reserve scale with the guest too */
+        if (i <= SIZE_RESERVE && abVshCommandOptString(cmd, sizeOpts[i], &str) > 0 &&
+            abSizeIsPercent(str)) {
+            g_autoptr(GError) err = NULL;
+
+            if (abSizePercentParse(sizeOpts[i], str, &chg->sizePercent[i], &err) < 0) {
+                abVshError(ctl, "%s", err->message);
+                return -1;
+            }
+            chg->sizeSet[i] = chg->any = true;
+            continue;
+        }
         if ((rc = abVshCommandOptSizeKiB(ctl, cmd, sizeOpts[i], &chg->sizeKiB[i])) < 0)
             return -1;
         chg->sizeSet[i] = rc > 0;
@@ -99,8 +114,16 @@ abVshPolicyChangeApply(const abVshPolicyChange *chg, abConfPolicy *def)
 
         if (!chg->sizeSet[i])
             continue;
+        if (chg->sizePercent[i]) {
+            g_free(sz->unit);
+            *sz = (abConfSize) { .set = true, .unit = g_strdup("%"),
+                                 .percent = chg->sizePercent[i] };
+            def->hasElement = true;
+            continue;
+        }
         /* Keep the user's size readable in the XML: 512 MiB, not 524288. */
         sz->set = true;
+        sz->percent = 0;
         sz->value = chg->sizeKiB[i] ? abSizeExact(chg->sizeKiB[i] * 1024, &unit) : 0;
         g_free(sz->unit);
         sz->unit = g_strdup(unit);
@@ -149,11 +172,15 @@ abVshPolicyRead(abVshControl *ctl, virDomainPtr dom, unsigned int flags,
 
 static void
 abVshPolicyPrintSize(abVshControl *ctl, const char *label,
-                     unsigned long long kib, bool set)
+                     unsigned long long kib, const abConfSize *sz)
 {
     g_autofree char *str = abVshFormatKiB(kib);
+    g_autofree char *pct = sz->percent ? abSizePercentFormat(sz->percent) : NULL;
 
-    abVshPrint(ctl, "%-15s %s%s\n", label, str, set ? "" : " (default)");
+    if (pct)
+        abVshPrint(ctl, "%-15s %s (%s%% of <memory>)\n", label, str, pct);
+    else
+        abVshPrint(ctl, "%-15s %s%s\n", label, str, sz->set ? "" : " (default)");
 }
 
 static bool
@@ -192,15 +219,15 @@ abVshPolicyShow(abVshControl *ctl, virDomainPtr dom, unsigned int flags, bool xm
     abVshPrint(ctl, "%-15s %s\n", "Domain:", virDomainGetName(dom));
     abVshPrint(ctl, "%-15s %s\n", "Autoballoon:",
                !stored ? "off (no policy)" : def->enabled ? "on" : "off");
-    abVshPolicyPrintSize(ctl, "Floor:", params.floorKiB, def->floor.set);
-    abVshPolicyPrintSize(ctl, "Ceiling:", params.ceilingKiB, def->ceiling.set);
-    abVshPolicyPrintSize(ctl, "Reserve:", params.reserveKiB, def->reserve.set);
+    abVshPolicyPrintSize(ctl, "Floor:", params.floorKiB, &def->floor);
+    abVshPolicyPrintSize(ctl, "Ceiling:", params.ceilingKiB, &def->ceiling);
+    abVshPolicyPrintSize(ctl, "Reserve:", params.reserveKiB, &def->reserve);
     abVshPolicyPrintSize(ctl, "Step low:", params.stepKiB[AB_LEVEL_LOW],
-                         def->step[AB_LEVEL_LOW].set);
+                         &def->step[AB_LEVEL_LOW]);
     abVshPolicyPrintSize(ctl, "Step medium:", params.stepKiB[AB_LEVEL_MEDIUM],
-                         def->step[AB_LEVEL_MEDIUM].set);
+                         &def->step[AB_LEVEL_MEDIUM]);
     abVshPolicyPrintSize(ctl, "Step critical:", params.stepKiB[AB_LEVEL_CRITICAL],
-                         def->step[AB_LEVEL_CRITICAL].set);
+                         &def->step[AB_LEVEL_CRITICAL]);
     abVshPrint(ctl, "%-15s %u%s\n", "Weight:", params.weight,
                def->weightSet ? "" : " (default)");
     abVshPrint(ctl, "%-15s %u s%s\n", "Cooldown:", params.cooldownSec,

@@ -312,20 +312,40 @@ abDaemonConfigParseSize(const char *key, const char *value,
     return 0;
 }
 
+/* floor and reserve: a size, or "25%" of each guest's <memory> */
+static int
+abDaemonConfigParseScaled(const char *key, const char *value,
+                          unsigned long long minKiB, abConfSize *size, GError **error)
+{
+    g_autoptr(GError) err = NULL;
+    unsigned int percent;
+
+    if (!abSizeIsPercent(value))
+        return abDaemonConfigParseSize(key, value, minKiB, G_MAXUINT64 / 1024, size, error);
+    if (abSizePercentParse(key, value, &percent, &err) < 0) {
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                    "invalid value '%s' for key '%s': expected more than 0%% and at most 100%%",
+                    value, key);
+        return -1;
+    }
+    g_free(size->unit);
+    *size = (abConfSize) { .set = true, .unit = g_strdup("%"), .percent = percent };
+    return 0;
+}
+
 static int
 abDaemonConfigParseFloor(abDaemonConfig *cfg, const char *key,
                          const char *value, GError **error)
 {
-    return abDaemonConfigParseSize(key, value, AB_POLICY_FLOOR_MIN_KIB, G_MAXUINT64 / 1024,
-                                   &cfg->policy->floor, error);
+    return abDaemonConfigParseScaled(key, value, AB_POLICY_FLOOR_MIN_KIB,
+                                     &cfg->policy->floor, error);
 }
 
 static int
 abDaemonConfigParseReserve(abDaemonConfig *cfg, const char *key,
                            const char *value, GError **error)
 {
-    return abDaemonConfigParseSize(key, value, 0, G_MAXUINT64 / 1024,
-                                   &cfg->policy->reserve, error);
+    return abDaemonConfigParseScaled(key, value, 0, &cfg->policy->reserve, error);
 }
 
 static int
