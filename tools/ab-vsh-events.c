@@ -220,6 +220,8 @@ abVshEventAfter(int timer, void *opaque)
         abVshCommandRun(data->ctl, cmd);
 }
 
+#define AB_VSH_EVENTS_TIMEOUT_MAX_S (G_MAXINT / 1000)
+
 bool
 abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd)
 {
@@ -229,6 +231,7 @@ abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd)
     struct sigaction oldsa;
     unsigned int timeout = 0;
     const char *domstr = NULL;
+    int rc;
     int cbBalloon, cbMeta;
     int timer = -1;
     int tick;
@@ -236,14 +239,13 @@ abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd)
     if (abVshCommandOptString(cmd, "domain", &domstr) > 0 &&
         !(dom = abVshLookupDomain(ctl, domstr)))
         return false;
-    if (abVshCommandOptUInt(ctl, cmd, "timeout", &timeout) < 0)
+    if ((rc = abVshCommandOptUInt(ctl, cmd, "timeout", &timeout)) < 0)
         return false;
-    /* virsh's range: a positive number of seconds that fits an int of
-     * milliseconds */
-    if (abVshCommandOptBool(cmd, "timeout") &&
-        (timeout < 1 || timeout > G_MAXINT / 1000)) {
-        abVshError(ctl, "Numeric value '%u' for <timeout> option is malformed or out of range",
-                   timeout);
+    /* as virsh event: at least 1 s, and no more than fits in the
+     * millisecond timer (about 24.8 days) */
+    if (rc > 0 && (timeout < 1 || timeout > AB_VSH_EVENTS_TIMEOUT_MAX_S)) {
+        abVshError(ctl, "invalid timeout '%u': expected 1 to %d seconds",
+                   timeout, AB_VSH_EVENTS_TIMEOUT_MAX_S);
         return false;
     }
     data.loop = abVshCommandOptBool(cmd, "loop");
@@ -272,7 +274,7 @@ abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &oldsa);
     if (timeout)
-        timer = virEventAddTimeout(timeout * 1000, abVshEventTimeout, &data, NULL);
+        timer = virEventAddTimeout((int) timeout * 1000, abVshEventTimeout, &data, NULL);
     /* SIGINT interrupts poll() only to be retried by libvirt's loop: look
      * at the flag a few times a second. */
     tick = virEventAddTimeout(200, abVshEventTick, &data, NULL);

@@ -4,11 +4,11 @@
 #include "ab-vsh-cmds.h"
 #include "ab-conf.h"
 #include "ab-namespace.h"
-#include "ab-qemu-balloon.h"
 #include "ab-size.h"
+#include "ab-xml.h"
+#include "ab-qemu-balloon.h"
 
 #include <string.h>
-#include <libxml/parser.h>
 
 const abVshOptDef abVshOptsBalloonPolicy[] = {
     AB_VSH_OPT_DOMAIN_REQUIRED,
@@ -28,41 +28,14 @@ const abVshOptDef abVshOptsBalloonPolicy[] = {
     { NULL },
 };
 
-/* Option names of the sizes, in abConfPolicy's order. */
-enum { SIZE_FLOOR, SIZE_CEILING, SIZE_RESERVE, SIZE_STEP_LOW,
-       SIZE_STEP_MEDIUM, SIZE_STEP_CRITICAL, SIZE_LAST };
-static const char *const sizeOpts[SIZE_LAST] = {
+/* Option names of the sizes, in abConfPolicySizeField's order. */
+static const char *const sizeOpts[AB_CONF_POLICY_SIZE_LAST] = {
     "floor", "ceiling", "reserve", "step-low", "step-medium", "step-critical",
 };
 
-typedef struct {
-    bool any;
-    int enable;                  /* -1 unchanged, 0 off, 1 on */
-    bool sizeSet[SIZE_LAST];
-    unsigned long long sizeKiB[SIZE_LAST];
-    unsigned int sizePercent[SIZE_LAST];   /* "25%" of <memory>; 0: a size */
-    bool weightSet;
-    unsigned int weight;
-    bool cooldownSet;
-    unsigned int cooldown;
-} abVshPolicyChange;
-
-static abConfSize *
-abVshPolicySize(abConfPolicy *def, int which)
-{
-    switch (which) {
-    case SIZE_FLOOR: return &def->floor;
-    case SIZE_CEILING: return &def->ceiling;
-    case SIZE_RESERVE: return &def->reserve;
-    case SIZE_STEP_LOW: return &def->step[AB_LEVEL_LOW];
-    case SIZE_STEP_MEDIUM: return &def->step[AB_LEVEL_MEDIUM];
-    default: return &def->step[AB_LEVEL_CRITICAL];
-    }
-}
-
 static int
 abVshPolicyChangeParse(abVshControl *ctl, const abVshCmd *cmd,
-                       abVshPolicyChange *chg)
+                       abConfPolicyChange *chg, bool *any)
 {
     int rc;
 
@@ -72,12 +45,12 @@ abVshPolicyChangeParse(abVshControl *ctl, const abVshCmd *cmd,
         chg->enable = 1;
     if (abVshCommandOptBool(cmd, "disable"))
         chg->enable = 0;
-    chg->any = chg->enable >= 0;
-    for (int i = 0; i < SIZE_LAST; i++) {
+    *any = chg->enable >= 0;
+    for (int i = 0; i < AB_CONF_POLICY_SIZE_LAST; i++) {
         const char *str = NULL;
 
         /* floor, ceiling and reserve scale with the guest too */
-        if (i <= SIZE_RESERVE && abVshCommandOptString(cmd, sizeOpts[i], &str) > 0 &&
+        if (i <= AB_CONF_POLICY_RESERVE && abVshCommandOptString(cmd, sizeOpts[i], &str) > 0 &&
             abSizeIsPercent(str)) {
             g_autoptr(GError) err = NULL;
 
@@ -85,13 +58,13 @@ abVshPolicyChangeParse(abVshControl *ctl, const abVshCmd *cmd,
                 abVshError(ctl, "%s", err->message);
                 return -1;
             }
-            chg->sizeSet[i] = chg->any = true;
+            chg->sizeSet[i] = *any = true;
             continue;
         }
         if ((rc = abVshCommandOptSizeKiB(ctl, cmd, sizeOpts[i], &chg->sizeKiB[i])) < 0)
             return -1;
         chg->sizeSet[i] = rc > 0;
-        chg->any |= rc > 0;
+        *any |= rc > 0;
     }
     if ((rc = abVshCommandOptUInt(ctl, cmd, "weight", &chg->weight)) < 0)
         return -1;
@@ -99,49 +72,8 @@ abVshPolicyChangeParse(abVshControl *ctl, const abVshCmd *cmd,
     if ((rc = abVshCommandOptUInt(ctl, cmd, "cooldown", &chg->cooldown)) < 0)
         return -1;
     chg->cooldownSet = rc > 0;
-    chg->any |= chg->weightSet || chg->cooldownSet;
+    *any |= chg->weightSet || chg->cooldownSet;
     return 0;
-}
-
-static void
-abVshPolicyChangeApply(const abVshPolicyChange *chg, abConfPolicy *def)
-{
-    if (chg->enable >= 0)
-        def->enabled = chg->enable;
-    for (int i = 0; i < SIZE_LAST; i++) {
-        abConfSize *sz = abVshPolicySize(def, i);
-        const char *unit = "KiB";
-
-        if (!chg->sizeSet[i])
-            continue;
-        if (chg->sizePercent[i]) {
-            g_free(sz->unit);
-            *sz = (abConfSize) { .set = true, .unit = g_strdup("%"),
-                                 .percent = chg->sizePercent[i] };
-            def->hasElement = true;
-            continue;
-        }
-        /* Keep the user's size readable in the XML: 512 MiB, not 524288. */
-        sz->set = true;
-        sz->percent = 0;
-        sz->value = chg->sizeKiB[i] ? abSizeExact(chg->sizeKiB[i] * 1024, &unit) : 0;
-        g_free(sz->unit);
-        sz->unit = g_strdup(unit);
-        sz->kib = chg->sizeKiB[i];
-        def->hasElement = true;
-    }
-    if (chg->weightSet) {
-        def->weightSet = true;
-        def->weight = chg->weight;
-        def->hasElement = true;
-    }
-    if (chg->cooldownSet) {
-        def->cooldown.set = true;
-        def->cooldown.value = chg->cooldown;
-        g_free(def->cooldown.unit);
-        def->cooldown.unit = g_strdup("s");
-        def->hasElement = true;
-    }
 }
 
 /* The policy stored for @flags (LIVE or CONFIG); a fresh, disabled one when
@@ -201,10 +133,10 @@ abVshPolicyShow(abVshControl *ctl, virDomainPtr dom, unsigned int flags, bool xm
     }
     if (xml) {
         xmlNodePtr node = abConfPolicyFormatNode(def, NULL);
-        g_autofree char *str = abVshNodeToString(node);
+        g_autofree char *str = abXmlFormatNode(node);
 
         xmlFreeNode(node);
-        abVshPrint(ctl, "%s\n", str);
+        abVshPrint(ctl, "%s", str);
         return true;
     }
 
@@ -235,57 +167,10 @@ abVshPolicyShow(abVshControl *ctl, virDomainPtr dom, unsigned int flags, bool xm
     return true;
 }
 
-/* The policy metadata written by "define" records what the translation
- * added to the domain (<added autodeflate='on' .../>) so that dumpxml
- * --autoballoon can take it out again; abConfPolicyFormatMetadata does not
- * know that record, so carry it over from the old element. */
-static char *
-abVshPolicyKeepAdded(const char *oldxml, char *newxml)
-{
-    xmlDocPtr olddoc = NULL;
-    xmlDocPtr newdoc = NULL;
-    xmlNodePtr added = NULL;
-    char *ret = newxml;
-
-    if (!oldxml)
-        return newxml;
-    olddoc = xmlReadMemory(oldxml, strlen(oldxml), "old.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
-    newdoc = xmlReadMemory(newxml, strlen(newxml), "new.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
-    if (!olddoc || !newdoc)
-        goto cleanup;
-    for (xmlNodePtr cur = xmlDocGetRootElement(olddoc)->children; cur; cur = cur->next) {
-        if (cur->type == XML_ELEMENT_NODE && xmlStrEqual(cur->name, BAD_CAST "added"))
-            added = cur;
-    }
-    if (added) {
-        xmlNodePtr root = xmlDocGetRootElement(newdoc);
-        xmlNodePtr copy = xmlDocCopyNode(added, newdoc, 1);
-
-        xmlSetNs(copy, root->ns);
-        xmlAddChild(root, copy);
-        ret = abVshNodeToString(root);
-        g_free(newxml);
-    }
- cleanup:
-    xmlFreeDoc(olddoc);
-    xmlFreeDoc(newdoc);
-    return ret;
-}
-
 static xmlNodePtr
 abVshBalloonNode(xmlDocPtr doc)
 {
-    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
-
-    for (xmlNodePtr dev = root ? root->children : NULL; dev; dev = dev->next) {
-        if (dev->type != XML_ELEMENT_NODE || !xmlStrEqual(dev->name, BAD_CAST "devices"))
-            continue;
-        for (xmlNodePtr cur = dev->children; cur; cur = cur->next) {
-            if (cur->type == XML_ELEMENT_NODE && xmlStrEqual(cur->name, BAD_CAST "memballoon"))
-                return cur;
-        }
-    }
-    return NULL;
+    return doc ? abXmlChildPath(xmlDocGetRootElement(doc), "devices", "memballoon", NULL) : NULL;
 }
 
 static unsigned int
@@ -302,109 +187,88 @@ abVshCountOverrides(xmlNodePtr node)
     return n;
 }
 
-/* What define adds to the balloon of @oldxml to make @newxml, one item
+/* What define adds to the balloon of @olddoc to make @newdoc, one item
  * each ("autodeflate='on'", "<stats period='2'/>"); empty when nothing. */
 static GString *
-abVshBalloonAdditions(const char *oldxml, const char *newxml)
+abVshBalloonAdditions(xmlDocPtr olddoc, xmlDocPtr newdoc)
 {
     GString *out = g_string_new(NULL);
-    int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
-    xmlDocPtr olddoc = xmlReadMemory(oldxml, strlen(oldxml), "old.xml", NULL, opts);
-    xmlDocPtr newdoc = xmlReadMemory(newxml, strlen(newxml), "new.xml", NULL, opts);
     xmlNodePtr oldb = abVshBalloonNode(olddoc);
     xmlNodePtr newb = abVshBalloonNode(newdoc);
+    xmlNodePtr stats;
 
-    if (oldb && newb) {
-        xmlNodePtr stats = NULL;
+    if (!oldb || !newb)
+        return out;
+    for (xmlAttrPtr a = newb->properties; a; a = a->next) {
+        g_autofree char *nv = abXmlProp(newb, (const char *)a->name);
+        g_autofree char *ov = abXmlProp(oldb, (const char *)a->name);
 
-        for (xmlAttrPtr a = newb->properties; a; a = a->next) {
-            g_autofree char *nv = (char *)xmlGetNoNsProp(newb, a->name);
-            g_autofree char *ov = (char *)xmlGetNoNsProp(oldb, a->name);
-
-            if (g_strcmp0(nv, ov) != 0)
-                g_string_append_printf(out, "%s%s='%s'", out->len ? ", " : "",
-                                       (const char *)a->name, nv);
-        }
-        for (xmlNodePtr cur = newb->children; cur; cur = cur->next) {
-            if (cur->type == XML_ELEMENT_NODE && xmlStrEqual(cur->name, BAD_CAST "stats"))
-                stats = cur;
-        }
-        if (stats) {
-            g_autofree char *np = (char *)xmlGetNoNsProp(stats, BAD_CAST "period");
-            bool had = false;
-
-            for (xmlNodePtr cur = oldb->children; cur; cur = cur->next) {
-                if (cur->type == XML_ELEMENT_NODE && xmlStrEqual(cur->name, BAD_CAST "stats") &&
-                    xmlHasProp(cur, BAD_CAST "period"))
-                    had = true;
-            }
-            if (np && !had)
-                g_string_append_printf(out, "%s<stats period='%s'/>", out->len ? ", " : "", np);
-        }
-        if (abVshCountOverrides(xmlDocGetRootElement(newdoc)) >
-            abVshCountOverrides(xmlDocGetRootElement(olddoc)))
-            g_string_append_printf(out, "%sthe <qemu:override> of QEMU's automatic balloon",
-                                   out->len ? ", " : "");
+        if (g_strcmp0(nv, ov) != 0)
+            g_string_append_printf(out, "%s%s='%s'", out->len ? ", " : "",
+                                   (const char *)a->name, nv);
     }
-    xmlFreeDoc(olddoc);
-    xmlFreeDoc(newdoc);
+    if ((stats = abXmlChild(newb, "stats", NULL))) {
+        g_autofree char *np = abXmlProp(stats, "period");
+        xmlNodePtr oldstats = abXmlChild(oldb, "stats", NULL);
+
+        if (np && !(oldstats && xmlHasProp(oldstats, BAD_CAST "period")))
+            g_string_append_printf(out, "%s<stats period='%s'/>", out->len ? ", " : "", np);
+    }
+    if (abVshCountOverrides(xmlDocGetRootElement(newdoc)) >
+        abVshCountOverrides(xmlDocGetRootElement(olddoc)))
+        g_string_append_printf(out, "%sthe <qemu:override> of QEMU's automatic balloon",
+                               out->len ? ", " : "");
     return out;
 }
 
 /* The persistent definition define would store for @dom with policy @def:
  * its inactive XML in the extended form with autoballoon='on' and @def,
  * translated as define translates (QEMU probed as define probes it).
- * *additions: what that adds to the balloon. NULL with the error printed. */
+ * *olddef: the definition it replaces; *additions: what it adds to the
+ * balloon. NULL with the error printed. */
 static char *
 abVshPolicyDefineXML(abVshControl *ctl, virDomainPtr dom, const abConfPolicy *def,
-                     GString **additions)
+                     char **olddef, GString **additions)
 {
     g_autofree char *domxml = NULL;
     g_autofree char *ext = NULL;
+    g_autofree char *native = NULL;
     g_autoptr(GError) err = NULL;
-    xmlDocPtr doc = NULL;
-    xmlNodePtr balloon;
-    xmlChar *buf = NULL;
-    int len = 0;
-    char *native = NULL;
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(xmlDoc) olddoc = NULL;
+    g_autoptr(xmlDoc) newdoc = NULL;
+    xmlNodePtr balloon, child;
 
     /* secure: a redefinition must keep the passwords the domain has */
-    if (!(domxml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE)) ||
-        !(ext = abQemuNativeToExtended(domxml, &err))) {
-        if (err)
-            abVshError(ctl, "%s", err->message);
-        else
-            abVshReportLibvirtError(ctl);
+    if (!(domxml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE))) {
+        abVshReportLibvirtError(ctl);
         return NULL;
     }
-    doc = xmlReadMemory(ext, strlen(ext), "domain.xml", NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!(balloon = abVshBalloonNode(doc))) {
-        abVshError(ctl, "domain '%s' has no <memballoon>", virDomainGetName(dom));
-        xmlFreeDoc(doc);
-        return NULL;
-    }
-    for (xmlNodePtr cur = balloon->children, next; cur; cur = next) {
-        next = cur->next;
-        if (cur->type == XML_ELEMENT_NODE && xmlStrEqual(cur->name, BAD_CAST "autoballoon")) {
-            xmlUnlinkNode(cur);
-            xmlFreeNode(cur);
-        }
-    }
-    xmlSetProp(balloon, BAD_CAST "autoballoon", BAD_CAST (def->enabled ? "on" : "off"));
-    xmlAddChild(balloon, abConfPolicyFormatNode(def, NULL));
-    xmlDocDumpMemory(doc, &buf, &len);
-    xmlFreeDoc(doc);
-    g_free(ext);
-    ext = g_strndup((const char *)buf, len);
-    xmlFree(buf);
-
-    if (!(native = abVshExtendedToNative(ctl, ext, &err))) {
+    if (!(ext = abQemuNativeToExtended(domxml, &err)) ||
+        !(doc = abXmlParse(ext, "domain XML", &err))) {
         abVshError(ctl, "%s", err->message);
         return NULL;
     }
-    *additions = abVshBalloonAdditions(domxml, native);
-    return native;
+    if (!(balloon = abVshBalloonNode(doc))) {
+        abVshError(ctl, "domain '%s' has no <memballoon>", virDomainGetName(dom));
+        return NULL;
+    }
+    while ((child = abXmlChild(balloon, "autoballoon", NULL)))
+        abXmlRemove(child);
+    xmlSetProp(balloon, BAD_CAST "autoballoon", BAD_CAST (def->enabled ? "on" : "off"));
+    xmlAddChild(balloon, abConfPolicyFormatNode(def, NULL));
+    g_free(ext);
+    ext = abXmlFormatDoc(doc);
+
+    if (!(native = abVshExtendedToNative(ctl, ext, &err)) ||
+        !(olddoc = abXmlParse(domxml, "domain XML", &err)) ||
+        !(newdoc = abXmlParse(native, "domain XML", &err))) {
+        abVshError(ctl, "%s", err->message);
+        return NULL;
+    }
+    *additions = abVshBalloonAdditions(olddoc, newdoc);
+    *olddef = g_steal_pointer(&domxml);
+    return g_steal_pointer(&native);
 }
 
 typedef struct {
@@ -419,7 +283,7 @@ typedef struct {
 /* Prepare the new policy of one side (live or config) without writing. */
 static bool
 abVshPolicyPrepare(abVshControl *ctl, virDomainPtr dom,
-                   const abVshPolicyChange *chg, unsigned long maxKiB,
+                   const abConfPolicyChange *chg, unsigned long maxKiB,
                    bool updateDevice, abVshPolicyWrite *w)
 {
     g_autoptr(abConfPolicy) def = NULL;
@@ -428,14 +292,14 @@ abVshPolicyPrepare(abVshControl *ctl, virDomainPtr dom,
 
     if (!(def = abVshPolicyRead(ctl, dom, w->flags, &w->stored, &w->oldxml)))
         return false;
-    abVshPolicyChangeApply(chg, def);
+    abConfPolicyApply(def, chg);
 
     if (chg->enable == 1) {
         unsigned int xmlflags = w->flags == VIR_DOMAIN_AFFECT_CONFIG ?
             VIR_DOMAIN_XML_INACTIVE : 0;
         abVshBalloonInfo info;
-
         g_autofree char *domxml = NULL;
+        g_autoptr(xmlDoc) doc = NULL;
 
         /* the same refusals as define: no virtio balloon, huge pages,
          * locked memory, VFIO, confidential guests */
@@ -443,7 +307,8 @@ abVshPolicyPrepare(abVshControl *ctl, virDomainPtr dom,
             abVshReportLibvirtError(ctl);
             return false;
         }
-        if (abConfDomainCheck(domxml, def, &err) < 0) {
+        if (!(doc = abXmlParse(domxml, "domain XML", &err)) ||
+            abConfDomainCheckDoc(doc, def, &err) < 0) {
             abVshError(ctl, "%s", err->message);
             return false;
         }
@@ -454,49 +319,41 @@ abVshPolicyPrepare(abVshControl *ctl, virDomainPtr dom,
                 abVshError(ctl, "%s", err->message);
                 return false;
             }
-            if (!(w->definexml = abVshPolicyDefineXML(ctl, dom, def, &added)))
+            if (!(w->definexml = abVshPolicyDefineXML(ctl, dom, def, &w->olddefxml, &added)))
                 return false;
-            if (added->len == 0 || updateDevice) {
-                if (added->len && !(w->olddefxml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE |
-                                                                       VIR_DOMAIN_XML_SECURE))) {
-                    abVshReportLibvirtError(ctl);
-                    return false;
-                }
-                if (added->len == 0)
-                    g_clear_pointer(&w->definexml, g_free);
-            } else {
+            if (added->len && !updateDevice)
                 /* the definition is the user's: say exactly what define
                  * would add, and how */
                 abVshWarn(ctl, "domain '%s': define adds %s to its <memballoon>, which policy "
                           "metadata cannot; 'balloon-policy %s --enable --config --update-device' "
                           "adds them from the next boot",
                           name, added->str, name);
+            if (added->len == 0 || !updateDevice) {
                 g_clear_pointer(&w->definexml, g_free);
+                g_clear_pointer(&w->olddefxml, g_free);
             }
-            goto done;
+        } else {
+            abVshDomainBalloon(doc, &info);
+            /* Policy metadata alone cannot change a running device: say
+             * what is missing and what adds it from the next boot. */
+            if (!info.autodeflate || info.statsPeriod == 0)
+                abVshWarn(ctl, "domain '%s' was not defined with autoballoon='on': its running balloon has %s%s%s; "
+                          "'balloon-policy %s --enable --config --update-device' adds what define adds "
+                          "from the next boot",
+                          name,
+                          info.autodeflate ? "" : "no autodeflate='on'",
+                          !info.autodeflate && info.statsPeriod == 0 ? " and " : "",
+                          info.statsPeriod == 0 ? "no stats period" : "",
+                          name);
         }
-        if (abVshDomainBalloon(ctl, dom, xmlflags, &info) < 0)
-            return false;
-        /* Policy metadata alone cannot add what the extended XML adds at
-         * define time; say what is missing rather than edit the device. */
-        if (!info.autodeflate || info.statsPeriod == 0)
-            abVshWarn(ctl, "domain '%s' was not defined with autoballoon='on': its running balloon has %s%s%s; "
-                      "'balloon-policy %s --enable --config --update-device' adds what define adds "
-                      "from the next boot",
-                      name,
-                      info.autodeflate ? "" : "no autodeflate='on'",
-                      !info.autodeflate && info.statsPeriod == 0 ? " and " : "",
-                      info.statsPeriod == 0 ? "no stats period" : "",
-                      name);
-        abVshBalloonInfoClear(&info);
     }
- done:
 
     if (abConfPolicyValidate(def, name, maxKiB, &err) < 0) {
         abVshError(ctl, "%s", err->message);
         return false;
     }
-    w->newxml = abVshPolicyKeepAdded(w->oldxml, abConfPolicyFormatMetadata(def));
+    /* conf keeps its record of what define added to the domain */
+    w->newxml = abConfPolicyFormatStored(def);
     return true;
 }
 
@@ -504,7 +361,8 @@ bool
 abVshCmdBalloonPolicy(abVshControl *ctl, const abVshCmd *cmd)
 {
     g_autoptr(virDomain) dom = NULL;
-    abVshPolicyChange chg;
+    abConfPolicyChange chg;
+    bool any;
     abVshPolicyWrite writes[2] = { { 0 } };
     size_t nwrites = 0;
     const char *name;
@@ -516,13 +374,13 @@ abVshCmdBalloonPolicy(abVshControl *ctl, const abVshCmd *cmd)
 
     if (!abVshExclusive(ctl, cmd, "enable", "disable"))
         return false;
-    if (abVshPolicyChangeParse(ctl, cmd, &chg) < 0)
+    if (abVshPolicyChangeParse(ctl, cmd, &chg, &any) < 0)
         return false;
     if (!(dom = abVshCommandOptDomain(ctl, cmd, &name)) ||
         !abVshCommandOptAffect(ctl, cmd, dom, &live, &config))
         return false;
 
-    if (!chg.any) {
+    if (!any) {
         if (live && config) {
             abVshError(ctl, "--live and --config together need a change to apply");
             return false;

@@ -5,10 +5,9 @@
 #include "ab-namespace.h"
 #include "ab-qemu-balloon.h"
 #include "ab-qemu-monitor.h"
+#include "ab-xml.h"
 
 #include <string.h>
-#include <libxml/parser.h>
-#include <libxml/xpath.h>
 
 abDaemonDomain *
 abDaemonDomainNew(const char *uuid, const char *name)
@@ -17,7 +16,7 @@ abDaemonDomainNew(const char *uuid, const char *name)
 
     d->uuid = g_strdup(uuid);
     d->name = g_strdup(name);
-    d->targetTime = -1;
+    abPolicyBalloonAdopt(&d->balloon, 0);
     d->lastGrowTime = -1;
     d->statusWriteTime = -1;
     d->levelSource = "none";
@@ -91,6 +90,7 @@ abDaemonDomainReadInfo(abDaemon *daemon, abDaemonDomain *d, bool adoptTarget)
         d->stats.valid = false;
         d->prevStats.valid = false;
         d->statsPeriodChecked = false;
+        d->statsRetryDelay = 0;
         d->unresponsive = false;
         return true;
     }
@@ -106,12 +106,13 @@ abDaemonDomainReadInfo(abDaemon *daemon, abDaemonDomain *d, bool adoptTarget)
         d->targetKiB = info.memory;
         d->actualKiB = info.memory;
         d->prevActualKiB = 0;
-        d->targetTime = -1;
+        abPolicyBalloonAdopt(&d->balloon, info.memory);
         d->unresponsive = false;
-    } else if (!wasRunning && d->targetTime >= 0) {
+        d->pid = 0;
+        d->residentKiB = 0;
+    } else if (!wasRunning && d->balloon.setTime >= 0) {
         /* resumed: the pause does not count against the balloon */
-        d->targetTime = abDaemonNow(daemon);
-        d->actualAtSetKiB = d->actualKiB;
+        abPolicyBalloonSet(&d->balloon, d->targetKiB, d->actualKiB, abDaemonNow(daemon));
     }
     return true;
 }
@@ -193,35 +194,6 @@ abDaemonDomainReadInjected(abDaemon *daemon, abDaemonDomain *d)
     d->hasInjected = true;
 }
 
-/* The config's [policy] under the domain's own settings. The result
- * borrows strings from both; it is only read. */
-static void
-abDaemonPolicyMerge(const abConfPolicy *base, const abConfPolicy *def,
-                    abConfPolicy *out)
-{
-    *out = *base;
-    if (!def)
-        return;
-    out->enabled = def->enabled;
-    out->hasElement = def->hasElement;
-    if (def->floor.set)
-        out->floor = def->floor;
-    if (def->ceiling.set)
-        out->ceiling = def->ceiling;
-    if (def->reserve.set)
-        out->reserve = def->reserve;
-    for (int l = 0; l < AB_LEVEL_LAST; l++) {
-        if (def->step[l].set)
-            out->step[l] = def->step[l];
-    }
-    if (def->weightSet) {
-        out->weightSet = true;
-        out->weight = def->weight;
-    }
-    if (def->cooldown.set)
-        out->cooldown = def->cooldown;
-}
-
 /* manage = all takes guests without a policy: only those whose balloon
  * can work (the checks define applies to autoballoon='on'), said once per
  * start of the guest instead of failing every tick. */
@@ -264,7 +236,7 @@ abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d)
         wanted = daemon->cfg->manage == AB_DAEMON_MANAGE_ALL &&
                  abDaemonDomainCanBalloon(d);
 
-    abDaemonPolicyMerge(daemon->cfg->policy, d->policy, &merged);
+    abConfPolicyMerge(daemon->cfg->policy, d->policy, &merged);
     merged.enabled = wanted;
     abConfPolicyResolve(&merged, d->maxKiB, &d->params);
     d->params.enabled = wanted;
@@ -382,14 +354,23 @@ abDaemonDomainParseStats(abDaemon *daemon, abDaemonDomain *d,
          * that does not change then ages on the monotonic clock even if
          * the wall clock stepped back and the stamp looks to be in the
          * future, where it would count as fresh for as long. */
-        if (lastUpdate != d->statsStamp) {
+        if (lastUpdate != d->statsStamp || !d->stats.valid) {
             gint64 age = abDaemonWallNow(daemon) - (gint64) MIN(lastUpdate, (unsigned long long) G_MAXINT64);
 
             d->statsStamp = lastUpdate;
             d->statsStampMono = abDaemonNow(daemon) - (double) MAX(age, 0);
+            st.lastUpdate = d->statsStampMono;
+            /* what the guest used is measured against the balloon of
+             * the moment its numbers are new */
+            st.actualAtKiB = d->actualKiB;
+            st.valid = true;
+            /* decisions now come faster than stats: the previous sample
+             * is the previous distinct one, or faults and growth rates
+             * would compare a sample with itself */
+            d->prevStats = d->stats;
+            d->stats = st;
         }
-        st.lastUpdate = d->statsStampMono;
-        st.valid = true;
+        return;
     }
     d->stats = st;
 }
@@ -399,36 +380,37 @@ static int
 abDaemonDomainReadXML(abDaemonDomain *d, unsigned int *period, bool *qemuInflates)
 {
     g_autofree char *xml = NULL;
-    xmlDocPtr doc;
-    xmlXPathContextPtr ctxt;
-    xmlXPathObjectPtr obj;
+    g_autofree char *value = NULL;
+    g_autoptr(xmlDoc) doc = NULL;
 
     *period = 0;
-    if (!(xml = virDomainGetXMLDesc(d->dom, 0)))
+    if (!(xml = virDomainGetXMLDesc(d->dom, 0)) ||
+        !(doc = abXmlParse(xml, "domain XML", NULL)))
         return -1;
-    if (!(doc = xmlReadMemory(xml, strlen(xml), "domain.xml", NULL,
-                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)))
-        return -1;
-    ctxt = xmlXPathNewContext(doc);
-    obj = xmlXPathEvalExpression(BAD_CAST "string(/domain/devices/memballoon/stats/@period)",
-                                 ctxt);
-    if (obj && obj->type == XPATH_STRING && obj->stringval && *obj->stringval)
-        *period = (unsigned int) g_ascii_strtoull((const char *) obj->stringval, NULL, 10);
+    value = abXmlProp(abXmlChildPath(xmlDocGetRootElement(doc), "devices", "memballoon",
+                                     "stats", NULL), "period");
+    if (value && abXmlNodeIs(xmlDocGetRootElement(doc), "domain", NULL))
+        *period = (unsigned int) g_ascii_strtoull(value, NULL, 10);
     *qemuInflates = abQemuBalloonInflater(doc) == AB_QEMU_INFLATER_QEMU;
-    xmlXPathFreeObject(obj);
-    xmlXPathFreeContext(ctxt);
-    xmlFreeDoc(doc);
     return 0;
 }
 
-/* Managed guests need balloon stats; turn polling on where it is off. */
+/* Back-off of the retries after a failed virDomainSetMemoryStatsPeriod. */
+#define AB_DAEMON_STATS_RETRY_MIN_S 10.0
+#define AB_DAEMON_STATS_RETRY_MAX_S 600.0
+
+/* Managed guests need balloon stats; turn polling on where it is off, and
+ * try again (backing off) where that failed. */
 void
 abDaemonDomainEnsureStatsPeriod(abDaemon *daemon, abDaemonDomain *d)
 {
     unsigned int period;
     bool qemuInflates = false;
+    double now = abDaemonNow(daemon);
 
     if (d->statsPeriodChecked)
+        return;
+    if (d->statsRetryDelay > 0 && now < d->statsRetryTime)
         return;
     if (abDaemonDomainReadXML(d, &period, &qemuInflates) < 0) {
         g_warning("%s: cannot read the balloon stats period: %s",
@@ -453,10 +435,16 @@ abDaemonDomainEnsureStatsPeriod(abDaemon *daemon, abDaemonDomain *d)
     }
     if (virDomainSetMemoryStatsPeriod(d->dom, daemon->cfg->statsPeriodSec,
                                       VIR_DOMAIN_AFFECT_LIVE) < 0) {
-        g_warning("%s: cannot enable balloon stats: %s",
-                  d->name, abDaemonLastError());
+        d->statsRetryDelay = d->statsRetryDelay > 0 ?
+            MIN(d->statsRetryDelay * 2, AB_DAEMON_STATS_RETRY_MAX_S) :
+            AB_DAEMON_STATS_RETRY_MIN_S;
+        d->statsRetryTime = now + d->statsRetryDelay;
+        d->statsPeriodChecked = false;
+        g_warning("%s: cannot enable balloon stats (trying again in %.0f s): %s",
+                  d->name, d->statsRetryDelay, abDaemonLastError());
         return;
     }
+    d->statsRetryDelay = 0;
     d->statsPeriodSec = daemon->cfg->statsPeriodSec;
     g_message("%s: balloon stats enabled every %u s", d->name, d->statsPeriodSec);
 }
