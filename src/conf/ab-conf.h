@@ -31,8 +31,13 @@ typedef struct {
     bool set;
     unsigned long long value;   /* as written */
     char *unit;                 /* as written; NULL when no unit attribute */
-    unsigned long long kib;     /* effective size */
+    unsigned long long kib;     /* effective size; 0 for a percentage */
+    unsigned int percent;       /* unit '%': hundredths of a percent of
+                                 * <memory> (abSizePercentParse); 0: none */
 } abConfSize;
+
+/* The KiB @size means for a guest of @memoryKiB (a percentage scales). */
+unsigned long long abConfSizeKiB(const abConfSize *size, unsigned long long memoryKiB);
 
 typedef struct {
     bool set;
@@ -116,6 +121,8 @@ typedef struct {
     int enable;                 /* -1 unchanged, 0 off, 1 on */
     bool sizeSet[AB_CONF_POLICY_SIZE_LAST];
     unsigned long long sizeKiB[AB_CONF_POLICY_SIZE_LAST];
+    unsigned int sizePercent[AB_CONF_POLICY_SIZE_LAST];  /* floor, ceiling, reserve:
+                                                           * a percentage instead */
     bool weightSet;
     unsigned int weight;
     bool cooldownSet;
