@@ -36,6 +36,7 @@ static void
 testManageAll(Fixture *f, gconstpointer data)
 {
     abDaemonConfig *cfg = abDaemonConfigNew();
+    abConfStatus st = { 0 };
 
     g_assert_false(info(f, "vm-plain").managed);
     cfg->manage = AB_DAEMON_MANAGE_ALL;
@@ -45,6 +46,34 @@ testManageAll(Fixture *f, gconstpointer data)
     g_assert_false(info(f, "vm-off").managed);
     g_assert_false(info(f, "vm-bad").managed);
     g_assert_true(info(f, "vm-on").managed);
+
+    /* a guest whose balloon cannot work is left out, said once */
+    {
+        virDomainPtr dom = virDomainCreateXML(f->conn,
+            "<domain type='test'><name>vm-none</name><memory>1048576</memory>"
+            "<os><type>hvm</type></os>"
+            "<devices><memballoon model='none'/></devices></domain>", 0);
+
+        g_assert_nonnull(dom);
+        virDomainFree(dom);
+        tick(f, 2);
+        tick(f, 2);
+        g_assert_false(info(f, "vm-none").managed);
+        assertLogged("MESSAGE", "vm-none: not managed by 'manage = all'", "model='none'");
+        {
+            guint n = 0;
+
+            for (guint i = 0; i < testLogs->len; i++)
+                n += strstr(testLogs->pdata[i], "vm-none") != NULL;
+            /* nothing else about it either: no stats or setmem failures */
+            g_assert_cmpuint(n, ==, 1);
+        }
+    }
+    /* a guest managed without a policy publishes its status too: that is
+     * how balloon-status and balloon-inject-pressure --all find it */
+    tick(f, 2);
+    g_assert_true(readStatus(f, "vm-plain", &st));
+    abConfStatusClear(&st);
 }
 
 /* The test driver returns no balloon stats; the engine must hold. */
@@ -71,7 +100,7 @@ testNoStatsHolds(Fixture *f, gconstpointer data)
     g_assert_cmpuint(libvirtMemory(f, "vm-on"), ==, 1024 * MiB);
     g_assert_true(readStatus(f, "vm-on", &st));
     g_assert_cmpstr(st.reason, ==, abPolicyReasonToString(AB_POLICY_REASON_STALE_STATS));
-    g_assert_cmpstr(st.action, ==, "hold");
+    g_assert_cmpint(st.action, ==, AB_STATUS_ACTION_HOLD);
     abConfStatusClear(&st);
 }
 
@@ -157,14 +186,14 @@ testHostPressure(Fixture *f, gconstpointer data)
 {
     abConfStatus st = { 0 };
 
-    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_MEDIUM, "psi", 32 * MiB);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_MEDIUM, AB_STATUS_SOURCE_PSI, 32 * MiB);
     tick(f, 2);
     g_assert_cmpuint(libvirtMemory(f, "vm-on") + libvirtMemory(f, "vm-on2"), <,
                      (1024 + 768) * MiB);
     g_assert_cmpuint(libvirtMemory(f, "vm-plain"), ==, 1024 * MiB);
     assertLogged("MESSAGE", "(host-pressure, level medium from psi)");
     g_assert_true(readStatus(f, "vm-on", &st));
-    g_assert_cmpstr(st.source, ==, "psi");
+    g_assert_cmpint(st.source, ==, AB_STATUS_SOURCE_PSI);
     g_assert_cmpint(st.level, ==, AB_LEVEL_MEDIUM);
     abConfStatusClear(&st);
 }
@@ -175,7 +204,7 @@ testDryRun(Fixture *f, gconstpointer data)
     abConfStatus st = { 0 };
 
     inject(f, "vm-on", AB_LEVEL_CRITICAL, 0);
-    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, "psi", 0);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, AB_STATUS_SOURCE_PSI, 0);
     for (int i = 0; i < 5; i++)
         tick(f, 2);
     abDaemonFlushStatus(f->daemon, true);
@@ -219,7 +248,7 @@ testLiveEnableDisable(Fixture *f, gconstpointer data)
     abDaemonFlushStatus(f->daemon, true);
     g_assert_true(readStatus(f, "vm-plain", &st));
     g_assert_cmpstr(st.reason, ==, "disabled");
-    g_assert_cmpstr(st.action, ==, "none");
+    g_assert_cmpint(st.action, ==, AB_STATUS_ACTION_NONE);
     abConfStatusClear(&st);
 
     /* a policy removed altogether also stops management, and the status
@@ -290,12 +319,12 @@ testStatus(Fixture *f, gconstpointer data)
     tick(f, 2);
     g_assert_true(readStatus(f, "vm-on", &st));
     g_assert_cmpint(st.level, ==, AB_LEVEL_MEDIUM);
-    g_assert_cmpstr(st.source, ==, "injected");
+    g_assert_cmpint(st.source, ==, AB_STATUS_SOURCE_INJECTED);
     g_assert_cmpuint(st.targetKiB, ==, libvirtMemory(f, "vm-on"));
     g_assert_cmpuint(st.targetKiB, <, 1024 * MiB);
     g_assert_cmpuint(st.actualKiB, ==, 1024 * MiB);  /* actual before the balloon moved */
     g_assert_cmpuint(st.usableKiB, ==, (1024 - 200) * MiB);
-    g_assert_cmpstr(st.action, ==, "inflate");
+    g_assert_cmpint(st.action, ==, AB_STATUS_ACTION_INFLATE);
     g_assert_cmpstr(st.reason, ==, abPolicyReasonToString(AB_POLICY_REASON_INJECTED));
     g_assert_false(st.unresponsive);
     g_assert_cmpint(st.time, ==, fakeWall(&f->clock));
@@ -311,7 +340,7 @@ testStatus(Fixture *f, gconstpointer data)
     g_assert_cmpuint(abDaemonCountStatusWrites(f->daemon), >, writes);
 
     /* no change but the time: no write */
-    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_NONE, NULL, 0);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_NONE, AB_STATUS_SOURCE_NONE, 0);
     setMetadata(f, "vm-on", NULL, NULL, AB_NS_PRESSURE_URI);
     waitFor(info(f, "vm-on").injected == AB_LEVEL_NONE);
     tick(f, 2);
@@ -334,16 +363,34 @@ testUnresponsive(Fixture *f, gconstpointer data)
     tick(f, 2);
     n = abDaemonCountSetMemory(f->daemon);
     g_assert_cmpuint(n, ==, 1);
-    /* the balloon does not move; the timeout passes */
-    for (int i = 0; i < 20; i++)
-        tick(f, 2);
+    /* the balloon does not inflate: stuck once the rate window (4 s) shows
+     * less than 15 MiB/s */
+    tick(f, 2);
+    g_assert_false(info(f, "vm-on").unresponsive);
+    tick(f, 2);
     g_assert_true(info(f, "vm-on").unresponsive);
     g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
-    assertLogged("WARNING", "vm-on: balloon did not move toward target");
+    assertLogged("WARNING", "vm-on: balloon stuck short of target");
     abDaemonFlushStatus(f->daemon, true);
     g_assert_true(readStatus(f, "vm-on", &st));
     g_assert_true(st.unresponsive);
     abConfStatusClear(&st);
+
+    /* asked again once its back-off (10 s) is over, not before */
+    for (int i = 0; i < 4; i++)
+        tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n + 1);
+    assertLogged("MESSAGE", "vm-on: asking the stuck balloon again");
+    /* still stuck 4 s later: the next back-off is twice as long (20 s) */
+    tick(f, 4);
+    g_assert_true(info(f, "vm-on").unresponsive);
+    tick(f, 19.5);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n + 1);
+    tick(f, 0.5);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n + 2);
+    n = abDaemonCountSetMemory(f->daemon);
 
     /* it moves at last: commands resume */
     f->hook.stuck = NULL;
@@ -377,8 +424,7 @@ testAdoptedTargetFollows(Fixture *f, gconstpointer data)
 /* A user who sets a managed guest's size by hand (virsh setmem) is not
  * fought: below the daemon's target the size becomes the target, the
  * balloon is not called unresponsive, no command pulls it back, and
- * pressure shrinks it from there; above it, the guest keeps it through
- * a grow's cool-down. */
+ * pressure shrinks it from there; above it, the guest keeps it. */
 static void
 testUserSetmem(Fixture *f, gconstpointer data)
 {
@@ -410,7 +456,8 @@ testUserSetmem(Fixture *f, gconstpointer data)
     inject(f, "vm-on", AB_LEVEL_NONE, 0);
 
     /* memory given back (by the user here; deflate-on-oom looks the same)
-     * between two ticks: the size is the target, with a grow's cool-down */
+     * between two ticks: the size is the target, not a stuck balloon to
+     * ask again */
     dom = virDomainLookupByName(f->conn, "vm-on");
     g_assert_cmpint(virDomainSetMemoryFlags(dom, 1000 * MiB, VIR_DOMAIN_AFFECT_LIVE), ==, 0);
     virDomainFree(dom);
@@ -419,7 +466,6 @@ testUserSetmem(Fixture *f, gconstpointer data)
     g_assert_cmpuint(info(f, "vm-on").targetKiB, ==, 1000 * MiB);
     assertLogged("MESSAGE", "vm-on: balloon at 1024000 KiB, above the target",
                  "taken as the target");
-    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
     for (int i = 0; i < 10; i++)
         tick(f, 2);
     g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
@@ -440,6 +486,40 @@ testStatsPeriodEnabled(Fixture *f, gconstpointer data)
     after = virDomainGetXMLDesc(dom, 0);
     g_assert_nonnull(strstr(after, "<stats period='2'/>"));
     assertLogged("vm-on2: balloon stats enabled every 2 s");
+    virDomainFree(dom);
+}
+
+/* A failed virDomainSetMemoryStatsPeriod is tried again, backing off (10 s,
+ * then 20 s), not once and never again, and not at every tick either. The
+ * test driver refuses it on a guest without a balloon. */
+static void
+testStatsPeriodRetried(Fixture *f, gconstpointer data)
+{
+    const char *xml =
+        "<domain type='test'><name>vm-noballoon</name>"
+        "<metadata><autoballoon:policy xmlns:autoballoon='" AB_NS_POLICY_URI "' state='on'/></metadata>"
+        "<memory unit='MiB'>1024</memory><vcpu>1</vcpu><os><type>hvm</type></os>"
+        "<devices><memballoon model='none'/></devices></domain>";
+    const char *failed = "vm-noballoon: cannot enable balloon stats";
+    virDomainPtr dom = virDomainCreateXML(f->conn, xml, 0);
+    guint n;
+
+    g_assert_nonnull(dom);
+    waitFor(info(f, "vm-noballoon").managed);
+    tick(f, 2);
+    g_assert_cmpuint((n = testLogCount(failed)), ==, 1);
+    for (int i = 0; i < 4; i++)
+        tick(f, 2);                 /* +8 s */
+    g_assert_cmpuint(testLogCount(failed), ==, n);
+    tick(f, 2);                     /* +10 s */
+    g_assert_cmpuint(testLogCount(failed), ==, n + 1);
+    assertLogged("trying again in 20 s");
+    for (int i = 0; i < 9; i++)
+        tick(f, 2);                 /* +18 s */
+    g_assert_cmpuint(testLogCount(failed), ==, n + 1);
+    tick(f, 2);
+    g_assert_cmpuint(testLogCount(failed), ==, n + 2);
+    g_assert_cmpint(virDomainDestroy(dom), ==, 0);
     virDomainFree(dom);
 }
 
@@ -483,7 +563,7 @@ testLevelChangeTicksEarly(Fixture *f, gconstpointer data)
     abDaemonStart(f->daemon);
     drainEvents();
     g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, 0);
-    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, "psi", 0);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, AB_STATUS_SOURCE_PSI, 0);
     waitFor(abDaemonCountSetMemory(f->daemon) > 0);
     assertLogged("(host-pressure, level critical from psi)");
 }
@@ -496,7 +576,7 @@ testQemuInflates(Fixture *f, gconstpointer data)
     abConfStatus st = { 0 };
 
     inject(f, "vm-qemu", AB_LEVEL_CRITICAL, 0);
-    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, "psi", 0);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, AB_STATUS_SOURCE_PSI, 0);
     tick(f, 2);
     tick(f, 2);
     g_assert_cmpuint(libvirtMemory(f, "vm-qemu"), ==, 1024 * MiB);
@@ -537,6 +617,7 @@ main(int argc, char **argv)
     ADD("reconnect-resync", fixtureSetup, testReconnectResync, NULL);
     ADD("user-setmem", fixtureSetup, testUserSetmem, NULL);
     ADD("stats-period-enabled", fixtureSetup, testStatsPeriodEnabled, NULL);
+    ADD("stats-period-retried", fixtureSetup, testStatsPeriodRetried, NULL);
 
     return g_test_run();
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for src/pressure: parsing on fake files, headroom levels,
- * injected expiry, combination, vmpressure coalescing with real eventfds. */
+ * combination, vmpressure coalescing with real eventfds. */
 #include <glib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -8,25 +8,10 @@
 
 #include "ab-pressure.h"
 #include "ab-error.h"
+#include "testutils.h"
 
-static char *
-dataPath(const char *rel)
-{
-    const char *src = g_getenv("AB_SOURCE_ROOT");
-    g_assert_nonnull(src);
-    return g_build_filename(src, "tests", "pressuredata", rel, NULL);
-}
-
-static char *
-dataRead(const char *rel)
-{
-    g_autofree char *path = dataPath(rel);
-    g_autoptr(GError) err = NULL;
-    char *text = NULL;
-    g_assert_true(g_file_get_contents(path, &text, NULL, &err));
-    g_assert_no_error(err);
-    return text;
-}
+#define dataPath(rel) abTestDataPath("pressuredata", rel)
+#define dataRead(rel) abTestReadData("pressuredata", rel)
 
 /* ------------------------------------------------------------------ PSI */
 
@@ -268,41 +253,6 @@ test_headroom_level(void)
     }
 }
 
-/* ----------------------------------------------------------- injected */
-
-static void
-test_injected(void)
-{
-    g_autoptr(abPressureInjected) inj = abPressureInjectedNew();
-
-    abPressureInjectedSet(inj, "vm1", AB_LEVEL_MEDIUM, 1000);
-    abPressureInjectedSet(inj, "6c4a9f1e-2b4d-4c8e-9a3e-0d1b2c3d4e5f", AB_LEVEL_CRITICAL, 0);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm1", 999), ==, AB_LEVEL_MEDIUM);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm1", 1000), ==, AB_LEVEL_NONE);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm2", 0), ==, AB_LEVEL_NONE);
-    g_assert_cmpint(abPressureInjectedGet(inj, NULL, 0), ==, AB_LEVEL_NONE);
-
-    /* "all" applies to every domain; a domain's own higher entry wins */
-    abPressureInjectedSet(inj, NULL, AB_LEVEL_LOW, 2000);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm2", 1500), ==, AB_LEVEL_LOW);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm1", 500), ==, AB_LEVEL_MEDIUM);
-    g_assert_cmpint(abPressureInjectedGet(inj, NULL, 1500), ==, AB_LEVEL_LOW);
-
-    /* expire drops vm1 at 1000 and "all" at 2000; the unexpiring entry stays */
-    g_assert_cmpuint(abPressureInjectedExpire(inj, 1500), ==, 1);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm1", 0), ==, AB_LEVEL_LOW);
-    g_assert_cmpuint(abPressureInjectedExpire(inj, 2000), ==, 1);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm1", 0), ==, AB_LEVEL_NONE);
-    g_assert_cmpint(abPressureInjectedGet(inj, "6c4a9f1e-2b4d-4c8e-9a3e-0d1b2c3d4e5f",
-                                          G_MAXINT64), ==, AB_LEVEL_CRITICAL);
-    g_assert_cmpuint(abPressureInjectedExpire(inj, G_MAXINT64), ==, 0);
-
-    /* NONE clears */
-    abPressureInjectedSet(inj, "6c4a9f1e-2b4d-4c8e-9a3e-0d1b2c3d4e5f", AB_LEVEL_NONE, 0);
-    g_assert_cmpint(abPressureInjectedGet(inj, "6c4a9f1e-2b4d-4c8e-9a3e-0d1b2c3d4e5f", 0),
-                    ==, AB_LEVEL_NONE);
-}
-
 /* --------------------------------------------------- where guests are */
 
 static void
@@ -382,18 +332,18 @@ static void
 test_find_guests_hybrid(void)
 {
     g_autofree char *root = dataPath("root-hybrid");
-    g_autoptr(GArray) scanned = abCgroupScanQemu(root);
-    g_autoptr(GArray) fromFiles = abCgroupReadPidFiles(root, "/run/libvirt/qemu");
+    g_autoptr(GArray) fromFiles = abCgroupReadPidFiles(root, AB_LIBVIRT_QEMU_RUN_DIR, NULL);
     g_autoptr(abGuestCgroups) g = NULL;
+    g_autoptr(abGuestCgroups) byDefault = NULL;
     g_autoptr(GError) err = NULL;
     g_autofree char *v1Dir = g_build_filename(root, "sys/fs/cgroup/memory/machine", NULL);
     g_autofree char *v2Dir = g_build_filename(root, "sys/fs/cgroup/unified/machine", NULL);
 
-    /* bash (500) is not a guest */
-    g_assert_cmpuint(scanned->len, ==, 2);
-    g_assert_cmpint(g_array_index(scanned, int, 0), ==, 4242);
-    g_assert_cmpint(g_array_index(scanned, int, 1), ==, 4343);
+    /* libvirt's pid files only: bash (500) is not a guest, nor is 600, a
+     * user's process named qemu-system-x86 in /user */
     g_assert_cmpuint(fromFiles->len, ==, 2);
+    g_assert_cmpint(g_array_index(fromFiles, int, 0), ==, 4242);
+    g_assert_cmpint(g_array_index(fromFiles, int, 1), ==, 4343);
 
     g = abCgroupFindGuests(root, fromFiles, &err);
     g_assert_no_error(err);
@@ -405,6 +355,39 @@ test_find_guests_hybrid(void)
     /* the unified hierarchy here has no memory controller */
     g_assert_false(g->v2HasMemory);
     g_assert_true(g->v2HasPressure);
+
+    /* the same without PIDs given: the impostor does not pull the common
+     * parent up to / */
+    byDefault = abCgroupFindGuests(root, NULL, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(byDefault->npids, ==, 2);
+    g_assert_cmpstr(byDefault->v1Path, ==, "/machine");
+    g_assert_cmpstr(byDefault->v2Path, ==, "/machine");
+}
+
+/* The pid files of the guests libvirt runs, by name; names that would
+ * leave the directory are skipped. */
+static void
+test_pid_files_named(void)
+{
+    g_autofree char *root = dataPath("root-hybrid");
+    const char *one[] = { "vm1", "vm-unknown", NULL };
+    const char *bad[] = { "../qemu/vm1", ".", "", "vm1.xml", NULL };
+    const char *none[] = { NULL };
+    g_autoptr(GArray) a = abCgroupReadPidFiles(root, AB_LIBVIRT_QEMU_RUN_DIR, one);
+    g_autoptr(GArray) b = abCgroupReadPidFiles(root, AB_LIBVIRT_QEMU_RUN_DIR, bad);
+    g_autoptr(GArray) c = abCgroupReadPidFiles(root, AB_LIBVIRT_QEMU_RUN_DIR, none);
+    g_autoptr(abGuestCgroups) g = NULL;
+
+    g_assert_cmpuint(a->len, ==, 1);
+    g_assert_cmpint(g_array_index(a, int, 0), ==, 4242);
+    g_assert_cmpuint(b->len, ==, 0);
+    /* no guest runs: libvirt's partition, whatever else runs */
+    g_assert_cmpuint(c->len, ==, 0);
+    g = abCgroupFindGuests(root, c, NULL);
+    g_assert_nonnull(g);
+    g_assert_cmpuint(g->npids, ==, 0);
+    g_assert_cmpstr(g->v1Path, ==, "/machine");
 }
 
 static void
@@ -648,38 +631,6 @@ test_vmpressure_glib_flood(void)
 }
 
 static void
-test_monitor_injected(void)
-{
-    g_autofree char *meminfo = dataPath("meminfo/idle");
-    g_autoptr(abPressureMonitor) mon = abPressureMonitorNew(NULL);
-    abPressureInjected *inj = abPressureMonitorInjected(mon);
-    const abPressureSample *s;
-
-    g_assert_cmpint(abPressureMonitorAddHostHeadroom(mon, meminfo, NULL), ==, 0);
-    s = abPressureMonitorTick(mon, 100);
-    g_assert_cmpint(s->level, ==, AB_LEVEL_NONE);
-    g_assert_cmpint(s->type, ==, AB_PRESSURE_SOURCE_HEADROOM);
-    g_assert_cmpstr(s->where, ==, "host");
-
-    /* a per-domain injection does not raise the host level */
-    abPressureInjectedSet(inj, "vm1", AB_LEVEL_CRITICAL, 500);
-    s = abPressureMonitorTick(mon, 200);
-    g_assert_cmpint(s->level, ==, AB_LEVEL_NONE);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm1", 200), ==, AB_LEVEL_CRITICAL);
-
-    abPressureInjectedSet(inj, NULL, AB_LEVEL_MEDIUM, 1000);
-    s = abPressureMonitorTick(mon, 300);
-    g_assert_cmpint(s->level, ==, AB_LEVEL_MEDIUM);
-    g_assert_cmpint(s->type, ==, AB_PRESSURE_SOURCE_INJECTED);
-    g_assert_cmpstr(s->where, ==, "all");
-
-    /* the tick expires both */
-    s = abPressureMonitorTick(mon, 1000);
-    g_assert_cmpint(s->level, ==, AB_LEVEL_NONE);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm1", 0), ==, AB_LEVEL_NONE);
-}
-
-static void
 test_monitor_highest_wins(void)
 {
     /* ties go to the source added first; the higher one always wins */
@@ -723,18 +674,17 @@ main(int argc, char **argv)
     g_test_add_func("/pressure/headroom/cgroup-v2", test_cgroup_v2_headroom);
     g_test_add_func("/pressure/headroom/cgroup-v2-no-memory", test_cgroup_v2_no_memory_controller);
     g_test_add_func("/pressure/headroom/level", test_headroom_level);
-    g_test_add_func("/pressure/injected/expiry", test_injected);
     g_test_add_func("/pressure/cgroup/proc-cgroup", test_proc_cgroup);
     g_test_add_func("/pressure/cgroup/mounts", test_mounts);
     g_test_add_func("/pressure/cgroup/common-parent", test_common_parent);
     g_test_add_func("/pressure/cgroup/find-hybrid", test_find_guests_hybrid);
+    g_test_add_func("/pressure/cgroup/pid-files-named", test_pid_files_named);
     g_test_add_func("/pressure/cgroup/find-v2", test_find_guests_v2);
     g_test_add_func("/pressure/cgroup/find-none", test_find_guests_none);
     g_test_add_func("/pressure/cgroup/guests-at", test_guests_at);
     g_test_add_func("/pressure/monitor/sources-kinds", test_monitor_sources_kinds);
     g_test_add_func("/pressure/monitor/defaults-hybrid", test_monitor_defaults_hybrid);
     g_test_add_func("/pressure/monitor/defaults-v2", test_monitor_defaults_v2);
-    g_test_add_func("/pressure/monitor/injected", test_monitor_injected);
     g_test_add_func("/pressure/monitor/highest-wins", test_monitor_highest_wins);
     g_test_add_func("/pressure/vmpressure/coalesce", test_vmpressure_coalesce);
     g_test_add_func("/pressure/vmpressure/glib-flood", test_vmpressure_glib_flood);

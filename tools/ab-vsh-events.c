@@ -11,9 +11,9 @@
 #include <string.h>
 
 const abVshOptDef abVshOptsBalloonEvents[] = {
-    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "domain name, id or uuid (default: every domain)" },
+    AB_VSH_OPT_DOMAIN(0, AB_VSH_OPT_DOMAIN_HELP " (default: every domain)"),
     { "loop", AB_VSH_OT_BOOL, 0, "keep printing events until --timeout or Ctrl-C" },
-    { "timeout", AB_VSH_OT_INT, 0, "stop after this many seconds" },
+    { "timeout", AB_VSH_OT_INT, 0, "stop after this many seconds (1 or more)" },
     { "timestamp", AB_VSH_OT_BOOL, 0, "prefix each event with the time it was received" },
     /* Test hook: a command run once the callbacks are registered, so that a
      * script can cause an event in the same process and connection. */
@@ -57,9 +57,9 @@ abVshEventFormatStatus(const char *domname, const abConfStatus *st,
     return g_strdup_printf("%sevent 'pressure-change' for domain '%s': %s (%s), "
                            "target %llu KiB, actual %llu KiB, action %s%s, reason %s",
                            prefix, domname, abLevelToString(st->level),
-                           st->source ? st->source : "-",
+                           abStatusSourceToString(st->source),
                            st->targetKiB, st->actualKiB,
-                           st->action ? st->action : "-",
+                           abStatusActionToString(st->action),
                            st->unresponsive ? " (unresponsive)" : "",
                            st->reason ? st->reason : "-");
 }
@@ -116,6 +116,12 @@ abVshEventTime(const abVshEventData *data)
 static void
 abVshEventEmit(abVshEventData *data, char *line)
 {
+    /* one dispatch may deliver several events: without --loop, only the
+     * first counts */
+    if (data->done) {
+        g_free(line);
+        return;
+    }
     abVshPrint(data->ctl, "%s\n", line);
     fflush(stdout);
     g_free(line);
@@ -214,6 +220,8 @@ abVshEventAfter(int timer, void *opaque)
         abVshCommandRun(data->ctl, cmd);
 }
 
+#define AB_VSH_EVENTS_TIMEOUT_MAX_S (G_MAXINT / 1000)
+
 bool
 abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd)
 {
@@ -223,6 +231,7 @@ abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd)
     struct sigaction oldsa;
     unsigned int timeout = 0;
     const char *domstr = NULL;
+    int rc;
     int cbBalloon, cbMeta;
     int timer = -1;
     int tick;
@@ -230,8 +239,15 @@ abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd)
     if (abVshCommandOptString(cmd, "domain", &domstr) > 0 &&
         !(dom = abVshLookupDomain(ctl, domstr)))
         return false;
-    if (abVshCommandOptUInt(ctl, cmd, "timeout", &timeout) < 0)
+    if ((rc = abVshCommandOptUInt(ctl, cmd, "timeout", &timeout)) < 0)
         return false;
+    /* as virsh event: at least 1 s, and no more than fits in the
+     * millisecond timer (about 24.8 days) */
+    if (rc > 0 && (timeout < 1 || timeout > AB_VSH_EVENTS_TIMEOUT_MAX_S)) {
+        abVshError(ctl, "invalid timeout '%u': expected 1 to %d seconds",
+                   timeout, AB_VSH_EVENTS_TIMEOUT_MAX_S);
+        return false;
+    }
     data.loop = abVshCommandOptBool(cmd, "loop");
     data.timestamp = abVshCommandOptBool(cmd, "timestamp");
     abVshCommandOptString(cmd, "after", &data.after);
@@ -258,7 +274,7 @@ abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &oldsa);
     if (timeout)
-        timer = virEventAddTimeout(timeout * 1000, abVshEventTimeout, &data, NULL);
+        timer = virEventAddTimeout((int) timeout * 1000, abVshEventTimeout, &data, NULL);
     /* SIGINT interrupts poll() only to be retried by libvirt's loop: look
      * at the flag a few times a second. */
     tick = virEventAddTimeout(200, abVshEventTick, &data, NULL);
@@ -286,5 +302,6 @@ abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd)
     else if (data.timedOut)
         abVshPrint(ctl, "event loop timed out\n");
     abVshPrint(ctl, "events received: %u\n", data.count);
-    return true;
+    /* as 'virsh event': no event is a failure, whatever ended the wait */
+    return data.count > 0;
 }

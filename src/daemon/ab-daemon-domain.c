@@ -5,10 +5,9 @@
 #include "ab-namespace.h"
 #include "ab-qemu-balloon.h"
 #include "ab-qemu-monitor.h"
+#include "ab-xml.h"
 
 #include <string.h>
-#include <libxml/parser.h>
-#include <libxml/xpath.h>
 
 abDaemonDomain *
 abDaemonDomainNew(const char *uuid, const char *name)
@@ -17,11 +16,11 @@ abDaemonDomainNew(const char *uuid, const char *name)
 
     d->uuid = g_strdup(uuid);
     d->name = g_strdup(name);
-    d->targetTime = -1;
+    abPolicyBalloonAdopt(&d->balloon, 0);
     d->lastGrowTime = -1;
     d->statusWriteTime = -1;
-    d->levelSource = "none";
-    d->action = "none";
+    d->levelSource = AB_STATUS_SOURCE_NONE;
+    d->action = AB_STATUS_ACTION_NONE;
     d->reason = AB_POLICY_REASON_NONE;
     return d;
 }
@@ -91,10 +90,11 @@ abDaemonDomainReadInfo(abDaemon *daemon, abDaemonDomain *d, bool adoptTarget)
         d->stats.valid = false;
         d->prevStats.valid = false;
         d->statsPeriodChecked = false;
+        d->statsRetryDelay = 0;
         d->unresponsive = false;
         /* the next qemu brings a new balloon, with no command of ours
          * and no cool-down from this one's life */
-        d->targetTime = -1;
+        abPolicyBalloonAdopt(&d->balloon, d->targetKiB);
         d->lastGrowTime = -1;
         d->qemuActualKiB = 0;
         d->statsStamp = 0;          /* and its own stats */
@@ -112,12 +112,13 @@ abDaemonDomainReadInfo(abDaemon *daemon, abDaemonDomain *d, bool adoptTarget)
         d->targetKiB = info.memory;
         d->actualKiB = info.memory;
         d->prevActualKiB = 0;
-        d->targetTime = -1;
+        abPolicyBalloonAdopt(&d->balloon, info.memory);
         d->unresponsive = false;
-    } else if (!wasRunning && d->targetTime >= 0) {
+        d->pid = 0;
+        d->residentKiB = 0;
+    } else if (!wasRunning && d->balloon.setTime >= 0) {
         /* resumed: the pause does not count against the balloon */
-        d->targetTime = abDaemonNow(daemon);
-        d->actualAtSetKiB = d->actualKiB;
+        abPolicyBalloonSet(&d->balloon, d->targetKiB, d->actualKiB, abDaemonNow(daemon));
     }
     return true;
 }
@@ -204,33 +205,31 @@ abDaemonDomainReadInjected(abDaemon *daemon, abDaemonDomain *d)
     d->hasInjected = true;
 }
 
-/* The config's [policy] under the domain's own settings. The result
- * borrows strings from both; it is only read. */
-static void
-abDaemonPolicyMerge(const abConfPolicy *base, const abConfPolicy *def,
-                    abConfPolicy *out)
+/* manage = all takes guests without a policy: only those whose balloon
+ * can work (the checks define applies to autoballoon='on'), said once per
+ * start of the guest instead of failing every tick. */
+static bool
+abDaemonDomainCanBalloon(abDaemonDomain *d)
 {
-    *out = *base;
-    if (!def)
-        return;
-    out->enabled = def->enabled;
-    out->hasElement = def->hasElement;
-    if (def->floor.set)
-        out->floor = def->floor;
-    if (def->ceiling.set)
-        out->ceiling = def->ceiling;
-    if (def->reserve.set)
-        out->reserve = def->reserve;
-    for (int l = 0; l < AB_LEVEL_LAST; l++) {
-        if (def->step[l].set)
-            out->step[l] = def->step[l];
+    g_autofree char *xml = NULL;
+    g_autoptr(abConfPolicy) def = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (!d->live) {
+        d->balloonChecked = false;
+        return false;
     }
-    if (def->weightSet) {
-        out->weightSet = true;
-        out->weight = def->weight;
-    }
-    if (def->cooldown.set)
-        out->cooldown = def->cooldown;
+    if (d->balloonChecked)
+        return !d->balloonRefused;
+    if (!d->dom || !(xml = virDomainGetXMLDesc(d->dom, 0)))
+        return true;            /* asked again at the next resolve */
+    def = abConfPolicyNew();
+    def->enabled = true;
+    d->balloonChecked = true;
+    d->balloonRefused = abConfDomainCheck(xml, def, &err) < 0;
+    if (d->balloonRefused)
+        g_message("%s: not managed by 'manage = all': %s", d->name, err->message);
+    return !d->balloonRefused;
 }
 
 void
@@ -245,9 +244,10 @@ abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d)
     else if (d->policy)
         wanted = d->policy->enabled;
     else
-        wanted = daemon->cfg->manage == AB_DAEMON_MANAGE_ALL;
+        wanted = daemon->cfg->manage == AB_DAEMON_MANAGE_ALL &&
+                 abDaemonDomainCanBalloon(d);
 
-    abDaemonPolicyMerge(daemon->cfg->policy, d->policy, &merged);
+    abConfPolicyMerge(daemon->cfg->policy, d->policy, &merged);
     merged.enabled = wanted;
     abConfPolicyResolve(&merged, d->maxKiB, &d->params);
     d->params.enabled = wanted;
@@ -263,8 +263,8 @@ abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d)
              * balloon-status and metadata-change listeners see why nothing
              * happens to it any more */
             d->level = AB_LEVEL_NONE;
-            d->levelSource = "none";
-            d->action = "none";
+            d->levelSource = AB_STATUS_SOURCE_NONE;
+            d->action = AB_STATUS_ACTION_NONE;
             d->reason = AB_POLICY_REASON_DISABLED;
             d->reasonText = NULL;
             d->unresponsive = false;
@@ -329,6 +329,8 @@ void
 abDaemonDomainSetActual(abDaemon *daemon, abDaemonDomain *d,
                         unsigned long long actualKiB)
 {
+    const abPolicyBalloon *b = &d->balloon;
+    bool set = b->setTime >= 0;
     unsigned long long lo = d->targetKiB, hi = d->targetKiB;
 
     d->actualKiB = actualKiB;
@@ -336,25 +338,27 @@ abDaemonDomainSetActual(abDaemon *daemon, abDaemonDomain *d,
      * a command */
     if (!d->live)
         return;
-    /* Our command moves the balloon from where it was toward our target
-     * and stops there; an adopted target follows the balloon anyway. */
-    if (d->targetTime >= 0) {
-        lo = MIN(lo, d->actualAtSetKiB);
-        hi = MAX(hi, d->actualAtSetKiB);
+    /* Our command moves the balloon toward our target and stops there
+     * (moveKiB: where it was at its last move toward it); an adopted
+     * target follows the balloon anyway. */
+    if (set) {
+        lo = MIN(lo, b->moveKiB);
+        hi = MAX(hi, b->moveKiB);
     }
     if (actualKiB > hi + AB_POLICY_MOVE_MARGIN_KIB) {
         /* The guest took memory back (deflate-on-oom) or a user gave it
-         * (virsh setmem). Balloon-change events arrive between ticks, so
-         * the engine, which compares with the previous tick, would not
-         * see the jump: record it here, with the cool-down of a grow. */
+         * (virsh setmem). Balloon-change events arrive between decisions,
+         * so the engine, which compares with the previous decision's
+         * size, would not see the jump: record it here, with the
+         * cool-down of a grow. */
         g_message("%s: balloon at %llu KiB, above the target %llu KiB: given back "
                   "(deflate-on-oom or virsh setmem), taken as the target",
                   d->name, actualKiB, d->targetKiB);
         d->lastGrowTime = abDaemonNow(daemon);
-    } else if (d->targetTime >= 0 && actualKiB + AB_POLICY_MOVE_MARGIN_KIB < lo) {
+    } else if (set && actualKiB + AB_POLICY_MOVE_MARGIN_KIB < lo) {
         /* A guest never inflates its own balloon: a user's virsh setmem
-         * did. Take it instead of calling the balloon unresponsive and
-         * pulling it back. */
+         * did. Take it instead of calling the balloon stuck and asking
+         * it again for our target. */
         g_message("%s: balloon at %llu KiB, below the target %llu KiB it was set to: "
                   "set by someone else, taken as the target", d->name, actualKiB,
                   d->targetKiB);
@@ -362,7 +366,7 @@ abDaemonDomainSetActual(abDaemon *daemon, abDaemonDomain *d,
         return;
     }
     d->targetKiB = actualKiB;
-    d->targetTime = -1;
+    abPolicyBalloonAdopt(&d->balloon, actualKiB);
     d->unresponsive = false;
 }
 
@@ -406,22 +410,31 @@ abDaemonDomainParseStats(abDaemon *daemon, abDaemonDomain *d,
          * that does not change then ages on the monotonic clock even if
          * the wall clock stepped back and the stamp looks to be in the
          * future, where it would count as fresh for as long. */
-        if (lastUpdate != d->statsStamp && d->statsStamp != 0) {
-            /* A stamp that changed since the last tick is a report the
-             * guest made since then, whatever the two wall clocks say: a
-             * wall clock stepped forward must not make every new report
-             * look an hour old. */
-            d->statsStamp = lastUpdate;
-            d->statsStampMono = abDaemonNow(daemon);
-        } else if (lastUpdate != d->statsStamp) {
-            /* first seen: only its age says whether polling still runs */
+        if (lastUpdate != d->statsStamp || !d->stats.valid) {
             gint64 age = abDaemonWallNow(daemon) - (gint64) MIN(lastUpdate, (unsigned long long) G_MAXINT64);
+
+            /* A stamp that changed since the last one seen is a report
+             * the guest made since then, whatever the two wall clocks
+             * say: a wall clock stepped forward must not make every new
+             * report look an hour old. Only a stamp seen first (or again
+             * after stats went away) is judged by its age. */
+            if (lastUpdate != d->statsStamp && d->statsStamp != 0)
+                age = 0;
 
             d->statsStamp = lastUpdate;
             d->statsStampMono = abDaemonNow(daemon) - (double) MAX(age, 0);
+            st.lastUpdate = d->statsStampMono;
+            /* what the guest used is measured against the balloon of
+             * the moment its numbers are new */
+            st.actualAtKiB = d->actualKiB;
+            st.valid = true;
+            /* decisions now come faster than stats: the previous sample
+             * is the previous distinct one, or faults and growth rates
+             * would compare a sample with itself */
+            d->prevStats = d->stats;
+            d->stats = st;
         }
-        st.lastUpdate = d->statsStampMono;
-        st.valid = true;
+        return;
     }
     d->stats = st;
 }
@@ -431,36 +444,37 @@ static int
 abDaemonDomainReadXML(abDaemonDomain *d, unsigned int *period, bool *qemuInflates)
 {
     g_autofree char *xml = NULL;
-    xmlDocPtr doc;
-    xmlXPathContextPtr ctxt;
-    xmlXPathObjectPtr obj;
+    g_autofree char *value = NULL;
+    g_autoptr(xmlDoc) doc = NULL;
 
     *period = 0;
-    if (!(xml = virDomainGetXMLDesc(d->dom, 0)))
+    if (!(xml = virDomainGetXMLDesc(d->dom, 0)) ||
+        !(doc = abXmlParse(xml, "domain XML", NULL)))
         return -1;
-    if (!(doc = xmlReadMemory(xml, strlen(xml), "domain.xml", NULL,
-                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)))
-        return -1;
-    ctxt = xmlXPathNewContext(doc);
-    obj = xmlXPathEvalExpression(BAD_CAST "string(/domain/devices/memballoon/stats/@period)",
-                                 ctxt);
-    if (obj && obj->type == XPATH_STRING && obj->stringval && *obj->stringval)
-        *period = (unsigned int) g_ascii_strtoull((const char *) obj->stringval, NULL, 10);
+    value = abXmlProp(abXmlChildPath(xmlDocGetRootElement(doc), "devices", "memballoon",
+                                     "stats", NULL), "period");
+    if (value && abXmlNodeIs(xmlDocGetRootElement(doc), "domain", NULL))
+        *period = (unsigned int) g_ascii_strtoull(value, NULL, 10);
     *qemuInflates = abQemuBalloonInflater(doc) == AB_QEMU_INFLATER_QEMU;
-    xmlXPathFreeObject(obj);
-    xmlXPathFreeContext(ctxt);
-    xmlFreeDoc(doc);
     return 0;
 }
 
-/* Managed guests need balloon stats; turn polling on where it is off. */
+/* Back-off of the retries after a failed virDomainSetMemoryStatsPeriod. */
+#define AB_DAEMON_STATS_RETRY_MIN_S 10.0
+#define AB_DAEMON_STATS_RETRY_MAX_S 600.0
+
+/* Managed guests need balloon stats; turn polling on where it is off, and
+ * try again (backing off) where that failed. */
 void
 abDaemonDomainEnsureStatsPeriod(abDaemon *daemon, abDaemonDomain *d)
 {
     unsigned int period;
     bool qemuInflates = false;
+    double now = abDaemonNow(daemon);
 
     if (d->statsPeriodChecked)
+        return;
+    if (d->statsRetryDelay > 0 && now < d->statsRetryTime)
         return;
     if (abDaemonDomainReadXML(d, &period, &qemuInflates) < 0) {
         g_warning("%s: cannot read the balloon stats period: %s",
@@ -485,10 +499,16 @@ abDaemonDomainEnsureStatsPeriod(abDaemon *daemon, abDaemonDomain *d)
     }
     if (virDomainSetMemoryStatsPeriod(d->dom, daemon->cfg->statsPeriodSec,
                                       VIR_DOMAIN_AFFECT_LIVE) < 0) {
-        g_warning("%s: cannot enable balloon stats: %s",
-                  d->name, abDaemonLastError());
+        d->statsRetryDelay = d->statsRetryDelay > 0 ?
+            MIN(d->statsRetryDelay * 2, AB_DAEMON_STATS_RETRY_MAX_S) :
+            AB_DAEMON_STATS_RETRY_MIN_S;
+        d->statsRetryTime = now + d->statsRetryDelay;
+        d->statsPeriodChecked = false;
+        g_warning("%s: cannot enable balloon stats (trying again in %.0f s): %s",
+                  d->name, d->statsRetryDelay, abDaemonLastError());
         return;
     }
+    d->statsRetryDelay = 0;
     d->statsPeriodSec = daemon->cfg->statsPeriodSec;
     g_message("%s: balloon stats enabled every %u s", d->name, d->statsPeriodSec);
 }

@@ -36,19 +36,19 @@ abDaemonPressureNewFixed(void)
     f->parent.sample = abDaemonPressureFixedSample;
     f->parent.free = abDaemonPressureFixedFree;
     f->sample.level = AB_LEVEL_NONE;
-    f->sample.source = "none";
+    f->sample.source = AB_STATUS_SOURCE_NONE;
     return &f->parent;
 }
 
 void
 abDaemonPressureFixedSet(abDaemonPressure *p, abLevel level,
-                         const char *source, unsigned long long requestKiB)
+                         abStatusSource source, unsigned long long requestKiB)
 {
     abDaemonPressureFixed *f = (abDaemonPressureFixed *) p;
     bool changed = f->sample.level != level;
 
     f->sample.level = level;
-    f->sample.source = level == AB_LEVEL_NONE ? "none" : source;
+    f->sample.source = level == AB_LEVEL_NONE ? AB_STATUS_SOURCE_NONE : source;
     f->sample.requestKiB = requestKiB;
     if (changed && p->notify)
         p->notify(p->notifyOpaque);
@@ -84,6 +84,15 @@ abDaemonPressureSourceName(abPressureSourceType type)
     return type < AB_PRESSURE_SOURCE_LAST ? abPressureSourceTypeToString(type) : "none";
 }
 
+/* The status word of a source: the same names (ab-status.h). */
+static abStatusSource
+abDaemonPressureStatusSource(abPressureSourceType type)
+{
+    int s = abStatusSourceFromString(abDaemonPressureSourceName(type));
+
+    return s < 0 ? AB_STATUS_SOURCE_NONE : s;
+}
+
 static void
 abDaemonPressureHostSample(abDaemonPressure *p, abDaemonPressureSample *out)
 {
@@ -95,7 +104,8 @@ abDaemonPressureHostSample(abDaemonPressure *p, abDaemonPressureSample *out)
     h->sampling = false;
     *out = (abDaemonPressureSample) {
         .level = s->level,
-        .source = s->level == AB_LEVEL_NONE ? "none" : abDaemonPressureSourceName(s->type),
+        .source = s->level == AB_LEVEL_NONE ? AB_STATUS_SOURCE_NONE :
+                  abDaemonPressureStatusSource(s->type),
         .requestKiB = s->requestKiB,
     };
 }
@@ -178,7 +188,11 @@ abDaemonPressureHostRediscover(abDaemonPressure *p, double now, bool force)
     abDaemonPressureHost *h = (abDaemonPressureHost *) p;
     g_autoptr(abGuestCgroups) guests = NULL;
     g_autoptr(GError) err = NULL;
-    bool found = h->v1Path || h->v2Path;
+    g_autoptr(GArray) pids = NULL;
+    g_auto(GStrv) names = NULL;
+    /* a source whose cgroup was removed counts as not found */
+    bool lost = h->mon && abPressureMonitorNumGone(h->mon) > 0;
+    bool found = (h->v1Path || h->v2Path) && !lost;
 
     if (!g_str_equal(h->cgroup, "auto"))
         return false;
@@ -186,12 +200,14 @@ abDaemonPressureHostRediscover(abDaemonPressure *p, double now, bool force)
                              now - h->lastDiscovery < AB_DAEMON_PRESSURE_REDISCOVER_S)))
         return false;
     h->lastDiscovery = now;
-    if (!(guests = abCgroupFindGuests(h->root, NULL, &err))) {
+    names = p->liveGuests ? p->liveGuests(p->notifyOpaque) : NULL;
+    pids = abCgroupReadPidFiles(h->root, AB_LIBVIRT_QEMU_RUN_DIR, (const char * const *) names);
+    if (!(guests = abCgroupFindGuests(h->root, pids, &err))) {
         g_debug("guest cgroup still not found: %s", err->message);
         return false;
     }
     /* same place: the open sources already watch it */
-    if (g_strcmp0(guests->v1Path, h->v1Path) == 0 &&
+    if (!lost && g_strcmp0(guests->v1Path, h->v1Path) == 0 &&
         g_strcmp0(guests->v2Path, h->v2Path) == 0)
         return false;
     g_message("guests' cgroup now %s%s%s: reopening the pressure sources",

@@ -11,11 +11,12 @@
 #include <glib.h>
 #include <stdbool.h>
 #include "ab-level.h"
+#include "ab-status.h"
 #include "ab-daemon-config.h"
 
 typedef struct {
     abLevel level;
-    const char *source;              /* static: "psi", "vmpressure", "headroom", "none" */
+    abStatusSource source;
     unsigned long long requestKiB;   /* 0: let the engine use the sum of steps */
     unsigned long long totalKiB;     /* informational, 0: unknown */
     unsigned long long availableKiB;
@@ -36,6 +37,11 @@ struct _abDaemonPressure {
     /* Set by the daemon: call when the level changes. */
     abDaemonPressureNotify notify;
     void *notifyOpaque;
+    /* Set by the daemon (called with notifyOpaque): the names of the
+     * guests libvirt runs now, NULL-terminated, freed by the caller.
+     * Rediscovery takes their qemu PIDs from libvirt's pid files; unset:
+     * every pid file libvirt has. */
+    char **(*liveGuests)(void *opaque);
 };
 
 void abDaemonPressureFree(abDaemonPressure *p);
@@ -58,5 +64,5 @@ guint abDaemonPressureNumSources(abDaemonPressure *p);
 /* A source with a fixed level that tests (and --dry-run experiments) set. */
 abDaemonPressure *abDaemonPressureNewFixed(void);
 void abDaemonPressureFixedSet(abDaemonPressure *p, abLevel level,
-                              const char *source,
+                              abStatusSource source,
                               unsigned long long requestKiB);
