@@ -117,7 +117,10 @@ abDaemonDomainReadInfo(abDaemon *daemon, abDaemonDomain *d, bool adoptTarget)
         d->pid = 0;
         d->residentKiB = 0;
     } else if (!wasRunning && d->balloon.setTime >= 0) {
-        /* resumed: the pause does not count against the balloon */
+        /* resumed: the pause does not count against the balloon. Set
+         * alone keeps the stall clocks of a balloon asked the same way
+         * before (it was, before the pause): start them again. */
+        abPolicyBalloonAdopt(&d->balloon, d->targetKiB);
         abPolicyBalloonSet(&d->balloon, d->targetKiB, d->actualKiB, abDaemonNow(daemon));
     }
     return true;

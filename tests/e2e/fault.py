@@ -80,6 +80,10 @@ class World:
         """Inject @level on @g and wait for the daemon's next target for
         it: (ok, old KiB, new KiB, ticks it took). ok: the target is lower
         and came within MANAGE_TICKS ticks of the guest."""
+        # libvirt's size (the daemon's) lags QEMU's by up to a second of
+        # rate-limited balloon-change events: start from a settled view,
+        # or the first decisions wait for a move that is already over
+        self.wait_libvirt_current(g)
         mark = self.daemon.mark()
         abtest.vab("balloon-inject-pressure", g.name, level)
         harness.wait_until(lambda: self.daemon.setmem_lines(g.name, mark), timeout,
@@ -97,6 +101,14 @@ class World:
             g.wait_memstat(lambda st: abs(st["actual"] - last) <= MARGIN_KIB, 20,
                            what="actual at %d KiB" % last)
         return (new < old and ticks_before <= MANAGE_TICKS), old, new, ticks_before
+
+    def wait_libvirt_current(self, g, timeout=20):
+        """Until libvirt's size of the balloon is QEMU's."""
+        def current():
+            used = abtest.used_memory_kib(g)
+            return used is not None and abs(used - g.dommemstat()["actual"]) <= KIB
+        harness.wait_until(current, timeout, interval=0.1,
+                           what="%s: libvirt's balloon size current" % g.name)
 
     def bounds_kib(self):
         return default_floor_mib(self.mem) * KIB, self.mem * KIB
