@@ -149,7 +149,39 @@ testTranslate(gconstpointer data)
     }
 }
 
-/* The policy of an extended document's <memballoon>, as metadata text
+/* The <memory model='virtio-mem'> of @root with an autoballoon attribute,
+ * with its index among the virtio-mem devices set in @def; NULL if none. */
+static xmlNodePtr
+extendedVirtioMem(xmlNodePtr root, abConfPolicy *def)
+{
+    unsigned int index = 0;
+
+    for (xmlNodePtr dev = root->children; dev; dev = dev->next) {
+        if (dev->type != XML_ELEMENT_NODE || !xmlStrEqual(dev->name, BAD_CAST "devices"))
+            continue;
+        for (xmlNodePtr cur = dev->children; cur; cur = cur->next) {
+            xmlChar *model;
+            bool vmem;
+
+            if (cur->type != XML_ELEMENT_NODE || !xmlStrEqual(cur->name, BAD_CAST "memory"))
+                continue;
+            model = xmlGetProp(cur, BAD_CAST "model");
+            vmem = xmlStrEqual(model, BAD_CAST "virtio-mem");
+            xmlFree(model);
+            if (!vmem)
+                continue;
+            if (xmlHasProp(cur, BAD_CAST "autoballoon")) {
+                def->backend = AB_CONF_BACKEND_VIRTIO_MEM;
+                def->device = index;
+                return cur;
+            }
+            index++;
+        }
+    }
+    return NULL;
+}
+
+/* The policy of an extended document's <memballoon> (or managed virtio-mem), as metadata text
  * (so that two policies compare as strings); NULL when it has none. */
 static char *
 extendedPolicy(const char *xml, char **balloon)
@@ -158,6 +190,7 @@ extendedPolicy(const char *xml, char **balloon)
     g_autoptr(abConfPolicy) def = abConfPolicyNew();
     g_autoptr(GError) err = NULL;
     xmlNodePtr cur;
+    xmlNodePtr owner;
     xmlChar *state = NULL;
     char *ret = NULL;
 
@@ -184,7 +217,11 @@ extendedPolicy(const char *xml, char **balloon)
         xmlFree(autodeflate);
         xmlFree(period);
     }
-    if (cur && (state = xmlGetProp(cur, BAD_CAST "autoballoon"))) {
+    owner = cur;
+    if (!owner || !xmlHasProp(owner, BAD_CAST "autoballoon"))
+        owner = extendedVirtioMem(xmlDocGetRootElement(doc), def);
+    if (owner && (state = xmlGetProp(owner, BAD_CAST "autoballoon"))) {
+        cur = owner;
         def->enabled = xmlStrEqual(state, BAD_CAST "on");
         for (xmlNodePtr child = cur->children; child; child = child->next) {
             if (child->type == XML_ELEMENT_NODE &&

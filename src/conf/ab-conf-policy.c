@@ -518,6 +518,12 @@ abConfPolicyMetadataNode(const abConfPolicy *def, const abConfAdded *added)
 
     xmlSetNs(node, ns);
     xmlNewProp(node, BAD_CAST "state", BAD_CAST (def->enabled ? "on" : "off"));
+    if (def->backend != AB_CONF_BACKEND_BALLOON) {
+        g_autofree char *device = g_strdup_printf("%u", def->device);
+
+        xmlNewProp(node, BAD_CAST "backend", BAD_CAST abConfBackendToString(def->backend));
+        xmlNewProp(node, BAD_CAST "device", BAD_CAST device);
+    }
     if (!def->hasElement && !abConfPolicyHasFields(def))
         xmlNewProp(node, BAD_CAST "element", BAD_CAST "no");
     abConfPolicyFormatChildren(def, node, ns);
@@ -584,11 +590,39 @@ abConfParseAdded(xmlNodePtr node, abConfAdded *added, const char *domname,
     return -1;
 }
 
+static int
+abConfPolicyParseBackend(xmlNodePtr node, abConfPolicy *def, const char *domname,
+                         const char *where, GError **error)
+{
+    g_autofree char *backend = abConfProp(node, "backend");
+    g_autofree char *device = abConfProp(node, "device");
+    char *end = NULL;
+    int kind;
+
+    if (!backend && !device)
+        return 0;
+    if (!backend || (kind = abConfBackendFromString(backend)) <= AB_CONF_BACKEND_BALLOON) {
+        abConfSetError(error, AB_ERROR_INVALID, domname,
+                       "%s: invalid backend '%s' (expected virtio-mem, or no backend for the balloon)",
+                       where, backend ? backend : "");
+        return -1;
+    }
+    if (!device || !g_ascii_isdigit(device[0]) ||
+        (def->device = strtoul(device, &end, 10), *end) || def->device > 1024) {
+        abConfSetError(error, AB_ERROR_INVALID, domname,
+                       "%s: invalid device '%s' (expected the index of a <memory model='virtio-mem'>)",
+                       where, device ? device : "");
+        return -1;
+    }
+    def->backend = kind;
+    return 0;
+}
+
 abConfPolicy *
 abConfPolicyParseMetadataNode(xmlNodePtr node, const char *domname,
                               abConfAdded *added, GError **error)
 {
-    static const char *const attrs[] = { "state", "element", NULL };
+    static const char *const attrs[] = { "state", "element", "backend", "device", NULL };
     const char *where = "autoballoon policy metadata";
     g_autoptr(abConfPolicy) def = abConfPolicyNew();
     g_autofree char *state = NULL;
@@ -622,6 +656,8 @@ abConfPolicyParseMetadataNode(xmlNodePtr node, const char *domname,
         return NULL;
     }
     def->enabled = strcmp(state, "on") == 0;
+    if (abConfPolicyParseBackend(node, def, domname, where, error) < 0)
+        return NULL;
 
     /* the translation record is not part of the policy: set it aside
      * while the children are parsed, then put it back */

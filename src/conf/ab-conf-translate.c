@@ -14,6 +14,7 @@ typedef struct {
     xmlNodePtr root;
     xmlNodePtr devices;
     xmlNodePtr balloon;              /* the <memballoon>, or NULL */
+    xmlNodePtr vmem;                 /* the managed virtio-mem <memory>, or NULL */
     char *name;
 } abConfDomain;
 
@@ -104,6 +105,10 @@ abConfDomainCheckLaunchSecurity(abConfDomain *dom, GError **error)
     return 0;
 }
 
+/* Where the balloon cannot work because of VFIO, virtio-mem can. */
+#define AB_CONF_VFIO_HINT \
+    "; put autoballoon='on' on a <memory model='virtio-mem'> instead (docs/virtio-mem.md)"
+
 /* The checks that only apply to an enabled policy: the balloon must be able
  * to give memory back to the host. */
 static int
@@ -154,7 +159,7 @@ abConfDomainCheckEnabled(abConfDomain *dom, GError **error)
             if (g_strcmp0(type, "hostdev") == 0) {
                 abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                                "autoballoon='on' with <interface type='hostdev'>: VFIO pins all guest memory "
-                               "for device DMA, so inflating the balloon returns nothing to the host");
+                               "for device DMA, so inflating the balloon returns nothing to the host" AB_CONF_VFIO_HINT);
                 return -1;
             }
             continue;
@@ -168,7 +173,7 @@ abConfDomainCheckEnabled(abConfDomain *dom, GError **error)
         if (g_strcmp0(type, "mdev") == 0) {
             abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                            "autoballoon='on' with <hostdev type='mdev'>: VFIO pins all guest memory "
-                           "for device DMA, so inflating the balloon returns nothing to the host");
+                           "for device DMA, so inflating the balloon returns nothing to the host" AB_CONF_VFIO_HINT);
             return -1;
         }
         if (g_strcmp0(type, "pci") != 0)
@@ -177,12 +182,12 @@ abConfDomainCheckEnabled(abConfDomain *dom, GError **error)
         if (!driver || strcmp(driver, "vfio") == 0) {
             abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                            "autoballoon='on' with a VFIO <hostdev type='pci'>: VFIO pins all guest memory "
-                           "for device DMA, so inflating the balloon returns nothing to the host");
+                           "for device DMA, so inflating the balloon returns nothing to the host" AB_CONF_VFIO_HINT);
         } else {
             abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                            "autoballoon='on' with a <hostdev type='pci'> driver '%s': PCI device assignment "
-                           "pins all guest memory for DMA, so inflating the balloon returns nothing to the host",
-                           driver);
+                           "pins all guest memory for DMA, so inflating the balloon returns nothing to the host"
+                           AB_CONF_VFIO_HINT, driver);
         }
         return -1;
     }
@@ -197,6 +202,18 @@ abConfDomainCheckPolicy(abConfDomain *dom, const abConfPolicy *def, GError **err
     if (abConfDomainMemory(dom, &memoryKiB, error) < 0 ||
         abConfPolicyValidate(def, dom->name, memoryKiB, error) < 0)
         return -1;
+    if (def->backend == AB_CONF_BACKEND_VIRTIO_MEM) {
+        if (!dom->vmem && !(dom->vmem = abConfVirtioMemNth(dom->devices, def->device))) {
+            abConfSetError(error, AB_ERROR_INVALID, dom->name,
+                           "the autoballoon policy drives <memory model='virtio-mem'> number %u, "
+                           "but the domain has no such device", def->device);
+            return -1;
+        }
+        if (def->enabled &&
+            abConfVirtioMemCheckEnabled(dom->root, dom->vmem, dom->balloon, dom->name, error) < 0)
+            return -1;
+        return 0;
+    }
     if (!dom->balloon) {
         abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                        "an autoballoon policy needs a <memballoon model='virtio'>, but the domain has no <memballoon>");
@@ -294,6 +311,8 @@ abConfExtendedToNative(const char *xml, GError **error)
     g_autoptr(abConfPolicy) def = abConfPolicyNew();
     g_autofree char *state = NULL;
     xmlNodePtr child = NULL;
+    xmlNodePtr owner;
+    const char *where;
     xmlNodePtr metadata;
     xmlNodePtr node;
     unsigned int npolicies;
@@ -312,14 +331,26 @@ abConfExtendedToNative(const char *xml, GError **error)
         goto cleanup;
     }
 
-    if (dom.balloon) {
-        state = abConfProp(dom.balloon, "autoballoon");
-        if (abConfChildCount(dom.balloon, "autoballoon") > 1) {
+    if (abConfVirtioMemFindManaged(dom.devices, dom.name, &dom.vmem, &def->device, error) < 0)
+        goto cleanup;
+    owner = dom.vmem ? dom.vmem : dom.balloon;
+    where = dom.vmem ? "<memory model='virtio-mem'>" : "<memballoon>";
+    if (dom.vmem && dom.balloon &&
+        (xmlHasProp(dom.balloon, BAD_CAST "autoballoon") || abConfChild(dom.balloon, "autoballoon"))) {
+        abConfSetError(error, AB_ERROR_INVALID, dom.name,
+                       "both <memballoon> and <memory model='virtio-mem'> have autoballoon: "
+                       "a domain has one managed backend, choose one");
+        goto cleanup;
+    }
+    if (owner) {
+        state = abConfProp(owner, "autoballoon");
+        if (abConfChildCount(owner, "autoballoon") > 1) {
             abConfSetError(error, AB_ERROR_INVALID, dom.name,
-                           "duplicate <autoballoon> in <memballoon>: a balloon has one policy");
+                           "duplicate <autoballoon> in %s: a %s has one policy", where,
+                           dom.vmem ? "device" : "balloon");
             goto cleanup;
         }
-        child = abConfChild(dom.balloon, "autoballoon");
+        child = abConfChild(owner, "autoballoon");
     }
     if (!state && !child) {
         /* a plain libvirt domain: nothing of ours, pass it through */
@@ -328,22 +359,24 @@ abConfExtendedToNative(const char *xml, GError **error)
     }
     if (!state) {
         abConfSetError(error, AB_ERROR_INVALID, dom.name,
-                       "<memballoon> has an <autoballoon> policy but no autoballoon attribute: "
-                       "set autoballoon='on' or autoballoon='off'");
+                       "%s has an <autoballoon> policy but no autoballoon attribute: "
+                       "set autoballoon='on' or autoballoon='off'", where);
         goto cleanup;
     }
     if (strcmp(state, "on") != 0 && strcmp(state, "off") != 0) {
         abConfSetError(error, AB_ERROR_INVALID, dom.name,
-                       "invalid <memballoon> autoballoon '%s' (expected on or off)", state);
+                       "invalid %s autoballoon '%s' (expected on or off)", where, state);
         goto cleanup;
     }
     def->enabled = strcmp(state, "on") == 0;
+    if (dom.vmem)
+        def->backend = AB_CONF_BACKEND_VIRTIO_MEM;
     if (child && abConfPolicyParseNode(child, def, error) < 0)
         goto cleanup;
     if (abConfDomainCheckPolicy(&dom, def, error) < 0)
         goto cleanup;
 
-    xmlUnsetProp(dom.balloon, BAD_CAST "autoballoon");
+    xmlUnsetProp(owner, BAD_CAST "autoballoon");
     if (child) {
         xmlUnlinkNode(child);
         xmlFreeNode(child);
@@ -353,8 +386,9 @@ abConfExtendedToNative(const char *xml, GError **error)
         g_autofree char *period = g_strdup_printf("%d", AB_CONF_STATS_PERIOD);
 
         /* deflate-on-oom: a guest the daemon squeezed too far gets its
-         * memory back from the balloon instead of from the OOM killer */
-        if (!xmlHasProp(dom.balloon, BAD_CAST "autodeflate")) {
+         * memory back from the balloon instead of from the OOM killer.
+         * Not with virtio-mem, whose balloon is only read for stats. */
+        if (!dom.vmem && !xmlHasProp(dom.balloon, BAD_CAST "autodeflate")) {
             xmlSetProp(dom.balloon, BAD_CAST "autodeflate", BAD_CAST "on");
             added.autodeflate = true;
         }
@@ -404,6 +438,7 @@ abConfNativeToExtended(const char *xml, GError **error)
     g_autoptr(abConfPolicy) def = NULL;
     xmlNodePtr metadata;
     xmlNodePtr policy;
+    xmlNodePtr owner;
     unsigned int npolicies;
     abConfAdded added;
     char *ret = NULL;
@@ -427,10 +462,13 @@ abConfNativeToExtended(const char *xml, GError **error)
         goto cleanup;
     if (abConfDomainCheckPolicy(&dom, def, error) < 0)
         goto cleanup;
-    if (dom.balloon && abConfChild(dom.balloon, "autoballoon")) {
+    owner = dom.vmem ? dom.vmem : dom.balloon;
+    if ((dom.balloon && abConfChild(dom.balloon, "autoballoon")) ||
+        (dom.vmem && abConfChild(dom.vmem, "autoballoon"))) {
         abConfSetError(error, AB_ERROR_INVALID, dom.name,
-                       "<memballoon> already has an <autoballoon> child and <metadata> a policy: "
-                       "the document mixes extended and native forms");
+                       "%s already has an <autoballoon> child and <metadata> a policy: "
+                       "the document mixes extended and native forms",
+                       dom.vmem ? "<memory model='virtio-mem'>" : "<memballoon>");
         goto cleanup;
     }
 
@@ -460,9 +498,9 @@ abConfNativeToExtended(const char *xml, GError **error)
         }
     }
 
-    xmlSetProp(dom.balloon, BAD_CAST "autoballoon", BAD_CAST (def->enabled ? "on" : "off"));
+    xmlSetProp(owner, BAD_CAST "autoballoon", BAD_CAST (def->enabled ? "on" : "off"));
     if (def->hasElement)
-        xmlAddChild(dom.balloon, abConfPolicyFormatNode(def, NULL));
+        xmlAddChild(owner, abConfPolicyFormatNode(def, NULL));
 
     ret = abConfWriteDoc(dom.doc);
 
