@@ -551,13 +551,57 @@ abQemuBalloonStripXML(const char *nativeXml, GError **error)
     return ret;
 }
 
+/* A policy on virtio-mem needs a binary whose virtio-mem-pci takes a
+ * requested-size; nothing is emitted for it (QEMU's defaults are what the
+ * backend wants: unplugged-inaccessible=auto, no prealloc). */
+static int
+abQemuCheckVirtioMem(const char *extendedXml, const abQemuCaps *caps, GError **error)
+{
+    xmlDocPtr doc = abQemuParse(extendedXml, error);
+    xmlNodePtr root;
+    xmlNodePtr devices = NULL;
+    int ret = 0;
+
+    if (!doc)
+        return -1;
+    root = xmlDocGetRootElement(doc);
+    for (xmlNodePtr cur = root->children; cur; cur = cur->next) {
+        if (cur->type == XML_ELEMENT_NODE && xmlStrEqual(cur->name, BAD_CAST "devices"))
+            devices = cur;
+    }
+    for (xmlNodePtr cur = devices ? devices->children : NULL; cur; cur = cur->next) {
+        xmlChar *model;
+        xmlChar *state;
+        bool on;
+
+        if (cur->type != XML_ELEMENT_NODE || !xmlStrEqual(cur->name, BAD_CAST "memory"))
+            continue;
+        model = xmlGetProp(cur, BAD_CAST "model");
+        state = xmlGetProp(cur, BAD_CAST "autoballoon");
+        on = xmlStrEqual(model, BAD_CAST "virtio-mem") && xmlStrEqual(state, BAD_CAST "on");
+        xmlFree(model);
+        xmlFree(state);
+        if (on && !abQemuCapsHasMem(caps, AB_QEMU_MEM_CAP_REQUESTED_SIZE)) {
+            g_autofree char *name = abQemuDomainName(root);
+
+            g_set_error(error, AB_ERROR, AB_ERROR_UNSUPPORTED,
+                        "domain '%s': autoballoon='on' on <memory model='virtio-mem'>, but QEMU binary "
+                        "'%s' has no %s with requested-size (QEMU 5.1; with VFIO 6.2)",
+                        name ? name : "", caps->binary, AB_QEMU_VIRTIO_MEM_DEVICE);
+            ret = -1;
+        }
+    }
+    xmlFreeDoc(doc);
+    return ret;
+}
+
 char *
 abQemuExtendedToNative(const char *extendedXml, const abQemuCaps *caps,
                        abQemuBalloonResult *res, GError **error)
 {
     g_autofree char *native = abConfExtendedToNative(extendedXml, error);
 
-    if (!native)
+    if (!native || abQemuCheckVirtioMem(extendedXml, caps, error) < 0)
         return NULL;
     return abQemuBalloonEmitXML(extendedXml, native, caps, res, error);
 }
