@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* libvirt domain events: lifecycle, metadata-change, balloon-change. */
+/* libvirt domain events: lifecycle, metadata-change, balloon-change,
+ * memory-device-size-change. */
 #include "ab-daemon-priv.h"
+#include "ab-daemon-backend.h"
 #include "ab-namespace.h"
 #include "ab-error.h"
 
@@ -8,6 +10,7 @@ enum {
     AB_DAEMON_CB_LIFECYCLE,
     AB_DAEMON_CB_METADATA,
     AB_DAEMON_CB_BALLOON,
+    AB_DAEMON_CB_MEMORY_DEVICE,
 };
 
 static int
@@ -84,8 +87,24 @@ abDaemonEventBalloon(virConnectPtr conn, virDomainPtr dom,
         !(d = g_hash_table_lookup(daemon->domains, uuid)))
         return 0;
     g_debug("%s: balloon actual %llu KiB", d->name, actual);
-    d->actualKiB = actual;
+    /* a virtio-mem guest's size is its device's; its balloon is only read */
+    if (!abDaemonBackendIsVirtioMem(d))
+        d->actualKiB = actual;
     return 0;
+}
+
+static void
+abDaemonEventMemoryDevice(virConnectPtr conn, virDomainPtr dom, const char *alias,
+                          unsigned long long size, void *opaque)
+{
+    abDaemon *daemon = opaque;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    abDaemonDomain *d;
+
+    if (virDomainGetUUIDString(dom, uuid) < 0 ||
+        !(d = g_hash_table_lookup(daemon->domains, uuid)))
+        return;
+    abDaemonBackendDeviceSize(daemon, d, alias, size);
 }
 
 int
@@ -101,6 +120,8 @@ abDaemonEventsRegister(abDaemon *daemon, GError **error)
             VIR_DOMAIN_EVENT_CALLBACK(abDaemonEventMetadata) },
         [AB_DAEMON_CB_BALLOON] = { VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE,
             VIR_DOMAIN_EVENT_CALLBACK(abDaemonEventBalloon) },
+        [AB_DAEMON_CB_MEMORY_DEVICE] = { VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE,
+            VIR_DOMAIN_EVENT_CALLBACK(abDaemonEventMemoryDevice) },
     };
     size_t i;
 
