@@ -306,6 +306,8 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
     g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
     GPtrArray *row = abVshRowNew();
     const char *domstr = NULL;
+    g_autoptr(GPtrArray) backends = g_ptr_array_new_with_free_func(g_free);
+    bool anyVirtioMem = false;
     bool anyPublished = false;
     bool ret = true;
 
@@ -357,8 +359,18 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
             ret = false;
             continue;
         }
+        g_ptr_array_add(backends, g_strdup(abConfBackendToString(def->backend)));
+        anyVirtioMem |= def->backend != AB_CONF_BACKEND_BALLOON;
         g_ptr_array_add(rows, row);
         anyPublished |= published;
+    }
+    /* The backend column only where one guest is not on the balloon, so
+     * that balloon-only hosts see the table they always saw. */
+    if (anyVirtioMem) {
+        g_ptr_array_insert(g_ptr_array_index(rows, 0), 1, g_strdup("Backend"));
+        for (guint i = 1; i < rows->len; i++)
+            g_ptr_array_insert(g_ptr_array_index(rows, i), 1,
+                               g_strdup(g_ptr_array_index(backends, i - 1)));
     }
 
     if (rows->len == 1) {
