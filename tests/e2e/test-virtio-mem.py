@@ -20,6 +20,9 @@ holds that memory. Then:
     guest-pressure, the device plugs, the load completes without an OOM
     kill;
   - balloon-status lists the guest with backend virtio-mem.
+A second guest boots without virtio_mem: its device never plugs, so the
+daemon's grow is never answered; like a stuck balloon, its status says
+unresponsive and the daemon sends nothing more.
 Plug and unplug speeds are printed as figures. VFIO cannot exist on this
 host (no IOMMU group to pass through): acceptance of VFIO with virtio-mem
 is tested on the test driver and in golden files (tests/xml2xmldata).
@@ -43,7 +46,7 @@ MEM = BOOT + SIZE
 TOUCH = 500
 LOAD = 600
 LOAD_CMD = "memload -s 16 -d 750 %d" % LOAD
-PLAN = 7
+PLAN = 8
 KIB = 1024
 
 EXTRA_TOP = """
@@ -108,11 +111,16 @@ def mem_total_kib(g):
     return int(m.group(1)) if rc == 0 and m else 0
 
 
+def vmem_guest(s, short, driver=True):
+    cmdline = harness.KERNEL_CMDLINE + " memhp_default_state=online_movable"
+    return s.guest(short, MEM, define_cmd=abtest.vab_cmd("define"), autodeflate=False,
+                   cmdline=cmdline + (" ab.virtiomem=1" if driver else ""),
+                   extra_top=EXTRA_TOP, extra_devices=EXTRA_DEVICES)
+
+
 def run(s, tap, fig):
     daemon = abtest.Daemon(s, tap)
-    g = s.guest("g", MEM, define_cmd=abtest.vab_cmd("define"), autodeflate=False,
-                cmdline=harness.KERNEL_CMDLINE + " memhp_default_state=online_movable ab.virtiomem=1",
-                extra_top=EXTRA_TOP, extra_devices=EXTRA_DEVICES)
+    g = vmem_guest(s, "g")
     tap.attach("guest console", g.console_log, lines=30)
     native = harness.virsh("dumpxml", g.name, "--inactive").stdout
     tap.ok('backend="virtio-mem"' in native and "autoballoon=" not in native.split("<devices>")[1],
@@ -219,6 +227,29 @@ def run(s, tap, fig):
                       "--live")
         wait_device(g, lambda d: d.get("current", -1) == size, 60, "%s to %d KiB" % (what, size))
         fig["device_%s_%d_mib_s" % (what, plugged // KIB)] = time.monotonic() - t0
+
+    # --- a device nothing in the guest answers
+    g.destroy()
+    h = vmem_guest(s, "n", driver=False)
+    tap.attach("driverless guest console", h.console_log, lines=30)
+    h.start()
+    h.wait_ready()
+    daemon.start()
+    abtest.wait_status(h, lambda st: st.get("usable", 0) > 0, 30, "status with usable memory")
+    log_mark = daemon.mark()
+    h.send("memload -t -1 350")
+    st, t = abtest.wait_status(h, lambda st: st.get("unresponsive") == "yes", 60,
+                               "unresponsive: the device never plugs")
+    held_mark = daemon.mark()
+    abtest.TickCounter(daemon, h.name).wait(5, 30, held_mark)
+    sent = daemon.setmem_lines(h.name, log_mark)
+    after = daemon.setmem_lines(h.name, held_mark)
+    dev = device(h)
+    h.interrupt()
+    tap.ok(sent and not after and dev.get("current", -1) == 0 and dev.get("requested", 0) > 0,
+           "a guest without virtio_mem: the grow to %d KiB requested is never plugged, the "
+           "status says unresponsive after %.1f s and 5 more ticks send nothing"
+           % (dev.get("requested", 0), t), (sent, after, st, dev))
 
 
 if __name__ == "__main__":
