@@ -74,6 +74,8 @@ static Case cases[] = {
     { "override-user-false", "automatic", DAEMON },
     { "virtio-mem-on", "qemu-7.2", DAEMON },
     { "virtio-mem-on", "automatic", DAEMON, true },
+    /* <domain> binds the prefix qemu to another namespace */
+    { "qemu-prefix-taken", "automatic", QEMU },
 };
 
 static char *

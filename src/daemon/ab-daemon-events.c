@@ -72,6 +72,8 @@ abDaemonEventMetadata(virConnectPtr conn, virDomainPtr dom, int type,
     } else if (d->live) {
         abDaemonDomainReadInjected(daemon, d);
     }
+    /* a new policy or injected level is a reason to decide now */
+    abDaemonTickSoon(daemon);
     return 0;
 }
 
@@ -90,6 +92,10 @@ abDaemonEventBalloon(virConnectPtr conn, virDomainPtr dom,
     /* a virtio-mem guest's size is its device's; its balloon is only read */
     if (!abDaemonBackendIsVirtioMem(d))
         d->actualKiB = actual;
+    /* while the host is short, the next decision comes as the balloons
+     * arrive, not at the next tick */
+    if (daemon->deficitOpen)
+        abDaemonTickSoon(daemon);
     return 0;
 }
 
@@ -105,6 +111,9 @@ abDaemonEventMemoryDevice(virConnectPtr conn, virDomainPtr dom, const char *alia
         !(d = g_hash_table_lookup(daemon->domains, uuid)))
         return;
     abDaemonBackendDeviceSize(daemon, d, alias, size);
+    /* an arrival, like the balloon's */
+    if (daemon->deficitOpen && abDaemonBackendIsVirtioMem(d))
+        abDaemonTickSoon(daemon);
 }
 
 int
