@@ -149,36 +149,16 @@ testTranslate(gconstpointer data)
     }
 }
 
-/* The <memory model='virtio-mem'> of @root with an autoballoon attribute,
- * with its index among the virtio-mem devices set in @def; NULL if none. */
+/* The managed <memory model='virtio-mem'> of @root, with its index set in
+ * @def; NULL if none. */
 static xmlNodePtr
 extendedVirtioMem(xmlNodePtr root, abConfPolicy *def)
 {
-    unsigned int index = 0;
+    xmlNodePtr mem = abConfVirtioMemManaged(root, &def->device);
 
-    for (xmlNodePtr dev = root->children; dev; dev = dev->next) {
-        if (dev->type != XML_ELEMENT_NODE || !xmlStrEqual(dev->name, BAD_CAST "devices"))
-            continue;
-        for (xmlNodePtr cur = dev->children; cur; cur = cur->next) {
-            xmlChar *model;
-            bool vmem;
-
-            if (cur->type != XML_ELEMENT_NODE || !xmlStrEqual(cur->name, BAD_CAST "memory"))
-                continue;
-            model = xmlGetProp(cur, BAD_CAST "model");
-            vmem = xmlStrEqual(model, BAD_CAST "virtio-mem");
-            xmlFree(model);
-            if (!vmem)
-                continue;
-            if (xmlHasProp(cur, BAD_CAST "autoballoon")) {
-                def->backend = AB_CONF_BACKEND_VIRTIO_MEM;
-                def->device = index;
-                return cur;
-            }
-            index++;
-        }
-    }
-    return NULL;
+    if (mem)
+        def->backend = AB_CONF_BACKEND_VIRTIO_MEM;
+    return mem;
 }
 
 /* The policy of an extended document's <memballoon> (or managed virtio-mem), as metadata text

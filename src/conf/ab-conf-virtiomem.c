@@ -73,6 +73,17 @@ abConfVirtioMemFindManaged(xmlNodePtr devices, const char *domname,
     return 0;
 }
 
+xmlNodePtr
+abConfVirtioMemManaged(xmlNodePtr root, unsigned int *index)
+{
+    g_autoptr(GError) err = NULL;
+    xmlNodePtr mem = NULL;
+
+    if (abConfVirtioMemFindManaged(abConfChild(root, "devices"), NULL, &mem, index, &err) < 0)
+        return NULL;
+    return mem;
+}
+
 static int
 abConfVirtioMemSize(xmlNodePtr target, const char *name, const char *domname,
                     bool required, unsigned long long *kib, GError **error)

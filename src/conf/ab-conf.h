@@ -168,6 +168,11 @@ typedef struct {
 } abConfVirtioMem;
 
 void abConfVirtioMemClear(abConfVirtioMem *dev);
+/* The <memory model='virtio-mem'> of the extended domain @root that
+ * carries autoballoon= (or an <autoballoon> child), and its index among
+ * the virtio-mem devices; NULL when there is none, or when the document
+ * is one the translation refuses (it says why). */
+xmlNodePtr abConfVirtioMemManaged(xmlNodePtr root, unsigned int *index);
 /* The @index-th <memory model='virtio-mem'> of the domain @xml. */
 int abConfVirtioMemFromDomain(const char *xml, unsigned int index,
                               abConfVirtioMem *dev, GError **error);

@@ -567,38 +567,27 @@ abQemuCheckVirtioMem(const char *extendedXml, const abQemuCaps *caps, GError **e
 {
     xmlDocPtr doc = abQemuParse(extendedXml, error);
     xmlNodePtr root;
-    xmlNodePtr devices = NULL;
+    xmlNodePtr mem;
+    unsigned int index;
+    xmlChar *state = NULL;
     int ret = 0;
 
     if (!doc)
         return -1;
     root = xmlDocGetRootElement(doc);
-    for (xmlNodePtr cur = root->children; cur; cur = cur->next) {
-        if (cur->type == XML_ELEMENT_NODE && xmlStrEqual(cur->name, BAD_CAST "devices"))
-            devices = cur;
-    }
-    for (xmlNodePtr cur = devices ? devices->children : NULL; cur; cur = cur->next) {
-        xmlChar *model;
-        xmlChar *state;
-        bool on;
+    if ((mem = abConfVirtioMemManaged(root, &index)))
+        state = xmlGetProp(mem, BAD_CAST "autoballoon");
+    if (xmlStrEqual(state, BAD_CAST "on") &&
+        !abQemuCapsHasMem(caps, AB_QEMU_MEM_CAP_REQUESTED_SIZE)) {
+        g_autofree char *name = abQemuDomainName(root);
 
-        if (cur->type != XML_ELEMENT_NODE || !xmlStrEqual(cur->name, BAD_CAST "memory"))
-            continue;
-        model = xmlGetProp(cur, BAD_CAST "model");
-        state = xmlGetProp(cur, BAD_CAST "autoballoon");
-        on = xmlStrEqual(model, BAD_CAST "virtio-mem") && xmlStrEqual(state, BAD_CAST "on");
-        xmlFree(model);
-        xmlFree(state);
-        if (on && !abQemuCapsHasMem(caps, AB_QEMU_MEM_CAP_REQUESTED_SIZE)) {
-            g_autofree char *name = abQemuDomainName(root);
-
-            g_set_error(error, AB_ERROR, AB_ERROR_UNSUPPORTED,
-                        "domain '%s': autoballoon='on' on <memory model='virtio-mem'>, but QEMU binary "
-                        "'%s' has no %s with requested-size (QEMU 5.1; with VFIO 6.2)",
-                        name ? name : "", caps->binary, AB_QEMU_VIRTIO_MEM_DEVICE);
-            ret = -1;
-        }
+        g_set_error(error, AB_ERROR, AB_ERROR_UNSUPPORTED,
+                    "domain '%s': autoballoon='on' on <memory model='virtio-mem'>, but QEMU binary "
+                    "'%s' has no %s with requested-size (QEMU 5.1; with VFIO 6.2)",
+                    name ? name : "", caps->binary, AB_QEMU_VIRTIO_MEM_DEVICE);
+        ret = -1;
     }
+    xmlFree(state);
     xmlFreeDoc(doc);
     return ret;
 }
