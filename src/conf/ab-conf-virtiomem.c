@@ -5,7 +5,6 @@
 #include "ab-conf-priv.h"
 #include "ab-enum.h"
 #include "ab-error.h"
-#include "ab-size.h"
 
 #include <string.h>
 
@@ -16,9 +15,9 @@ abConfIsVirtioMem(xmlNodePtr node)
 {
     g_autofree char *model = NULL;
 
-    if (!abConfNodeIs(node, "memory", NULL))
+    if (!abXmlNodeIs(node, "memory", NULL))
         return false;
-    model = abConfProp(node, "model");
+    model = abXmlProp(node, "model");
     return g_strcmp0(model, "virtio-mem") == 0;
 }
 
@@ -46,11 +45,11 @@ abConfVirtioMemFindManaged(xmlNodePtr devices, const char *domname,
         bool vmem = abConfIsVirtioMem(cur);
         bool ours;
 
-        if (!abConfNodeIs(cur, "memory", NULL))
+        if (!abXmlNodeIs(cur, "memory", NULL))
             continue;
-        ours = xmlHasProp(cur, BAD_CAST "autoballoon") || abConfChild(cur, "autoballoon");
+        ours = xmlHasProp(cur, BAD_CAST "autoballoon") || abXmlChild(cur, "autoballoon", NULL);
         if (ours && !vmem) {
-            g_autofree char *model = abConfProp(cur, "model");
+            g_autofree char *model = abXmlProp(cur, "model");
 
             abConfSetError(error, AB_ERROR_UNSUPPORTED, domname,
                            "autoballoon on <memory model='%s'>: only a virtio-mem device can be resized "
@@ -79,35 +78,25 @@ abConfVirtioMemManaged(xmlNodePtr root, unsigned int *index)
     g_autoptr(GError) err = NULL;
     xmlNodePtr mem = NULL;
 
-    if (abConfVirtioMemFindManaged(abConfChild(root, "devices"), NULL, &mem, index, &err) < 0)
+    if (abConfVirtioMemFindManaged(abXmlChild(root, "devices", NULL), NULL, &mem, index, &err) < 0)
         return NULL;
     return mem;
 }
 
+/* A size element in KiB: 1, 0 when @node is NULL, -1 with @error. */
 static int
-abConfVirtioMemSize(xmlNodePtr target, const char *name, const char *domname,
-                    bool required, unsigned long long *kib, GError **error)
+abConfVirtioMemKiB(xmlNodePtr node, const char *domname, unsigned long long *kib,
+                   GError **error)
 {
-    xmlNodePtr node = abConfChild(target, name);
-    g_autofree char *unit = NULL;
-    g_autofree char *text = NULL;
-    g_autofree char *what = g_strdup_printf("<memory model='virtio-mem'> <%s>", name);
     g_autoptr(GError) err = NULL;
-    xmlChar *content;
+    g_autofree char *unit = NULL;
+    unsigned long long value;
     unsigned long long bytes;
 
     *kib = 0;
-    if (!node) {
-        if (!required)
-            return 0;
-        abConfSetError(error, AB_ERROR_INVALID, domname, "%s is missing", what);
-        return -1;
-    }
-    unit = abConfProp(node, "unit");
-    content = xmlNodeGetContent(node);
-    text = g_strstrip(g_strdup(content ? (const char *)content : ""));
-    xmlFree(content);
-    if (abSizeParse(what, text, unit, 1024, &bytes, &err) < 0) {
+    if (!node)
+        return 0;
+    if (abXmlTextSize(node, 1024, &value, &unit, &bytes, &err) < 0) {
         abConfPropagate(error, g_steal_pointer(&err), domname);
         return -1;
     }
@@ -119,7 +108,7 @@ static int
 abConfVirtioMemParseNode(xmlNodePtr mem, const char *domname, abConfVirtioMem *dev,
                          GError **error)
 {
-    xmlNodePtr target = abConfChild(mem, "target");
+    xmlNodePtr target = abXmlChild(mem, "target", NULL);
     int rc;
 
     if (!target) {
@@ -127,10 +116,20 @@ abConfVirtioMemParseNode(xmlNodePtr mem, const char *domname, abConfVirtioMem *d
                        "<memory model='virtio-mem'> has no <target>");
         return -1;
     }
-    if (abConfVirtioMemSize(target, "size", domname, true, &dev->sizeKiB, error) < 0 ||
-        abConfVirtioMemSize(target, "block", domname, false, &dev->blockKiB, error) < 0 ||
-        abConfVirtioMemSize(target, "requested", domname, false, &dev->requestedKiB, error) < 0 ||
-        (rc = abConfVirtioMemSize(target, "current", domname, false, &dev->currentKiB, error)) < 0)
+    if ((rc = abConfVirtioMemKiB(abXmlChild(target, "size", NULL), domname,
+                                 &dev->sizeKiB, error)) < 0)
+        return -1;
+    if (rc == 0) {
+        abConfSetError(error, AB_ERROR_INVALID, domname,
+                       "<memory model='virtio-mem'> has no <target><size>");
+        return -1;
+    }
+    if (abConfVirtioMemKiB(abXmlChild(target, "block", NULL), domname,
+                           &dev->blockKiB, error) < 0 ||
+        abConfVirtioMemKiB(abXmlChild(target, "requested", NULL), domname,
+                           &dev->requestedKiB, error) < 0 ||
+        (rc = abConfVirtioMemKiB(abXmlChild(target, "current", NULL), domname,
+                                 &dev->currentKiB, error)) < 0)
         return -1;
     dev->hasCurrent = rc > 0;
     return 0;
@@ -147,9 +146,9 @@ abConfVirtioMemCheckEnabled(xmlNodePtr root, xmlNodePtr mem, xmlNodePtr balloon,
 {
     static const char *const confidential[] = { "sev", "sev-snp", "s390-pv", "tdx", NULL };
     abConfVirtioMem dev = { 0 };
-    g_autofree char *model = abConfProp(balloon, "model");
-    g_autofree char *security = abConfProp(abConfChild(root, "launchSecurity"), "type");
-    xmlNodePtr backing = abConfChild(root, "memoryBacking");
+    g_autofree char *model = abXmlProp(balloon, "model");
+    g_autofree char *security = abXmlProp(abXmlChild(root, "launchSecurity", NULL), "type");
+    xmlNodePtr backing = abXmlChild(root, "memoryBacking", NULL);
 
     if (abConfVirtioMemParseNode(mem, domname, &dev, error) < 0)
         return -1;
@@ -158,13 +157,13 @@ abConfVirtioMemCheckEnabled(xmlNodePtr root, xmlNodePtr mem, xmlNodePtr balloon,
                        "autoballoon='on' on a <memory model='virtio-mem'> of size 0: nothing to plug or unplug");
         return -1;
     }
-    if (abConfChild(backing, "locked")) {
+    if (abXmlChild(backing, "locked", NULL)) {
         abConfSetError(error, AB_ERROR_UNSUPPORTED, domname,
                        "autoballoon='on' on virtio-mem with <memoryBacking><locked/>: QEMU refuses virtio-mem "
                        "with locked memory");
         return -1;
     }
-    if (abConfChild(backing, "hugepages")) {
+    if (abXmlChild(backing, "hugepages", NULL)) {
         abConfSetError(error, AB_ERROR_UNSUPPORTED, domname,
                        "autoballoon='on' on virtio-mem with <memoryBacking><hugepages/>: unplugged blocks go back "
                        "to the huge page pool, not to the host");
@@ -208,11 +207,11 @@ abConfVirtioMemFromDomain(const char *xml, unsigned int index, abConfVirtioMem *
     int ret = -1;
 
     memset(dev, 0, sizeof(*dev));
-    if (!(doc = abConfReadDoc(xml, "domain XML", error)))
+    if (!(doc = abXmlParse(xml, "domain XML", error)))
         return -1;
     root = xmlDocGetRootElement(doc);
-    domname = abConfDomainName(root);
-    if (!(mem = abConfVirtioMemNth(abConfChild(root, "devices"), index))) {
+    domname = abXmlDomainName(doc);
+    if (!(mem = abConfVirtioMemNth(abXmlChild(root, "devices", NULL), index))) {
         abConfSetError(error, AB_ERROR_INVALID, domname,
                        "the policy drives <memory model='virtio-mem'> number %u, but the domain has no such device",
                        index);
@@ -220,28 +219,17 @@ abConfVirtioMemFromDomain(const char *xml, unsigned int index, abConfVirtioMem *
     }
     if (abConfVirtioMemParseNode(mem, domname, dev, error) < 0)
         goto cleanup;
-    if ((memory = abConfChild(root, "memory"))) {
-        g_autofree char *unit = abConfProp(memory, "unit");
-        xmlChar *content = xmlNodeGetContent(memory);
-        g_autofree char *text = g_strstrip(g_strdup((const char *)content));
-        g_autoptr(GError) err = NULL;
-        unsigned long long bytes;
-
-        xmlFree(content);
-        if (abSizeParse("<memory>", text, unit, 1024, &bytes, &err) < 0) {
-            abConfPropagate(error, g_steal_pointer(&err), domname);
-            goto cleanup;
-        }
-        dev->memoryKiB = bytes / 1024;
-    }
+    memory = abXmlChild(root, "memory", NULL);
+    if (abConfVirtioMemKiB(memory, domname, &dev->memoryKiB, error) < 0)
+        goto cleanup;
     if (dev->memoryKiB < dev->sizeKiB) {
         abConfSetError(error, AB_ERROR_INVALID, domname,
                        "<memory> (%llu KiB) is smaller than its virtio-mem device (%llu KiB)",
                        dev->memoryKiB, dev->sizeKiB);
         goto cleanup;
     }
-    dev->alias = abConfProp(abConfChild(mem, "alias"), "name");
-    dev->xml = abConfWriteNode(mem);
+    dev->alias = abXmlProp(abXmlChild(mem, "alias", NULL), "name");
+    dev->xml = abXmlFormatNode(mem);
     ret = 0;
 
  cleanup:
@@ -261,21 +249,18 @@ abConfVirtioMemRequestXML(const abConfVirtioMem *dev, unsigned long long request
     g_autofree char *text = g_strdup_printf("%llu", requestedKiB);
     char *ret = NULL;
 
-    if (!(doc = abConfReadDoc(dev->xml, "memory device XML", error)))
+    if (!(doc = abXmlParse(dev->xml, "memory device XML", error)))
         return NULL;
-    if (!(target = abConfChild(xmlDocGetRootElement(doc), "target"))) {
+    if (!(target = abXmlChild(xmlDocGetRootElement(doc), "target", NULL))) {
         g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "memory device XML has no <target>");
         goto cleanup;
     }
     /* what `virsh update-memory-device --requested-size` sends: the live
      * device as libvirt gave it, with only <requested> changed */
-    if ((req = abConfChild(target, "requested"))) {
-        xmlUnlinkNode(req);
-        xmlFreeNode(req);
-    }
+    abXmlRemove(abXmlChild(target, "requested", NULL));
     req = xmlNewChild(target, NULL, BAD_CAST "requested", BAD_CAST text);
     xmlNewProp(req, BAD_CAST "unit", BAD_CAST "KiB");
-    ret = abConfWriteDoc(doc);
+    ret = abXmlFormatDoc(doc);
 
  cleanup:
     xmlFreeDoc(doc);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ab-daemon.h"
+#include "ab-daemon-test.h"
 #include "ab-policy.h"
 #include <libvirt/virterror.h>
 
@@ -61,7 +62,6 @@ typedef struct {
 
     /* status publishing */
     char *statusPublished;           /* formatted with time=0; NULL: none */
-    bool statusPending;
     double statusWriteTime;          /* <0: never */
 } abDaemonDomain;
 
