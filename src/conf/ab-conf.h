@@ -24,14 +24,20 @@
 #include <libxml/tree.h>
 
 #include "ab-level.h"
+#include "ab-status.h"
 #include "ab-policy.h"
 
 typedef struct {
     bool set;
     unsigned long long value;   /* as written */
     char *unit;                 /* as written; NULL when no unit attribute */
-    unsigned long long kib;     /* effective size */
+    unsigned long long kib;     /* effective size; 0 for a percentage */
+    unsigned int percent;       /* unit '%': hundredths of a percent of
+                                 * <memory> (abSizePercentParse); 0: none */
 } abConfSize;
+
+/* The KiB @size means for a guest of @memoryKiB (a percentage scales). */
+unsigned long long abConfSizeKiB(const abConfSize *size, unsigned long long memoryKiB);
 
 typedef struct {
     bool set;
@@ -130,6 +136,8 @@ typedef struct {
     int enable;                 /* -1 unchanged, 0 off, 1 on */
     bool sizeSet[AB_CONF_POLICY_SIZE_LAST];
     unsigned long long sizeKiB[AB_CONF_POLICY_SIZE_LAST];
+    unsigned int sizePercent[AB_CONF_POLICY_SIZE_LAST];  /* floor, ceiling, reserve:
+                                                           * a percentage instead */
     bool weightSet;
     unsigned int weight;
     bool cooldownSet;
@@ -190,16 +198,15 @@ char *abConfInjectedFormat(const abConfInjected *inj);
 /* Status written for a balloon that QEMU inflates itself (its automatic
  * property, src/qemu): the pressure came from QEMU's monitor, and no engine
  * reason applies. */
-#define AB_CONF_STATUS_SOURCE_QEMU "qemu"
 #define AB_CONF_STATUS_REASON_QEMU "qemu-automatic"
 
 typedef struct {
     abLevel level;
-    char *source;               /* "psi", "vmpressure", "headroom", "injected", "qemu", "none" */
+    abStatusSource source;
     unsigned long long targetKiB;
     unsigned long long actualKiB;
     unsigned long long usableKiB;   /* 0: unknown */
-    char *action;               /* "inflate", "deflate", "hold", "none" */
+    abStatusAction action;
     char *reason;               /* abPolicyReasonToString, or AB_CONF_STATUS_REASON_QEMU */
     bool unresponsive;
     gint64 time;

@@ -18,6 +18,8 @@ typedef struct {
     abConfPolicy *policy;            /* NULL: no policy metadata */
     bool policyError;                /* metadata present but unreadable */
     bool managed;
+    bool balloonChecked;             /* manage = all: the live XML was checked */
+    bool balloonRefused;             /* ... and cannot be ballooned */
     abPolicyParams params;
     unsigned long long maxKiB;
 
@@ -55,8 +57,8 @@ typedef struct {
 
     /* last decision, for the status element */
     abLevel level;
-    const char *levelSource;
-    const char *action;
+    abStatusSource levelSource;
+    abStatusAction action;
     abPolicyReason reason;
     const char *reasonText;          /* overrides reason (QEMU-driven), static */
 
