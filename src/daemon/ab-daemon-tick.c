@@ -134,10 +134,16 @@ abDaemonTickBalloon(abDaemon *daemon, abDaemonDomain *d, double now)
         break;
     }
     if (abPolicyBalloonRetryDue(b, now) && !daemon->dryRun) {
-        g_message("%s: asking the stuck balloon again for %llu KiB", d->name, d->targetKiB);
-        if (virDomainSetMemoryFlags(d->dom, d->targetKiB, VIR_DOMAIN_AFFECT_LIVE) < 0)
+        unsigned long long kib = d->targetKiB;
+        g_autoptr(GError) err = NULL;
+
+        g_message("%s: asking the stuck %s again for %llu KiB", d->name,
+                  abDaemonBackendName(d), d->targetKiB);
+        /* through the backend: a stuck virtio-mem device is asked again,
+         * never the stats-only balloon beside it */
+        if (abDaemonBackendApply(daemon, d, &kib, &err) < 0)
             g_warning("%s: cannot set target %llu KiB: %s", d->name, d->targetKiB,
-                      abDaemonLastError());
+                      err->message);
         else
             daemon->nSetMemory++;
         abPolicyBalloonSet(b, d->targetKiB, d->actualKiB, now);
