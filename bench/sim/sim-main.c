@@ -15,19 +15,23 @@ typedef struct {
 static void
 simTuningDefault(simAbTuning *t)
 {
-    *t = (simAbTuning) { .stepScale = 0, .reserveMiB = -1, .cooldownSec = -1, .floorPct = 0 };
+    *t = (simAbTuning) { .stepScale = 0, .reserveMiB = -1, .cooldownSec = -1, .floorPct = 0,
+                         .cooldownReserves = -1, .growHorizonPeriods = -1 };
 }
 
 static GArray *
 simSweepList(void)
 {
     GArray *list = g_array_new(FALSE, TRUE, sizeof(simSweep));
-    static const double scales[] = { 0.25, 0.5, 1, 2, 4 };
+    /* 0.001: 32 KiB / 64 KiB / 256 KiB, practically no floor under the deficit */
+    static const double scales[] = { 0.001, 0.25, 0.5, 1, 2, 4 };
     static const long reserves[] = { 0, 64, 128, 256, 512 };
     static const double shrinkScales[] = { 0.5, 2, 4 };
     static const double reservePcts[] = { 12.5, 25 };
     static const long cooldowns[] = { 0, 15, 60, 120, 240 };
     static const int floors[] = { 10, 25, 50 };
+    static const double cooldownReserves[] = { 1, 1.5, 2, 3, 4 };
+    static const double growHorizons[] = { 0, 1, 2, 4 };
     simSweep s;
 
     for (size_t i = 0; i < G_N_ELEMENTS(scales); i++) {
@@ -72,6 +76,30 @@ simSweepList(void)
         s.tuning.noAutodeflate = off;
         g_array_append_val(list, s);
     }
+    for (size_t i = 0; i < G_N_ELEMENTS(cooldownReserves); i++) {
+        s = (simSweep) { .param = "cooldown_reserves", .value = cooldownReserves[i] };
+        simTuningDefault(&s.tuning);
+        s.tuning.cooldownReserves = cooldownReserves[i];
+        g_array_append_val(list, s);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(growHorizons); i++) {
+        s = (simSweep) { .param = "grow_horizon_periods", .value = growHorizons[i] };
+        simTuningDefault(&s.tuning);
+        s.tuning.growHorizonPeriods = growHorizons[i];
+        g_array_append_val(list, s);
+    }
+    for (int off = 0; off <= 1; off++) {
+        s = (simSweep) { .param = "event_decisions", .value = !off };
+        simTuningDefault(&s.tuning);
+        s.tuning.tickOnly = off;
+        g_array_append_val(list, s);
+    }
+    for (int off = 0; off <= 1; off++) {
+        s = (simSweep) { .param = "residency", .value = !off };
+        simTuningDefault(&s.tuning);
+        s.tuning.noResidency = off;
+        g_array_append_val(list, s);
+    }
     return list;
 }
 
@@ -84,22 +112,47 @@ simJsonMetrics(GString *js, const simMetrics *m)
         "\"returned_gib_s\": %.1f, \"returned_peak_gib\": %.3f, \"reclaimed_gib\": %.2f, "
         "\"converge_s\": %.0f, \"commands\": %u, "
         "\"run_mean_s\": %.1f, \"run_max_s\": %.1f, "
-        "\"host_swap_peak_gib\": %.3f, \"host_free_min_gib\": %.3f",
+        "\"host_swap_peak_gib\": %.3f, \"host_free_min_gib\": %.3f, "
+        "\"inflated_gib\": %.2f, \"host_used_peak_pct\": %.2f, \"near_limit_s\": %.0f, "
+        "\"other_oom\": %u, \"decisions\": %u",
         m->hostSwapOutPages, m->hostSwapInPages, m->hostOom, m->guestPressureSec, m->guestOom,
         m->returnedGiBs, m->returnedPeakGiB, m->reclaimedGiB, m->convergeSec, m->commands,
-        m->runMeanSec, m->runMaxSec, m->hostSwapPeakGiB, m->hostFreeMinGiB);
+        m->runMeanSec, m->runMaxSec, m->hostSwapPeakGiB, m->hostFreeMinGiB,
+        m->inflatedGiB, m->hostUsedPeakPct, m->nearLimitSec, m->otherOom, m->decisions);
+}
+
+/* The sweeps' copy of the engine (sim-engine.c), with its variables at
+ * the engine's values, must decide exactly as the library does. */
+static unsigned int
+simCheckEngineCopy(const simScenario *sc, const simMetrics *lib)
+{
+    simAbTuning t;
+    simMetrics m;
+
+    simTuningDefault(&t);
+    t.cooldownReserves = AB_POLICY_COOLDOWN_RESERVES;
+    t.growHorizonPeriods = AB_POLICY_GROW_HORIZON_PERIODS;
+    simRun(sc, SIM_POLICY_AUTOBALLOON, &t, NULL, &m);
+    m.violations = lib->violations;
+    if (memcmp(&m, lib, sizeof(m)) != 0) {
+        g_printerr("error: scenario %s: the sweeps' copy of the engine decides "
+                   "differently from src/policy\n", sc->name);
+        return 1;
+    }
+    return 0;
 }
 
 static void
 simPrintHeader(const simScenario *sc)
 {
     printf("\nscenario %s: %s\n", sc->name, sc->title);
-    printf("  host %.0f GiB RAM, %.0f GiB swap, %.0f MiB base; %u guests; %.0f s; seed %u\n",
-           sc->host.ramMiB / 1024, sc->host.swapMiB / 1024, sc->host.baseMiB,
+    printf("  host %.0f MiB RAM, %.0f MiB swap, %.0f MiB base; %u guests; %.0f s; seed %u\n",
+           sc->host.ramMiB, sc->host.swapMiB, sc->host.baseMiB,
            sc->nguests, sc->durationSec, sc->seed);
-    printf("  %-16s %12s %5s %9s %6s %10s %7s %7s %9s %8s %15s\n",
-           "policy", "swap-out pg", "hOOM", "gPress s", "gOOM",
-           "held GiB*s", "peak", "freed", "converge", "commands", "run mean/max s");
+    printf("  %-22s %12s %5s %5s %9s %6s %10s %7s %7s %7s %6s %9s %8s %15s\n",
+           "policy", "swap-out pg", "hOOM", "oOOM", "gPress s", "gOOM",
+           "held GiB*s", "peak", "freed", "fr/inf", "used%", "converge", "commands",
+           "run mean/max s");
 }
 
 static void
@@ -110,10 +163,11 @@ simPrintRow(const char *name, const simMetrics *m)
     g_autofree char *run = m->runMeanSec >= 0 ?
         g_strdup_printf("%.0f/%.0f", m->runMeanSec, m->runMaxSec) : g_strdup("-");
 
-    printf("  %-16s %12.0f %5u %9.0f %6u %10.0f %7.2f %7.2f %9s %8u %15s\n",
-           name, m->hostSwapOutPages, m->hostOom, m->guestPressureSec,
-           m->guestOom, m->returnedGiBs, m->returnedPeakGiB, m->reclaimedGiB, conv,
-           m->commands, run);
+    printf("  %-22s %12.0f %5u %5u %9.0f %6u %10.0f %7.2f %7.2f %7.2f %6.1f %9s %8u %15s\n",
+           name, m->hostSwapOutPages, m->hostOom, m->otherOom, m->guestPressureSec,
+           m->guestOom, m->returnedGiBs, m->returnedPeakGiB, m->reclaimedGiB,
+           m->inflatedGiB > 0 ? m->reclaimedGiB / m->inflatedGiB : 0.0,
+           m->hostUsedPeakPct, conv, m->commands, run);
 }
 
 static FILE *
@@ -137,14 +191,16 @@ int
 main(int argc, char **argv)
 {
     g_autofree char *outdir = NULL;
-    g_autofree char *scenarios = g_strdup("abc");
+    g_autofree char *scenarios = g_strdup("abcde");
     gboolean sweep = FALSE;
     gboolean check = FALSE;
+    gboolean trace = FALSE;
     unsigned int violations = 0;
     GOptionEntry entries[] = {
         { "out", 'o', 0, G_OPTION_ARG_FILENAME, &outdir, "write sim.json and series into DIR", "DIR" },
-        { "scenarios", 's', 0, G_OPTION_ARG_STRING, &scenarios, "which scenarios (default abc)", "LETTERS" },
+        { "scenarios", 's', 0, G_OPTION_ARG_STRING, &scenarios, "which scenarios (default abcde)", "LETTERS" },
         { "sweep", 0, 0, G_OPTION_ARG_NONE, &sweep, "also sweep the policy defaults", NULL },
+        { "trace", 0, 0, G_OPTION_ARG_NONE, &trace, "print autoballoon's runs second by second (stderr)", NULL },
         { "check", 0, 0, G_OPTION_ARG_NONE, &check, "check the model's invariants every step (exit 1 if one breaks)", NULL },
         { NULL }
     };
@@ -162,7 +218,7 @@ main(int argc, char **argv)
 
     for (const char *p = scenarios; *p; p++) {
         simScenario *sc = simScenarioBuild(*p);
-        simOutput out = { .seriesEverySec = 5, .check = check };
+        simOutput out = { .seriesEverySec = 5, .check = check, .trace = trace ? stderr : NULL };
 
         if (!sc) {
             g_printerr("error: unknown scenario '%c'\n", *p);
@@ -172,17 +228,20 @@ main(int argc, char **argv)
         simPrintHeader(sc);
         g_string_append_printf(js,
             "%s\n    {\"name\": \"%s\", \"title\": \"%s\", \"seed\": %u, "
-            "\"host_ram_gib\": %.0f, \"host_swap_gib\": %.0f, \"host_base_mib\": %.0f, "
+            "\"host_ram_gib\": %g, \"host_swap_gib\": %g, \"host_base_mib\": %.0f, "
+            "\"other_mib\": %.0f, \"other_ramp_mib_s\": %.0f, "
             "\"guests\": %u, \"duration_s\": %.0f, \"disturb_s\": %.0f,\n     \"results\": [",
             firstSc ? "" : ",", sc->name, sc->title, sc->seed,
             sc->host.ramMiB / 1024, sc->host.swapMiB / 1024, sc->host.baseMiB,
-            sc->nguests, sc->durationSec, sc->disturbSec);
+            sc->host.otherMiB, sc->host.otherRampMiBs, sc->nguests, sc->durationSec, sc->disturbSec);
         firstSc = false;
         for (int pol = 0; pol < SIM_POLICY_LAST; pol++) {
             simMetrics m;
 
             simRun(sc, pol, NULL, &out, &m);
             violations += m.violations;
+            if (check && pol == SIM_POLICY_AUTOBALLOON)
+                violations += simCheckEngineCopy(sc, &m);
             simPrintRow(simPolicyToString(pol), &m);
             g_string_append_printf(js, "%s\n       {\"policy\": \"%s\", ",
                                    pol ? "," : "", simPolicyToString(pol));
