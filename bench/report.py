@@ -103,6 +103,7 @@ SWEEP_PARAMS = [
     ("autodeflate", "autodeflate"),
     ("event_decisions", "decisions on events as well as at the tick (0: tick only)"),
     ("residency", "residency fed to the engine (0: residentKiB unknown)"),
+    ("grow_charged", "trial, not in the engine: a grow asks the pool for what it takes from the host, in the same decision"),
 ]
 
 # the host-sized scenarios and the cgroup ones get different columns

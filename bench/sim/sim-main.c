@@ -94,6 +94,12 @@ simSweepList(void)
         s.tuning.tickOnly = off;
         g_array_append_val(list, s);
     }
+    for (int on = 0; on <= 1; on++) {
+        s = (simSweep) { .param = "grow_charged", .value = on };
+        simTuningDefault(&s.tuning);
+        s.tuning.growCharged = on;
+        g_array_append_val(list, s);
+    }
     for (int off = 0; off <= 1; off++) {
         s = (simSweep) { .param = "residency", .value = !off };
         simTuningDefault(&s.tuning);
@@ -191,14 +197,14 @@ int
 main(int argc, char **argv)
 {
     g_autofree char *outdir = NULL;
-    g_autofree char *scenarios = g_strdup("abcde");
+    g_autofree char *scenarios = g_strdup("abcdef");
     gboolean sweep = FALSE;
     gboolean check = FALSE;
     gboolean trace = FALSE;
     unsigned int violations = 0;
     GOptionEntry entries[] = {
         { "out", 'o', 0, G_OPTION_ARG_FILENAME, &outdir, "write sim.json and series into DIR", "DIR" },
-        { "scenarios", 's', 0, G_OPTION_ARG_STRING, &scenarios, "which scenarios (default abcde)", "LETTERS" },
+        { "scenarios", 's', 0, G_OPTION_ARG_STRING, &scenarios, "which scenarios (default abcdef)", "LETTERS" },
         { "sweep", 0, 0, G_OPTION_ARG_NONE, &sweep, "also sweep the policy defaults", NULL },
         { "trace", 0, 0, G_OPTION_ARG_NONE, &trace, "print autoballoon's runs second by second (stderr)", NULL },
         { "check", 0, 0, G_OPTION_ARG_NONE, &check, "check the model's invariants every step (exit 1 if one breaks)", NULL },

@@ -211,7 +211,7 @@ simGuestStep(const simHostModel *host, simGuest *g, double now,
      * takes them: freeing inside the guest returns nothing. */
     inRam = MIN(g->demandMiB, g->actualMiB);
     g->residentMiB = MAX(g->residentMiB, inRam + g->cacheMiB);
-    if (g->residentMiB > g->actualMiB) {
+    if (g->residentMiB > g->actualMiB && !g->noDiscard) {
         /* the balloon's pages are dropped whether in RAM or in host swap;
          * inflating over pages the guest never touched frees nothing */
         m->reclaimedGiB += (g->residentMiB - g->actualMiB) / 1024;
@@ -466,7 +466,7 @@ simCheck(const simScenario *sc, simPolicy policy, const simGuest *guests,
             what = "actual outside [0, max]";
         else if (g->targetMiB < 0 || g->targetMiB > g->maxMiB + 0.01)
             what = "target outside [0, max]";
-        else if (g->residentMiB > g->actualMiB + 0.01)
+        else if (g->residentMiB > (g->noDiscard ? g->maxMiB : g->actualMiB) + 0.01)
             what = "host backs more than the guest has";
         else if (g->hostSwappedMiB < -0.01 || g->hostSwappedMiB > g->residentMiB + 0.01)
             what = "more in host swap than resident";

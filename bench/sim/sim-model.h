@@ -70,6 +70,8 @@ typedef struct {
 typedef struct {
     char name[32];
     simLoad load;
+    bool noDiscard;           /* its qemu keeps the pages its balloon takes
+                               * (memory locked or pinned): inflating frees nothing */
     double maxMiB;
     double actualMiB;
     double targetMiB;
@@ -134,6 +136,7 @@ typedef struct {
     /* the daemon's feeding, to measure what each part is worth */
     bool tickOnly;            /* decide only at the tick, not on events */
     bool noResidency;         /* residentKiB 0 (unknown) and freesNothing never */
+    bool growCharged;         /* trial: a grow is asked of the pool in the same decision */
     /* engine constants, through the variant of sim-engine.c; 0: the engine's */
     double cooldownReserves;
     double growHorizonPeriods;

@@ -90,6 +90,21 @@ simGuestNoGain(simGuest *g, unsigned long long actualKiB,
     g->inflateFromKiB = 0;
 }
 
+static void
+simAbDecide(const simAbTuning *tuning, bool variant, const abPolicyHost *h,
+            const abPolicyGuest *ag, guint na, abPolicyDecision *dec)
+{
+    if (variant) {
+        simEngineCooldownReserves = tuning->cooldownReserves >= 0 ?
+            tuning->cooldownReserves : AB_POLICY_COOLDOWN_RESERVES;
+        simEngineGrowHorizonPeriods = tuning->growHorizonPeriods >= 0 ?
+            tuning->growHorizonPeriods : AB_POLICY_GROW_HORIZON_PERIODS;
+        simEngineDecide(h, ag, na, dec);
+    } else {
+        abPolicyDecide(h, ag, na, dec);
+    }
+}
+
 unsigned int
 simPolicyAutoballoon(const simHostModel *host, double now,
                      simGuest *guests, guint n, double freeMiB,
@@ -134,14 +149,37 @@ simPolicyAutoballoon(const simHostModel *host, double now,
         }
     }
 
-    if (variant) {
-        simEngineCooldownReserves = tuning->cooldownReserves >= 0 ?
-            tuning->cooldownReserves : AB_POLICY_COOLDOWN_RESERVES;
-        simEngineGrowHorizonPeriods = tuning->growHorizonPeriods >= 0 ?
-            tuning->growHorizonPeriods : AB_POLICY_GROW_HORIZON_PERIODS;
-        simEngineDecide(&h, ag, na, dec);
-    } else {
-        abPolicyDecide(&h, ag, na, dec);
+    simAbDecide(tuning, variant, &h, ag, na, dec);
+
+    if (tuning && tuning->growCharged) {
+        /* A trial, not what the daemon does: what this decision grows
+         * comes out of the host's room, so ask the pool for it now by
+         * deciding again as if it had landed already (a grown guest is
+         * then pending and gives nothing). */
+        unsigned long long growKiB = 0;
+        double freeAfterMiB;
+
+        for (guint k = 0; k < na; k++) {
+            if (dec[k].targetKiB > ag[k].targetKiB) {
+                growKiB += dec[k].targetKiB - ag[k].targetKiB;
+                ag[k].targetKiB = dec[k].targetKiB;
+            }
+        }
+        freeAfterMiB = freeMiB - growKiB / 1024.0;
+        if (growKiB > 0 && simHostLevel(host, freeAfterMiB, NULL) != AB_LEVEL_NONE) {
+            g_autofree abPolicyDecision *again = g_new0(abPolicyDecision, na);
+
+            h.level = simHostLevel(host, MAX(0.0, freeAfterMiB), &h.requestKiB);
+            if (freeAfterMiB < 0)
+                h.requestKiB += (unsigned long long) (-freeAfterMiB * 1024);
+            simAbDecide(tuning, variant, &h, ag, na, again);
+            for (guint k = 0; k < na; k++) {
+                if (again[k].targetKiB < ag[k].targetKiB)
+                    dec[k] = again[k];
+            }
+            for (guint k = 0; k < na; k++)
+                ag[k].targetKiB = (unsigned long long) (guests[map[k]].targetMiB * 1024);
+        }
     }
     state->level = h.level;
     state->deficitOpen = h.level != AB_LEVEL_NONE && h.requestKiB > 0;

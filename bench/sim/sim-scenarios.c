@@ -216,6 +216,19 @@ simScenarioE(simScenario *sc)
     sc->host.otherHoldSec = 60;
 }
 
+/* (f) the cgroup of (e), where the first guest's qemu does not give the
+ * pages its balloon takes back to the host (QEMU does not discard them,
+ * or they are pinned): the daemon's no-gain check must stop asking it. */
+static void
+simScenarioF(simScenario *sc)
+{
+    simScenarioE(sc);
+    sc->name = "f";
+    sc->title = "(e) where one guest's balloon frees nothing (its qemu keeps the pages)";
+    sc->seed = 20261203;
+    sc->guests[0].noDiscard = true;
+}
+
 simScenario *
 simScenarioBuild(char which)
 {
@@ -236,6 +249,9 @@ simScenarioBuild(char which)
         break;
     case 'e':
         simScenarioE(sc);
+        break;
+    case 'f':
+        simScenarioF(sc);
         break;
     default:
         g_free(sc);
