@@ -224,7 +224,7 @@ simScenarioF(simScenario *sc)
 {
     simScenarioE(sc);
     sc->name = "f";
-    sc->title = "(e) where one guest's balloon frees nothing (its qemu keeps the pages)";
+    sc->title = "(e) with one guest whose balloon frees nothing (its qemu keeps the pages)";
     sc->seed = 20261203;
     sc->guests[0].noDiscard = true;
 }
