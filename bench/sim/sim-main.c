@@ -224,13 +224,15 @@ main(int argc, char **argv)
 
     for (const char *p = scenarios; *p; p++) {
         simScenario *sc = simScenarioBuild(*p);
-        simOutput out = { .seriesEverySec = 5, .check = check, .trace = trace ? stderr : NULL };
+        simOutput out = { .check = check, .trace = trace ? stderr : NULL };
 
         if (!sc) {
             g_printerr("error: unknown scenario '%c'\n", *p);
             return 1;
         }
         out.series = simOpenSeries(outdir, sc->name);
+        /* the cgroup scenarios' bursts last seconds */
+        out.seriesEverySec = sc->durationSec <= 900 ? 1 : 5;
         simPrintHeader(sc);
         g_string_append_printf(js,
             "%s\n    {\"name\": \"%s\", \"title\": \"%s\", \"seed\": %u, "
