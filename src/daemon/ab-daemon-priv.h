@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ab-daemon.h"
+#include "ab-daemon-test.h"
 #include "ab-policy.h"
 #include <libvirt/virterror.h>
 
@@ -17,6 +18,8 @@ typedef struct {
     abConfPolicy *policy;            /* NULL: no policy metadata */
     bool policyError;                /* metadata present but unreadable */
     bool managed;
+    bool balloonChecked;             /* manage = all: the live XML was checked */
+    bool balloonRefused;             /* ... and cannot be ballooned */
     abPolicyParams params;
     unsigned long long maxKiB;
 
@@ -50,14 +53,13 @@ typedef struct {
 
     /* last decision, for the status element */
     abLevel level;
-    const char *levelSource;
-    const char *action;
+    abStatusSource levelSource;
+    abStatusAction action;
     abPolicyReason reason;
     const char *reasonText;          /* overrides reason (QEMU-driven), static */
 
     /* status publishing */
     char *statusPublished;           /* formatted with time=0; NULL: none */
-    bool statusPending;
     double statusWriteTime;          /* <0: never */
 } abDaemonDomain;
 
