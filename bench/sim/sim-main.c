@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "ab-enum.h"
 #include "sim-model.h"
 
 typedef struct {
@@ -19,92 +20,111 @@ simTuningDefault(simAbTuning *t)
                          .cooldownReserves = -1, .growHorizonPeriods = -1 };
 }
 
+/* The defaults the sweeps vary; the names are the JSON's "param". */
+typedef enum {
+    SIM_SWEEP_STEP_SCALE = 0,
+    SIM_SWEEP_SHRINK_STEP_SCALE,
+    SIM_SWEEP_RESERVE_PCT,
+    SIM_SWEEP_RESERVE_MIB,
+    SIM_SWEEP_COOLDOWN_S,
+    SIM_SWEEP_FLOOR_PCT,
+    SIM_SWEEP_AUTODEFLATE,
+    SIM_SWEEP_COOLDOWN_RESERVES,
+    SIM_SWEEP_GROW_HORIZON_PERIODS,
+    SIM_SWEEP_EVENT_DECISIONS,
+    SIM_SWEEP_GROW_CHARGED,
+    SIM_SWEEP_RESIDENCY,
+
+    SIM_SWEEP_LAST
+} simSweepParam;
+
+const char *simSweepParamToString(simSweepParam type);
+int simSweepParamFromString(const char *type);
+AB_ENUM_IMPL(simSweepParam, SIM_SWEEP_LAST,
+             "step_scale", "shrink_step_scale", "reserve_pct", "reserve_mib",
+             "cooldown_s", "floor_pct", "autodeflate", "cooldown_reserves",
+             "grow_horizon_periods", "event_decisions", "grow_charged", "residency");
+
+static void
+simTuningSet(simAbTuning *t, simSweepParam param, double v)
+{
+    switch (param) {
+    case SIM_SWEEP_STEP_SCALE:
+        t->stepScale = v;
+        break;
+    case SIM_SWEEP_SHRINK_STEP_SCALE:
+        t->shrinkStepScale = v;
+        break;
+    case SIM_SWEEP_RESERVE_PCT:
+        t->reservePct = v;
+        break;
+    case SIM_SWEEP_RESERVE_MIB:
+        t->reserveMiB = (long) v;
+        break;
+    case SIM_SWEEP_COOLDOWN_S:
+        t->cooldownSec = (long) v;
+        break;
+    case SIM_SWEEP_FLOOR_PCT:
+        t->floorPct = (int) v;
+        break;
+    case SIM_SWEEP_AUTODEFLATE:
+        t->noAutodeflate = v == 0;
+        break;
+    case SIM_SWEEP_COOLDOWN_RESERVES:
+        t->cooldownReserves = v;
+        break;
+    case SIM_SWEEP_GROW_HORIZON_PERIODS:
+        t->growHorizonPeriods = v;
+        break;
+    case SIM_SWEEP_EVENT_DECISIONS:
+        t->tickOnly = v == 0;
+        break;
+    case SIM_SWEEP_GROW_CHARGED:
+        t->growCharged = v != 0;
+        break;
+    case SIM_SWEEP_RESIDENCY:
+        t->noResidency = v == 0;
+        break;
+    case SIM_SWEEP_LAST:
+        break;
+    }
+}
+
 static GArray *
 simSweepList(void)
 {
+    static const struct {
+        simSweepParam param;
+        guint n;
+        double values[6];
+    } table[] = {
+        /* 0.001: 32 KiB / 64 KiB / 256 KiB, practically no floor under the deficit */
+        { SIM_SWEEP_STEP_SCALE, 6, { 0.001, 0.25, 0.5, 1, 2, 4 } },
+        { SIM_SWEEP_SHRINK_STEP_SCALE, 3, { 0.5, 2, 4 } },
+        { SIM_SWEEP_RESERVE_PCT, 2, { 12.5, 25 } },
+        { SIM_SWEEP_RESERVE_MIB, 5, { 0, 64, 128, 256, 512 } },
+        { SIM_SWEEP_COOLDOWN_S, 5, { 0, 15, 60, 120, 240 } },
+        { SIM_SWEEP_FLOOR_PCT, 3, { 10, 25, 50 } },
+        { SIM_SWEEP_AUTODEFLATE, 2, { 1, 0 } },
+        { SIM_SWEEP_COOLDOWN_RESERVES, 5, { 1, 1.5, 2, 3, 4 } },
+        { SIM_SWEEP_GROW_HORIZON_PERIODS, 4, { 0, 1, 2, 4 } },
+        { SIM_SWEEP_EVENT_DECISIONS, 2, { 1, 0 } },
+        { SIM_SWEEP_GROW_CHARGED, 2, { 0, 1 } },
+        { SIM_SWEEP_RESIDENCY, 2, { 1, 0 } },
+    };
     GArray *list = g_array_new(FALSE, TRUE, sizeof(simSweep));
-    /* 0.001: 32 KiB / 64 KiB / 256 KiB, practically no floor under the deficit */
-    static const double scales[] = { 0.001, 0.25, 0.5, 1, 2, 4 };
-    static const long reserves[] = { 0, 64, 128, 256, 512 };
-    static const double shrinkScales[] = { 0.5, 2, 4 };
-    static const double reservePcts[] = { 12.5, 25 };
-    static const long cooldowns[] = { 0, 15, 60, 120, 240 };
-    static const int floors[] = { 10, 25, 50 };
-    static const double cooldownReserves[] = { 1, 1.5, 2, 3, 4 };
-    static const double growHorizons[] = { 0, 1, 2, 4 };
-    simSweep s;
 
-    for (size_t i = 0; i < G_N_ELEMENTS(scales); i++) {
-        s = (simSweep) { .param = "step_scale", .value = scales[i] };
-        simTuningDefault(&s.tuning);
-        s.tuning.stepScale = scales[i];
-        g_array_append_val(list, s);
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(shrinkScales); i++) {
-        s = (simSweep) { .param = "shrink_step_scale", .value = shrinkScales[i] };
-        simTuningDefault(&s.tuning);
-        s.tuning.shrinkStepScale = shrinkScales[i];
-        g_array_append_val(list, s);
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(reservePcts); i++) {
-        s = (simSweep) { .param = "reserve_pct", .value = reservePcts[i] };
-        simTuningDefault(&s.tuning);
-        s.tuning.reservePct = reservePcts[i];
-        g_array_append_val(list, s);
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(reserves); i++) {
-        s = (simSweep) { .param = "reserve_mib", .value = reserves[i] };
-        simTuningDefault(&s.tuning);
-        s.tuning.reserveMiB = reserves[i];
-        g_array_append_val(list, s);
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(cooldowns); i++) {
-        s = (simSweep) { .param = "cooldown_s", .value = cooldowns[i] };
-        simTuningDefault(&s.tuning);
-        s.tuning.cooldownSec = cooldowns[i];
-        g_array_append_val(list, s);
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(floors); i++) {
-        s = (simSweep) { .param = "floor_pct", .value = floors[i] };
-        simTuningDefault(&s.tuning);
-        s.tuning.floorPct = floors[i];
-        g_array_append_val(list, s);
-    }
-    for (int off = 0; off <= 1; off++) {
-        s = (simSweep) { .param = "autodeflate", .value = !off };
-        simTuningDefault(&s.tuning);
-        s.tuning.noAutodeflate = off;
-        g_array_append_val(list, s);
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(cooldownReserves); i++) {
-        s = (simSweep) { .param = "cooldown_reserves", .value = cooldownReserves[i] };
-        simTuningDefault(&s.tuning);
-        s.tuning.cooldownReserves = cooldownReserves[i];
-        g_array_append_val(list, s);
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(growHorizons); i++) {
-        s = (simSweep) { .param = "grow_horizon_periods", .value = growHorizons[i] };
-        simTuningDefault(&s.tuning);
-        s.tuning.growHorizonPeriods = growHorizons[i];
-        g_array_append_val(list, s);
-    }
-    for (int off = 0; off <= 1; off++) {
-        s = (simSweep) { .param = "event_decisions", .value = !off };
-        simTuningDefault(&s.tuning);
-        s.tuning.tickOnly = off;
-        g_array_append_val(list, s);
-    }
-    for (int on = 0; on <= 1; on++) {
-        s = (simSweep) { .param = "grow_charged", .value = on };
-        simTuningDefault(&s.tuning);
-        s.tuning.growCharged = on;
-        g_array_append_val(list, s);
-    }
-    for (int off = 0; off <= 1; off++) {
-        s = (simSweep) { .param = "residency", .value = !off };
-        simTuningDefault(&s.tuning);
-        s.tuning.noResidency = off;
-        g_array_append_val(list, s);
+    for (size_t k = 0; k < G_N_ELEMENTS(table); k++) {
+        for (guint i = 0; i < table[k].n; i++) {
+            simSweep s = {
+                .param = simSweepParamToString(table[k].param),
+                .value = table[k].values[i],
+            };
+
+            simTuningDefault(&s.tuning);
+            simTuningSet(&s.tuning, table[k].param, s.value);
+            g_array_append_val(list, s);
+        }
     }
     return list;
 }
