@@ -33,6 +33,7 @@ abDaemonDomainFree(abDaemonDomain *d)
     if (d->dom)
         virDomainFree(d->dom);
     abConfPolicyFree(d->policy);
+    abConfVirtioMemClear(&d->vmem);
     g_free(d->statusPublished);
     g_free(d->uuid);
     g_free(d->name);

@@ -51,6 +51,10 @@ typedef struct {
     unsigned long long statsStamp;   /* last balloon.last-update seen */
     double statsStampMono;           /* when it was new, daemon clock */
 
+    /* virtio-mem backend (ab-daemon-backend-virtiomem.c) */
+    abConfVirtioMem vmem;            /* the managed device, as last read */
+    bool vmemKnown;
+
     /* last decision, for the status element */
     abLevel level;
     abStatusSource levelSource;
@@ -69,7 +73,7 @@ struct _abDaemon {
     bool dryRun;
 
     virConnectPtr conn;
-    int callbackIds[3];
+    int callbackIds[4];
     int qemuMonitorId;               /* -1: none (not a QEMU connection) */
     bool closeRegistered;
 

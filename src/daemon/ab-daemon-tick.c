@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One decision round: stats in, engine, targets out, status published. */
 #include "ab-daemon-priv.h"
+#include "ab-daemon-backend.h"
 #include "ab-namespace.h"
 
 #include <stdlib.h>
@@ -222,7 +223,9 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
                   const abDaemonPressureSample *host, double now)
 {
     unsigned long long oldKiB = d->targetKiB;
+    unsigned long long appliedKiB = dec->targetKiB;
     const char *reason = abPolicyReasonToString(dec->reason);
+    g_autoptr(GError) err = NULL;
 
     d->level = dec->level;
     d->reason = dec->reason;
@@ -246,15 +249,15 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
         return;
     }
 
-    if (virDomainSetMemoryFlags(d->dom, dec->targetKiB, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+    if (abDaemonBackendApply(daemon, d, &appliedKiB, &err) < 0) {
         g_warning("%s: cannot set target %llu KiB -> %llu KiB (%s): %s",
-                  d->name, oldKiB, dec->targetKiB, reason, abDaemonLastError());
+                  d->name, oldKiB, dec->targetKiB, reason, err->message);
         d->action = AB_STATUS_ACTION_NONE;
         return;
     }
     daemon->nSetMemory++;
     g_message("%s: target %llu KiB -> %llu KiB (%s, level %s from %s)",
-              d->name, oldKiB, dec->targetKiB, reason,
+              d->name, oldKiB, appliedKiB, reason,
               abLevelToString(dec->level), abStatusSourceToString(d->levelSource));
 
     if (dec->targetKiB < oldKiB && d->inflateFromKiB == 0) {
@@ -263,8 +266,8 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
     } else if (dec->targetKiB > oldKiB) {
         d->inflateFromKiB = 0;
     }
-    d->targetKiB = dec->targetKiB;
-    abPolicyBalloonSet(&d->balloon, dec->targetKiB, d->actualKiB, now);
+    d->targetKiB = appliedKiB;
+    abPolicyBalloonSet(&d->balloon, appliedKiB, d->actualKiB, now);
     /* growing the guest deflates the balloon; a guest that just grew is
      * protected by its cool-down */
     if (dec->targetKiB > oldKiB) {
@@ -316,6 +319,7 @@ abDaemonTick(abDaemon *daemon)
         return;
     }
     abDaemonTickStats(daemon, list);
+    abDaemonBackendReadActual(daemon, list);
 
     host = (abPolicyHost) {
         .now = now,
