@@ -107,6 +107,8 @@ abDaemonPressureHostSample(abDaemonPressure *p, abDaemonPressureSample *out)
         .source = s->level == AB_LEVEL_NONE ? AB_STATUS_SOURCE_NONE :
                   abDaemonPressureStatusSource(s->type),
         .requestKiB = s->requestKiB,
+        .roomKnown = s->roomKnown,
+        .roomKiB = s->roomKiB,
     };
 }
 

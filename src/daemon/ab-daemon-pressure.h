@@ -18,8 +18,8 @@ typedef struct {
     abLevel level;
     abStatusSource source;
     unsigned long long requestKiB;   /* 0: let the engine use the sum of steps */
-    unsigned long long totalKiB;     /* informational, 0: unknown */
-    unsigned long long availableKiB;
+    bool roomKnown;                  /* headroom knows roomKiB */
+    unsigned long long roomKiB;      /* headroom above the low mark */
 } abDaemonPressureSample;
 
 typedef void (*abDaemonPressureNotify)(void *opaque);

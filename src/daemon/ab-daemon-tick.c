@@ -331,6 +331,8 @@ abDaemonTick(abDaemon *daemon)
         .now = now,
         .level = sample.level,
         .requestKiB = sample.requestKiB,
+        .roomKnown = sample.roomKnown,
+        .roomKiB = sample.roomKiB,
     };
     guests = g_new0(abPolicyGuest, list->len);
     out = g_new0(abPolicyDecision, list->len);
