@@ -40,6 +40,7 @@ abDaemonConfigFree(abDaemonConfig *cfg)
     if (!cfg)
         return;
     g_free(cfg->cgroup);
+    g_free(cfg->metricsTextfile);
     abConfPolicyFree(cfg->policy);
     g_free(cfg);
 }
@@ -364,6 +365,24 @@ abDaemonConfigParseCooldown(abDaemonConfig *cfg, const char *key,
     return 0;
 }
 
+static int
+abDaemonConfigParseTextfile(abDaemonConfig *cfg, const char *key,
+                            const char *value, GError **error)
+{
+    g_clear_pointer(&cfg->metricsTextfile, g_free);
+    if (!*value)
+        return 0;
+    /* node_exporter's textfile collector reads *.prom files only */
+    if (!g_path_is_absolute(value) || !g_str_has_suffix(value, ".prom")) {
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                    "invalid value '%s' for key '%s': expected an absolute path ending in .prom, or nothing",
+                    value, key);
+        return -1;
+    }
+    cfg->metricsTextfile = g_strdup(value);
+    return 0;
+}
+
 static const abDaemonConfigKey abDaemonConfigKeys[] = {
     { "daemon", "tick", abDaemonConfigParseTick },
     { "daemon", "manage", abDaemonConfigParseManage },
@@ -387,6 +406,7 @@ static const abDaemonConfigKey abDaemonConfigKeys[] = {
     { "policy", "step-critical", abDaemonConfigParseStep },
     { "policy", "weight", abDaemonConfigParseWeight },
     { "policy", "cooldown", abDaemonConfigParseCooldown },
+    { "metrics", "textfile", abDaemonConfigParseTextfile },
 };
 
 static const abDaemonConfigKey *

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ab-daemon.h"
+#include "ab-daemon-metrics.h"
 #include "ab-policy.h"
 #include <libvirt/virterror.h>
 
@@ -32,6 +33,7 @@ typedef struct {
     double targetTime;               /* <0: target adopted, never set by us */
     double lastGrowTime;             /* <0: never */
     bool unresponsive;
+    unsigned long long nSetMemory;   /* targets set on it (metrics) */
     bool statsPeriodChecked;         /* live XML read: period and inflater */
     bool qemuInflates;               /* QEMU's automatic property inflates */
     unsigned int statsPeriodSec;
@@ -79,6 +81,13 @@ struct _abDaemon {
 
     unsigned int nSetMemory;
     unsigned int nStatusWrites;
+
+    /* metrics (ab-daemon-textfile.c) */
+    unsigned long long nTicks;
+    unsigned long long nDecisions;
+    unsigned long long nErrors[AB_DAEMON_OP_LAST];
+    double tickSec;                  /* duration of the last tick */
+    bool metricsFailed;              /* the last textfile write failed */
 };
 
 double abDaemonNow(abDaemon *daemon);
@@ -109,3 +118,20 @@ void abDaemonDomainClearStatus(abDaemon *daemon, abDaemonDomain *d);
 /* ab-daemon-events.c */
 int abDaemonEventsRegister(abDaemon *daemon, GError **error);
 void abDaemonEventsDeregister(abDaemon *daemon);
+
+/* ab-daemon-textfile.c: the metrics textfile. A tick declares
+ *     g_auto(abDaemonMetricsTick) mt = abDaemonMetricsTickBegin(daemon);
+ * first; whichever way the tick returns, the cleanup counts it, takes its
+ * duration and writes the file ([metrics] textfile; nothing when unset). */
+typedef struct {
+    abDaemon *daemon;
+    gint64 start;
+} abDaemonMetricsTick;
+
+abDaemonMetricsTick abDaemonMetricsTickBegin(abDaemon *daemon);
+void abDaemonMetricsTickEnd(abDaemonMetricsTick *t);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(abDaemonMetricsTick, abDaemonMetricsTickEnd)
+/* The exposition text of the daemon's state now. */
+char *abDaemonMetricsGather(abDaemon *daemon);
+/* Write it to the configured textfile (temp file and rename). */
+int abDaemonMetricsWrite(abDaemon *daemon, GError **error);

@@ -67,6 +67,7 @@ abDaemonTickStats(abDaemon *daemon, GPtrArray *list)
 
     if ((n = virDomainListGetStats(doms, VIR_DOMAIN_STATS_BALLOON, &recs, 0)) < 0) {
         g_warning("cannot get balloon stats: %s", abDaemonLastError());
+        daemon->nErrors[AB_DAEMON_OP_STATS]++;
         return;
     }
 
@@ -199,10 +200,12 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
     if (virDomainSetMemoryFlags(d->dom, dec->targetKiB, VIR_DOMAIN_AFFECT_LIVE) < 0) {
         g_warning("%s: cannot set target %llu KiB -> %llu KiB (%s): %s",
                   d->name, oldKiB, dec->targetKiB, reason, abDaemonLastError());
+        daemon->nErrors[AB_DAEMON_OP_SET_MEMORY]++;
         d->action = "none";
         return;
     }
     daemon->nSetMemory++;
+    d->nSetMemory++;
     g_message("%s: target %llu KiB -> %llu KiB (%s, level %s from %s)",
               d->name, oldKiB, dec->targetKiB, reason,
               abLevelToString(dec->level), d->levelSource);
@@ -223,6 +226,7 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
 void
 abDaemonTick(abDaemon *daemon)
 {
+    g_auto(abDaemonMetricsTick) metrics = abDaemonMetricsTickBegin(daemon);
     g_autoptr(GPtrArray) list = NULL;
     g_autofree abPolicyGuest *guests = NULL;
     g_autofree abPolicyDecision *out = NULL;
@@ -292,6 +296,7 @@ abDaemonTick(abDaemon *daemon)
     }
 
     abPolicyDecide(&host, guests, list->len, out);
+    daemon->nDecisions += list->len;
 
     for (i = 0; i < list->len; i++) {
         abDaemonDomain *d = list->pdata[i];
@@ -355,6 +360,7 @@ abDaemonFlushStatus(abDaemon *daemon, bool force)
                                  VIR_DOMAIN_AFFECT_LIVE) < 0) {
             g_warning("%s: cannot write the status metadata: %s",
                       d->name, abDaemonLastError());
+            daemon->nErrors[AB_DAEMON_OP_STATUS]++;
             /* do not retry a vanished domain at once; the next tick does */
             d->statusWriteTime = now;
             continue;
