@@ -175,6 +175,25 @@ metricsGet(Metrics *m, const char *name, const char *label, const char *value)
     return found ? found->value : NAN;
 }
 
+/* The label @want of the one series of @name with @label=@value. */
+static inline const char *
+metricsLabelOf(Metrics *m, const char *name, const char *label, const char *value,
+               const char *want)
+{
+    const char *found = NULL;
+
+    for (guint i = 0; i < m->series->len; i++) {
+        const MetricsSeries *s = m->series->pdata[i];
+
+        if (!g_str_equal(s->name, name) ||
+            g_strcmp0(g_hash_table_lookup(s->labels, label), value) != 0)
+            continue;
+        g_assert_null(found);
+        found = g_hash_table_lookup(s->labels, want);
+    }
+    return found;
+}
+
 static inline guint
 metricsCount(Metrics *m, const char *name)
 {
