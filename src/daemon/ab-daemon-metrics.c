@@ -83,41 +83,66 @@ abDaemonMetricsSeries(abDaemonMetricsFamily *f, double v, ...)
     abDaemonMetricsValue(f->out, v);
 }
 
+typedef struct {
+    const char *name;
+    const char *type;
+    const char *help;
+    double (*get)(const abDaemonMetricsHost *h);
+} abDaemonMetricsHostFamily;
+
+#define AB_HOST_GETTER(fn, expr) \
+    static double fn(const abDaemonMetricsHost *h) { return (expr); }
+
+AB_HOST_GETTER(abDaemonMetricsGetConnected, h->connected)
+AB_HOST_GETTER(abDaemonMetricsGetHostLevel, h->level)
+AB_HOST_GETTER(abDaemonMetricsGetInjected, h->injectedLevel)
+AB_HOST_GETTER(abDaemonMetricsGetDeficit, h->deficitKiB * AB_KIB)
+AB_HOST_GETTER(abDaemonMetricsGetManaged, h->managed)
+AB_HOST_GETTER(abDaemonMetricsGetTicks, h->ticks)
+AB_HOST_GETTER(abDaemonMetricsGetDecisions, h->decisions)
+AB_HOST_GETTER(abDaemonMetricsGetHostCommands, h->commands)
+AB_HOST_GETTER(abDaemonMetricsGetStatusWrites, h->statusWrites)
+
+static const abDaemonMetricsHostFamily abDaemonMetricsHostFamilies[] = {
+    { "autoballoon_connected", "gauge",
+      "Whether autoballoond has a libvirt connection (1) or not (0).", abDaemonMetricsGetConnected },
+    { "autoballoon_host_pressure_level", "gauge",
+      "Combined host memory pressure level: 0 none, 1 low, 2 medium, 3 critical.",
+      abDaemonMetricsGetHostLevel },
+    { "autoballoon_injected_pressure_level", "gauge",
+      "Highest pressure level injected on a managed guest: 0 none to 3 critical.",
+      abDaemonMetricsGetInjected },
+    { "autoballoon_host_deficit_bytes", "gauge",
+      "Memory the host pressure source asks back from the guests (0: none asked).",
+      abDaemonMetricsGetDeficit },
+    { "autoballoon_managed_guests", "gauge",
+      "Running or paused guests autoballoond manages.", abDaemonMetricsGetManaged },
+    { "autoballoon_ticks_total", "counter", "Decision rounds run.", abDaemonMetricsGetTicks },
+    { "autoballoon_decisions_total", "counter",
+      "Decisions of the policy engine, one per managed guest per round.",
+      abDaemonMetricsGetDecisions },
+    { "autoballoon_balloon_commands_total", "counter",
+      "Balloon targets set (successful virDomainSetMemoryFlags calls).",
+      abDaemonMetricsGetHostCommands },
+    { "autoballoon_status_writes_total", "counter",
+      "Status metadata writes (each one a metadata-change event).",
+      abDaemonMetricsGetStatusWrites },
+};
+
 static void
 abDaemonMetricsHostFormat(GString *out, const abDaemonMetricsHost *h)
 {
     abDaemonMetricsFamily f;
 
-    abDaemonMetricsFamilyBegin(&f, out, "autoballoon_connected", "gauge",
-                               "Whether autoballoond has a libvirt connection (1) or not (0).");
-    abDaemonMetricsSeries(&f, h->connected, NULL);
-    abDaemonMetricsFamilyBegin(&f, out, "autoballoon_host_pressure_level", "gauge",
-                               "Combined host memory pressure level: 0 none, 1 low, 2 medium, 3 critical.");
-    abDaemonMetricsSeries(&f, h->level, NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(abDaemonMetricsHostFamilies); i++) {
+        const abDaemonMetricsHostFamily *hf = &abDaemonMetricsHostFamilies[i];
+
+        abDaemonMetricsFamilyBegin(&f, out, hf->name, hf->type, hf->help);
+        abDaemonMetricsSeries(&f, hf->get(h), NULL);
+    }
     abDaemonMetricsFamilyBegin(&f, out, "autoballoon_host_pressure_source", "gauge",
                                "The host pressure source that sets the combined level (always 1).");
     abDaemonMetricsSeries(&f, 1, "source", h->source ? h->source : "none", NULL);
-    abDaemonMetricsFamilyBegin(&f, out, "autoballoon_injected_pressure_level", "gauge",
-                               "Highest pressure level injected on a managed guest: 0 none to 3 critical.");
-    abDaemonMetricsSeries(&f, h->injectedLevel, NULL);
-    abDaemonMetricsFamilyBegin(&f, out, "autoballoon_host_deficit_bytes", "gauge",
-                               "Memory the host pressure source asks back from the guests (0: none asked).");
-    abDaemonMetricsSeries(&f, h->deficitKiB * AB_KIB, NULL);
-    abDaemonMetricsFamilyBegin(&f, out, "autoballoon_managed_guests", "gauge",
-                               "Running or paused guests autoballoond manages.");
-    abDaemonMetricsSeries(&f, h->managed, NULL);
-    abDaemonMetricsFamilyBegin(&f, out, "autoballoon_ticks_total", "counter",
-                               "Decision rounds run.");
-    abDaemonMetricsSeries(&f, h->ticks, NULL);
-    abDaemonMetricsFamilyBegin(&f, out, "autoballoon_decisions_total", "counter",
-                               "Decisions of the policy engine, one per managed guest per round.");
-    abDaemonMetricsSeries(&f, h->decisions, NULL);
-    abDaemonMetricsFamilyBegin(&f, out, "autoballoon_balloon_commands_total", "counter",
-                               "Balloon targets set (successful virDomainSetMemoryFlags calls).");
-    abDaemonMetricsSeries(&f, h->commands, NULL);
-    abDaemonMetricsFamilyBegin(&f, out, "autoballoon_status_writes_total", "counter",
-                               "Status metadata writes (each one a metadata-change event).");
-    abDaemonMetricsSeries(&f, h->statusWrites, NULL);
     abDaemonMetricsFamilyBegin(&f, out, "autoballoon_errors_total", "counter",
                                "Failed libvirt calls, by operation.");
     for (int op = 0; op < AB_DAEMON_OP_LAST; op++)
