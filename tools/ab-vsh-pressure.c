@@ -11,7 +11,7 @@
 const abVshOptDef abVshOptsBalloonInjectPressure[] = {
     { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "domain name, id or uuid" },
     { "level", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "low, medium, critical, or none to clear" },
-    { "all", AB_VSH_OT_BOOL, 0, "every running domain with autoballoon on" },
+    { "all", AB_VSH_OT_BOOL, 0, "every running domain autoballoond manages" },
     { "duration", AB_VSH_OT_INT, 0, "seconds until the level expires (0: never, the default)" },
     { NULL },
 };
@@ -74,6 +74,32 @@ abVshLivePolicy(abVshControl *ctl, virDomainPtr dom, abConfPolicy **def)
         return -1;
     }
     return 1;
+}
+
+typedef enum {
+    AB_VSH_MANAGED_NO,          /* no policy and no status */
+    AB_VSH_MANAGED_OFF,         /* a policy that says off */
+    AB_VSH_MANAGED_YES,         /* policy on, or a status of the daemon's */
+} abVshManaged;
+
+/* Whether autoballoond manages @dom, as a client can tell: its live policy
+ * says on, or it has no policy and the daemon published a status for it
+ * (what [daemon] manage = all does; the daemon removes the status of a
+ * guest it stops managing). -1 on error. */
+static int
+abVshDomainManaged(abVshControl *ctl, virDomainPtr dom)
+{
+    g_autoptr(abConfPolicy) def = NULL;
+    g_autofree char *status = NULL;
+    int rc = abVshLivePolicy(ctl, dom, &def);
+
+    if (rc < 0)
+        return -1;
+    if (rc > 0)
+        return def->enabled ? AB_VSH_MANAGED_YES : AB_VSH_MANAGED_OFF;
+    if ((rc = abVshGetMetadata(ctl, dom, AB_NS_STATUS_URI, VIR_DOMAIN_AFFECT_LIVE, &status)) < 0)
+        return -1;
+    return rc > 0 ? AB_VSH_MANAGED_YES : AB_VSH_MANAGED_NO;
 }
 
 static bool
@@ -159,20 +185,19 @@ abVshCmdBalloonInjectPressure(abVshControl *ctl, const abVshCmd *cmd)
             return false;
         for (guint i = 0; i < doms->len; i++) {
             virDomainPtr dom = g_ptr_array_index(doms, i);
-            g_autoptr(abConfPolicy) def = NULL;
-            int rc = abVshLivePolicy(ctl, dom, &def);
+            int rc = abVshDomainManaged(ctl, dom);
 
             if (rc < 0) {
                 ret = false;
                 continue;
             }
-            if (rc == 0 || !def->enabled)
+            if (rc != AB_VSH_MANAGED_YES)
                 continue;
             count++;
             ret &= abVshInjectOne(ctl, dom, level, duration);
         }
         if (count == 0)
-            abVshPrint(ctl, "No running domain has autoballoon on\n");
+            abVshPrint(ctl, "No running domain is managed by autoballoon\n");
         return ret;
     }
 }
@@ -315,7 +340,6 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
 
     if (abVshCommandOptString(cmd, "domain", &domstr) > 0) {
         virDomainPtr dom = abVshLookupDomain(ctl, domstr);
-        g_autoptr(abConfPolicy) def = NULL;
         int rc;
 
         if (!dom)
@@ -327,10 +351,11 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
                        virDomainGetName(dom));
             return false;
         }
-        if ((rc = abVshLivePolicy(ctl, dom, &def)) < 0)
+        if ((rc = abVshDomainManaged(ctl, dom)) < 0)
             return false;
-        if (rc == 0) {
-            abVshError(ctl, "domain '%s' is not managed by autoballoon: it has no policy (see balloon-policy)",
+        if (rc == AB_VSH_MANAGED_NO) {
+            abVshError(ctl, "domain '%s' is not managed by autoballoon: it has no policy "
+                       "(see balloon-policy) and autoballoond published no status for it",
                        virDomainGetName(dom));
             return false;
         }
@@ -341,15 +366,15 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
 
     for (guint i = 0; i < doms->len; i++) {
         virDomainPtr dom = g_ptr_array_index(doms, i);
-        g_autoptr(abConfPolicy) def = NULL;
         bool published = false;
-        int rc = abVshLivePolicy(ctl, dom, &def);
+        /* a policy that says off still shows (its status says disabled) */
+        int rc = abVshDomainManaged(ctl, dom);
 
         if (rc < 0) {
             ret = false;
             continue;
         }
-        if (rc == 0)
+        if (rc == AB_VSH_MANAGED_NO)
             continue;
         row = abVshRowNew();
         if (!abVshStatusRow(ctl, dom, row, &published)) {

@@ -69,6 +69,8 @@ abDaemonEventMetadata(virConnectPtr conn, virDomainPtr dom, int type,
     } else if (d->live) {
         abDaemonDomainReadInjected(daemon, d);
     }
+    /* a new policy or injected level is a reason to decide now */
+    abDaemonTickSoon(daemon);
     return 0;
 }
 
@@ -85,6 +87,10 @@ abDaemonEventBalloon(virConnectPtr conn, virDomainPtr dom,
         return 0;
     g_debug("%s: balloon actual %llu KiB", d->name, actual);
     d->actualKiB = actual;
+    /* while the host is short, the next decision comes as the balloons
+     * arrive, not at the next tick */
+    if (daemon->deficitOpen)
+        abDaemonTickSoon(daemon);
     return 0;
 }
 

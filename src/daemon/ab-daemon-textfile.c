@@ -63,7 +63,7 @@ abDaemonMetricsGather(abDaemon *daemon)
             .level = d->level,
             .reason = d->reasonText ? d->reasonText : abPolicyReasonToString(d->reason),
             .commands = d->nSetMemory,
-            .decisionAgeSec = d->targetTime >= 0 ? now - d->targetTime : -1,
+            .decisionAgeSec = d->balloon.setTime >= 0 ? now - d->balloon.setTime : -1,
             .unresponsive = d->unresponsive,
         };
         g_array_append_val(guests, g);
