@@ -179,6 +179,7 @@ testValues(void)
         .injectedLevel = AB_LEVEL_LOW, .deficitKiB = 300 * MiB, .managed = 2,
         .ticks = 7, .decisions = 12, .commands = 3, .statusWrites = 5,
         .errors = { [AB_DAEMON_OP_SET_MEMORY] = 2 }, .tickSec = 0.25,
+        .nsources = 2, .sources = { { "psi", AB_LEVEL_LOW }, { "headroom", AB_LEVEL_CRITICAL } },
     };
     abDaemonMetricsGuest guests[] = {
         { .name = "a", .uuid = "u-a", .targetKiB = 512 * MiB, .usableKnown = true,
@@ -203,6 +204,9 @@ testValues(void)
     g_assert_cmpfloat(metricsGet(m, "autoballoon_errors_total", "op", "stats"), ==, 0);
     g_assert_cmpuint(metricsCount(m, "autoballoon_errors_total"), ==, AB_DAEMON_OP_LAST);
     g_assert_cmpfloat(metricsGet(m, "autoballoon_tick_duration_seconds", NULL, NULL), ==, 0.25);
+    g_assert_cmpfloat(metricsGet(m, "autoballoon_host_pressure_source_level", "source", "psi"), ==, 1);
+    g_assert_cmpfloat(metricsGet(m, "autoballoon_host_pressure_source_level", "source", "headroom"), ==, 3);
+    g_assert_cmpuint(metricsCount(m, "autoballoon_host_pressure_source_level"), ==, 2);
 
     g_assert_cmpfloat(metricsGet(m, "autoballoon_guest_usable_bytes", "domain", "a"), ==, 100 * MiB * 1024.0);
     g_assert_true(isnan(metricsGet(m, "autoballoon_guest_usable_bytes", "domain", "b")));

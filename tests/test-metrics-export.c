@@ -243,6 +243,8 @@ testNodeExporter(Fixture *f, gconstpointer data)
     checkAgainstLibvirt(f, after, sizes0, sizes1);
     g_assert_cmpfloat(metricsGet(after, "autoballoon_host_pressure_level", NULL, NULL), ==, AB_LEVEL_MEDIUM);
     g_assert_cmpfloat(metricsGet(after, "autoballoon_host_pressure_source", "source", "psi"), ==, 1);
+    g_assert_cmpfloat(metricsGet(after, "autoballoon_host_pressure_source_level", "source", "psi"),
+                      ==, AB_LEVEL_MEDIUM);
     g_assert_cmpfloat(metricsGet(after, "autoballoon_host_deficit_bytes", NULL, NULL), ==, 32 * MiB * 1024.0);
     g_assert_cmpfloat(metricsGet(after, "autoballoon_ticks_total", NULL, NULL), ==, 2);
     g_assert_cmpfloat(metricsGet(after, "autoballoon_balloon_commands_total", NULL, NULL),

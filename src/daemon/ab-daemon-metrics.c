@@ -143,6 +143,10 @@ abDaemonMetricsHostFormat(GString *out, const abDaemonMetricsHost *h)
     abDaemonMetricsFamilyBegin(&f, out, "autoballoon_host_pressure_source", "gauge",
                                "The host pressure source that sets the combined level (always 1).");
     abDaemonMetricsSeries(&f, 1, "source", h->source ? h->source : "none", NULL);
+    abDaemonMetricsFamilyBegin(&f, out, "autoballoon_host_pressure_source_level", "gauge",
+                               "Level of each kind of host pressure source that is open: 0 none to 3 critical.");
+    for (size_t i = 0; i < h->nsources && i < G_N_ELEMENTS(h->sources); i++)
+        abDaemonMetricsSeries(&f, h->sources[i].level, "source", h->sources[i].name, NULL);
     abDaemonMetricsFamilyBegin(&f, out, "autoballoon_errors_total", "counter",
                                "Failed libvirt calls, by operation.");
     for (int op = 0; op < AB_DAEMON_OP_LAST; op++)

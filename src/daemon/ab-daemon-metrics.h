@@ -11,6 +11,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include "ab-level.h"
+#include "ab-pressure.h"
 
 /* The libvirt operations whose failures are counted. */
 typedef enum {
@@ -48,6 +49,12 @@ typedef struct {
     abLevel level;                   /* combined host level */
     const char *source;              /* source that sets it, "none" */
     abLevel injectedLevel;           /* highest injected level on a managed guest */
+    /* each open kind of host source with its level (psi, vmpressure, headroom) */
+    size_t nsources;
+    struct {
+        const char *name;
+        abLevel level;
+    } sources[AB_PRESSURE_SOURCE_LAST];
     unsigned long long deficitKiB;   /* what the host asks back, 0: none said */
     unsigned int managed;
     unsigned long long ticks;

@@ -40,6 +40,14 @@ abDaemonMetricsGather(abDaemon *daemon)
         .tickSec = daemon->tickSec,
     };
     memcpy(host.errors, daemon->nErrors, sizeof(host.errors));
+    /* injected pressure is per guest: autoballoon_injected_pressure_level */
+    for (int t = 0; t < AB_PRESSURE_SOURCE_LAST; t++) {
+        if (!sample.sourceOpen[t] || t == AB_PRESSURE_SOURCE_INJECTED ||
+            host.nsources >= G_N_ELEMENTS(host.sources))
+            continue;
+        host.sources[host.nsources].name = abPressureSourceTypeToString(t);
+        host.sources[host.nsources++].level = sample.sourceLevel[t];
+    }
 
     g_hash_table_iter_init(&iter, daemon->domains);
     while (g_hash_table_iter_next(&iter, NULL, (gpointer *) &d)) {
