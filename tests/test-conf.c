@@ -83,13 +83,13 @@ testPolicyParseErrors(void)
         const char *msg;
     } cases[] = {
         { "<autoballoon><floor unit='parsec'>1</floor></autoballoon>", "unknown unit 'parsec'" },
-        { "<autoballoon><weight>abc</weight></autoballoon>", "invalid <autoballoon> weight 'abc'" },
-        { "<autoballoon><weight>99999999999</weight></autoballoon>", "larger than" },
-        { "<autoballoon><step level='none'>1</step></autoballoon>", "unknown step level 'none'" },
-        { "<autoballoon><floor><b/>1</floor></autoballoon>", "unexpected element <b>" },
+        { "<autoballoon><weight>abc</weight></autoballoon>", "<weight>abc</weight>: weight must be an integer" },
+        { "<autoballoon><weight>99999999999</weight></autoballoon>", "<weight>99999999999</weight>: weight must be" },
+        { "<autoballoon><step level='none'>1</step></autoballoon>", "<step level='none'>: level must be one of low, medium, critical" },
+        { "<autoballoon><floor><b/>1</floor></autoballoon>", "<floor><b>: unexpected element" },
         { "<autoballoon>junk</autoballoon>", "unexpected text 'junk'" },
-        { "<autoballoon xmlns:x='urn:x'><x:floor>1</x:floor></autoballoon>", "unknown element <x:floor>" },
-        { "<autoballoon><floor>99999999999999999999</floor></autoballoon>", "number too large" },
+        { "<autoballoon xmlns:x='urn:x'><x:floor>1</x:floor></autoballoon>", "<autoballoon><x:floor>: unknown element" },
+        { "<autoballoon><floor>99999999999999999999</floor></autoballoon>", "<floor>99999999999999999999</floor>: floor must be" },
         { "<autoballoon><floor unit='EiB'>99</floor></autoballoon>", "overflows" },
         { "<policy/>", "expected an <autoballoon> element" },
     };
@@ -234,14 +234,14 @@ testPolicyMetadataErrors(void)
     } cases[] = {
         { "<policy xmlns='urn:other' state='on'/>", "in namespace urn:other" },
         { "<pressure state='on'/>", "expected <policy" },
-        { "<policy/>", "invalid state ''" },
-        { "<policy state='on' element='maybe'/>", "invalid element 'maybe'" },
-        { "<policy state='on' colour='red'/>", "unknown attribute 'colour'" },
+        { "<policy/>", "<policy>: missing attribute state" },
+        { "<policy state='on' element='maybe'/>", "<policy element='maybe'>: element must be one of yes, no" },
+        { "<policy state='on' colour='red'/>", "<policy colour='red'>: unknown attribute colour" },
         { "<policy state='on'><weight>0</weight></policy>", "weight 0 is out of range" },
         { "<policy state='on'><floor unit='MiB'>1</floor></policy>", "below the minimum" },
-        { "<policy state='on'><added stats='banana'/></policy>", "invalid <added> record" },
-        { "<policy state='on'><added stats='none' period='2'/></policy>", "invalid <added> record" },
-        { "<policy state='on'><sizes/></policy>", "unknown element <sizes>" },
+        { "<policy state='on'><added stats='banana'/></policy>", "<added autodeflate='' stats='banana'" },
+        { "<policy state='on'><added stats='none' period='2'/></policy>", ">: invalid record" },
+        { "<policy state='on'><sizes/></policy>", "<policy><sizes>: unknown element" },
         { "<policy state='on'", "invalid XML" },
         { "", "invalid XML" },
     };
@@ -370,13 +370,13 @@ testInjectedErrors(void)
         const char *xml;
         const char *msg;
     } cases[] = {
-        { "<pressure/>", "has no level attribute" },
-        { "<pressure level='extreme'/>", "invalid <pressure> level 'extreme'" },
-        { "<pressure level='low' expires='-1'/>", "invalid <pressure> expires '-1'" },
-        { "<pressure level='low' expires='soon'/>", "invalid <pressure> expires 'soon'" },
-        { "<pressure level='low' source='x'/>", "unknown attribute 'source'" },
+        { "<pressure/>", "<pressure>: missing attribute level" },
+        { "<pressure level='extreme'/>", "<pressure level='extreme'>: level must be one of none, low, medium, critical" },
+        { "<pressure level='low' expires='-1'/>", "<pressure expires='-1'>: expires must be an integer" },
+        { "<pressure level='low' expires='soon'/>", "<pressure expires='soon'>" },
+        { "<pressure level='low' source='x'/>", "<pressure source='x'>: unknown attribute source" },
         { "<p:pressure xmlns:p='" AB_NS_STATUS_URI "' level='low'/>", "in namespace " AB_NS_STATUS_URI },
-        { "<pressure level='low'><x/></pressure>", "unexpected element <x>" },
+        { "<pressure level='low'><x/></pressure>", "<pressure><x>: unexpected element" },
         { "pressure", "invalid XML" },
     };
 
@@ -464,15 +464,15 @@ testStatusErrors(void)
         const char *xml;
         const char *msg;
     } cases[] = {
-        { "<status source='psi'/>", "has no level attribute" },
-        { "<status level='low' source='sun'/>", "invalid <status> source 'sun'" },
-        { "<status level='low' action='explode'/>", "invalid <status> action 'explode'" },
-        { "<status level='low' target='12k'/>", "invalid <status> target '12k'" },
-        { "<status level='low' unresponsive='maybe'/>", "invalid <status> unresponsive 'maybe'" },
-        { "<status level='low' reason=''/>", "invalid <status> reason ''" },
-        { "<status level='low' reason='bored'/>", "invalid <status> reason 'bored'" },
-        { "<status level='low' colour='red'/>", "unknown attribute 'colour'" },
-        { "<status level='low' time='99999999999999999999'/>", "invalid <status> time" },
+        { "<status source='psi'/>", "<status>: missing attribute level" },
+        { "<status level='low' source='sun'/>", "<status source='sun'>: source must be one of" },
+        { "<status level='low' action='explode'/>", "<status action='explode'>: action must be one of" },
+        { "<status level='low' target='12k'/>", "<status target='12k'>: target must be" },
+        { "<status level='low' unresponsive='maybe'/>", "<status unresponsive='maybe'>: unresponsive must be one of yes, no" },
+        { "<status level='low' reason=''/>", "<status reason=''>: reason must be one of" },
+        { "<status level='low' reason='bored'/>", "<status reason='bored'>" },
+        { "<status level='low' colour='red'/>", "<status colour='red'>: unknown attribute" },
+        { "<status level='low' time='99999999999999999999'/>", "<status time='99999999999999999999'>" },
         { "<s:status xmlns:s='" AB_NS_POLICY_URI "' level='low'/>", "expected <status" },
     };
 

@@ -5,7 +5,7 @@
 #include "ab-daemon.h"
 #include "ab-daemon-config.h"
 #include "ab-error.h"
-#include "test-daemon-util.h"
+#include "testutils.h"
 
 #include <glib/gstdio.h>
 

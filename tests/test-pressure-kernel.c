@@ -378,8 +378,13 @@ test_psi_event(void)
     if (failure)
         g_error("%s", failure);
     if (firedUs < 0) {
-        /* other load on the host decides whether we stall enough */
-        g_test_skip("the hog caused no PSI trigger event within 20 s");
+        /* the kernel accepted the trigger, and a hog reclaiming in a
+         * 64 MiB cgroup stalls far beyond 50 ms in 2 s: no event is a
+         * failure of the monitor (or of PSI), not a reason to skip */
+        g_test_message("the kernel accepted 'some 50000 2000000' on /proc/pressure/memory, "
+                       "but the hog caused no trigger event within 20 s (%u hog restarts)",
+                       restarts);
+        g_test_fail();
         return;
     }
     g_test_message("PSI trigger 'some 50000 2000000' fired %.1f ms after the "

@@ -10,25 +10,12 @@
 #include "ab-error.h"
 #include "ab-qemu-caps.h"
 
+#include "testutils.h"
+
 #define F(cap) AB_QEMU_CAP_FLAG(AB_QEMU_CAP_ ## cap)
 
-static char *
-fixturePath(const char *name)
-{
-    return g_build_filename(AB_SOURCE_ROOT, "tests", "qemucapsdata", name, NULL);
-}
-
-static char *
-readFixture(const char *name)
-{
-    g_autofree char *path = fixturePath(name);
-    g_autoptr(GError) err = NULL;
-    char *data = NULL;
-
-    g_file_get_contents(path, &data, NULL, &err);
-    g_assert_no_error(err);
-    return data;
-}
+#define fixturePath(name) abTestDataPath("qemucapsdata", name)
+#define readFixture(name) abTestReadData("qemucapsdata", name)
 
 typedef struct {
     const char *file;

@@ -11,6 +11,7 @@
 #include "ab-config.h"
 #include "ab-conf.h"
 #include "ab-namespace.h"
+#include "testutils.h"
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -36,45 +37,15 @@ casePath(const TestCase *tc, const char *suffix)
     return g_build_filename(datadir, file, NULL);
 }
 
-static char *
-readFile(const char *path)
-{
-    g_autoptr(GError) err = NULL;
-    char *content = NULL;
+#define readFile abTestReadFile
 
-    if (!g_file_get_contents(path, &content, NULL, &err))
-        g_error("cannot read %s: %s", path, err->message);
-    return content;
-}
-
-static void
-writeFile(const char *path, const char *content)
-{
-    g_autoptr(GError) err = NULL;
-
-    if (!g_file_set_contents(path, content, -1, &err))
-        g_error("cannot write %s: %s", path, err->message);
-    g_test_message("regenerated %s", path);
-}
-
-/* Compare with the expected file, or rewrite it under AB_REGENERATE. */
+/* Compare with the expected file, or rewrite it under AB_REGENERATE=1. */
 static void
 checkExpected(const TestCase *tc, const char *suffix, const char *actual)
 {
     g_autofree char *path = casePath(tc, suffix);
-    g_autofree char *expected = NULL;
 
-    if (regenerate) {
-        writeFile(path, actual);
-        return;
-    }
-    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
-        g_test_message("%s: missing %s (run with AB_REGENERATE=1); got:\n%s", tc->name, path, actual);
-        g_test_fail();
-        return;
-    }
-    expected = readFile(path);
-    g_assert_cmpstr(actual, ==, expected);
+    abTestCompareToFile(path, actual);
 }
 
 static void
@@ -281,7 +252,6 @@ freeCase(gpointer data)
 int
 main(int argc, char **argv)
 {
-    const char *root = g_getenv("AB_SOURCE_ROOT");
     g_autoptr(GDir) dir = NULL;
     g_autoptr(GHashTable) cases = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, freeCase);
     g_autoptr(GPtrArray) names = g_ptr_array_new();
@@ -291,8 +261,8 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     /* one broken case must not hide the others */
     g_test_set_nonfatal_assertions();
-    regenerate = g_strcmp0(g_getenv("AB_REGENERATE"), "1") == 0;
-    datadir = g_build_filename(root ? root : AB_SOURCE_ROOT, "tests", "xml2xmldata", NULL);
+    regenerate = abTestRegenerate();
+    datadir = abTestDataPath("xml2xmldata", NULL);
     dir = g_dir_open(datadir, 0, NULL);
     g_assert_nonnull(dir);
 

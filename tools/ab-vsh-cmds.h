@@ -17,12 +17,16 @@ bool abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd);
 extern const abVshOptDef abVshOptsBalloonEvents[];
 bool abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd);
 
-extern const abVshOptDef abVshOptsTestPublishStatus[];
-bool abVshCmdTestPublishStatus(abVshControl *ctl, const abVshCmd *cmd);
-
 extern const abVshOptDef abVshOptsDefine[];
 bool abVshCmdDefine(abVshControl *ctl, const abVshCmd *cmd);
 bool abVshCmdCreate(abVshControl *ctl, const abVshCmd *cmd);
+
+/* Parse the extended domain XML @xml read from @file once and check it:
+ * autoballoon's own checks first (each refusal names the domain, the
+ * element or attribute, the bad value and what is allowed), then the
+ * RelaxNG @schema (its messages with the element's line and path). */
+xmlDocPtr abVshDomainXMLLoad(const char *xml, const char *file, const char *schema,
+                             GError **error);
 
 extern const abVshOptDef abVshOptsDumpXML[];
 bool abVshCmdDumpXML(abVshControl *ctl, const abVshCmd *cmd);

@@ -28,6 +28,8 @@ abVshUsage(const char *progname)
             "  commands (non interactive mode):\n\n",
             progname, progname);
     for (const abVshCmdGroup *g = abVshGroups; g->name; g++) {
+        if (!abVshGroupVisible(g))
+            continue;
         fprintf(stdout, " %s (help keyword '%s')\n", g->name, g->keyword);
         for (const abVshCmdDef *def = g->cmds; def->name; def++) {
             if (!(def->flags & AB_VSH_CMD_FLAG_HIDDEN))

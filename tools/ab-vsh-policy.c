@@ -5,9 +5,9 @@
 #include "ab-conf.h"
 #include "ab-namespace.h"
 #include "ab-size.h"
+#include "ab-xml.h"
 
 #include <string.h>
-#include <libxml/parser.h>
 
 const abVshOptDef abVshOptsBalloonPolicy[] = {
     { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_REQ | AB_VSH_OFLAG_POS, "domain name, id or uuid" },
@@ -28,40 +28,14 @@ const abVshOptDef abVshOptsBalloonPolicy[] = {
     { NULL },
 };
 
-/* Option names of the sizes, in abConfPolicy's order. */
-enum { SIZE_FLOOR, SIZE_CEILING, SIZE_RESERVE, SIZE_STEP_LOW,
-       SIZE_STEP_MEDIUM, SIZE_STEP_CRITICAL, SIZE_LAST };
-static const char *const sizeOpts[SIZE_LAST] = {
+/* Option names of the sizes, in abConfPolicySizeField's order. */
+static const char *const sizeOpts[AB_CONF_POLICY_SIZE_LAST] = {
     "floor", "ceiling", "reserve", "step-low", "step-medium", "step-critical",
 };
 
-typedef struct {
-    bool any;
-    int enable;                  /* -1 unchanged, 0 off, 1 on */
-    bool sizeSet[SIZE_LAST];
-    unsigned long long sizeKiB[SIZE_LAST];
-    bool weightSet;
-    unsigned int weight;
-    bool cooldownSet;
-    unsigned int cooldown;
-} abVshPolicyChange;
-
-static abConfSize *
-abVshPolicySize(abConfPolicy *def, int which)
-{
-    switch (which) {
-    case SIZE_FLOOR: return &def->floor;
-    case SIZE_CEILING: return &def->ceiling;
-    case SIZE_RESERVE: return &def->reserve;
-    case SIZE_STEP_LOW: return &def->step[AB_LEVEL_LOW];
-    case SIZE_STEP_MEDIUM: return &def->step[AB_LEVEL_MEDIUM];
-    default: return &def->step[AB_LEVEL_CRITICAL];
-    }
-}
-
 static int
 abVshPolicyChangeParse(abVshControl *ctl, const abVshCmd *cmd,
-                       abVshPolicyChange *chg)
+                       abConfPolicyChange *chg, bool *any)
 {
     int rc;
 
@@ -71,12 +45,12 @@ abVshPolicyChangeParse(abVshControl *ctl, const abVshCmd *cmd,
         chg->enable = 1;
     if (abVshCommandOptBool(cmd, "disable"))
         chg->enable = 0;
-    chg->any = chg->enable >= 0;
-    for (int i = 0; i < SIZE_LAST; i++) {
+    *any = chg->enable >= 0;
+    for (int i = 0; i < AB_CONF_POLICY_SIZE_LAST; i++) {
         if ((rc = abVshCommandOptSizeKiB(ctl, cmd, sizeOpts[i], &chg->sizeKiB[i])) < 0)
             return -1;
         chg->sizeSet[i] = rc > 0;
-        chg->any |= rc > 0;
+        *any |= rc > 0;
     }
     if ((rc = abVshCommandOptUInt(ctl, cmd, "weight", &chg->weight)) < 0)
         return -1;
@@ -84,41 +58,8 @@ abVshPolicyChangeParse(abVshControl *ctl, const abVshCmd *cmd,
     if ((rc = abVshCommandOptUInt(ctl, cmd, "cooldown", &chg->cooldown)) < 0)
         return -1;
     chg->cooldownSet = rc > 0;
-    chg->any |= chg->weightSet || chg->cooldownSet;
+    *any |= chg->weightSet || chg->cooldownSet;
     return 0;
-}
-
-static void
-abVshPolicyChangeApply(const abVshPolicyChange *chg, abConfPolicy *def)
-{
-    if (chg->enable >= 0)
-        def->enabled = chg->enable;
-    for (int i = 0; i < SIZE_LAST; i++) {
-        abConfSize *sz = abVshPolicySize(def, i);
-        const char *unit;
-
-        if (!chg->sizeSet[i])
-            continue;
-        /* Keep the user's size readable in the XML: 512 MiB, not 524288. */
-        sz->set = true;
-        sz->value = abSizeExact(chg->sizeKiB[i] * 1024, &unit);
-        g_free(sz->unit);
-        sz->unit = g_strdup(unit);
-        sz->kib = chg->sizeKiB[i];
-        def->hasElement = true;
-    }
-    if (chg->weightSet) {
-        def->weightSet = true;
-        def->weight = chg->weight;
-        def->hasElement = true;
-    }
-    if (chg->cooldownSet) {
-        def->cooldown.set = true;
-        def->cooldown.value = chg->cooldown;
-        g_free(def->cooldown.unit);
-        def->cooldown.unit = g_strdup("s");
-        def->hasElement = true;
-    }
 }
 
 /* The policy stored for @flags (LIVE or CONFIG); a fresh, disabled one when
@@ -169,10 +110,10 @@ abVshPolicyShow(abVshControl *ctl, virDomainPtr dom, unsigned int flags, bool xm
 
     if (xml) {
         xmlNodePtr node = abConfPolicyFormatNode(def, NULL);
-        g_autofree char *str = abVshNodeToString(node);
+        g_autofree char *str = abXmlFormatNode(node);
 
         xmlFreeNode(node);
-        abVshPrint(ctl, "%s\n", str);
+        abVshPrint(ctl, "%s", str);
         return true;
     }
 
@@ -203,43 +144,6 @@ abVshPolicyShow(abVshControl *ctl, virDomainPtr dom, unsigned int flags, bool xm
     return true;
 }
 
-/* The policy metadata written by "define" records what the translation
- * added to the domain (<added autodeflate='on' .../>) so that dumpxml
- * --autoballoon can take it out again; abConfPolicyFormatMetadata does not
- * know that record, so carry it over from the old element. */
-static char *
-abVshPolicyKeepAdded(const char *oldxml, char *newxml)
-{
-    xmlDocPtr olddoc = NULL;
-    xmlDocPtr newdoc = NULL;
-    xmlNodePtr added = NULL;
-    char *ret = newxml;
-
-    if (!oldxml)
-        return newxml;
-    olddoc = xmlReadMemory(oldxml, strlen(oldxml), "old.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
-    newdoc = xmlReadMemory(newxml, strlen(newxml), "new.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
-    if (!olddoc || !newdoc)
-        goto cleanup;
-    for (xmlNodePtr cur = xmlDocGetRootElement(olddoc)->children; cur; cur = cur->next) {
-        if (cur->type == XML_ELEMENT_NODE && xmlStrEqual(cur->name, BAD_CAST "added"))
-            added = cur;
-    }
-    if (added) {
-        xmlNodePtr root = xmlDocGetRootElement(newdoc);
-        xmlNodePtr copy = xmlDocCopyNode(added, newdoc, 1);
-
-        xmlSetNs(copy, root->ns);
-        xmlAddChild(root, copy);
-        ret = abVshNodeToString(root);
-        g_free(newxml);
-    }
- cleanup:
-    xmlFreeDoc(olddoc);
-    xmlFreeDoc(newdoc);
-    return ret;
-}
-
 typedef struct {
     unsigned int flags;          /* VIR_DOMAIN_AFFECT_LIVE or _CONFIG */
     bool stored;
@@ -250,7 +154,7 @@ typedef struct {
 /* Prepare the new policy of one side (live or config) without writing. */
 static bool
 abVshPolicyPrepare(abVshControl *ctl, virDomainPtr dom,
-                   const abVshPolicyChange *chg, unsigned long maxKiB,
+                   const abConfPolicyChange *chg, unsigned long maxKiB,
                    abVshPolicyWrite *w)
 {
     g_autoptr(abConfPolicy) def = NULL;
@@ -259,14 +163,14 @@ abVshPolicyPrepare(abVshControl *ctl, virDomainPtr dom,
 
     if (!(def = abVshPolicyRead(ctl, dom, w->flags, &w->stored, &w->oldxml)))
         return false;
-    abVshPolicyChangeApply(chg, def);
+    abConfPolicyApply(def, chg);
 
     if (chg->enable == 1) {
         unsigned int xmlflags = w->flags == VIR_DOMAIN_AFFECT_CONFIG ?
             VIR_DOMAIN_XML_INACTIVE : 0;
         abVshBalloonInfo info;
-
         g_autofree char *domxml = NULL;
+        g_autoptr(xmlDoc) doc = NULL;
 
         /* the same refusals as define: no virtio balloon, huge pages,
          * locked memory, VFIO, confidential guests */
@@ -274,12 +178,12 @@ abVshPolicyPrepare(abVshControl *ctl, virDomainPtr dom,
             abVshReportLibvirtError(ctl);
             return false;
         }
-        if (abConfDomainCheck(domxml, def, &err) < 0) {
+        if (!(doc = abXmlParse(domxml, "domain XML", &err)) ||
+            abConfDomainCheckDoc(doc, def, &err) < 0) {
             abVshError(ctl, "%s", err->message);
             return false;
         }
-        if (abVshDomainBalloon(ctl, dom, xmlflags, &info) < 0)
-            return false;
+        abVshDomainBalloon(doc, &info);
         /* Policy metadata alone cannot add what the extended XML adds at
          * define time; say what is missing rather than edit the device. */
         if (!info.autodeflate || info.statsPeriod == 0)
@@ -290,14 +194,14 @@ abVshPolicyPrepare(abVshControl *ctl, virDomainPtr dom,
                       !info.autodeflate && info.statsPeriod == 0 ? " and " : "",
                       info.statsPeriod == 0 ? "no stats period" : "",
                       !info.autodeflate && info.statsPeriod == 0 ? "them" : "it");
-        abVshBalloonInfoClear(&info);
     }
 
     if (abConfPolicyValidate(def, name, maxKiB, &err) < 0) {
         abVshError(ctl, "%s", err->message);
         return false;
     }
-    w->newxml = abVshPolicyKeepAdded(w->oldxml, abConfPolicyFormatMetadata(def));
+    /* conf keeps its record of what define added to the domain */
+    w->newxml = abConfPolicyFormatStored(def);
     return true;
 }
 
@@ -305,7 +209,8 @@ bool
 abVshCmdBalloonPolicy(abVshControl *ctl, const abVshCmd *cmd)
 {
     g_autoptr(virDomain) dom = NULL;
-    abVshPolicyChange chg;
+    abConfPolicyChange chg;
+    bool any;
     abVshPolicyWrite writes[2] = { { 0 } };
     size_t nwrites = 0;
     const char *name;
@@ -319,7 +224,7 @@ abVshCmdBalloonPolicy(abVshControl *ctl, const abVshCmd *cmd)
         !abVshExclusive(ctl, cmd, "current", "config") ||
         !abVshExclusive(ctl, cmd, "enable", "disable"))
         return false;
-    if (abVshPolicyChangeParse(ctl, cmd, &chg) < 0)
+    if (abVshPolicyChangeParse(ctl, cmd, &chg, &any) < 0)
         return false;
     if (!(dom = abVshCommandOptDomain(ctl, cmd, &name)))
         return false;
@@ -345,7 +250,7 @@ abVshCmdBalloonPolicy(abVshControl *ctl, const abVshCmd *cmd)
         return false;
     }
 
-    if (!chg.any) {
+    if (!any) {
         if (live && config) {
             abVshError(ctl, "--live and --config together need a change to apply");
             return false;

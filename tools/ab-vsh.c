@@ -230,18 +230,30 @@ abVshHelpGroup(abVshControl *ctl, const abVshCmdGroup *g)
 }
 
 bool
+abVshGroupVisible(const abVshCmdGroup *group)
+{
+    for (const abVshCmdDef *def = group->cmds; def->name; def++) {
+        if (!(def->flags & AB_VSH_CMD_FLAG_HIDDEN))
+            return true;
+    }
+    return false;
+}
+
+bool
 abVshHelp(abVshControl *ctl, const char *name)
 {
     const abVshCmdDef *def;
 
     if (!name) {
         abVshPrint(ctl, "Grouped commands:\n\n");
-        for (const abVshCmdGroup *g = abVshGroups; g->name; g++)
-            abVshHelpGroup(ctl, g);
+        for (const abVshCmdGroup *g = abVshGroups; g->name; g++) {
+            if (abVshGroupVisible(g))
+                abVshHelpGroup(ctl, g);
+        }
         return true;
     }
     for (const abVshCmdGroup *g = abVshGroups; g->name; g++) {
-        if (strcmp(g->keyword, name) == 0) {
+        if (strcmp(g->keyword, name) == 0 && abVshGroupVisible(g)) {
             abVshHelpGroup(ctl, g);
             return true;
         }

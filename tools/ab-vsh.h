@@ -78,8 +78,11 @@ typedef struct {
 } abVshCmdGroup;
 
 /* All commands of virsh-autoballoon, by group (ab-vsh-commands.c);
- * terminated by a NULL name. */
-extern const abVshCmdGroup abVshGroups[];
+ * terminated by a NULL name. abVshGroups is what the shell runs:
+ * abVshDefaultGroups, unless a test program adds its own hooks (so that
+ * no test seam ships in the installed binary). */
+extern const abVshCmdGroup abVshDefaultGroups[];
+extern const abVshCmdGroup *abVshGroups;
 
 const abVshCmdDef *abVshCmdDefLookup(const char *name);
 
@@ -147,6 +150,9 @@ virDomainPtr abVshLookupDomain(abVshControl *ctl, const char *str);
  * stable times. */
 gint64 abVshNow(void);
 
+/* Whether @group has a command that help lists. */
+bool abVshGroupVisible(const abVshCmdGroup *group);
+
 /* virsh's help output for the command list or one command. */
 bool abVshHelp(abVshControl *ctl, const char *name);
 
@@ -158,21 +164,12 @@ int abVshGetMetadata(abVshControl *ctl, virDomainPtr dom, const char *uri,
                      unsigned int flags, char **xml);
 
 typedef struct {
-    bool present;                /* a <memballoon> element */
-    char *model;                 /* its model */
-    bool autodeflate;            /* autodeflate='on' */
+    bool autodeflate;            /* <memballoon autodeflate='on'> */
     unsigned int statsPeriod;    /* <stats period>, 0 when unset */
-    unsigned long long memoryKiB;/* the domain's <memory> */
 } abVshBalloonInfo;
 
-void abVshBalloonInfoClear(abVshBalloonInfo *info);
-/* Read the balloon device from the domain XML (@xmlflags: virDomainGetXMLDesc
- * flags). -1 on error (printed). */
-int abVshDomainBalloon(abVshControl *ctl, virDomainPtr dom,
-                       unsigned int xmlflags, abVshBalloonInfo *info);
-
-/* Serialise one libxml2 node. */
-char *abVshNodeToString(xmlNodePtr node);
+/* Read the balloon device from the domain XML @doc. */
+void abVshDomainBalloon(xmlDocPtr doc, abVshBalloonInfo *info);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 

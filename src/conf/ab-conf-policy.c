@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Where a metadata policy's errors say they are. */
+#define AB_CONF_POLICY_METADATA "policy metadata <policy>"
+
 AB_ENUM_IMPL(abConfAddedStats, AB_CONF_ADDED_STATS_LAST, "none", "element", "period");
 
 static const char *const abConfPolicyChildren[] = {
@@ -73,6 +76,7 @@ abConfPolicyFree(abConfPolicy *def)
     for (size_t i = 0; i < AB_LEVEL_LAST; i++)
         abConfSizeClear(&def->step[i]);
     g_free(def->cooldown.unit);
+    g_free(def->added);
     g_free(def);
 }
 
@@ -84,66 +88,30 @@ abConfSizeWritten(const abConfSize *size)
 }
 
 static int
-abConfCheckAttrs(xmlNodePtr node, const char *const *allowed, const char *where,
+abConfCheckAttrs(xmlNodePtr node, const char *const *allowed,
                  const char *domname, GError **error)
 {
-    for (xmlAttrPtr attr = node->properties; attr; attr = attr->next) {
-        bool ok = false;
+    g_autoptr(GError) err = NULL;
 
-        for (size_t i = 0; allowed && allowed[i]; i++) {
-            if (!attr->ns && xmlStrEqual(attr->name, BAD_CAST allowed[i]))
-                ok = true;
-        }
-        if (!ok) {
-            abConfSetError(error, AB_ERROR_INVALID, domname,
-                           "unknown attribute '%s' on %s <%s>",
-                           (const char *)attr->name, where, (const char *)node->name);
-            return -1;
-        }
+    if (abXmlCheckAttrs(node, allowed, &err) < 0) {
+        abConfPropagate(error, g_steal_pointer(&err), domname);
+        return -1;
     }
     return 0;
 }
 
-/* The text of a leaf element, stripped; NULL (with @error) if it has child
- * elements. */
-static char *
-abConfLeafText(xmlNodePtr node, const char *where, const char *domname,
-               GError **error)
-{
-    xmlChar *content;
-    char *ret;
-
-    for (xmlNodePtr cur = node->children; cur; cur = cur->next) {
-        if (cur->type == XML_ELEMENT_NODE) {
-            abConfSetError(error, AB_ERROR_INVALID, domname,
-                           "unexpected element <%s> inside %s <%s>: it holds a number",
-                           (const char *)cur->name, where, (const char *)node->name);
-            return NULL;
-        }
-    }
-    content = xmlNodeGetContent(node);
-    ret = g_strstrip(g_strdup(content ? (const char *)content : ""));
-    xmlFree(content);
-    return ret;
-}
-
+/* A size child: <floor unit='MiB'>512</floor>. */
 static int
-abConfParseSize(xmlNodePtr node, const char *what, abConfSize *size,
-                const char *domname, GError **error)
+abConfParseSize(xmlNodePtr node, abConfSize *size, const char *domname,
+                GError **error)
 {
-    g_autofree char *text = NULL;
     g_autofree char *unit = NULL;
     g_autoptr(GError) err = NULL;
+    unsigned long long value;
     unsigned long long bytes;
 
-    if (!(text = abConfLeafText(node, "<autoballoon>", domname, error)))
-        return -1;
-    unit = abConfProp(node, "unit");
-    if (abSizeParse(what, text, unit, 1024, &bytes, &err) < 0) {
-        abConfPropagate(error, g_steal_pointer(&err), domname);
-        return -1;
-    }
-    if (abConfSizeSet(size, g_ascii_strtoull(text, NULL, 10), unit, &err) < 0) {
+    if (abXmlTextSize(node, 1024, &value, &unit, &bytes, &err) < 0 ||
+        abConfSizeSet(size, value, unit, &err) < 0) {
         abConfPropagate(error, g_steal_pointer(&err), domname);
         return -1;
     }
@@ -151,31 +119,67 @@ abConfParseSize(xmlNodePtr node, const char *what, abConfSize *size,
 }
 
 static int
-abConfParseUInt(xmlNodePtr node, const char *what, unsigned long long max,
-                unsigned long long *value, const char *domname, GError **error)
+abConfParseUInt(xmlNodePtr node, unsigned long long max, unsigned long long *value,
+                const char *domname, GError **error)
 {
-    g_autofree char *text = NULL;
-    char *end = NULL;
+    g_autoptr(GError) err = NULL;
 
-    if (!(text = abConfLeafText(node, "<autoballoon>", domname, error)))
-        return -1;
-    if (!g_ascii_isdigit(text[0])) {
-        abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "invalid %s '%s': expected a non-negative integer", what, text);
+    if (abXmlTextUInt(node, 0, max, value, &err) < 0) {
+        abConfPropagate(error, g_steal_pointer(&err), domname);
         return -1;
     }
-    errno = 0;
-    *value = g_ascii_strtoull(text, &end, 10);
-    if (*end != '\0') {
-        abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "invalid %s '%s': expected a non-negative integer", what, text);
+    return 0;
+}
+
+static const char *
+abConfStepLevelName(int level)
+{
+    return abLevelToString(level);
+}
+
+static int
+abConfPolicyParseStep(xmlNodePtr node, abConfPolicy *def, const char *domname,
+                      GError **error)
+{
+    static const char *const attrs[] = { "level", "unit", NULL };
+    g_autoptr(GError) err = NULL;
+    int lvl;
+
+    if (abConfCheckAttrs(node, attrs, domname, error) < 0)
+        return -1;
+    if (abXmlPropEnum(node, "level", abConfStepLevelName, AB_LEVEL_LOW, AB_LEVEL_LAST,
+                      AB_XML_REQUIRED, &lvl, &err) < 0) {
+        abConfPropagate(error, g_steal_pointer(&err), domname);
         return -1;
     }
-    if (errno == ERANGE || *value > max) {
+    if (def->step[lvl].set) {
         abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "invalid %s '%s': larger than %llu", what, text, max);
+                       "<step level='%s'>: duplicate step: each level has one",
+                       abLevelToString(lvl));
         return -1;
     }
+    return abConfParseSize(node, &def->step[lvl], domname, error);
+}
+
+static int
+abConfPolicyParseCooldown(xmlNodePtr node, abConfPolicy *def, const char *domname,
+                          GError **error)
+{
+    static const char *const attrs[] = { "unit", NULL };
+    static const char *const units[] = { "s", NULL };
+    g_autofree char *unit = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (abConfCheckAttrs(node, attrs, domname, error) < 0)
+        return -1;
+    if (abXmlPropChoice(node, "unit", units, 0, &unit, &err) < 0) {
+        abConfPropagate(error, g_steal_pointer(&err), domname);
+        return -1;
+    }
+    if (abConfParseUInt(node, G_MAXUINT64, &def->cooldown.value, domname, error) < 0)
+        return -1;
+    def->cooldown.set = true;
+    def->cooldown.unit = g_steal_pointer(&unit);
     return 0;
 }
 
@@ -185,20 +189,19 @@ abConfPolicyParseChildren(xmlNodePtr node, abConfPolicy *def,
                           const char *where, GError **error)
 {
     static const char *const unitAttr[] = { "unit", NULL };
-    static const char *const stepAttrs[] = { "level", "unit", NULL };
     static const char *const noAttrs[] = { NULL };
 
     for (xmlNodePtr cur = node->children; cur; cur = cur->next) {
         const char *name = (const char *)cur->name;
         abConfSize *size = NULL;
-        g_autofree char *what = NULL;
 
         if (cur->type == XML_TEXT_NODE || cur->type == XML_CDATA_SECTION_NODE) {
             g_autofree char *text = g_strstrip(g_strdup((const char *)cur->content));
 
             if (*text) {
                 abConfSetError(error, AB_ERROR_INVALID, domname,
-                               "unexpected text '%s' in %s", text, where);
+                               "%s: unexpected text '%s' (it holds elements only)",
+                               where, text);
                 return -1;
             }
             continue;
@@ -207,40 +210,16 @@ abConfPolicyParseChildren(xmlNodePtr node, abConfPolicy *def,
             continue;
         if (!abConfNodeIsOurs(cur, NULL, nsuri) || !abConfPolicyKnownChild(name)) {
             abConfSetError(error, AB_ERROR_INVALID, domname,
-                           "unknown element <%s%s%s> in %s (expected floor, ceiling, reserve, step, weight or cooldown)",
+                           "%s<%s%s%s>: unknown element (expected floor, ceiling, reserve, step, weight or cooldown)",
+                           where,
                            cur->ns && cur->ns->prefix ? (const char *)cur->ns->prefix : "",
                            cur->ns && cur->ns->prefix ? ":" : "",
-                           name, where);
+                           name);
             return -1;
         }
 
         if (strcmp(name, "step") == 0) {
-            g_autofree char *level = abConfProp(cur, "level");
-            int lvl;
-
-            if (abConfCheckAttrs(cur, stepAttrs, where, domname, error) < 0)
-                return -1;
-            if (!level) {
-                abConfSetError(error, AB_ERROR_INVALID, domname,
-                               "<step> in %s has no level attribute (expected low, medium or critical)",
-                               where);
-                return -1;
-            }
-            lvl = abLevelFromString(level);
-            if (lvl <= AB_LEVEL_NONE) {
-                abConfSetError(error, AB_ERROR_INVALID, domname,
-                               "unknown step level '%s' in %s (expected low, medium or critical)",
-                               level, where);
-                return -1;
-            }
-            if (def->step[lvl].set) {
-                abConfSetError(error, AB_ERROR_INVALID, domname,
-                               "duplicate step level '%s' in %s: each level has one step",
-                               level, where);
-                return -1;
-            }
-            what = g_strdup_printf("<autoballoon> step level='%s'", level);
-            if (abConfParseSize(cur, what, &def->step[lvl], domname, error) < 0)
+            if (abConfPolicyParseStep(cur, def, domname, error) < 0)
                 return -1;
             continue;
         }
@@ -256,39 +235,25 @@ abConfPolicyParseChildren(xmlNodePtr node, abConfPolicy *def,
             (strcmp(name, "weight") == 0 && def->weightSet) ||
             (strcmp(name, "cooldown") == 0 && def->cooldown.set)) {
             abConfSetError(error, AB_ERROR_INVALID, domname,
-                           "duplicate <%s> in %s", name, where);
+                           "%s<%s>: duplicate element: a policy has one <%s>",
+                           where, name, name);
             return -1;
         }
 
-        what = g_strdup_printf("<autoballoon> %s", name);
         if (size) {
-            if (abConfCheckAttrs(cur, unitAttr, where, domname, error) < 0 ||
-                abConfParseSize(cur, what, size, domname, error) < 0)
+            if (abConfCheckAttrs(cur, unitAttr, domname, error) < 0 ||
+                abConfParseSize(cur, size, domname, error) < 0)
                 return -1;
         } else if (strcmp(name, "weight") == 0) {
             unsigned long long weight;
 
-            if (abConfCheckAttrs(cur, noAttrs, where, domname, error) < 0 ||
-                abConfParseUInt(cur, what, G_MAXUINT, &weight, domname, error) < 0)
+            if (abConfCheckAttrs(cur, noAttrs, domname, error) < 0 ||
+                abConfParseUInt(cur, G_MAXUINT, &weight, domname, error) < 0)
                 return -1;
             def->weightSet = true;
             def->weight = weight;
-        } else {
-            g_autofree char *unit = abConfProp(cur, "unit");
-
-            if (abConfCheckAttrs(cur, unitAttr, where, domname, error) < 0)
-                return -1;
-            if (unit && strcmp(unit, "s") != 0) {
-                abConfSetError(error, AB_ERROR_INVALID, domname,
-                               "invalid unit '%s' of <autoballoon> cooldown: only 's' (seconds) is accepted",
-                               unit);
-                return -1;
-            }
-            if (abConfParseUInt(cur, what, G_MAXUINT64, &def->cooldown.value,
-                                domname, error) < 0)
-                return -1;
-            def->cooldown.set = true;
-            def->cooldown.unit = g_steal_pointer(&unit);
+        } else if (abConfPolicyParseCooldown(cur, def, domname, error) < 0) {
+            return -1;
         }
     }
     return 0;
@@ -298,15 +263,15 @@ int
 abConfPolicyParseNode(xmlNodePtr node, abConfPolicy *def, GError **error)
 {
     static const char *const noAttrs[] = { NULL };
-    g_autofree char *domname = abConfDomainName(node);
+    g_autofree char *domname = abXmlDomainName(node ? node->doc : NULL);
 
-    if (!abConfNodeIs(node, "autoballoon", NULL)) {
+    if (!abXmlNodeIs(node, "autoballoon", NULL)) {
         abConfSetError(error, AB_ERROR_INVALID, domname,
                        "expected an <autoballoon> element, got <%s>",
                        node ? (const char *)node->name : "(none)");
         return -1;
     }
-    if (abConfCheckAttrs(node, noAttrs, "<memballoon>", domname, error) < 0)
+    if (abConfCheckAttrs(node, noAttrs, domname, error) < 0)
         return -1;
     def->hasElement = true;
     return abConfPolicyParseChildren(node, def, NULL, domname, "<autoballoon>", error);
@@ -545,13 +510,13 @@ abConfParseAdded(xmlNodePtr node, abConfAdded *added, const char *domname,
                  GError **error)
 {
     static const char *const attrs[] = { "autodeflate", "stats", "period", "metadata", NULL };
-    const char *where = "autoballoon policy metadata";
-    g_autofree char *autodeflate = abConfProp(node, "autodeflate");
-    g_autofree char *stats = abConfProp(node, "stats");
-    g_autofree char *period = abConfProp(node, "period");
-    g_autofree char *metadata = abConfProp(node, "metadata");
+    const char *where = AB_CONF_POLICY_METADATA;
+    g_autofree char *autodeflate = abXmlProp(node, "autodeflate");
+    g_autofree char *stats = abXmlProp(node, "stats");
+    g_autofree char *period = abXmlProp(node, "period");
+    g_autofree char *metadata = abXmlProp(node, "metadata");
 
-    if (abConfCheckAttrs(node, attrs, where, domname, error) < 0)
+    if (abConfCheckAttrs(node, attrs, domname, error) < 0)
         return -1;
     memset(added, 0, sizeof(*added));
     if (autodeflate && strcmp(autodeflate, "on") != 0)
@@ -578,7 +543,7 @@ abConfParseAdded(xmlNodePtr node, abConfAdded *added, const char *domname,
 
  invalid:
     abConfSetError(error, AB_ERROR_INVALID, domname,
-                   "invalid <added> record in %s (autodeflate='%s' stats='%s' period='%s' metadata='%s')",
+                   "%s<added autodeflate='%s' stats='%s' period='%s' metadata='%s'>: invalid record",
                    where, autodeflate ? autodeflate : "", stats ? stats : "",
                    period ? period : "", metadata ? metadata : "");
     return -1;
@@ -589,10 +554,11 @@ abConfPolicyParseMetadataNode(xmlNodePtr node, const char *domname,
                               abConfAdded *added, GError **error)
 {
     static const char *const attrs[] = { "state", "element", NULL };
-    const char *where = "autoballoon policy metadata";
+    static const char *const yesno[] = { "yes", "no", NULL };
+    const char *where = AB_CONF_POLICY_METADATA;
     g_autoptr(abConfPolicy) def = abConfPolicyNew();
-    g_autofree char *state = NULL;
     g_autofree char *element = NULL;
+    g_autoptr(GError) err = NULL;
     xmlNodePtr rec = NULL;
 
     if (added)
@@ -606,22 +572,13 @@ abConfPolicyParseMetadataNode(xmlNodePtr node, const char *domname,
                        node && node->ns ? (const char *)node->ns->href : "");
         return NULL;
     }
-    if (abConfCheckAttrs(node, attrs, where, domname, error) < 0)
+    if (abConfCheckAttrs(node, attrs, domname, error) < 0)
         return NULL;
-    state = abConfProp(node, "state");
-    element = abConfProp(node, "element");
-    if (!state || (strcmp(state, "on") != 0 && strcmp(state, "off") != 0)) {
-        abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "%s: invalid state '%s' (expected on or off)",
-                       where, state ? state : "");
+    if (abXmlPropOnOff(node, "state", AB_XML_REQUIRED, &def->enabled, &err) < 0 ||
+        abXmlPropChoice(node, "element", yesno, 0, &element, &err) < 0) {
+        abConfPropagate(error, g_steal_pointer(&err), domname);
         return NULL;
     }
-    if (element && strcmp(element, "no") != 0 && strcmp(element, "yes") != 0) {
-        abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "%s: invalid element '%s' (expected yes or no)", where, element);
-        return NULL;
-    }
-    def->enabled = strcmp(state, "on") == 0;
 
     /* the translation record is not part of the policy: set it aside
      * while the children are parsed, then put it back */
@@ -652,13 +609,15 @@ abConfPolicyParseMetadataNode(xmlNodePtr node, const char *domname,
 abConfPolicy *
 abConfPolicyParseMetadata(const char *xml, GError **error)
 {
-    xmlDocPtr doc;
+    g_autoptr(xmlDoc) doc = NULL;
     abConfPolicy *def;
+    abConfAdded added;
 
-    if (!(doc = abConfReadDoc(xml, "autoballoon policy metadata", error)))
+    if (!(doc = abXmlParse(xml, "autoballoon policy metadata", error)) ||
+        !(def = abConfPolicyParseMetadataNode(xmlDocGetRootElement(doc), NULL, &added, error)))
         return NULL;
-    def = abConfPolicyParseMetadataNode(xmlDocGetRootElement(doc), NULL, NULL, error);
-    xmlFreeDoc(doc);
+    if (added.autodeflate || added.stats || added.metadata)
+        def->added = g_memdup2(&added, sizeof(added));
     return def;
 }
 
@@ -666,7 +625,7 @@ char *
 abConfPolicyFormatMetadata(const abConfPolicy *def)
 {
     xmlNodePtr node = abConfPolicyMetadataNode(def, NULL);
-    char *ret = abConfWriteMetadataNode(node);
+    char *ret = abXmlFormatUnqualified(node);
 
     xmlFreeNode(node);
     return ret;

@@ -50,6 +50,9 @@ struct _abConfPolicy {
     bool weightSet;
     unsigned int weight;
     abConfSeconds cooldown;
+    /* conf's own: what define added to the domain, read from the stored
+     * policy and written back by abConfPolicyFormatStored */
+    struct _abConfAdded *added;
 };
 
 /* The stats period the translation adds when autoballoon='on' and the user
@@ -84,13 +87,64 @@ int abConfPolicyValidate(const abConfPolicy *def, const char *domname,
 abConfPolicy *abConfPolicyParseMetadata(const char *xml, GError **error);
 char *abConfPolicyFormatMetadata(const abConfPolicy *def);
 
+/* The policy metadata that replaces the stored one @def was parsed from
+ * (abConfPolicyParseMetadata): abConfPolicyFormatMetadata plus conf's
+ * record of what define added to the domain, so that dumpxml
+ * --autoballoon still takes out exactly that. */
+char *abConfPolicyFormatStored(const abConfPolicy *def);
+
+/* A size set from KiB, written in the largest unit that divides it. */
+void abConfSizeSetKiB(abConfSize *size, unsigned long long kib);
+
+/* The sizes a change can set, in abConfPolicy's order. */
+typedef enum {
+    AB_CONF_POLICY_FLOOR,
+    AB_CONF_POLICY_CEILING,
+    AB_CONF_POLICY_RESERVE,
+    AB_CONF_POLICY_STEP_LOW,
+    AB_CONF_POLICY_STEP_MEDIUM,
+    AB_CONF_POLICY_STEP_CRITICAL,
+
+    AB_CONF_POLICY_SIZE_LAST
+} abConfPolicySizeField;
+
+abConfSize *abConfPolicySize(abConfPolicy *def, abConfPolicySizeField field);
+
+/* A change to a stored policy, as balloon-policy takes it. */
+typedef struct {
+    int enable;                 /* -1 unchanged, 0 off, 1 on */
+    bool sizeSet[AB_CONF_POLICY_SIZE_LAST];
+    unsigned long long sizeKiB[AB_CONF_POLICY_SIZE_LAST];
+    bool weightSet;
+    unsigned int weight;
+    bool cooldownSet;
+    unsigned int cooldown;      /* seconds */
+} abConfPolicyChange;
+
+/* Apply @chg to @def (validate afterwards with abConfPolicyValidate). */
+void abConfPolicyApply(abConfPolicy *def, const abConfPolicyChange *chg);
+
+/* @base (the daemon's [policy] defaults) under the domain's own settings
+ * @def (NULL: none) into @out, which borrows from both and is only read. */
+void abConfPolicyMerge(const abConfPolicy *base, const abConfPolicy *def,
+                       abConfPolicy *out);
+
 /* Effective parameters: defaults for a guest of @maxKiB, overridden by what
  * @def sets. @def may be NULL (all defaults, disabled). */
 void abConfPolicyResolve(const abConfPolicy *def, unsigned long long maxKiB,
                          abPolicyParams *params);
 
-/* Whole-document translation, on the libxml2 tree. Both validate (the
- * policy, the balloon model, the memory backing, VFIO host devices). */
+/* Whole-document translation, in place on a tree from abXmlParse. Both
+ * validate (the policy, the balloon model, the memory backing, VFIO host
+ * devices). 1 when @doc was changed, 0 when it holds nothing of ours (it
+ * is left as it is), -1 with @error. */
+int abConfExtendedToNativeDoc(xmlDocPtr doc, GError **error);
+int abConfNativeToExtendedDoc(xmlDocPtr doc, GError **error);
+/* Every check abConfExtendedToNativeDoc makes, without changing @doc: what
+ * the tools run before the schema, so that a refusal names the field. */
+int abConfExtendedCheckDoc(xmlDocPtr doc, GError **error);
+/* The same on strings; a document with nothing of ours comes back as it
+ * went in, byte for byte. */
 char *abConfExtendedToNative(const char *xml, GError **error);
 char *abConfNativeToExtended(const char *xml, GError **error);
 
@@ -99,6 +153,7 @@ char *abConfNativeToExtended(const char *xml, GError **error);
  * locked memory and no VFIO device; the policy fits its <memory>. For the
  * tools that set a policy on an existing domain. */
 int abConfDomainCheck(const char *xml, const abConfPolicy *def, GError **error);
+int abConfDomainCheckDoc(xmlDocPtr doc, const abConfPolicy *def, GError **error);
 
 /* Injected pressure (AB_NS_PRESSURE_URI), written by
  * balloon-inject-pressure into live metadata:

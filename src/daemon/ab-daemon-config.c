@@ -181,11 +181,8 @@ abDaemonConfigParseSize(const abDaemonConfigItem *item, const char *value,
             abDaemonConfigExpected(error, "expected a size from %s to %s", min, max);
         return -1;
     }
-    g_free(size->unit);
-    *size = (abConfSize) {
-        .set = true, .value = kib, .unit = g_strdup("KiB"), .kib = kib,
-    };
-    return 0;
+    /* kib came from a byte count: written in KiB it cannot overflow */
+    return abConfSizeSet(size, kib, "KiB", error);
 }
 
 /* abConfSeconds: whole seconds within [min, max] */

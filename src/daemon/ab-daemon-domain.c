@@ -5,10 +5,9 @@
 #include "ab-namespace.h"
 #include "ab-qemu-balloon.h"
 #include "ab-qemu-monitor.h"
+#include "ab-xml.h"
 
 #include <string.h>
-#include <libxml/parser.h>
-#include <libxml/xpath.h>
 
 abDaemonDomain *
 abDaemonDomainNew(const char *uuid, const char *name)
@@ -195,35 +194,6 @@ abDaemonDomainReadInjected(abDaemon *daemon, abDaemonDomain *d)
     d->hasInjected = true;
 }
 
-/* The config's [policy] under the domain's own settings. The result
- * borrows strings from both; it is only read. */
-static void
-abDaemonPolicyMerge(const abConfPolicy *base, const abConfPolicy *def,
-                    abConfPolicy *out)
-{
-    *out = *base;
-    if (!def)
-        return;
-    out->enabled = def->enabled;
-    out->hasElement = def->hasElement;
-    if (def->floor.set)
-        out->floor = def->floor;
-    if (def->ceiling.set)
-        out->ceiling = def->ceiling;
-    if (def->reserve.set)
-        out->reserve = def->reserve;
-    for (int l = 0; l < AB_LEVEL_LAST; l++) {
-        if (def->step[l].set)
-            out->step[l] = def->step[l];
-    }
-    if (def->weightSet) {
-        out->weightSet = true;
-        out->weight = def->weight;
-    }
-    if (def->cooldown.set)
-        out->cooldown = def->cooldown;
-}
-
 void
 abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d)
 {
@@ -238,7 +208,7 @@ abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d)
     else
         wanted = daemon->cfg->manage == AB_DAEMON_MANAGE_ALL;
 
-    abDaemonPolicyMerge(daemon->cfg->policy, d->policy, &merged);
+    abConfPolicyMerge(daemon->cfg->policy, d->policy, &merged);
     merged.enabled = wanted;
     abConfPolicyResolve(&merged, d->maxKiB, &d->params);
     d->params.enabled = wanted;
@@ -382,25 +352,18 @@ static int
 abDaemonDomainReadXML(abDaemonDomain *d, unsigned int *period, bool *qemuInflates)
 {
     g_autofree char *xml = NULL;
-    xmlDocPtr doc;
-    xmlXPathContextPtr ctxt;
-    xmlXPathObjectPtr obj;
+    g_autofree char *value = NULL;
+    g_autoptr(xmlDoc) doc = NULL;
 
     *period = 0;
-    if (!(xml = virDomainGetXMLDesc(d->dom, 0)))
+    if (!(xml = virDomainGetXMLDesc(d->dom, 0)) ||
+        !(doc = abXmlParse(xml, "domain XML", NULL)))
         return -1;
-    if (!(doc = xmlReadMemory(xml, strlen(xml), "domain.xml", NULL,
-                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)))
-        return -1;
-    ctxt = xmlXPathNewContext(doc);
-    obj = xmlXPathEvalExpression(BAD_CAST "string(/domain/devices/memballoon/stats/@period)",
-                                 ctxt);
-    if (obj && obj->type == XPATH_STRING && obj->stringval && *obj->stringval)
-        *period = (unsigned int) g_ascii_strtoull((const char *) obj->stringval, NULL, 10);
+    value = abXmlProp(abXmlChildPath(xmlDocGetRootElement(doc), "devices", "memballoon",
+                                     "stats", NULL), "period");
+    if (value && abXmlNodeIs(xmlDocGetRootElement(doc), "domain", NULL))
+        *period = (unsigned int) g_ascii_strtoull(value, NULL, 10);
     *qemuInflates = abQemuBalloonInflater(doc) == AB_QEMU_INFLATER_QEMU;
-    xmlXPathFreeObject(obj);
-    xmlXPathFreeContext(ctxt);
-    xmlFreeDoc(doc);
     return 0;
 }
 

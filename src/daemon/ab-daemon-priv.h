@@ -4,6 +4,7 @@
 
 #include "ab-daemon.h"
 #include "ab-daemon-metrics.h"
+#include "ab-daemon-test.h"
 #include "ab-policy.h"
 #include <libvirt/virterror.h>
 
@@ -59,7 +60,6 @@ typedef struct {
 
     /* status publishing */
     char *statusPublished;           /* formatted with time=0; NULL: none */
-    bool statusPending;
     double statusWriteTime;          /* <0: never */
 } abDaemonDomain;
 

@@ -50,12 +50,11 @@ struct _abPressureSrc {
 struct _abPressureMonitor {
     abPressureConfig config;
     GPtrArray *sources;            /* abPressureSrc * */
-    abPressureInjected *injected;
     abPressureSample combined;
     gint64 lastEval;
 
     abLevel reportedLevel;
-    gint reportedIdx;              /* -1: none; sources->len: injected */
+    gint reportedIdx;              /* -1: none */
     guint64 changes;
     guint gone;                    /* sources gone since opened */
 
@@ -145,7 +144,6 @@ abPressureMonitorNew(const abPressureConfig *config)
     else
         abPressureConfigDefaults(&mon->config);
     mon->sources = g_ptr_array_new_with_free_func(abPressureSrcFree);
-    mon->injected = abPressureInjectedNew();
     mon->reportedIdx = -1;
     mon->combined.type = AB_PRESSURE_SOURCE_LAST;
     mon->combined.where = "";
@@ -159,7 +157,6 @@ abPressureMonitorFree(abPressureMonitor *mon)
         return;
     abPressureMonitorDetach(mon);
     g_ptr_array_unref(mon->sources);
-    abPressureInjectedFree(mon->injected);
     g_free(mon);
 }
 
@@ -306,12 +303,6 @@ abPressureMonitorSourceSample(abPressureMonitor *mon, guint idx)
 {
     g_return_val_if_fail(idx < mon->sources->len, NULL);
     return &((abPressureSrc *)g_ptr_array_index(mon->sources, idx))->sample;
-}
-
-abPressureInjected *
-abPressureMonitorInjected(abPressureMonitor *mon)
-{
-    return mon->injected;
 }
 
 guint64
@@ -481,7 +472,6 @@ static bool
 abPressureMonitorCombine(abPressureMonitor *mon, gint64 now)
 {
     abPressureSample *c = &mon->combined;
-    abLevel injected;
     gint best = -1;
 
     memset(c, 0, sizeof(*c));
@@ -504,14 +494,6 @@ abPressureMonitorCombine(abPressureMonitor *mon, gint64 now)
         }
         c->requestKiB = MAX(c->requestKiB, src->sample.requestKiB);
     }
-    injected = abPressureInjectedGet(mon->injected, NULL, now);
-    if (injected > c->level) {
-        best = mon->sources->len;
-        c->level = injected;
-        c->type = AB_PRESSURE_SOURCE_INJECTED;
-        c->where = "all";
-        c->figure = 0;
-    }
     if (c->level == mon->reportedLevel && best == mon->reportedIdx)
         return false;
     mon->reportedLevel = c->level;
@@ -525,7 +507,6 @@ static void abPressureMonitorArm(abPressureMonitor *mon);
 static bool
 abPressureMonitorSample(abPressureMonitor *mon, gint64 now)
 {
-    abPressureInjectedExpire(mon->injected, now);
     for (guint i = 0; i < mon->sources->len; i++) {
         abPressureSrc *src = g_ptr_array_index(mon->sources, i);
         guint64 events = 0;
