@@ -396,11 +396,11 @@ testStatusRoundTrip(void)
 {
     abConfStatus st = {
         .level = AB_LEVEL_MEDIUM,
-        .source = (char *)"psi",
+        .source = AB_STATUS_SOURCE_PSI,
         .targetKiB = 786432,
         .actualKiB = 800000,
         .usableKiB = 300000,
-        .action = (char *)"inflate",
+        .action = AB_STATUS_ACTION_INFLATE,
         .reason = (char *)"host-pressure",
         .unresponsive = true,
         .time = 1763900000,
@@ -418,11 +418,11 @@ testStatusRoundTrip(void)
     g_assert_cmpint(abConfStatusParse(xml, &back, &err), ==, 0);
     g_assert_no_error(err);
     g_assert_cmpint(back.level, ==, AB_LEVEL_MEDIUM);
-    g_assert_cmpstr(back.source, ==, "psi");
+    g_assert_cmpint(back.source, ==, AB_STATUS_SOURCE_PSI);
     g_assert_cmpuint(back.targetKiB, ==, 786432);
     g_assert_cmpuint(back.actualKiB, ==, 800000);
     g_assert_cmpuint(back.usableKiB, ==, 300000);
-    g_assert_cmpstr(back.action, ==, "inflate");
+    g_assert_cmpint(back.action, ==, AB_STATUS_ACTION_INFLATE);
     g_assert_cmpstr(back.reason, ==, "host-pressure");
     g_assert_true(back.unresponsive);
     g_assert_cmpint(back.time, ==, 1763900000);
@@ -448,11 +448,11 @@ testStatusRoundTrip(void)
         g_assert_cmpstr(back.reason, ==, abPolicyReasonToString(r));
         abConfStatusClear(&back);
     }
-    g_assert_cmpint(abConfStatusParse("<status level='none' source='" AB_CONF_STATUS_SOURCE_QEMU
+    g_assert_cmpint(abConfStatusParse("<status level='none' source='qemu"
                                       "' reason='" AB_CONF_STATUS_REASON_QEMU "'/>",
                                       &back, &err), ==, 0);
     g_assert_no_error(err);
-    g_assert_cmpstr(back.source, ==, "qemu");
+    g_assert_cmpint(back.source, ==, AB_STATUS_SOURCE_QEMU);
     g_assert_cmpstr(back.reason, ==, "qemu-automatic");
     abConfStatusClear(&back);
 }
@@ -484,7 +484,7 @@ testStatusErrors(void)
         g_assert_error(err, AB_ERROR, AB_ERROR_INVALID);
         if (!strstr(err->message, cases[i].msg))
             g_error("%s: got '%s', expected '%s'", cases[i].xml, err->message, cases[i].msg);
-        g_assert_null(st.source);
+        g_assert_cmpint(st.source, ==, AB_STATUS_SOURCE_NONE);
     }
 }
 

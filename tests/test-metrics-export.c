@@ -235,7 +235,7 @@ testNodeExporter(Fixture *f, gconstpointer data)
 
     /* host pressure: the daemon shrinks guests, the exporter reads the
      * new file at the next scrape */
-    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_MEDIUM, "psi", 32 * MiB);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_MEDIUM, AB_STATUS_SOURCE_PSI, 32 * MiB);
     tick(f, 2);
     g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), >, 0);
     after = scrapeParse(&e);

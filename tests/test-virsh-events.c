@@ -23,8 +23,8 @@ static void
 testStatus(void)
 {
     abConfStatus st = {
-        .level = AB_LEVEL_CRITICAL, .source = (char *)"headroom",
-        .targetKiB = 1048576, .actualKiB = 1500000, .action = (char *)"hold",
+        .level = AB_LEVEL_CRITICAL, .source = AB_STATUS_SOURCE_HEADROOM,
+        .targetKiB = 1048576, .actualKiB = 1500000, .action = AB_STATUS_ACTION_HOLD,
         .reason = (char *)"unresponsive", .unresponsive = true,
     };
     g_autofree char *line = abVshEventFormatStatus("db", &st, -1);

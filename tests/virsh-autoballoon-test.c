@@ -43,8 +43,11 @@ abVshCmdTestPublishStatus(abVshControl *ctl, const abVshCmd *cmd)
         abVshCommandOptSizeKiB(ctl, cmd, "actual", &st.actualKiB) < 0 ||
         abVshCommandOptSizeKiB(ctl, cmd, "usable", &st.usableKiB) < 0)
         return false;
-    st.source = g_strdup(abVshCommandOptString(cmd, "source", &str) > 0 ? str : "psi");
-    st.action = g_strdup(abVshCommandOptString(cmd, "action", &str) > 0 ? str : "none");
+    /* unknown words publish as none: this command writes what it is told */
+    st.source = MAX(abStatusSourceFromString(abVshCommandOptString(cmd, "source", &str) > 0 ?
+                                             str : "psi"), 0);
+    st.action = MAX(abStatusActionFromString(abVshCommandOptString(cmd, "action", &str) > 0 ?
+                                             str : "none"), 0);
     st.reason = g_strdup(abVshCommandOptString(cmd, "reason", &str) > 0 ? str : "none");
     st.time = abVshNow();
     xml = abConfStatusFormat(&st);

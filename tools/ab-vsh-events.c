@@ -57,9 +57,9 @@ abVshEventFormatStatus(const char *domname, const abConfStatus *st,
     return g_strdup_printf("%sevent 'pressure-change' for domain '%s': %s (%s), "
                            "target %llu KiB, actual %llu KiB, action %s%s, reason %s",
                            prefix, domname, abLevelToString(st->level),
-                           st->source ? st->source : "-",
+                           abStatusSourceToString(st->source),
                            st->targetKiB, st->actualKiB,
-                           st->action ? st->action : "-",
+                           abStatusActionToString(st->action),
                            st->unresponsive ? " (unresponsive)" : "",
                            st->reason ? st->reason : "-");
 }

@@ -308,11 +308,11 @@ abVshStatusRow(abVshControl *ctl, virDomainPtr dom, GPtrArray *row, bool *publis
         return false;
     }
     g_ptr_array_add(row, g_strdup_printf("%s (%s)", abLevelToString(st.level),
-                                         st.source ? st.source : "-"));
+                                         abStatusSourceToString(st.source)));
     g_ptr_array_add(row, abVshSizeCell(st.targetKiB));
     g_ptr_array_add(row, abVshSizeCell(st.actualKiB));
     g_ptr_array_add(row, abVshSizeCell(st.usableKiB));
-    g_ptr_array_add(row, g_strdup_printf("%s%s", st.action ? st.action : "-",
+    g_ptr_array_add(row, g_strdup_printf("%s%s", abStatusActionToString(st.action),
                                          st.unresponsive ? " (unresponsive)" : ""));
     g_ptr_array_add(row, g_strdup(st.reason ? st.reason : "-"));
     g_ptr_array_add(row, abVshAgeCell(st.time));

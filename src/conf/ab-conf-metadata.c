@@ -41,6 +41,18 @@ abConfLevelName(int level)
     return abLevelToString(level);
 }
 
+static const char *
+abConfSourceName(int source)
+{
+    return abStatusSourceToString(source);
+}
+
+static const char *
+abConfActionName(int action)
+{
+    return abStatusActionToString(action);
+}
+
 static int
 abConfAttrLevel(xmlNodePtr node, abLevel *level, GError **error)
 {
@@ -103,8 +115,6 @@ abConfInjectedFormat(const abConfInjected *inj)
 void
 abConfStatusClear(abConfStatus *st)
 {
-    g_free(st->source);
-    g_free(st->action);
     g_free(st->reason);
     memset(st, 0, sizeof(*st));
 }
@@ -136,25 +146,24 @@ abConfStatusParse(const char *xml, abConfStatus *st, GError **error)
         "level", "source", "target", "actual", "usable", "action", "reason",
         "unresponsive", "time", NULL,
     };
-    static const char *const sources[] = {
-        "psi", "vmpressure", "headroom", "injected", AB_CONF_STATUS_SOURCE_QEMU, "none", NULL,
-    };
-    static const char *const actions[] = { "inflate", "deflate", "hold", "none", NULL };
     static const char *const yesno[] = { "yes", "no", NULL };
     g_autoptr(xmlDoc) doc = NULL;
     xmlNodePtr root;
     unsigned long long time;
     g_autofree char *unresponsive = NULL;
+    int source = AB_STATUS_SOURCE_NONE, action = AB_STATUS_ACTION_NONE;
 
     memset(st, 0, sizeof(*st));
     if (!(doc = abXmlParse(xml, "status metadata", error)) ||
         !(root = abConfMetadataRoot(doc, "status", AB_NS_STATUS_URI, attrs, error)) ||
         abConfAttrLevel(root, &st->level, error) < 0 ||
-        abConfAttrChoice(root, "source", sources, &st->source, error) < 0 ||
+        abXmlPropEnum(root, "source", abConfSourceName, AB_STATUS_SOURCE_NONE,
+                      AB_STATUS_SOURCE_LAST, 0, &source, error) < 0 ||
         abConfAttrUInt(root, "target", G_MAXUINT64, &st->targetKiB, error) < 0 ||
         abConfAttrUInt(root, "actual", G_MAXUINT64, &st->actualKiB, error) < 0 ||
         abConfAttrUInt(root, "usable", G_MAXUINT64, &st->usableKiB, error) < 0 ||
-        abConfAttrChoice(root, "action", actions, &st->action, error) < 0 ||
+        abXmlPropEnum(root, "action", abConfActionName, AB_STATUS_ACTION_NONE,
+                      AB_STATUS_ACTION_LAST, 0, &action, error) < 0 ||
         abConfStatusReason(root, &st->reason, error) < 0 ||
         abConfAttrChoice(root, "unresponsive", yesno, &unresponsive, error) < 0 ||
         abConfAttrUInt(root, "time", G_MAXINT64, &time, error) < 0) {
@@ -162,6 +171,8 @@ abConfStatusParse(const char *xml, abConfStatus *st, GError **error)
         return -1;
     }
     st->unresponsive = g_strcmp0(unresponsive, "yes") == 0;
+    st->source = source;
+    st->action = action;
     st->time = time;
     return 0;
 }
@@ -181,12 +192,12 @@ abConfStatusFormat(const abConfStatus *st)
     char *ret;
 
     xmlNewProp(node, BAD_CAST "level", BAD_CAST abLevelToString(st->level));
-    xmlNewProp(node, BAD_CAST "source", BAD_CAST (st->source ? st->source : "none"));
+    xmlNewProp(node, BAD_CAST "source", BAD_CAST (abStatusSourceToString(st->source) ?: "none"));
     abConfSetULL(node, "target", st->targetKiB);
     abConfSetULL(node, "actual", st->actualKiB);
     if (st->usableKiB)
         abConfSetULL(node, "usable", st->usableKiB);
-    xmlNewProp(node, BAD_CAST "action", BAD_CAST (st->action ? st->action : "none"));
+    xmlNewProp(node, BAD_CAST "action", BAD_CAST (abStatusActionToString(st->action) ?: "none"));
     if (st->reason)
         xmlNewProp(node, BAD_CAST "reason", BAD_CAST st->reason);
     if (st->unresponsive)

@@ -24,6 +24,7 @@
 #include <libxml/tree.h>
 
 #include "ab-level.h"
+#include "ab-status.h"
 #include "ab-policy.h"
 
 typedef struct {
@@ -175,16 +176,15 @@ char *abConfInjectedFormat(const abConfInjected *inj);
 /* Status written for a balloon that QEMU inflates itself (its automatic
  * property, src/qemu): the pressure came from QEMU's monitor, and no engine
  * reason applies. */
-#define AB_CONF_STATUS_SOURCE_QEMU "qemu"
 #define AB_CONF_STATUS_REASON_QEMU "qemu-automatic"
 
 typedef struct {
     abLevel level;
-    char *source;               /* "psi", "vmpressure", "headroom", "injected", "qemu", "none" */
+    abStatusSource source;
     unsigned long long targetKiB;
     unsigned long long actualKiB;
     unsigned long long usableKiB;   /* 0: unknown */
-    char *action;               /* "inflate", "deflate", "hold", "none" */
+    abStatusAction action;
     char *reason;               /* abPolicyReasonToString, or AB_CONF_STATUS_REASON_QEMU */
     bool unresponsive;
     gint64 time;

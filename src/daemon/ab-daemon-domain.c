@@ -19,8 +19,8 @@ abDaemonDomainNew(const char *uuid, const char *name)
     abPolicyBalloonAdopt(&d->balloon, 0);
     d->lastGrowTime = -1;
     d->statusWriteTime = -1;
-    d->levelSource = "none";
-    d->action = "none";
+    d->levelSource = AB_STATUS_SOURCE_NONE;
+    d->action = AB_STATUS_ACTION_NONE;
     d->reason = AB_POLICY_REASON_NONE;
     return d;
 }
@@ -224,8 +224,8 @@ abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d)
              * balloon-status and metadata-change listeners see why nothing
              * happens to it any more */
             d->level = AB_LEVEL_NONE;
-            d->levelSource = "none";
-            d->action = "none";
+            d->levelSource = AB_STATUS_SOURCE_NONE;
+            d->action = AB_STATUS_ACTION_NONE;
             d->reason = AB_POLICY_REASON_DISABLED;
             d->reasonText = NULL;
             d->unresponsive = false;

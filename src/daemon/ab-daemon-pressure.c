@@ -36,24 +36,24 @@ abDaemonPressureNewFixed(void)
     f->parent.sample = abDaemonPressureFixedSample;
     f->parent.free = abDaemonPressureFixedFree;
     f->sample.level = AB_LEVEL_NONE;
-    f->sample.source = "none";
+    f->sample.source = AB_STATUS_SOURCE_NONE;
     return &f->parent;
 }
 
 void
 abDaemonPressureFixedSet(abDaemonPressure *p, abLevel level,
-                         const char *source, unsigned long long requestKiB)
+                         abStatusSource source, unsigned long long requestKiB)
 {
     abDaemonPressureFixed *f = (abDaemonPressureFixed *) p;
     bool changed = f->sample.level != level;
     int type;
 
     f->sample.level = level;
-    f->sample.source = level == AB_LEVEL_NONE ? "none" : source;
+    f->sample.source = level == AB_LEVEL_NONE ? AB_STATUS_SOURCE_NONE : source;
     f->sample.requestKiB = requestKiB;
     memset(f->sample.sourceOpen, 0, sizeof(f->sample.sourceOpen));
     memset(f->sample.sourceLevel, 0, sizeof(f->sample.sourceLevel));
-    if (source && (type = abPressureSourceTypeFromString(source)) >= 0) {
+    if ((type = abPressureSourceTypeFromString(abStatusSourceToString(source))) >= 0) {
         f->sample.sourceOpen[type] = true;
         f->sample.sourceLevel[type] = level;
     }
@@ -91,6 +91,15 @@ abDaemonPressureSourceName(abPressureSourceType type)
     return type < AB_PRESSURE_SOURCE_LAST ? abPressureSourceTypeToString(type) : "none";
 }
 
+/* The status word of a source: the same names (ab-status.h). */
+static abStatusSource
+abDaemonPressureStatusSource(abPressureSourceType type)
+{
+    int s = abStatusSourceFromString(abDaemonPressureSourceName(type));
+
+    return s < 0 ? AB_STATUS_SOURCE_NONE : s;
+}
+
 static void
 abDaemonPressureHostSample(abDaemonPressure *p, abDaemonPressureSample *out)
 {
@@ -102,7 +111,8 @@ abDaemonPressureHostSample(abDaemonPressure *p, abDaemonPressureSample *out)
     h->sampling = false;
     *out = (abDaemonPressureSample) {
         .level = s->level,
-        .source = s->level == AB_LEVEL_NONE ? "none" : abDaemonPressureSourceName(s->type),
+        .source = s->level == AB_LEVEL_NONE ? AB_STATUS_SOURCE_NONE :
+                  abDaemonPressureStatusSource(s->type),
         .requestKiB = s->requestKiB,
     };
     for (guint i = 0; i < abPressureMonitorNumSources(h->mon); i++) {

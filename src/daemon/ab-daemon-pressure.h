@@ -11,11 +11,12 @@
 #include <glib.h>
 #include <stdbool.h>
 #include "ab-level.h"
+#include "ab-status.h"
 #include "ab-daemon-config.h"
 
 typedef struct {
     abLevel level;
-    const char *source;              /* static: "psi", "vmpressure", "headroom", "none" */
+    abStatusSource source;
     unsigned long long requestKiB;   /* 0: let the engine use the sum of steps */
     unsigned long long totalKiB;     /* informational, 0: unknown */
     unsigned long long availableKiB;
@@ -67,5 +68,5 @@ guint abDaemonPressureNumSources(abDaemonPressure *p);
 /* A source with a fixed level that tests (and --dry-run experiments) set. */
 abDaemonPressure *abDaemonPressureNewFixed(void);
 void abDaemonPressureFixedSet(abDaemonPressure *p, abLevel level,
-                              const char *source,
+                              abStatusSource source,
                               unsigned long long requestKiB);

@@ -53,8 +53,8 @@ typedef struct {
 
     /* last decision, for the status element */
     abLevel level;
-    const char *levelSource;
-    const char *action;
+    abStatusSource levelSource;
+    abStatusAction action;
     abPolicyReason reason;
     const char *reasonText;          /* overrides reason (QEMU-driven), static */
 

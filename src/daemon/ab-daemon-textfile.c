@@ -21,7 +21,7 @@ char *
 abDaemonMetricsGather(abDaemon *daemon)
 {
     g_autoptr(GArray) guests = g_array_new(FALSE, TRUE, sizeof(abDaemonMetricsGuest));
-    abDaemonPressureSample sample = { .level = AB_LEVEL_NONE, .source = "none" };
+    abDaemonPressureSample sample = { .level = AB_LEVEL_NONE, .source = AB_STATUS_SOURCE_NONE };
     abDaemonMetricsHost host = { 0 };
     double now = abDaemonNow(daemon);
     GHashTableIter iter;
@@ -31,7 +31,7 @@ abDaemonMetricsGather(abDaemon *daemon)
     host = (abDaemonMetricsHost) {
         .connected = daemon->conn != NULL,
         .level = sample.level,
-        .source = sample.source ? sample.source : "none",
+        .source = abStatusSourceToString(sample.source),
         .deficitKiB = sample.requestKiB,
         .ticks = daemon->nTicks,
         .decisions = daemon->nDecisions,

@@ -208,15 +208,15 @@ abDaemonInjectedLevel(abDaemon *daemon, abDaemonDomain *d, gint64 wall)
     return d->injected.level;
 }
 
-static const char *
+static abStatusAction
 abDaemonHoldAction(abPolicyReason reason)
 {
     switch (reason) {
     case AB_POLICY_REASON_NONE:
     case AB_POLICY_REASON_DISABLED:
-        return "none";
+        return AB_STATUS_ACTION_NONE;
     default:
-        return "hold";
+        return AB_STATUS_ACTION_HOLD;
     }
 }
 
@@ -231,9 +231,9 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
     d->level = dec->level;
     d->reason = dec->reason;
     if (dec->level == AB_LEVEL_NONE)
-        d->levelSource = "none";
+        d->levelSource = AB_STATUS_SOURCE_NONE;
     else if (guest->injected > host->level)
-        d->levelSource = "injected";
+        d->levelSource = AB_STATUS_SOURCE_INJECTED;
     else
         d->levelSource = host->source;
 
@@ -245,7 +245,7 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
     if (daemon->dryRun) {
         g_message("%s: target %llu KiB -> %llu KiB (%s, level %s from %s) (dry run, not applied)",
                   d->name, oldKiB, dec->targetKiB, reason,
-                  abLevelToString(dec->level), d->levelSource);
+                  abLevelToString(dec->level), abStatusSourceToString(d->levelSource));
         d->action = abDaemonHoldAction(dec->reason);
         return;
     }
@@ -254,14 +254,14 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
         g_warning("%s: cannot set target %llu KiB -> %llu KiB (%s): %s",
                   d->name, oldKiB, dec->targetKiB, reason, abDaemonLastError());
         daemon->nErrors[AB_DAEMON_OP_SET_MEMORY]++;
-        d->action = "none";
+        d->action = AB_STATUS_ACTION_NONE;
         return;
     }
     daemon->nSetMemory++;
     d->nSetMemory++;
     g_message("%s: target %llu KiB -> %llu KiB (%s, level %s from %s)",
               d->name, oldKiB, dec->targetKiB, reason,
-              abLevelToString(dec->level), d->levelSource);
+              abLevelToString(dec->level), abStatusSourceToString(d->levelSource));
 
     if (dec->targetKiB < oldKiB && d->inflateFromKiB == 0) {
         d->inflateFromKiB = d->actualKiB;
@@ -275,9 +275,9 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
      * protected by its cool-down */
     if (dec->targetKiB > oldKiB) {
         d->lastGrowTime = now;
-        d->action = "deflate";
+        d->action = AB_STATUS_ACTION_DEFLATE;
     } else {
-        d->action = "inflate";
+        d->action = AB_STATUS_ACTION_INFLATE;
     }
 }
 
@@ -288,7 +288,7 @@ abDaemonTick(abDaemon *daemon)
     g_autoptr(GPtrArray) list = NULL;
     g_autofree abPolicyGuest *guests = NULL;
     g_autofree abPolicyDecision *out = NULL;
-    abDaemonPressureSample sample = { .level = AB_LEVEL_NONE, .source = "none" };
+    abDaemonPressureSample sample = { .level = AB_LEVEL_NONE, .source = AB_STATUS_SOURCE_NONE };
     abPolicyHost host;
     double now = abDaemonNow(daemon);
     gint64 wall = abDaemonWallNow(daemon);
@@ -302,8 +302,6 @@ abDaemonTick(abDaemon *daemon)
      * the connection) still gets its cgroup watched */
     abDaemonPressureRediscover(daemon->pressure, now, false);
     daemon->pressure->sample(daemon->pressure, &sample);
-    if (!sample.source)
-        sample.source = "none";
 
     list = abDaemonManagedList(daemon);
     g_ptr_array_sort(list, abDaemonDomainCompareName);
@@ -378,11 +376,11 @@ abDaemonStatusFormat(abDaemonDomain *d, gint64 time)
 {
     abConfStatus st = {
         .level = d->level,
-        .source = (char *) d->levelSource,
+        .source = d->levelSource,
         .targetKiB = d->targetKiB,
         .actualKiB = d->actualKiB,
         .usableKiB = d->stats.valid ? d->stats.usableKiB : 0,
-        .action = (char *) d->action,
+        .action = d->action,
         .reason = (char *) (d->reasonText ? d->reasonText : abPolicyReasonToString(d->reason)),
         .unresponsive = d->unresponsive,
         .time = time,

@@ -81,10 +81,9 @@ abDaemonQemuMonitorEvent(virConnectPtr conn, virDomainPtr dom,
         return;
     d->actualKiB = st->actualKiB;
     d->targetKiB = st->targetKiB ? st->targetKiB : st->actualKiB;
-    d->action = g_strcmp0(st->action, "inflate") == 0 ? "inflate" :
-                g_strcmp0(st->action, "deflate") == 0 ? "deflate" : "hold";
+    d->action = st->action == AB_STATUS_ACTION_NONE ? AB_STATUS_ACTION_HOLD : st->action;
     g_message("%s: QEMU moved the balloon to %llu KiB (%s)", d->name,
-              d->actualKiB, d->action);
+              d->actualKiB, abStatusActionToString(d->action));
     abDaemonFlushStatus(daemon, false);
 }
 static void abDaemonCloseCallback(virConnectPtr conn, int reason, void *opaque);

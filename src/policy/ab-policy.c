@@ -127,9 +127,12 @@ abPolicyGrowBy(const abPolicyGuest *g)
             double horizon = (double)AB_POLICY_GROW_HORIZON_PERIODS * g->statsPeriodSec;
             double more = rate * horizon;
 
-            /* bounded by the guest's own size: a lying rate grows it to
-             * its ceiling at most, which the caller clamps anyway */
-            grow += more < (double)g->maxKiB + 1 ? (unsigned long long)more : g->maxKiB;
+            /* bounded by the guest's ceiling (its own size when known,
+             * maxKiB 0 is unknown): a lying rate grows it to its ceiling
+             * at most, which the caller clamps anyway */
+            unsigned long long bound = abPolicyCeiling(g);
+
+            grow += more < (double)bound + 1 ? (unsigned long long)more : bound;
         }
     }
     return grow > step ? grow : step;

@@ -163,7 +163,7 @@ typedef struct {
 
 typedef enum {
     AB_POLICY_BALLOON_NONE = 0,      /* nothing new */
-    AB_POLICY_BALLOON_REACHED,       /* arrived (within the margin) */
+    AB_POLICY_BALLOON_REACHED,       /* a stuck balloon arrived at last */
     AB_POLICY_BALLOON_FOLLOWED,      /* adopted target moved with the balloon */
     AB_POLICY_BALLOON_STUCK,         /* too slow or still: now unresponsive */
     AB_POLICY_BALLOON_MOVING,        /* a stuck balloon moves again */
