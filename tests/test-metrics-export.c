@@ -9,6 +9,8 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/prctl.h>
 
 typedef struct {
     GSubprocess *proc;
@@ -91,6 +93,14 @@ exporterExited(GObject *src, GAsyncResult *res, gpointer opaque)
     e->exited = true;
 }
 
+/* A failed assertion aborts the test before exporterStop(): the exporter
+ * goes with it. */
+static void
+exporterChildSetup(gpointer data)
+{
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
 /* Start it on a free loopback port; false if it is not installed. */
 static bool
 exporterStart(Exporter *e)
@@ -107,14 +117,16 @@ exporterStart(Exporter *e)
         g_autofree char *dir = g_strdup_printf("--collector.textfile.directory=%s", tmpdir);
         g_autofree char *text = NULL;
         g_autoptr(GError) err = NULL;
+        g_autoptr(GSubprocessLauncher) launcher =
+            g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                      G_SUBPROCESS_FLAGS_STDERR_SILENCE);
 
         e->port = freePort();
         e->exited = false;
         listen = g_strdup_printf("--web.listen-address=127.0.0.1:%u", e->port);
-        e->proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                   G_SUBPROCESS_FLAGS_STDERR_SILENCE, &err,
-                                   bin, "--collector.disable-defaults",
-                                   "--collector.textfile", dir, listen, NULL);
+        g_subprocess_launcher_set_child_setup(launcher, exporterChildSetup, NULL, NULL);
+        e->proc = g_subprocess_launcher_spawn(launcher, &err, bin, "--collector.disable-defaults",
+                                              "--collector.textfile", dir, listen, NULL);
         g_assert_no_error(err);
         g_subprocess_wait_async(e->proc, NULL, exporterExited, e);
         waitFor(e->exited || (text = scrape(e->port)));
