@@ -108,6 +108,9 @@ testBadValues(void)
         { "[pressure]\nsystem-wide = perhaps\n", "[pressure] system-wide", "perhaps" },
         { "[policy]\nfloor = 1parsec\n", "[policy] floor", "1parsec" },
         { "[policy]\nfloor = 1MiB\n", "[policy] floor", "1MiB" },
+        { "[policy]\nfloor = 0%\n", "[policy] floor", "0%" },
+        { "[policy]\nreserve = 100.5%\n", "[policy] reserve", "100.5%" },
+        { "[policy]\nfloor = 1.2.3%\n", "[policy] floor", "1.2.3%" },
         { "[policy]\nstep-low = 0\n", "[policy] step-low", "0" },
         { "[policy]\nstep-critical = 65GiB\n", "[policy] step-critical", "65GiB" },
         { "[policy]\nweight = 0\n", "[policy] weight", "0" },
@@ -284,7 +287,16 @@ testShippedFile(void)
     g_assert_cmpstr(cfg->cgroup, ==, def->cgroup);
     g_assert_cmpint(cfg->systemWide, ==, def->systemWide);
     g_assert_cmpmem(&cfg->pressure, sizeof(cfg->pressure), &def->pressure, sizeof(def->pressure));
-    g_assert_cmpuint(cfg->policy->reserve.kib, ==, AB_POLICY_RESERVE_DEFAULT_MIN_KIB);
+    /* floor and reserve as shown are the built-in defaults wherever their
+     * 128 MiB minimum does not bind (guests of 1 GiB and more) */
+    for (unsigned long long memKiB = 1048576; memKiB <= 64ULL * 1048576; memKiB = memKiB * 3 / 2) {
+        abPolicyParams shown, builtin;
+
+        abConfPolicyResolve(cfg->policy, memKiB, &shown);
+        abConfPolicyResolve(def->policy, memKiB, &builtin);
+        g_assert_cmpuint(shown.floorKiB, ==, builtin.floorKiB);
+        g_assert_cmpuint(shown.reserveKiB, ==, builtin.reserveKiB);
+    }
     g_assert_cmpuint(cfg->policy->step[AB_LEVEL_LOW].kib, ==, AB_POLICY_STEP_LOW_DEFAULT_KIB);
     g_assert_cmpuint(cfg->policy->step[AB_LEVEL_MEDIUM].kib, ==, AB_POLICY_STEP_MEDIUM_DEFAULT_KIB);
     g_assert_cmpuint(cfg->policy->step[AB_LEVEL_CRITICAL].kib, ==, AB_POLICY_STEP_CRITICAL_DEFAULT_KIB);

@@ -46,6 +46,29 @@ testManageAll(Fixture *f, gconstpointer data)
     g_assert_false(info(f, "vm-off").managed);
     g_assert_false(info(f, "vm-bad").managed);
     g_assert_true(info(f, "vm-on").managed);
+
+    /* a guest whose balloon cannot work is left out, said once */
+    {
+        virDomainPtr dom = virDomainCreateXML(f->conn,
+            "<domain type='test'><name>vm-none</name><memory>1048576</memory>"
+            "<os><type>hvm</type></os>"
+            "<devices><memballoon model='none'/></devices></domain>", 0);
+
+        g_assert_nonnull(dom);
+        virDomainFree(dom);
+        tick(f, 2);
+        tick(f, 2);
+        g_assert_false(info(f, "vm-none").managed);
+        assertLogged("MESSAGE", "vm-none: not managed by 'manage = all'", "model='none'");
+        {
+            guint n = 0;
+
+            for (guint i = 0; i < testLogs->len; i++)
+                n += strstr(testLogs->pdata[i], "vm-none") != NULL;
+            /* nothing else about it either: no stats or setmem failures */
+            g_assert_cmpuint(n, ==, 1);
+        }
+    }
     /* a guest managed without a policy publishes its status too: that is
      * how balloon-status and balloon-inject-pressure --all find it */
     tick(f, 2);

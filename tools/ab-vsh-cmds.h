@@ -21,7 +21,12 @@ extern const abVshOptDef abVshOptsDefine[];
 bool abVshCmdDefine(abVshControl *ctl, const abVshCmd *cmd);
 bool abVshCmdCreate(abVshControl *ctl, const abVshCmd *cmd);
 
-/* Parse the extended domain XML @xml read from @file once and check it:
+/* The native XML define stores for extended @ext: the conf translation,
+ * and on a local QEMU connection what the binary that will run it has. */
+char *abVshExtendedToNative(abVshControl *ctl, const char *ext, GError **error);
+/* Parse the extended domain XML @xml read from @file once (native XML
+ * with a policy in <metadata> is turned back into the extended form) and
+ * check it:
  * autoballoon's own checks first (each refusal names the domain, the
  * element or attribute, the bad value and what is allowed), then the
  * RelaxNG @schema (its messages with the element's line and path). */

@@ -41,8 +41,8 @@ abVshDomainBalloon(xmlDocPtr doc, abVshBalloonInfo *info)
 char *
 abVshFormatKiB(unsigned long long kib)
 {
-    const char *unit;
-    unsigned long long value = abSizeExact(kib * 1024, &unit);
+    const char *unit = "KiB";
+    unsigned long long value = kib ? abSizeExact(kib * 1024, &unit) : 0;
 
     return g_strdup_printf("%llu %s", value, unit);
 }

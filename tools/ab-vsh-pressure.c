@@ -9,7 +9,7 @@
 #include <string.h>
 
 const abVshOptDef abVshOptsBalloonInjectPressure[] = {
-    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "domain name, id or uuid" },
+    AB_VSH_OPT_DOMAIN(0, AB_VSH_OPT_DOMAIN_HELP),
     { "level", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "low, medium, critical, or none to clear" },
     { "all", AB_VSH_OT_BOOL, 0, "every running domain autoballoond manages" },
     { "duration", AB_VSH_OT_INT, 0, "seconds until the level expires (0: never, the default)" },
@@ -17,7 +17,7 @@ const abVshOptDef abVshOptsBalloonInjectPressure[] = {
 };
 
 const abVshOptDef abVshOptsBalloonStatus[] = {
-    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "domain name, id or uuid (default: every managed domain)" },
+    AB_VSH_OPT_DOMAIN(0, AB_VSH_OPT_DOMAIN_HELP " (default: every managed domain)"),
     { NULL },
 };
 
@@ -85,14 +85,17 @@ typedef enum {
 /* Whether autoballoond manages @dom, as a client can tell: its live policy
  * says on, or it has no policy and the daemon published a status for it
  * (what [daemon] manage = all does; the daemon removes the status of a
- * guest it stops managing). -1 on error. */
+ * guest it stops managing). -1 on error. @backend (may be NULL): the
+ * policy's backend, the balloon's without a policy. */
 static int
-abVshDomainManaged(abVshControl *ctl, virDomainPtr dom)
+abVshDomainManaged(abVshControl *ctl, virDomainPtr dom, abConfBackend *backend)
 {
     g_autoptr(abConfPolicy) def = NULL;
     g_autofree char *status = NULL;
     int rc = abVshLivePolicy(ctl, dom, &def);
 
+    if (backend)
+        *backend = rc > 0 ? def->backend : AB_CONF_BACKEND_BALLOON;
     if (rc < 0)
         return -1;
     if (rc > 0)
@@ -127,12 +130,12 @@ abVshInjectOne(abVshControl *ctl, virDomainPtr dom, abLevel level,
         return false;
     }
     if (level == AB_LEVEL_NONE)
-        abVshPrint(ctl, "Injected pressure cleared from domain '%s'\n", name);
+        abVshPrintExtra(ctl, "Injected pressure cleared from domain '%s'\n", name);
     else if (duration)
-        abVshPrint(ctl, "Pressure '%s' injected into domain '%s' for %u seconds\n",
-                   abLevelToString(level), name, duration);
+        abVshPrintExtra(ctl, "Pressure '%s' injected into domain '%s' for %u second%s\n",
+                   abLevelToString(level), name, duration, duration == 1 ? "" : "s");
     else
-        abVshPrint(ctl, "Pressure '%s' injected into domain '%s' until cleared\n",
+        abVshPrintExtra(ctl, "Pressure '%s' injected into domain '%s' until cleared\n",
                    abLevelToString(level), name);
     return true;
 }
@@ -175,7 +178,23 @@ abVshCmdBalloonInjectPressure(abVshControl *ctl, const abVshCmd *cmd)
 
     if (!all) {
         g_autoptr(virDomain) dom = abVshLookupDomain(ctl, domstr);
-        return dom && abVshInjectOne(ctl, dom, level, duration);
+        const char *name;
+        int managed = AB_VSH_MANAGED_YES;
+
+        if (!dom || !abVshInjectOne(ctl, dom, level, duration))
+            return false;
+        if (level != AB_LEVEL_NONE && (managed = abVshDomainManaged(ctl, dom, NULL)) < 0)
+            return false;
+        name = virDomainGetName(dom);
+        /* stored all the same: the daemon reads it once the domain is
+         * managed */
+        if (managed == AB_VSH_MANAGED_NO)
+            abVshWarn(ctl, "domain '%s' has no autoballoon policy: autoballoond acts on the "
+                      "level only with 'manage = all'", name);
+        else if (managed == AB_VSH_MANAGED_OFF)
+            abVshWarn(ctl, "autoballoon is off for domain '%s': autoballoond ignores the level "
+                      "until 'balloon-policy %s --enable'", name, name);
+        return true;
     } else {
         g_autoptr(GPtrArray) doms = abVshRunningDomains(ctl);
         bool ret = true;
@@ -185,7 +204,7 @@ abVshCmdBalloonInjectPressure(abVshControl *ctl, const abVshCmd *cmd)
             return false;
         for (guint i = 0; i < doms->len; i++) {
             virDomainPtr dom = g_ptr_array_index(doms, i);
-            int rc = abVshDomainManaged(ctl, dom);
+            int rc = abVshDomainManaged(ctl, dom, NULL);
 
             if (rc < 0) {
                 ret = false;
@@ -197,7 +216,7 @@ abVshCmdBalloonInjectPressure(abVshControl *ctl, const abVshCmd *cmd)
             ret &= abVshInjectOne(ctl, dom, level, duration);
         }
         if (count == 0)
-            abVshPrint(ctl, "No running domain is managed by autoballoon\n");
+            abVshPrintExtra(ctl, "No running domain is managed by autoballoon\n");
         return ret;
     }
 }
@@ -331,6 +350,8 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
     g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
     GPtrArray *row = abVshRowNew();
     const char *domstr = NULL;
+    g_autoptr(GPtrArray) backends = g_ptr_array_new_with_free_func(g_free);
+    bool anyVirtioMem = false;
     bool anyPublished = false;
     bool ret = true;
 
@@ -351,7 +372,7 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
                        virDomainGetName(dom));
             return false;
         }
-        if ((rc = abVshDomainManaged(ctl, dom)) < 0)
+        if ((rc = abVshDomainManaged(ctl, dom, NULL)) < 0)
             return false;
         if (rc == AB_VSH_MANAGED_NO) {
             abVshError(ctl, "domain '%s' is not managed by autoballoon: it has no policy "
@@ -367,8 +388,9 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
     for (guint i = 0; i < doms->len; i++) {
         virDomainPtr dom = g_ptr_array_index(doms, i);
         bool published = false;
+        abConfBackend backend;
         /* a policy that says off still shows (its status says disabled) */
-        int rc = abVshDomainManaged(ctl, dom);
+        int rc = abVshDomainManaged(ctl, dom, &backend);
 
         if (rc < 0) {
             ret = false;
@@ -382,8 +404,18 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
             ret = false;
             continue;
         }
+        g_ptr_array_add(backends, g_strdup(abConfBackendToString(backend)));
+        anyVirtioMem |= backend != AB_CONF_BACKEND_BALLOON;
         g_ptr_array_add(rows, row);
         anyPublished |= published;
+    }
+    /* The backend column only where one guest is not on the balloon, so
+     * that balloon-only hosts see the table they always saw. */
+    if (anyVirtioMem) {
+        g_ptr_array_insert(g_ptr_array_index(rows, 0), 1, g_strdup("Backend"));
+        for (guint i = 1; i < rows->len; i++)
+            g_ptr_array_insert(g_ptr_array_index(rows, i), 1,
+                               g_strdup(g_ptr_array_index(backends, i - 1)));
     }
 
     if (rows->len == 1) {

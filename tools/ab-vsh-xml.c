@@ -17,7 +17,7 @@ const abVshOptDef abVshOptsDefine[] = {
 };
 
 const abVshOptDef abVshOptsDumpXML[] = {
-    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_REQ | AB_VSH_OFLAG_POS, "domain name, id or uuid" },
+    AB_VSH_OPT_DOMAIN_REQUIRED,
     { "inactive", AB_VSH_OT_BOOL, 0, "show inactive defined XML" },
     { "security-info", AB_VSH_OT_BOOL, 0, "include security sensitive information in XML dump" },
     { "autoballoon", AB_VSH_OT_BOOL, 0, "show the extended form: <memballoon autoballoon='on'> with its <autoballoon> policy" },
@@ -108,6 +108,29 @@ abVshQemuCaps(abVshControl *ctl, xmlDocPtr doc)
     return caps;
 }
 
+/* virsh's first line when a file was read but not taken */
+static void
+abVshFailedFrom(abVshControl *ctl, const char *verb, const char *file)
+{
+    abVshError(ctl, "Failed to %s domain from %s", verb, file);
+}
+
+char *
+abVshExtendedToNative(abVshControl *ctl, const char *ext, GError **error)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(abQemuCaps) caps = NULL;
+    abQemuBalloonResult res;
+    int rc;
+
+    if (!(doc = abXmlParse(ext, "domain XML", error)))
+        return NULL;
+    caps = abVshQemuCaps(ctl, doc);
+    if ((rc = abQemuExtendedToNativeDoc(doc, caps, &res, error)) < 0)
+        return NULL;
+    return rc ? abXmlFormatDoc(doc) : g_strdup(ext);
+}
+
 xmlDocPtr
 abVshDomainXMLLoad(const char *xml, const char *file, const char *schema,
                    GError **error)
@@ -115,8 +138,19 @@ abVshDomainXMLLoad(const char *xml, const char *file, const char *schema,
     g_autoptr(xmlDoc) doc = NULL;
     g_autoptr(GError) err = NULL;
     abQemuBalloonRequest req;
+    xmlNodePtr balloon;
 
     if (!(doc = abXmlParseFile(xml, file, error)))
+        return NULL;
+    /* Native XML with our policy in <metadata> (what dumpxml saves) goes
+     * back to the extended form first, so that a restore is what define
+     * gives: what the last define added comes out, what this binary has
+     * goes in. A balloon that says autoballoon itself is extended XML:
+     * a policy in its <metadata> too is refused below. */
+    balloon = abXmlChildPath(xmlDocGetRootElement(doc), "devices", "memballoon", NULL);
+    if ((!balloon || (!xmlHasProp(balloon, BAD_CAST "autoballoon") &&
+                      !abXmlChild(balloon, "autoballoon", NULL))) &&
+        abQemuNativeToExtendedDoc(doc, error) < 0)
         return NULL;
     /* our own checks first: they name the element, the value and what is
      * allowed, where the schema can only say that something is wrong */
@@ -142,7 +176,7 @@ abVshDomainXMLLoad(const char *xml, const char *file, const char *schema,
 /* The native XML of @file: parsed once, checked and translated; on QEMU,
  * with the balloon options the binary that will run it has (src/qemu). */
 static char *
-abVshReadDomainFile(abVshControl *ctl, const char *file)
+abVshReadDomainFile(abVshControl *ctl, const char *file, const char *verb)
 {
     g_autofree char *xml = NULL;
     g_autofree char *schema = abVshSchemaPath();
@@ -158,16 +192,20 @@ abVshReadDomainFile(abVshControl *ctl, const char *file)
                               ENOENT : EIO));
         return NULL;
     }
+    /* past opening the file, virsh's first line names what failed */
     if (!g_file_test(schema, G_FILE_TEST_EXISTS)) {
+        abVshFailedFrom(ctl, verb, file);
         abVshError(ctl, "cannot find the autoballoon schema '%s' (set AB_SCHEMA_DIR)", schema);
         return NULL;
     }
     if (!(doc = abVshDomainXMLLoad(xml, file, schema, &err))) {
+        abVshFailedFrom(ctl, verb, file);
         abVshError(ctl, "%s", err->message);
         return NULL;
     }
     caps = abVshQemuCaps(ctl, doc);
     if ((rc = abQemuExtendedToNativeDoc(doc, caps, &res, &err)) < 0) {
+        abVshFailedFrom(ctl, verb, file);
         abVshError(ctl, "%s", err->message);
         return NULL;
     }
@@ -182,18 +220,18 @@ abVshDefineOrCreate(abVshControl *ctl, const abVshCmd *cmd, bool create)
     const char *file = NULL;
 
     abVshCommandOptString(cmd, "file", &file);
-    if (!(native = abVshReadDomainFile(ctl, file)))
+    if (!(native = abVshReadDomainFile(ctl, file, create ? "create" : "define")))
         return false;
     if (create)
         dom = virDomainCreateXML(ctl->conn, native, 0);
     else
         dom = virDomainDefineXML(ctl->conn, native);
     if (!dom) {
-        abVshError(ctl, "Failed to %s domain from %s", create ? "create" : "define", file);
+        abVshFailedFrom(ctl, create ? "create" : "define", file);
         abVshReportLibvirtError(ctl);
         return false;
     }
-    abVshPrint(ctl, "Domain '%s' %s from %s\n", virDomainGetName(dom),
+    abVshPrintExtra(ctl, "Domain '%s' %s from %s\n", virDomainGetName(dom),
                create ? "created" : "defined", file);
     return true;
 }

@@ -36,6 +36,19 @@ typedef struct {
     const char *help;
 } abVshOptDef;
 
+/* Options every domain command spells the same way, as virsh's
+ * VIRSH_COMMON_OPT_DOMAIN_* (read them with abVshCommandOptDomain and
+ * abVshCommandOptAffect). */
+#define AB_VSH_OPT_DOMAIN_HELP "domain name, id or uuid"
+#define AB_VSH_OPT_DOMAIN(flags, help) \
+    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS | (flags), (help) }
+#define AB_VSH_OPT_DOMAIN_REQUIRED \
+    AB_VSH_OPT_DOMAIN(AB_VSH_OFLAG_REQ, AB_VSH_OPT_DOMAIN_HELP)
+#define AB_VSH_OPTS_AFFECT \
+    { "live", AB_VSH_OT_BOOL, 0, "affect running domain" }, \
+    { "config", AB_VSH_OT_BOOL, 0, "affect next boot" }, \
+    { "current", AB_VSH_OT_BOOL, 0, "affect current domain" }
+
 typedef struct _abVshControl abVshControl;
 typedef struct _abVshCmd abVshCmd;
 typedef struct _abVshCmdDef abVshCmdDef;
@@ -67,6 +80,9 @@ struct _abVshControl {
     bool quiet;
     bool timing;
     bool interactive;            /* reading commands from stdin */
+    int keepaliveInterval;       /* -k, virsh's default 5 */
+    unsigned int keepaliveCount; /* -K, virsh's default 6 */
+    bool keepaliveForced;        /* -k or -K given: failing to set it is an error */
     virConnectPtr conn;
     const char *progname;
 };
@@ -132,6 +148,8 @@ bool abVshExclusive(abVshControl *ctl, const abVshCmd *cmd,
 /* Output. Errors go to stderr as "error: ...", after stdout is flushed so
  * that the two interleave the way they happened. */
 void abVshPrint(abVshControl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* What virsh prints with vshPrintExtra: confirmations that -q silences. */
+void abVshPrintExtra(abVshControl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void abVshError(abVshControl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void abVshWarn(abVshControl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* The last libvirt error as "error: ...", if there is one. */
@@ -145,6 +163,13 @@ virConnectPtr abVshConnection(abVshControl *ctl);
 virDomainPtr abVshCommandOptDomain(abVshControl *ctl, const abVshCmd *cmd,
                                    const char **name);
 virDomainPtr abVshLookupDomain(abVshControl *ctl, const char *str);
+
+/* --live/--config/--current of AB_VSH_OPTS_AFFECT, as virsh reads them:
+ * --current excludes the others; neither --live nor --config means the
+ * live side of a running domain, else its persistent definition; --live
+ * needs it running and --config persistent. False with the error printed. */
+bool abVshCommandOptAffect(abVshControl *ctl, const abVshCmd *cmd,
+                           virDomainPtr dom, bool *live, bool *config);
 
 /* Seconds since the epoch; AB_VSH_NOW overrides it so that tests print
  * stable times. */

@@ -59,6 +59,12 @@ abConfSizeSet(abConfSize *size, unsigned long long value, const char *unit,
     return 0;
 }
 
+unsigned long long
+abConfSizeKiB(const abConfSize *size, unsigned long long memoryKiB)
+{
+    return size->percent ? abSizePercentOf(size->percent, memoryKiB) : size->kib;
+}
+
 abConfPolicy *
 abConfPolicyNew(void)
 {
@@ -84,7 +90,16 @@ abConfPolicyFree(abConfPolicy *def)
 static char *
 abConfSizeWritten(const abConfSize *size)
 {
-    return g_strdup_printf("%llu %s", size->value, size->unit ? size->unit : "KiB");
+    /* as written, with the KiB it means unless that is what was written */
+    if (size->percent) {
+        g_autofree char *pct = abSizePercentFormat(size->percent);
+
+        return g_strdup_printf("%s%% of <memory>", pct);
+    }
+    if (!size->unit || g_ascii_strcasecmp(size->unit, "KiB") == 0 ||
+        g_ascii_strcasecmp(size->unit, "k") == 0)
+        return g_strdup_printf("%llu KiB", size->kib);
+    return g_strdup_printf("%llu %s (%llu KiB)", size->value, size->unit, size->kib);
 }
 
 static int
@@ -102,14 +117,49 @@ abConfCheckAttrs(xmlNodePtr node, const char *const *allowed,
 
 /* A size child: <floor unit='MiB'>512</floor>. */
 static int
-abConfParseSize(xmlNodePtr node, abConfSize *size, const char *domname,
-                GError **error)
+abConfParsePercent(xmlNodePtr node, abConfSize *size, bool percentOK,
+                   const char *domname, GError **error)
+{
+    g_autofree char *text = abXmlText(node);
+    g_autofree char *level = abXmlProp(node, "level");
+    g_autofree char *what = g_strdup_printf("<autoballoon> %s%s%s%s", (const char *)node->name,
+                                            level ? " level='" : "", level ? level : "",
+                                            level ? "'" : "");
+    g_autoptr(GError) err = NULL;
+    unsigned int percent;
+
+    if (!percentOK) {
+        abConfSetError(error, AB_ERROR_INVALID, domname,
+                       "%s cannot be a percentage (unit='%%'): only floor, ceiling and "
+                       "reserve scale with <memory>", what);
+        return -1;
+    }
+    /* the unit says '%': the text is the number alone */
+    if (abSizeIsPercent(text) || abSizePercentParse(what, text, &percent, &err) < 0) {
+        if (!err)
+            abSizePercentParse(what, "", &percent, &err);
+        abConfPropagate(error, g_steal_pointer(&err), domname);
+        return -1;
+    }
+    abConfSizeClear(size);
+    size->set = true;
+    size->unit = g_strdup("%");
+    size->percent = percent;
+    return 0;
+}
+
+static int
+abConfParseSize(xmlNodePtr node, abConfSize *size, bool percentOK,
+                const char *domname, GError **error)
 {
     g_autofree char *unit = NULL;
+    g_autofree char *written = abXmlProp(node, "unit");
     g_autoptr(GError) err = NULL;
     unsigned long long value;
     unsigned long long bytes;
 
+    if (g_strcmp0(written, "%") == 0)
+        return abConfParsePercent(node, size, percentOK, domname, error);
     if (abXmlTextSize(node, 1024, &value, &unit, &bytes, &err) < 0 ||
         abConfSizeSet(size, value, unit, &err) < 0) {
         abConfPropagate(error, g_steal_pointer(&err), domname);
@@ -158,7 +208,7 @@ abConfPolicyParseStep(xmlNodePtr node, abConfPolicy *def, const char *domname,
                        abLevelToString(lvl));
         return -1;
     }
-    return abConfParseSize(node, &def->step[lvl], domname, error);
+    return abConfParseSize(node, &def->step[lvl], false, domname, error);
 }
 
 static int
@@ -242,7 +292,7 @@ abConfPolicyParseChildren(xmlNodePtr node, abConfPolicy *def,
 
         if (size) {
             if (abConfCheckAttrs(cur, unitAttr, domname, error) < 0 ||
-                abConfParseSize(cur, size, domname, error) < 0)
+                abConfParseSize(cur, size, true, domname, error) < 0)
                 return -1;
         } else if (strcmp(name, "weight") == 0) {
             unsigned long long weight;
@@ -287,7 +337,9 @@ abConfFormatSize(xmlNodePtr parent, xmlNsPtr ns, const char *name,
     if (!size->set)
         return;
     /* a size set from KiB alone (value 0, no unit) is written in KiB */
-    if (size->value == 0 && size->kib != 0 && !size->unit)
+    if (size->percent)
+        text = abSizePercentFormat(size->percent);
+    else if (size->value == 0 && size->kib != 0 && !size->unit)
         text = g_strdup_printf("%llu", size->kib);
     else
         text = g_strdup_printf("%llu", size->value);
@@ -331,17 +383,19 @@ abConfPolicyFormatNode(const abConfPolicy *def, xmlNsPtr ns)
 
 static int
 abConfValidateSizeMin(const abConfSize *size, const char *name,
-                      const char *domname, GError **error)
+                      unsigned long long memoryKiB, const char *domname, GError **error)
 {
     g_autofree char *written = NULL;
 
-    if (!size->set || size->kib >= AB_POLICY_FLOOR_MIN_KIB)
+    /* a percentage is checked once <memory> is known */
+    if (!size->set || (size->percent && !memoryKiB) ||
+        abConfSizeKiB(size, memoryKiB) >= AB_POLICY_FLOOR_MIN_KIB)
         return 0;
     written = abConfSizeWritten(size);
     abConfSetError(error, AB_ERROR_INVALID, domname,
-                   "<autoballoon> %s %s (%llu KiB) is below the minimum of %llu KiB (32 MiB): "
+                   "<autoballoon> %s %s is below the minimum of %llu KiB (32 MiB): "
                    "a Linux guest with virtio drivers needs about that much to stay alive",
-                   name, written, size->kib, AB_POLICY_FLOOR_MIN_KIB);
+                   name, written, AB_POLICY_FLOOR_MIN_KIB);
     return -1;
 }
 
@@ -351,42 +405,47 @@ abConfPolicyValidate(const abConfPolicy *def, const char *domname,
 {
     unsigned long long ceilingKiB;
 
-    if (abConfValidateSizeMin(&def->floor, "floor", domname, error) < 0 ||
-        abConfValidateSizeMin(&def->ceiling, "ceiling", domname, error) < 0)
+    unsigned long long floorKiB = abConfSizeKiB(&def->floor, memoryKiB);
+    unsigned long long ceilKiB = abConfSizeKiB(&def->ceiling, memoryKiB);
+    unsigned long long reserveKiB = abConfSizeKiB(&def->reserve, memoryKiB);
+
+    if (abConfValidateSizeMin(&def->floor, "floor", memoryKiB, domname, error) < 0 ||
+        abConfValidateSizeMin(&def->ceiling, "ceiling", memoryKiB, domname, error) < 0)
         return -1;
 
-    if (def->ceiling.set && memoryKiB && def->ceiling.kib > memoryKiB) {
+    if (def->ceiling.set && memoryKiB && ceilKiB > memoryKiB) {
         g_autofree char *written = abConfSizeWritten(&def->ceiling);
 
         abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "<autoballoon> ceiling %s (%llu KiB) is above <memory> (%llu KiB): "
+                       "<autoballoon> ceiling %s is above <memory> (%llu KiB): "
                        "the balloon cannot give a guest more than its maximum",
-                       written, def->ceiling.kib, memoryKiB);
+                       written, memoryKiB);
         return -1;
     }
 
-    ceilingKiB = def->ceiling.set ? def->ceiling.kib : memoryKiB;
-    if (def->floor.set && ceilingKiB && def->floor.kib > ceilingKiB) {
+    ceilingKiB = def->ceiling.set ? ceilKiB : memoryKiB;
+    if (def->floor.set && ceilingKiB && floorKiB > ceilingKiB &&
+        (!def->floor.percent || memoryKiB)) {
         g_autofree char *written = abConfSizeWritten(&def->floor);
         g_autofree char *ceilingWritten = abConfSizeWritten(&def->ceiling);
         g_autofree char *ceiling = def->ceiling.set ?
             g_strdup_printf("ceiling %s", ceilingWritten) :
-            g_strdup("ceiling's default, <memory>");
+            g_strdup_printf("ceiling's default, <memory> (%llu KiB)", ceilingKiB);
 
         abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "<autoballoon> floor %s (%llu KiB) is above the %s (%llu KiB): "
+                       "<autoballoon> floor %s is above the %s: "
                        "no balloon size would satisfy both",
-                       written, def->floor.kib, ceiling, ceilingKiB);
+                       written, ceiling);
         return -1;
     }
 
-    if (def->reserve.set && memoryKiB && def->reserve.kib > memoryKiB) {
+    if (def->reserve.set && memoryKiB && reserveKiB > memoryKiB) {
         g_autofree char *written = abConfSizeWritten(&def->reserve);
 
         abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "<autoballoon> reserve %s (%llu KiB) is above <memory> (%llu KiB): "
+                       "<autoballoon> reserve %s is above <memory> (%llu KiB): "
                        "the guest could never be ballooned",
-                       written, def->reserve.kib, memoryKiB);
+                       written, memoryKiB);
         return -1;
     }
 
@@ -406,15 +465,15 @@ abConfPolicyValidate(const abConfPolicy *def, const char *domname,
         }
         if (step->kib > AB_POLICY_STEP_MAX_KIB) {
             abConfSetError(error, AB_ERROR_INVALID, domname,
-                           "<autoballoon> step level='%s' %s (%llu KiB) is above the maximum of %llu KiB (64 GiB)",
-                           abLevelToString(lvl), written, step->kib, AB_POLICY_STEP_MAX_KIB);
+                           "<autoballoon> step level='%s' %s is above the maximum of %llu KiB (64 GiB)",
+                           abLevelToString(lvl), written, AB_POLICY_STEP_MAX_KIB);
             return -1;
         }
         if (memoryKiB && step->kib > memoryKiB) {
             abConfSetError(error, AB_ERROR_INVALID, domname,
-                           "<autoballoon> step level='%s' %s (%llu KiB) is above <memory> (%llu KiB): "
+                           "<autoballoon> step level='%s' %s is above <memory> (%llu KiB): "
                            "one step would take more than the whole guest",
-                           abLevelToString(lvl), written, step->kib, memoryKiB);
+                           abLevelToString(lvl), written, memoryKiB);
             return -1;
         }
     }
@@ -445,13 +504,13 @@ abConfPolicyResolve(const abConfPolicy *def, unsigned long long maxKiB,
         return;
     params->enabled = def->enabled;
     if (def->ceiling.set)
-        params->ceilingKiB = def->ceiling.kib;
+        params->ceilingKiB = abConfSizeKiB(&def->ceiling, maxKiB);
     if (def->floor.set)
-        params->floorKiB = def->floor.kib;
+        params->floorKiB = abConfSizeKiB(&def->floor, maxKiB);
     else if (params->floorKiB > params->ceilingKiB)
         params->floorKiB = params->ceilingKiB;   /* default floor never above a low ceiling */
     if (def->reserve.set)
-        params->reserveKiB = def->reserve.kib;
+        params->reserveKiB = abConfSizeKiB(&def->reserve, maxKiB);
     for (int lvl = AB_LEVEL_LOW; lvl < AB_LEVEL_LAST; lvl++) {
         if (def->step[lvl].set)
             params->stepKiB[lvl] = def->step[lvl].kib;
@@ -483,6 +542,12 @@ abConfPolicyMetadataNode(const abConfPolicy *def, const abConfAdded *added)
 
     xmlSetNs(node, ns);
     xmlNewProp(node, BAD_CAST "state", BAD_CAST (def->enabled ? "on" : "off"));
+    if (def->backend != AB_CONF_BACKEND_BALLOON) {
+        g_autofree char *device = g_strdup_printf("%u", def->device);
+
+        xmlNewProp(node, BAD_CAST "backend", BAD_CAST abConfBackendToString(def->backend));
+        xmlNewProp(node, BAD_CAST "device", BAD_CAST device);
+    }
     if (!def->hasElement && !abConfPolicyHasFields(def))
         xmlNewProp(node, BAD_CAST "element", BAD_CAST "no");
     abConfPolicyFormatChildren(def, node, ns);
@@ -549,11 +614,41 @@ abConfParseAdded(xmlNodePtr node, abConfAdded *added, const char *domname,
     return -1;
 }
 
+static const char *
+abConfBackendName(int backend)
+{
+    return abConfBackendToString(backend);
+}
+
+/* backend='virtio-mem' device='N'; neither for the balloon. The device
+ * index is bounded by what a domain can have (libvirt's memory slots). */
+static int
+abConfPolicyParseBackend(xmlNodePtr node, abConfPolicy *def, GError **error)
+{
+    unsigned long long device = 0;
+    int backend = AB_CONF_BACKEND_BALLOON;
+    int rc;
+
+    if ((rc = abXmlPropEnum(node, "backend", abConfBackendName, AB_CONF_BACKEND_VIRTIO_MEM,
+                            AB_CONF_BACKEND_LAST, 0, &backend, error)) < 0 ||
+        abXmlPropUInt(node, "device", 0, 1024, rc > 0 ? AB_XML_REQUIRED : 0,
+                      &device, error) < 0)
+        return -1;
+    if (rc == 0 && xmlHasProp(node, BAD_CAST "device")) {
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                    "<policy>: device needs backend='virtio-mem'");
+        return -1;
+    }
+    def->backend = backend;
+    def->device = device;
+    return 0;
+}
+
 abConfPolicy *
 abConfPolicyParseMetadataNode(xmlNodePtr node, const char *domname,
                               abConfAdded *added, GError **error)
 {
-    static const char *const attrs[] = { "state", "element", NULL };
+    static const char *const attrs[] = { "state", "element", "backend", "device", NULL };
     static const char *const yesno[] = { "yes", "no", NULL };
     const char *where = AB_CONF_POLICY_METADATA;
     g_autoptr(abConfPolicy) def = abConfPolicyNew();
@@ -575,7 +670,8 @@ abConfPolicyParseMetadataNode(xmlNodePtr node, const char *domname,
     if (abConfCheckAttrs(node, attrs, domname, error) < 0)
         return NULL;
     if (abXmlPropOnOff(node, "state", AB_XML_REQUIRED, &def->enabled, &err) < 0 ||
-        abXmlPropChoice(node, "element", yesno, 0, &element, &err) < 0) {
+        abXmlPropChoice(node, "element", yesno, 0, &element, &err) < 0 ||
+        abConfPolicyParseBackend(node, def, &err) < 0) {
         abConfPropagate(error, g_steal_pointer(&err), domname);
         return NULL;
     }

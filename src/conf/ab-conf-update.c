@@ -10,14 +10,15 @@
 void
 abConfSizeSetKiB(abConfSize *size, unsigned long long kib)
 {
-    const char *unit;
+    const char *unit = "KiB";
 
     g_free(size->unit);
     size->set = true;
-    /* readable in the XML: 512 MiB, not 524288 */
-    size->value = abSizeExact(kib * 1024, &unit);
+    /* readable in the XML: 512 MiB, not 524288 (and 0 KiB, not 0 bytes) */
+    size->value = kib ? abSizeExact(kib * 1024, &unit) : 0;
     size->unit = g_strdup(unit);
     size->kib = kib;
+    size->percent = 0;
 }
 
 abConfSize *
@@ -44,7 +45,15 @@ abConfPolicyApply(abConfPolicy *def, const abConfPolicyChange *chg)
     for (int i = 0; i < AB_CONF_POLICY_SIZE_LAST; i++) {
         if (!chg->sizeSet[i])
             continue;
-        abConfSizeSetKiB(abConfPolicySize(def, i), chg->sizeKiB[i]);
+        if (chg->sizePercent[i]) {
+            abConfSize *size = abConfPolicySize(def, i);
+
+            g_free(size->unit);
+            *size = (abConfSize) { .set = true, .unit = g_strdup("%"),
+                                   .percent = chg->sizePercent[i] };
+        } else {
+            abConfSizeSetKiB(abConfPolicySize(def, i), chg->sizeKiB[i]);
+        }
         def->hasElement = true;
     }
     if (chg->weightSet) {

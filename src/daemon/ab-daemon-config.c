@@ -185,6 +185,26 @@ abDaemonConfigParseSize(const abDaemonConfigItem *item, const char *value,
     return abConfSizeSet(size, kib, "KiB", error);
 }
 
+/* floor and reserve: a size, or "25%" of each guest's <memory> */
+static int
+abDaemonConfigParseScaled(const abDaemonConfigItem *item, const char *value,
+                          void *field, GError **error)
+{
+    abConfSize *size = field;
+    unsigned int percent;
+
+    if (!abSizeIsPercent(value))
+        return abDaemonConfigParseSize(item, value, field, error);
+    if (abSizePercentParse(item->key, value, &percent, NULL) < 0) {
+        abDaemonConfigExpected(error, "expected a percentage of <memory> more than 0%% "
+                               "and at most 100%%, or a size");
+        return -1;
+    }
+    g_free(size->unit);
+    *size = (abConfSize) { .set = true, .unit = g_strdup("%"), .percent = percent };
+    return 0;
+}
+
 /* abConfSeconds: whole seconds within [min, max] */
 static int
 abDaemonConfigParseSeconds(const abDaemonConfigItem *item, const char *value,
@@ -357,9 +377,9 @@ static const abDaemonConfigItem abDaemonConfigItems[] = {
            pressure.headroom.freeBelow[AB_LEVEL_MEDIUM], 0, 1),
     AB_CFG("pressure", "headroom-critical", abDaemonConfigParseDouble,
            pressure.headroom.freeBelow[AB_LEVEL_CRITICAL], 0, 1),
-    AB_CFG_POLICY("floor", abDaemonConfigParseSize, floor,
+    AB_CFG_POLICY("floor", abDaemonConfigParseScaled, floor,
                   AB_POLICY_FLOOR_MIN_KIB, AB_CFG_KIB_MAX),
-    AB_CFG_POLICY("reserve", abDaemonConfigParseSize, reserve, 0, AB_CFG_KIB_MAX),
+    AB_CFG_POLICY("reserve", abDaemonConfigParseScaled, reserve, 0, AB_CFG_KIB_MAX),
     AB_CFG_POLICY("step-low", abDaemonConfigParseSize, step[AB_LEVEL_LOW],
                   1, AB_POLICY_STEP_MAX_KIB),
     AB_CFG_POLICY("step-medium", abDaemonConfigParseSize, step[AB_LEVEL_MEDIUM],

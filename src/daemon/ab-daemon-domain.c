@@ -33,6 +33,7 @@ abDaemonDomainFree(abDaemonDomain *d)
     if (d->dom)
         virDomainFree(d->dom);
     abConfPolicyFree(d->policy);
+    abConfVirtioMemClear(&d->vmem);
     g_free(d->statusPublished);
     g_free(d->uuid);
     g_free(d->name);
@@ -194,6 +195,33 @@ abDaemonDomainReadInjected(abDaemon *daemon, abDaemonDomain *d)
     d->hasInjected = true;
 }
 
+/* manage = all takes guests without a policy: only those whose balloon
+ * can work (the checks define applies to autoballoon='on'), said once per
+ * start of the guest instead of failing every tick. */
+static bool
+abDaemonDomainCanBalloon(abDaemonDomain *d)
+{
+    g_autofree char *xml = NULL;
+    g_autoptr(abConfPolicy) def = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (!d->live) {
+        d->balloonChecked = false;
+        return false;
+    }
+    if (d->balloonChecked)
+        return !d->balloonRefused;
+    if (!d->dom || !(xml = virDomainGetXMLDesc(d->dom, 0)))
+        return true;            /* asked again at the next resolve */
+    def = abConfPolicyNew();
+    def->enabled = true;
+    d->balloonChecked = true;
+    d->balloonRefused = abConfDomainCheck(xml, def, &err) < 0;
+    if (d->balloonRefused)
+        g_message("%s: not managed by 'manage = all': %s", d->name, err->message);
+    return !d->balloonRefused;
+}
+
 void
 abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d)
 {
@@ -206,7 +234,8 @@ abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d)
     else if (d->policy)
         wanted = d->policy->enabled;
     else
-        wanted = daemon->cfg->manage == AB_DAEMON_MANAGE_ALL;
+        wanted = daemon->cfg->manage == AB_DAEMON_MANAGE_ALL &&
+                 abDaemonDomainCanBalloon(d);
 
     abConfPolicyMerge(daemon->cfg->policy, d->policy, &merged);
     merged.enabled = wanted;

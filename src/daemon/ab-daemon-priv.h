@@ -19,6 +19,8 @@ typedef struct {
     abConfPolicy *policy;            /* NULL: no policy metadata */
     bool policyError;                /* metadata present but unreadable */
     bool managed;
+    bool balloonChecked;             /* manage = all: the live XML was checked */
+    bool balloonRefused;             /* ... and cannot be ballooned */
     abPolicyParams params;
     unsigned long long maxKiB;
 
@@ -51,6 +53,10 @@ typedef struct {
     unsigned long long statsStamp;   /* last balloon.last-update seen */
     double statsStampMono;           /* when it was new, daemon clock */
 
+    /* virtio-mem backend (ab-daemon-backend-virtiomem.c) */
+    abConfVirtioMem vmem;            /* the managed device, as last read */
+    bool vmemKnown;
+
     /* last decision, for the status element */
     abLevel level;
     abStatusSource levelSource;
@@ -69,7 +75,7 @@ struct _abDaemon {
     bool dryRun;
 
     virConnectPtr conn;
-    int callbackIds[3];
+    int callbackIds[4];
     int qemuMonitorId;               /* -1: none (not a QEMU connection) */
     bool closeRegistered;
 

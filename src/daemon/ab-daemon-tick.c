@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One decision round: stats in, engine, targets out, status published. */
 #include "ab-daemon-priv.h"
+#include "ab-daemon-backend.h"
 #include "ab-namespace.h"
 
 #include <stdlib.h>
@@ -134,10 +135,16 @@ abDaemonTickBalloon(abDaemon *daemon, abDaemonDomain *d, double now)
         break;
     }
     if (abPolicyBalloonRetryDue(b, now) && !daemon->dryRun) {
-        g_message("%s: asking the stuck balloon again for %llu KiB", d->name, d->targetKiB);
-        if (virDomainSetMemoryFlags(d->dom, d->targetKiB, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        unsigned long long kib = d->targetKiB;
+        g_autoptr(GError) err = NULL;
+
+        g_message("%s: asking the stuck %s again for %llu KiB", d->name,
+                  abDaemonBackendName(d), d->targetKiB);
+        /* through the backend: a stuck virtio-mem device is asked again,
+         * never the stats-only balloon beside it */
+        if (abDaemonBackendApply(daemon, d, &kib, &err) < 0) {
             g_warning("%s: cannot set target %llu KiB: %s", d->name, d->targetKiB,
-                      abDaemonLastError());
+                      err->message);
             daemon->nErrors[AB_DAEMON_OP_SET_MEMORY]++;
         } else {
             daemon->nSetMemory++;
@@ -226,7 +233,9 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
                   const abDaemonPressureSample *host, double now)
 {
     unsigned long long oldKiB = d->targetKiB;
+    unsigned long long appliedKiB = dec->targetKiB;
     const char *reason = abPolicyReasonToString(dec->reason);
+    g_autoptr(GError) err = NULL;
 
     d->level = dec->level;
     d->reason = dec->reason;
@@ -250,9 +259,9 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
         return;
     }
 
-    if (virDomainSetMemoryFlags(d->dom, dec->targetKiB, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+    if (abDaemonBackendApply(daemon, d, &appliedKiB, &err) < 0) {
         g_warning("%s: cannot set target %llu KiB -> %llu KiB (%s): %s",
-                  d->name, oldKiB, dec->targetKiB, reason, abDaemonLastError());
+                  d->name, oldKiB, dec->targetKiB, reason, err->message);
         daemon->nErrors[AB_DAEMON_OP_SET_MEMORY]++;
         d->action = AB_STATUS_ACTION_NONE;
         return;
@@ -260,7 +269,7 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
     daemon->nSetMemory++;
     d->nSetMemory++;
     g_message("%s: target %llu KiB -> %llu KiB (%s, level %s from %s)",
-              d->name, oldKiB, dec->targetKiB, reason,
+              d->name, oldKiB, appliedKiB, reason,
               abLevelToString(dec->level), abStatusSourceToString(d->levelSource));
 
     if (dec->targetKiB < oldKiB && d->inflateFromKiB == 0) {
@@ -269,8 +278,8 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
     } else if (dec->targetKiB > oldKiB) {
         d->inflateFromKiB = 0;
     }
-    d->targetKiB = dec->targetKiB;
-    abPolicyBalloonSet(&d->balloon, dec->targetKiB, d->actualKiB, now);
+    d->targetKiB = appliedKiB;
+    abPolicyBalloonSet(&d->balloon, appliedKiB, d->actualKiB, now);
     /* growing the guest deflates the balloon; a guest that just grew is
      * protected by its cool-down */
     if (dec->targetKiB > oldKiB) {
@@ -323,6 +332,7 @@ abDaemonTick(abDaemon *daemon)
         return;
     }
     abDaemonTickStats(daemon, list);
+    abDaemonBackendReadActual(daemon, list);
 
     host = (abPolicyHost) {
         .now = now,

@@ -359,12 +359,14 @@ class EventWatcher:
 def domain_xml(name, memory_mib, kernel, initrd, console_sock, console_log,
                current_mib=None, vcpus=1, cmdline=KERNEL_CMDLINE, autodeflate=True,
                stats_period=1, disk=None, balloon_attrs="", balloon_children="",
-               metadata=""):
+               metadata="", extra_top="", extra_devices=""):
     """Native libvirt XML for a TCG guest booting kernel+initrd directly.
 
     balloon_attrs/balloon_children/metadata let later tests write the
     extended autoballoon XML (e.g. autoballoon='on', <autoballoon>...) and
     define it with `virsh-autoballoon define` instead of `virsh define`.
+    extra_top (after <currentMemory>: <maxMemory>, <cpu>) and extra_devices
+    (before the balloon: a <memory> device) are inserted as given.
     """
     cur = current_mib if current_mib is not None else memory_mib
     disk_xml = ""
@@ -385,7 +387,7 @@ def domain_xml(name, memory_mib, kernel, initrd, console_sock, console_log,
   <name>%(name)s</name>
   <metadata>%(metadata)s</metadata>
   <memory unit='MiB'>%(mem)d</memory>
-  <currentMemory unit='MiB'>%(cur)d</currentMemory>
+  <currentMemory unit='MiB'>%(cur)d</currentMemory>%(extra_top)s
   <vcpu>%(vcpus)d</vcpu>
   <os>
     <type arch='x86_64' machine='pc'>hvm</type>
@@ -402,7 +404,7 @@ def domain_xml(name, memory_mib, kernel, initrd, console_sock, console_log,
       <source mode='bind' path=%(sock)s/>
       <log file=%(log)s append='off'/>
       <target port='0'/>
-    </serial>
+    </serial>%(extra_devices)s
     <memballoon model='virtio'%(deflate)s%(battrs)s>
       %(stats)s%(bchildren)s
     </memballoon>
@@ -413,7 +415,8 @@ def domain_xml(name, memory_mib, kernel, initrd, console_sock, console_log,
        "cmdline": escape(cmdline), "disk": disk_xml, "sock": quoteattr(console_sock),
        "log": quoteattr(console_log), "deflate": deflate,
        "battrs": (" " + balloon_attrs) if balloon_attrs else "",
-       "stats": stats, "bchildren": balloon_children}
+       "stats": stats, "bchildren": balloon_children,
+       "extra_top": extra_top, "extra_devices": extra_devices}
 
 
 def parse_memstat(text):
