@@ -73,6 +73,8 @@ static Case cases[] = {
     { "user-alias", "automatic", QEMU },
     { "override-other-property", "automatic", QEMU },
     { "override-user-false", "automatic", DAEMON },
+    { "virtio-mem-on", "qemu-7.2", DAEMON },
+    { "virtio-mem-on", "automatic", DAEMON, true },
     /* <domain> binds the prefix qemu to another namespace */
     { "qemu-prefix-taken", "automatic", QEMU },
 };
@@ -104,6 +106,12 @@ loadCaps(const char *label)
         caps = abQemuCapsNew(capsSets[i].fixture);
         g_assert_cmpint(abQemuCapsParseDeviceHelp(text, AB_QEMU_BALLOON_DEVICE,
                                                   &caps->flags, NULL), ==, 0);
+        /* the virtio-mem listing, where the fixture has one */
+        g_clear_pointer(&path, g_free);
+        g_clear_pointer(&text, g_free);
+        path = dataPath("qemucapsdata", capsSets[i].fixture, NULL, ".virtio-mem.help");
+        if (g_file_get_contents(path, &text, NULL, NULL))
+            g_assert_cmpint(abQemuCapsParseVirtioMemHelp(text, &caps->memFlags, NULL), ==, 0);
         return caps;
     }
     g_assert_not_reached();

@@ -23,7 +23,7 @@ static const char *const schemaInvalid[] = {
     "err-model-none", "err-model-xen", "err-negative", "err-step-level-missing",
     "err-step-level-unknown", "err-unknown-attr", "err-unknown-child",
     "err-unknown-policy-attr", "err-weight-range", "err-weight-zero",
-    "err-percent-step", "err-percent-range",
+    "err-percent-step", "err-percent-range", "err-virtio-mem-dimm",
     NULL,
 };
 

@@ -120,7 +120,19 @@ testTranslate(gconstpointer data)
     }
 }
 
-/* The policy of an extended document's <memballoon>, as metadata text
+/* The managed <memory model='virtio-mem'> of @root, with its index set in
+ * @def; NULL if none. */
+static xmlNodePtr
+extendedVirtioMem(xmlNodePtr root, abConfPolicy *def)
+{
+    xmlNodePtr mem = abConfVirtioMemManaged(root, &def->device);
+
+    if (mem)
+        def->backend = AB_CONF_BACKEND_VIRTIO_MEM;
+    return mem;
+}
+
+/* The policy of an extended document's <memballoon> (or managed virtio-mem), as metadata text
  * (so that two policies compare as strings); NULL when it has none. */
 static char *
 extendedPolicy(const char *xml, char **balloon)
@@ -129,6 +141,7 @@ extendedPolicy(const char *xml, char **balloon)
     g_autoptr(abConfPolicy) def = abConfPolicyNew();
     g_autoptr(GError) err = NULL;
     xmlNodePtr cur;
+    xmlNodePtr owner;
     xmlChar *state = NULL;
     char *ret = NULL;
 
@@ -155,7 +168,11 @@ extendedPolicy(const char *xml, char **balloon)
         xmlFree(autodeflate);
         xmlFree(period);
     }
-    if (cur && (state = xmlGetProp(cur, BAD_CAST "autoballoon"))) {
+    owner = cur;
+    if (!owner || !xmlHasProp(owner, BAD_CAST "autoballoon"))
+        owner = extendedVirtioMem(xmlDocGetRootElement(doc), def);
+    if (owner && (state = xmlGetProp(owner, BAD_CAST "autoballoon"))) {
+        cur = owner;
         def->enabled = xmlStrEqual(state, BAD_CAST "on");
         for (xmlNodePtr child = cur->children; child; child = child->next) {
             if (child->type == XML_ELEMENT_NODE &&

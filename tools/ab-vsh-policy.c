@@ -151,6 +151,9 @@ abVshPolicyShow(abVshControl *ctl, virDomainPtr dom, unsigned int flags, bool xm
     abVshPrint(ctl, "%-15s %s\n", "Domain:", virDomainGetName(dom));
     abVshPrint(ctl, "%-15s %s\n", "Autoballoon:",
                !stored ? "off (no policy)" : def->enabled ? "on" : "off");
+    if (def->backend != AB_CONF_BACKEND_BALLOON)
+        abVshPrint(ctl, "%-15s %s (memory device %u)\n", "Backend:",
+                   abConfBackendToString(def->backend), def->device);
     abVshPolicyPrintSize(ctl, "Floor:", params.floorKiB, &def->floor);
     abVshPolicyPrintSize(ctl, "Ceiling:", params.ceilingKiB, &def->ceiling);
     abVshPolicyPrintSize(ctl, "Reserve:", params.reserveKiB, &def->reserve);

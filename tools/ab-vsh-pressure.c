@@ -85,14 +85,17 @@ typedef enum {
 /* Whether autoballoond manages @dom, as a client can tell: its live policy
  * says on, or it has no policy and the daemon published a status for it
  * (what [daemon] manage = all does; the daemon removes the status of a
- * guest it stops managing). -1 on error. */
+ * guest it stops managing). -1 on error. @backend (may be NULL): the
+ * policy's backend, the balloon's without a policy. */
 static int
-abVshDomainManaged(abVshControl *ctl, virDomainPtr dom)
+abVshDomainManaged(abVshControl *ctl, virDomainPtr dom, abConfBackend *backend)
 {
     g_autoptr(abConfPolicy) def = NULL;
     g_autofree char *status = NULL;
     int rc = abVshLivePolicy(ctl, dom, &def);
 
+    if (backend)
+        *backend = rc > 0 ? def->backend : AB_CONF_BACKEND_BALLOON;
     if (rc < 0)
         return -1;
     if (rc > 0)
@@ -180,7 +183,7 @@ abVshCmdBalloonInjectPressure(abVshControl *ctl, const abVshCmd *cmd)
 
         if (!dom || !abVshInjectOne(ctl, dom, level, duration))
             return false;
-        if (level != AB_LEVEL_NONE && (managed = abVshDomainManaged(ctl, dom)) < 0)
+        if (level != AB_LEVEL_NONE && (managed = abVshDomainManaged(ctl, dom, NULL)) < 0)
             return false;
         name = virDomainGetName(dom);
         /* stored all the same: the daemon reads it once the domain is
@@ -201,7 +204,7 @@ abVshCmdBalloonInjectPressure(abVshControl *ctl, const abVshCmd *cmd)
             return false;
         for (guint i = 0; i < doms->len; i++) {
             virDomainPtr dom = g_ptr_array_index(doms, i);
-            int rc = abVshDomainManaged(ctl, dom);
+            int rc = abVshDomainManaged(ctl, dom, NULL);
 
             if (rc < 0) {
                 ret = false;
@@ -347,6 +350,8 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
     g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
     GPtrArray *row = abVshRowNew();
     const char *domstr = NULL;
+    g_autoptr(GPtrArray) backends = g_ptr_array_new_with_free_func(g_free);
+    bool anyVirtioMem = false;
     bool anyPublished = false;
     bool ret = true;
 
@@ -367,7 +372,7 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
                        virDomainGetName(dom));
             return false;
         }
-        if ((rc = abVshDomainManaged(ctl, dom)) < 0)
+        if ((rc = abVshDomainManaged(ctl, dom, NULL)) < 0)
             return false;
         if (rc == AB_VSH_MANAGED_NO) {
             abVshError(ctl, "domain '%s' is not managed by autoballoon: it has no policy "
@@ -383,8 +388,9 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
     for (guint i = 0; i < doms->len; i++) {
         virDomainPtr dom = g_ptr_array_index(doms, i);
         bool published = false;
+        abConfBackend backend;
         /* a policy that says off still shows (its status says disabled) */
-        int rc = abVshDomainManaged(ctl, dom);
+        int rc = abVshDomainManaged(ctl, dom, &backend);
 
         if (rc < 0) {
             ret = false;
@@ -398,8 +404,18 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
             ret = false;
             continue;
         }
+        g_ptr_array_add(backends, g_strdup(abConfBackendToString(backend)));
+        anyVirtioMem |= backend != AB_CONF_BACKEND_BALLOON;
         g_ptr_array_add(rows, row);
         anyPublished |= published;
+    }
+    /* The backend column only where one guest is not on the balloon, so
+     * that balloon-only hosts see the table they always saw. */
+    if (anyVirtioMem) {
+        g_ptr_array_insert(g_ptr_array_index(rows, 0), 1, g_strdup("Backend"));
+        for (guint i = 1; i < rows->len; i++)
+            g_ptr_array_insert(g_ptr_array_index(rows, i), 1,
+                               g_strdup(g_ptr_array_index(backends, i - 1)));
     }
 
     if (rows->len == 1) {

@@ -542,6 +542,12 @@ abConfPolicyMetadataNode(const abConfPolicy *def, const abConfAdded *added)
 
     xmlSetNs(node, ns);
     xmlNewProp(node, BAD_CAST "state", BAD_CAST (def->enabled ? "on" : "off"));
+    if (def->backend != AB_CONF_BACKEND_BALLOON) {
+        g_autofree char *device = g_strdup_printf("%u", def->device);
+
+        xmlNewProp(node, BAD_CAST "backend", BAD_CAST abConfBackendToString(def->backend));
+        xmlNewProp(node, BAD_CAST "device", BAD_CAST device);
+    }
     if (!def->hasElement && !abConfPolicyHasFields(def))
         xmlNewProp(node, BAD_CAST "element", BAD_CAST "no");
     abConfPolicyFormatChildren(def, node, ns);
@@ -608,11 +614,41 @@ abConfParseAdded(xmlNodePtr node, abConfAdded *added, const char *domname,
     return -1;
 }
 
+static const char *
+abConfBackendName(int backend)
+{
+    return abConfBackendToString(backend);
+}
+
+/* backend='virtio-mem' device='N'; neither for the balloon. The device
+ * index is bounded by what a domain can have (libvirt's memory slots). */
+static int
+abConfPolicyParseBackend(xmlNodePtr node, abConfPolicy *def, GError **error)
+{
+    unsigned long long device = 0;
+    int backend = AB_CONF_BACKEND_BALLOON;
+    int rc;
+
+    if ((rc = abXmlPropEnum(node, "backend", abConfBackendName, AB_CONF_BACKEND_VIRTIO_MEM,
+                            AB_CONF_BACKEND_LAST, 0, &backend, error)) < 0 ||
+        abXmlPropUInt(node, "device", 0, 1024, rc > 0 ? AB_XML_REQUIRED : 0,
+                      &device, error) < 0)
+        return -1;
+    if (rc == 0 && xmlHasProp(node, BAD_CAST "device")) {
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                    "<policy>: device needs backend='virtio-mem'");
+        return -1;
+    }
+    def->backend = backend;
+    def->device = device;
+    return 0;
+}
+
 abConfPolicy *
 abConfPolicyParseMetadataNode(xmlNodePtr node, const char *domname,
                               abConfAdded *added, GError **error)
 {
-    static const char *const attrs[] = { "state", "element", NULL };
+    static const char *const attrs[] = { "state", "element", "backend", "device", NULL };
     static const char *const yesno[] = { "yes", "no", NULL };
     const char *where = AB_CONF_POLICY_METADATA;
     g_autoptr(abConfPolicy) def = abConfPolicyNew();
@@ -634,7 +670,8 @@ abConfPolicyParseMetadataNode(xmlNodePtr node, const char *domname,
     if (abConfCheckAttrs(node, attrs, domname, error) < 0)
         return NULL;
     if (abXmlPropOnOff(node, "state", AB_XML_REQUIRED, &def->enabled, &err) < 0 ||
-        abXmlPropChoice(node, "element", yesno, 0, &element, &err) < 0) {
+        abXmlPropChoice(node, "element", yesno, 0, &element, &err) < 0 ||
+        abConfPolicyParseBackend(node, def, &err) < 0) {
         abConfPropagate(error, g_steal_pointer(&err), domname);
         return NULL;
     }

@@ -55,3 +55,17 @@ abConfPolicy *abConfPolicyParseMetadataNode(xmlNodePtr node,
                                             const char *domname,
                                             abConfAdded *added,
                                             GError **error);
+
+/* ab-conf-virtiomem.c */
+/* The @index-th <memory model='virtio-mem'> of @devices, or NULL. */
+xmlNodePtr abConfVirtioMemNth(xmlNodePtr devices, unsigned int index);
+/* The <memory> of @devices with an autoballoon attribute or child (NULL:
+ * none) and its index among the virtio-mem devices; -1 when there are
+ * two, or when it is not virtio-mem. */
+int abConfVirtioMemFindManaged(xmlNodePtr devices, const char *domname,
+                               xmlNodePtr *mem, unsigned int *index,
+                               GError **error);
+/* What an enabled policy on virtio-mem @mem needs of the domain @root. */
+int abConfVirtioMemCheckEnabled(xmlNodePtr root, xmlNodePtr mem,
+                                xmlNodePtr balloon, const char *domname,
+                                GError **error);

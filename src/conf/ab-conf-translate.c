@@ -14,6 +14,7 @@ typedef struct {
     xmlNodePtr root;
     xmlNodePtr devices;
     xmlNodePtr balloon;              /* the <memballoon>, or NULL */
+    xmlNodePtr vmem;                 /* the managed virtio-mem <memory>, or NULL */
     char *name;
 } abConfDomain;
 
@@ -99,6 +100,10 @@ abConfDomainCheckLaunchSecurity(abConfDomain *dom, GError **error)
     return 0;
 }
 
+/* Where the balloon cannot work because of VFIO, virtio-mem can. */
+#define AB_CONF_VFIO_HINT \
+    "; put autoballoon='on' on a <memory model='virtio-mem'> instead (docs/virtio-mem.md)"
+
 /* The checks that only apply to an enabled policy: the balloon must be able
  * to give memory back to the host. */
 static int
@@ -149,7 +154,7 @@ abConfDomainCheckEnabled(abConfDomain *dom, GError **error)
             if (g_strcmp0(type, "hostdev") == 0) {
                 abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                                "autoballoon='on' with <interface type='hostdev'>: VFIO pins all guest memory "
-                               "for device DMA, so inflating the balloon returns nothing to the host");
+                               "for device DMA, so inflating the balloon returns nothing to the host" AB_CONF_VFIO_HINT);
                 return -1;
             }
             continue;
@@ -163,7 +168,7 @@ abConfDomainCheckEnabled(abConfDomain *dom, GError **error)
         if (g_strcmp0(type, "mdev") == 0) {
             abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                            "autoballoon='on' with <hostdev type='mdev'>: VFIO pins all guest memory "
-                           "for device DMA, so inflating the balloon returns nothing to the host");
+                           "for device DMA, so inflating the balloon returns nothing to the host" AB_CONF_VFIO_HINT);
             return -1;
         }
         if (g_strcmp0(type, "pci") != 0)
@@ -172,12 +177,12 @@ abConfDomainCheckEnabled(abConfDomain *dom, GError **error)
         if (!driver || strcmp(driver, "vfio") == 0) {
             abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                            "autoballoon='on' with a VFIO <hostdev type='pci'>: VFIO pins all guest memory "
-                           "for device DMA, so inflating the balloon returns nothing to the host");
+                           "for device DMA, so inflating the balloon returns nothing to the host" AB_CONF_VFIO_HINT);
         } else {
             abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                            "autoballoon='on' with a <hostdev type='pci'> driver '%s': PCI device assignment "
-                           "pins all guest memory for DMA, so inflating the balloon returns nothing to the host",
-                           driver);
+                           "pins all guest memory for DMA, so inflating the balloon returns nothing to the host"
+                           AB_CONF_VFIO_HINT, driver);
         }
         return -1;
     }
@@ -192,6 +197,18 @@ abConfDomainCheckPolicy(abConfDomain *dom, const abConfPolicy *def, GError **err
     if (abConfDomainMemory(dom, &memoryKiB, error) < 0 ||
         abConfPolicyValidate(def, dom->name, memoryKiB, error) < 0)
         return -1;
+    if (def->backend == AB_CONF_BACKEND_VIRTIO_MEM) {
+        if (!dom->vmem && !(dom->vmem = abConfVirtioMemNth(dom->devices, def->device))) {
+            abConfSetError(error, AB_ERROR_INVALID, dom->name,
+                           "the autoballoon policy drives <memory model='virtio-mem'> number %u, "
+                           "but the domain has no such device", def->device);
+            return -1;
+        }
+        if (def->enabled &&
+            abConfVirtioMemCheckEnabled(dom->root, dom->vmem, dom->balloon, dom->name, error) < 0)
+            return -1;
+        return 0;
+    }
     if (!dom->balloon) {
         abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                        "an autoballoon policy needs a <memballoon model='virtio'>, but the domain has no <memballoon>");
@@ -234,6 +251,7 @@ abConfFindPolicyMetadata(xmlNodePtr metadata, unsigned int *count)
 typedef struct {
     abConfDomain dom;
     abConfPolicy *def;              /* NULL: a plain libvirt domain */
+    xmlNodePtr owner;               /* the device with autoballoon= */
     xmlNodePtr child;               /* the <autoballoon> element, or NULL */
 } abConfExtended;
 
@@ -253,6 +271,7 @@ abConfExtendedRead(xmlDocPtr doc, abConfExtended *ext, GError **error)
     g_autofree char *state = NULL;
     g_autoptr(GError) err = NULL;
     unsigned int npolicies;
+    const char *where;
 
     memset(ext, 0, sizeof(*ext));
     if (abConfDomainLoad(dom, doc, error) < 0)
@@ -266,27 +285,42 @@ abConfExtendedRead(xmlDocPtr doc, abConfExtended *ext, GError **error)
         return -1;
     }
 
-    if (dom->balloon) {
-        state = abXmlProp(dom->balloon, "autoballoon");
-        if (abXmlChildCount(dom->balloon, "autoballoon", NULL) > 1) {
+    if (abConfVirtioMemFindManaged(dom->devices, dom->name, &dom->vmem, &def->device, error) < 0)
+        return -1;
+    if (dom->vmem && dom->balloon &&
+        (xmlHasProp(dom->balloon, BAD_CAST "autoballoon") ||
+         abXmlChild(dom->balloon, "autoballoon", NULL))) {
+        abConfSetError(error, AB_ERROR_INVALID, dom->name,
+                       "both <memballoon> and <memory model='virtio-mem'> have autoballoon: "
+                       "a domain has one managed backend, choose one");
+        return -1;
+    }
+    ext->owner = dom->vmem ? dom->vmem : dom->balloon;
+    where = dom->vmem ? "<memory model='virtio-mem'>" : "<memballoon>";
+    if (ext->owner) {
+        state = abXmlProp(ext->owner, "autoballoon");
+        if (abXmlChildCount(ext->owner, "autoballoon", NULL) > 1) {
             abConfSetError(error, AB_ERROR_INVALID, dom->name,
-                           "duplicate <autoballoon> in <memballoon>: a balloon has one policy");
+                           "duplicate <autoballoon> in %s: a %s has one policy", where,
+                           dom->vmem ? "device" : "balloon");
             return -1;
         }
-        ext->child = abXmlChild(dom->balloon, "autoballoon", NULL);
+        ext->child = abXmlChild(ext->owner, "autoballoon", NULL);
     }
     if (!state && !ext->child)
         return 0;   /* a plain libvirt domain: nothing of ours */
     if (!state) {
         abConfSetError(error, AB_ERROR_INVALID, dom->name,
-                       "<memballoon> has an <autoballoon> policy but no autoballoon attribute: "
-                       "set autoballoon='on' or autoballoon='off'");
+                       "%s has an <autoballoon> policy but no autoballoon attribute: "
+                       "set autoballoon='on' or autoballoon='off'", where);
         return -1;
     }
-    if (abXmlPropOnOff(dom->balloon, "autoballoon", 0, &def->enabled, &err) < 0) {
+    if (abXmlPropOnOff(ext->owner, "autoballoon", 0, &def->enabled, &err) < 0) {
         abConfPropagate(error, g_steal_pointer(&err), dom->name);
         return -1;
     }
+    if (dom->vmem)
+        def->backend = AB_CONF_BACKEND_VIRTIO_MEM;
     if (ext->child && abConfPolicyParseNode(ext->child, def, error) < 0)
         return -1;
     if (abConfDomainCheckPolicy(dom, def, error) < 0)
@@ -322,15 +356,16 @@ abConfExtendedToNativeDoc(xmlDocPtr doc, GError **error)
         goto cleanup;
     }
 
-    xmlUnsetProp(dom->balloon, BAD_CAST "autoballoon");
+    xmlUnsetProp(ext.owner, BAD_CAST "autoballoon");
     abXmlRemove(ext.child);
     if (ext.def->enabled) {
         xmlNodePtr stats = abXmlChild(dom->balloon, "stats", NULL);
         g_autofree char *period = g_strdup_printf("%d", AB_CONF_STATS_PERIOD);
 
         /* deflate-on-oom: a guest the daemon squeezed too far gets its
-         * memory back from the balloon instead of from the OOM killer */
-        if (!xmlHasProp(dom->balloon, BAD_CAST "autodeflate")) {
+         * memory back from the balloon instead of from the OOM killer.
+         * Not with virtio-mem, whose balloon is only read for stats. */
+        if (!dom->vmem && !xmlHasProp(dom->balloon, BAD_CAST "autodeflate")) {
             xmlSetProp(dom->balloon, BAD_CAST "autodeflate", BAD_CAST "on");
             added.autodeflate = true;
         }
@@ -365,6 +400,7 @@ abConfNativeToExtendedDoc(xmlDocPtr doc, GError **error)
     g_autoptr(abConfPolicy) def = NULL;
     xmlNodePtr metadata;
     xmlNodePtr policy;
+    xmlNodePtr owner;
     unsigned int npolicies;
     abConfAdded added;
     int ret = -1;
@@ -388,10 +424,13 @@ abConfNativeToExtendedDoc(xmlDocPtr doc, GError **error)
         goto cleanup;
     if (abConfDomainCheckPolicy(&dom, def, error) < 0)
         goto cleanup;
-    if (dom.balloon && abXmlChild(dom.balloon, "autoballoon", NULL)) {
+    owner = dom.vmem ? dom.vmem : dom.balloon;
+    if ((dom.balloon && abXmlChild(dom.balloon, "autoballoon", NULL)) ||
+        (dom.vmem && abXmlChild(dom.vmem, "autoballoon", NULL))) {
         abConfSetError(error, AB_ERROR_INVALID, dom.name,
-                       "<memballoon> already has an <autoballoon> child and <metadata> a policy: "
-                       "the document mixes extended and native forms");
+                       "%s already has an <autoballoon> child and <metadata> a policy: "
+                       "the document mixes extended and native forms",
+                       dom.vmem ? "<memory model='virtio-mem'>" : "<memballoon>");
         goto cleanup;
     }
 
@@ -416,9 +455,9 @@ abConfNativeToExtendedDoc(xmlDocPtr doc, GError **error)
         }
     }
 
-    xmlSetProp(dom.balloon, BAD_CAST "autoballoon", BAD_CAST (def->enabled ? "on" : "off"));
+    xmlSetProp(owner, BAD_CAST "autoballoon", BAD_CAST (def->enabled ? "on" : "off"));
     if (def->hasElement)
-        xmlAddChild(dom.balloon, abConfPolicyFormatNode(def, NULL));
+        xmlAddChild(owner, abConfPolicyFormatNode(def, NULL));
     ret = 1;
 
  cleanup:

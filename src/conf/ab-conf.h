@@ -45,9 +45,24 @@ typedef struct {
     char *unit;                 /* NULL or "s" */
 } abConfSeconds;
 
+/* The device a policy drives: a domain has one managed backend
+ * (docs/xml.md, docs/virtio-mem.md). */
+typedef enum {
+    AB_CONF_BACKEND_BALLOON = 0,      /* <memballoon model='virtio'> */
+    AB_CONF_BACKEND_VIRTIO_MEM,       /* <memory model='virtio-mem'> */
+
+    AB_CONF_BACKEND_LAST
+} abConfBackend;
+
+const char *abConfBackendToString(abConfBackend backend);
+int abConfBackendFromString(const char *name);
+
 typedef struct _abConfPolicy abConfPolicy;
 struct _abConfPolicy {
     bool enabled;               /* autoballoon='on' */
+    abConfBackend backend;      /* the element that carried autoballoon= */
+    unsigned int device;        /* virtio-mem: index among the domain's
+                                 * <memory model='virtio-mem'> devices */
     bool hasElement;            /* the <autoballoon> child was present */
     abConfSize floor;
     abConfSize ceiling;
@@ -200,3 +215,30 @@ typedef struct {
 void abConfStatusClear(abConfStatus *st);
 int abConfStatusParse(const char *xml, abConfStatus *st, GError **error);
 char *abConfStatusFormat(const abConfStatus *st);
+
+/* The virtio-mem device a policy with backend virtio-mem drives, as the
+ * domain's (live) XML has it; sizes in KiB. */
+typedef struct {
+    unsigned long long memoryKiB;    /* the domain's <memory>: boot + devices */
+    unsigned long long sizeKiB;      /* <target><size>: the most it plugs */
+    unsigned long long blockKiB;     /* <block>; 0 when absent */
+    unsigned long long requestedKiB; /* <requested> */
+    unsigned long long currentKiB;   /* <current>: what the guest has plugged */
+    bool hasCurrent;
+    char *alias;                     /* NULL in an inactive definition */
+    char *xml;                       /* the <memory> element */
+} abConfVirtioMem;
+
+void abConfVirtioMemClear(abConfVirtioMem *dev);
+/* The <memory model='virtio-mem'> of the extended domain @root that
+ * carries autoballoon= (or an <autoballoon> child), and its index among
+ * the virtio-mem devices; NULL when there is none, or when the document
+ * is one the translation refuses (it says why). */
+xmlNodePtr abConfVirtioMemManaged(xmlNodePtr root, unsigned int *index);
+/* The @index-th <memory model='virtio-mem'> of the domain @xml. */
+int abConfVirtioMemFromDomain(const char *xml, unsigned int index,
+                              abConfVirtioMem *dev, GError **error);
+/* @dev's element with <requested> set to @requestedKiB: the argument of
+ * virDomainUpdateDeviceFlags. */
+char *abConfVirtioMemRequestXML(const abConfVirtioMem *dev,
+                                unsigned long long requestedKiB, GError **error);

@@ -2,6 +2,7 @@
 /* The domain table's entries: state, policy and injected pressure read from
  * libvirt, and balloon stats read from a stats record. */
 #include "ab-daemon-priv.h"
+#include "ab-daemon-backend.h"
 #include "ab-namespace.h"
 #include "ab-qemu-balloon.h"
 #include "ab-qemu-monitor.h"
@@ -33,6 +34,7 @@ abDaemonDomainFree(abDaemonDomain *d)
     if (d->dom)
         virDomainFree(d->dom);
     abConfPolicyFree(d->policy);
+    abConfVirtioMemClear(&d->vmem);
     g_free(d->statusPublished);
     g_free(d->uuid);
     g_free(d->name);
@@ -338,8 +340,9 @@ abDaemonDomainSetActual(abDaemon *daemon, abDaemonDomain *d,
 
     d->actualKiB = actualKiB;
     /* a stopping qemu's last word, or a new one's first, says nothing of
-     * a command */
-    if (!d->live)
+     * a command; a virtio-mem guest's size is its device's (the tick
+     * reads it after the stats) */
+    if (!d->live || abDaemonBackendIsVirtioMem(d))
         return;
     /* Our command moves the balloon toward our target and stops there
      * (moveKiB: where it was at its last move toward it); an adopted

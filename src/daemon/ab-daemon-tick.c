@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One decision round: stats in, engine, targets out, status published. */
 #include "ab-daemon-priv.h"
+#include "ab-daemon-backend.h"
 #include "ab-namespace.h"
 
 #include <stdlib.h>
@@ -68,6 +69,7 @@ abDaemonTickStats(abDaemon *daemon, GPtrArray *list)
     if ((n = virDomainListGetStats(doms, VIR_DOMAIN_STATS_BALLOON, &recs,
                                    VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)) < 0) {
         g_warning("cannot get balloon stats: %s", abDaemonLastError());
+        daemon->nErrors[AB_DAEMON_OP_STATS]++;
         return;
     }
 
@@ -133,12 +135,21 @@ abDaemonTickBalloon(abDaemon *daemon, abDaemonDomain *d, double now)
         break;
     }
     if (abPolicyBalloonRetryDue(b, now) && !daemon->dryRun) {
-        g_message("%s: asking the stuck balloon again for %llu KiB", d->name, d->targetKiB);
-        if (virDomainSetMemoryFlags(d->dom, d->targetKiB, VIR_DOMAIN_AFFECT_LIVE) < 0)
+        unsigned long long kib = d->targetKiB;
+        g_autoptr(GError) err = NULL;
+
+        g_message("%s: asking the stuck %s again for %llu KiB", d->name,
+                  abDaemonBackendName(d), d->targetKiB);
+        /* through the backend: a stuck virtio-mem device is asked again,
+         * never the stats-only balloon beside it */
+        if (abDaemonBackendApply(daemon, d, &kib, &err) < 0) {
             g_warning("%s: cannot set target %llu KiB: %s", d->name, d->targetKiB,
-                      abDaemonLastError());
-        else
+                      err->message);
+            daemon->nErrors[AB_DAEMON_OP_SET_MEMORY]++;
+        } else {
             daemon->nSetMemory++;
+            d->nSetMemory++;
+        }
         abPolicyBalloonSet(b, d->targetKiB, d->actualKiB, now);
         /* the back-off is kept: stuck again, it waits twice as long */
     }
@@ -222,7 +233,9 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
                   const abDaemonPressureSample *host, double now)
 {
     unsigned long long oldKiB = d->targetKiB;
+    unsigned long long appliedKiB = dec->targetKiB;
     const char *reason = abPolicyReasonToString(dec->reason);
+    g_autoptr(GError) err = NULL;
 
     d->level = dec->level;
     d->reason = dec->reason;
@@ -246,15 +259,17 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
         return;
     }
 
-    if (virDomainSetMemoryFlags(d->dom, dec->targetKiB, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+    if (abDaemonBackendApply(daemon, d, &appliedKiB, &err) < 0) {
         g_warning("%s: cannot set target %llu KiB -> %llu KiB (%s): %s",
-                  d->name, oldKiB, dec->targetKiB, reason, abDaemonLastError());
+                  d->name, oldKiB, dec->targetKiB, reason, err->message);
+        daemon->nErrors[AB_DAEMON_OP_SET_MEMORY]++;
         d->action = AB_STATUS_ACTION_NONE;
         return;
     }
     daemon->nSetMemory++;
+    d->nSetMemory++;
     g_message("%s: target %llu KiB -> %llu KiB (%s, level %s from %s)",
-              d->name, oldKiB, dec->targetKiB, reason,
+              d->name, oldKiB, appliedKiB, reason,
               abLevelToString(dec->level), abStatusSourceToString(d->levelSource));
 
     if (dec->targetKiB < oldKiB && d->inflateFromKiB == 0) {
@@ -263,8 +278,8 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
     } else if (dec->targetKiB > oldKiB) {
         d->inflateFromKiB = 0;
     }
-    d->targetKiB = dec->targetKiB;
-    abPolicyBalloonSet(&d->balloon, dec->targetKiB, d->actualKiB, now);
+    d->targetKiB = appliedKiB;
+    abPolicyBalloonSet(&d->balloon, appliedKiB, d->actualKiB, now);
     /* growing the guest deflates the balloon; a guest that just grew is
      * protected by its cool-down */
     if (dec->targetKiB > oldKiB) {
@@ -278,6 +293,7 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
 void
 abDaemonTick(abDaemon *daemon)
 {
+    g_auto(abDaemonMetricsTick) metrics = abDaemonMetricsTickBegin(daemon);
     g_autoptr(GPtrArray) list = NULL;
     g_autofree abPolicyGuest *guests = NULL;
     g_autofree abPolicyDecision *out = NULL;
@@ -316,11 +332,14 @@ abDaemonTick(abDaemon *daemon)
         return;
     }
     abDaemonTickStats(daemon, list);
+    abDaemonBackendReadActual(daemon, list);
 
     host = (abPolicyHost) {
         .now = now,
         .level = sample.level,
         .requestKiB = sample.requestKiB,
+        .roomKnown = sample.roomKnown,
+        .roomKiB = sample.roomKiB,
     };
     guests = g_new0(abPolicyGuest, list->len);
     out = g_new0(abPolicyDecision, list->len);
@@ -348,6 +367,7 @@ abDaemonTick(abDaemon *daemon)
     }
 
     abPolicyDecide(&host, guests, list->len, out);
+    daemon->nDecisions += list->len;
     /* While the host is short of its set point, the next decision comes
      * as the balloons arrive (abDaemonEventBalloon), not at the tick. */
     daemon->deficitOpen = sample.level != AB_LEVEL_NONE && sample.requestKiB > 0;
@@ -414,6 +434,7 @@ abDaemonFlushStatus(abDaemon *daemon, bool force)
                                  VIR_DOMAIN_AFFECT_LIVE) < 0) {
             g_warning("%s: cannot write the status metadata: %s",
                       d->name, abDaemonLastError());
+            daemon->nErrors[AB_DAEMON_OP_STATUS]++;
             /* do not retry a vanished domain at once; the next tick does */
             d->statusWriteTime = now;
             continue;

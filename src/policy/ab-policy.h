@@ -95,6 +95,10 @@ typedef struct {
     abLevel level;                   /* host level, highest of the sources */
     unsigned long long requestKiB;   /* how far the host is short of its set
                                       * point (headroom), 0: not known */
+    bool roomKnown;                  /* headroom knows roomKiB */
+    unsigned long long roomKiB;      /* how far the host is above its set
+                                      * point: what guests may grow into
+                                      * before the others must give */
 } abPolicyHost;
 
 typedef enum {

@@ -457,11 +457,15 @@ abPressureHeadroomSample(abPressureSrc *src)
         abPressureSrcWarn(src, err);
         src->sample.level = AB_LEVEL_NONE;
         src->sample.requestKiB = 0;
+        src->sample.roomKnown = false;
         return;
     }
     src->sample.level = abHeadroomLevel(&src->mon->config.headroom, &hr,
                                         &src->sample.requestKiB,
                                         &src->sample.figure);
+    /* an unlimited cgroup has no mark: it says nothing about room */
+    src->sample.roomKnown = hr.limited;
+    src->sample.roomKiB = abHeadroomRoom(&src->mon->config.headroom, &hr);
     if (src->version == 1)
         abPressureSrcThresholds(src, hr.limited ? hr.totalKiB * 1024 : 0);
 }
@@ -493,6 +497,11 @@ abPressureMonitorCombine(abPressureMonitor *mon, gint64 now)
             c->figure = src->sample.figure;
         }
         c->requestKiB = MAX(c->requestKiB, src->sample.requestKiB);
+        if (src->sample.roomKnown && !src->gone) {
+            c->roomKiB = c->roomKnown ? MIN(c->roomKiB, src->sample.roomKiB)
+                                      : src->sample.roomKiB;
+            c->roomKnown = true;
+        }
     }
     if (c->level == mon->reportedLevel && best == mon->reportedIdx)
         return false;

@@ -188,6 +188,10 @@ abLevel abHeadroomLevel(const abHeadroomConfig *config,
                         const abHeadroom *headroom,
                         guint64 *requestKiB, double *freePercent);
 
+/* How many KiB @headroom has above its low threshold (0 at or below it,
+ * and for an unlimited cgroup, which has no mark). Pure. */
+guint64 abHeadroomRoom(const abHeadroomConfig *config, const abHeadroom *headroom);
+
 /* --------------------------------------------------------- vmpressure */
 
 typedef struct _abVmpressure abVmpressure;
@@ -312,6 +316,9 @@ typedef struct {
     double figure;               /* psi: some avg10 %; headroom: free %;
                                     vmpressure: events this tick */
     guint64 requestKiB;          /* combined: the largest headroom request */
+    bool roomKnown;              /* a headroom source gives roomKiB */
+    guint64 roomKiB;             /* headroom above the low mark; combined:
+                                    the smallest of the sources' */
     gint64 time;                 /* the now of the tick */
 } abPressureSample;
 

@@ -421,6 +421,27 @@ abQemuBalloonInflater(xmlDocPtr doc)
     return inflater < 0 ? AB_QEMU_INFLATER_DAEMON : inflater;
 }
 
+/* A policy on virtio-mem needs a binary whose virtio-mem-pci takes a
+ * requested-size; nothing is emitted for it (QEMU's defaults are what the
+ * backend wants: unplugged-inaccessible=auto, no prealloc). */
+static int
+abQemuCheckVirtioMem(xmlDocPtr doc, const abQemuCaps *caps, GError **error)
+{
+    unsigned int index;
+    xmlNodePtr mem = abConfVirtioMemManaged(xmlDocGetRootElement(doc), &index);
+    g_autofree char *name = NULL;
+
+    if (!caps || !abXmlPropIs(mem, "autoballoon", "on") ||
+        abQemuCapsHasMem(caps, AB_QEMU_MEM_CAP_REQUESTED_SIZE))
+        return 0;
+    name = abQemuDomainName(doc);
+    g_set_error(error, AB_ERROR, AB_ERROR_UNSUPPORTED,
+                "domain '%s': autoballoon='on' on <memory model='virtio-mem'>, but QEMU binary "
+                "'%s' has no %s with requested-size (QEMU 5.1; with VFIO 6.2)",
+                name ? name : "", caps->binary, AB_QEMU_VIRTIO_MEM_DEVICE);
+    return -1;
+}
+
 int
 abQemuExtendedToNativeDoc(xmlDocPtr doc, const abQemuCaps *caps,
                           abQemuBalloonResult *res, GError **error)
@@ -430,7 +451,8 @@ abQemuExtendedToNativeDoc(xmlDocPtr doc, const abQemuCaps *caps,
 
     memset(res, 0, sizeof(*res));
     /* what the user wrote, before the conf step implies anything */
-    if (abQemuBalloonRequestParse(doc, &req, error) < 0 ||
+    if (abQemuCheckVirtioMem(doc, caps, error) < 0 ||
+        abQemuBalloonRequestParse(doc, &req, error) < 0 ||
         (changed = abConfExtendedToNativeDoc(doc, error)) < 0 ||
         (caps && abQemuBalloonEmit(doc, &req, caps, res, error) < 0))
         return -1;
