@@ -8,22 +8,26 @@ MESON_OPTS ?= -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
 # Build and unit/integration test dependencies.
 DEPS_BUILD = meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev \
 	libxml2-dev libxml2-utils libvirt-dev libvirt-glib-1.0-dev \
-	libvirt-clients libvirt-daemon python3 valgrind
+	libvirt-clients libvirt-daemon python3 valgrind \
+	prometheus-node-exporter systemd
+# The Debian package (make deb, and its install test in make check).
+DEPS_DEB = dpkg-dev debhelper lintian
 # Real guests: end-to-end tests and the demo.
 DEPS_E2E = qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon \
-	libvirt-clients busybox-static cpio gzip gcc libc6-dev python3
+	libvirt-clients busybox-static cpio gzip gcc libc6-dev python3 \
+	libvirt-dbus dbus
 DEPS_DEMO = gnuplot-nox
 # Benchmarks: charts (the simulator itself needs only DEPS_BUILD).
 DEPS_BENCH = gnuplot-nox
 # Real-guest benchmarks: DEPS_E2E, DEPS_BENCH and libvirt's Python binding.
 DEPS_BENCH_E2E = python3-libvirt
 
-.PHONY: all deps deps-e2e build check demo bench bench-e2e clean
+.PHONY: all deps deps-e2e build check deb demo bench bench-e2e clean
 
 all: build
 
 deps:
-	@sh scripts/install-deps.sh $(DEPS_BUILD)
+	@sh scripts/install-deps.sh $(DEPS_BUILD) $(DEPS_DEB)
 
 deps-e2e:
 	@sh scripts/install-deps.sh $(DEPS_E2E)
@@ -36,6 +40,11 @@ build: deps $(BUILDDIR)/build.ninja
 
 check: deps deps-e2e $(BUILDDIR)/build.ninja
 	@sh scripts/check.sh $(BUILDDIR)
+
+# build-deb/autoballoon_VERSION_amd64.deb, built from a copy of the tree
+deb:
+	@sh scripts/install-deps.sh $(DEPS_BUILD) $(DEPS_DEB)
+	@sh scripts/build-deb.sh . build-deb
 
 demo: deps deps-e2e
 	@sh scripts/install-deps.sh $(DEPS_DEMO)
@@ -54,4 +63,4 @@ bench-e2e: bench deps-e2e
 	@sh bench/run-e2e.sh $(BUILDDIR)
 
 clean:
-	rm -rf $(BUILDDIR) $(BUILDDIR)-vg build-demo
+	rm -rf $(BUILDDIR) $(BUILDDIR)-vg build-demo build-deb

@@ -116,6 +116,8 @@ testBadValues(void)
         { "[policy]\nweight = 0\n", "[policy] weight", "0" },
         { "[policy]\nweight = 10001\n", "[policy] weight", "10001" },
         { "[policy]\ncooldown = 1000000\n", "[policy] cooldown", "1000000" },
+        { "[metrics]\ntextfile = ab.prom\n", "[metrics] textfile", "ab.prom" },
+        { "[metrics]\ntextfile = /run/ab.txt\n", "[metrics] textfile", "/run/ab.txt" },
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -300,6 +302,25 @@ testShippedFile(void)
     g_assert_cmpuint(cfg->policy->step[AB_LEVEL_CRITICAL].kib, ==, AB_POLICY_STEP_CRITICAL_DEFAULT_KIB);
     g_assert_cmpuint(cfg->policy->weight, ==, AB_POLICY_WEIGHT_DEFAULT);
     g_assert_cmpuint(cfg->policy->cooldown.value, ==, AB_POLICY_COOLDOWN_DEFAULT_S);
+    g_assert_null(cfg->metricsTextfile);
+}
+
+/* Off by default; a path turns it on, a later empty value off again. */
+static void
+testMetricsTextfile(void)
+{
+    g_autoptr(abDaemonConfig) cfg = abDaemonConfigNew();
+    g_autoptr(GError) err = NULL;
+
+    g_assert_null(cfg->metricsTextfile);
+    g_assert_cmpint(abDaemonConfigApplyData(cfg, "a.conf",
+        "[metrics]\ntextfile = /var/lib/prometheus/node-exporter/autoballoon.prom\n",
+        &err), ==, 0);
+    g_assert_no_error(err);
+    g_assert_cmpstr(cfg->metricsTextfile, ==, "/var/lib/prometheus/node-exporter/autoballoon.prom");
+    g_assert_cmpint(abDaemonConfigApplyData(cfg, "b.conf", "[metrics]\ntextfile =\n", &err), ==, 0);
+    g_assert_no_error(err);
+    g_assert_null(cfg->metricsTextfile);
 }
 
 /* Every module logs under a domain of its own, which --verbose shows; the
@@ -341,6 +362,7 @@ main(int argc, char **argv)
     g_test_add_func("/daemon-config/unknown-warns", testUnknownWarns);
     g_test_add_func("/daemon-config/dropins", testDropins);
     g_test_add_func("/daemon-config/shipped-file", testShippedFile);
+    g_test_add_func("/daemon-config/metrics-textfile", testMetricsTextfile);
     g_test_add_func("/daemon-config/log-domains", testLogDomains);
     return g_test_run();
 }

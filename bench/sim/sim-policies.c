@@ -122,6 +122,10 @@ simPolicyAutoballoon(const simHostModel *host, double now,
     guint na = 0;
 
     h.level = simHostLevel(host, freeMiB, &h.requestKiB);
+    /* headroom's room above the low mark, as the daemon passes it */
+    h.roomKnown = true;
+    h.roomKiB = freeMiB * 1024 > ceil(SIM_FREE_LOW * host->ramMiB * 1024) ?
+                (unsigned long long) (freeMiB * 1024 - ceil(SIM_FREE_LOW * host->ramMiB * 1024)) : 0;
 
     for (guint i = 0; i < n; i++) {
         simGuest *g = &guests[i];

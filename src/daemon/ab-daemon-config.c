@@ -43,6 +43,7 @@ abDaemonConfigFree(abDaemonConfig *cfg)
     if (!cfg)
         return;
     g_free(cfg->cgroup);
+    g_free(cfg->metricsTextfile);
     abConfPolicyFree(cfg->policy);
     g_free(cfg);
 }
@@ -303,6 +304,23 @@ abDaemonConfigParseCgroup(const abDaemonConfigItem *item, const char *value,
     return 0;
 }
 
+/* char *: an absolute path ending in .prom (node_exporter's textfile
+ * collector reads those only), or nothing for none */
+static int
+abDaemonConfigParseTextfile(const abDaemonConfigItem *item, const char *value,
+                            void *field, GError **error)
+{
+    char **path = field;
+
+    if (*value && (!g_path_is_absolute(value) || !g_str_has_suffix(value, ".prom"))) {
+        abDaemonConfigExpected(error, "expected an absolute path ending in .prom, or nothing");
+        return -1;
+    }
+    g_free(*path);
+    *path = *value ? g_strdup(value) : NULL;
+    return 0;
+}
+
 /* abPsiTrigger: "some|full STALL_US [WINDOW_US]" (the window the field has
  * when none is given); the kernel takes windows from 500 ms to 10 s */
 static int
@@ -372,6 +390,7 @@ static const abDaemonConfigItem abDaemonConfigItems[] = {
       AB_POLICY_WEIGHT_MIN, AB_POLICY_WEIGHT_MAX },
     AB_CFG_POLICY("cooldown", abDaemonConfigParseSeconds, cooldown,
                   0, AB_POLICY_COOLDOWN_MAX_S),
+    AB_CFG("metrics", "textfile", abDaemonConfigParseTextfile, metricsTextfile, 0, 0),
 };
 
 static const abDaemonConfigItem *

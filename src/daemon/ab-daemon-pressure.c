@@ -46,10 +46,17 @@ abDaemonPressureFixedSet(abDaemonPressure *p, abLevel level,
 {
     abDaemonPressureFixed *f = (abDaemonPressureFixed *) p;
     bool changed = f->sample.level != level;
+    int type;
 
     f->sample.level = level;
     f->sample.source = level == AB_LEVEL_NONE ? AB_STATUS_SOURCE_NONE : source;
     f->sample.requestKiB = requestKiB;
+    memset(f->sample.sourceOpen, 0, sizeof(f->sample.sourceOpen));
+    memset(f->sample.sourceLevel, 0, sizeof(f->sample.sourceLevel));
+    if ((type = abPressureSourceTypeFromString(abStatusSourceToString(source))) >= 0) {
+        f->sample.sourceOpen[type] = true;
+        f->sample.sourceLevel[type] = level;
+    }
     if (changed && p->notify)
         p->notify(p->notifyOpaque);
 }
@@ -110,6 +117,14 @@ abDaemonPressureHostSample(abDaemonPressure *p, abDaemonPressureSample *out)
         .roomKnown = s->roomKnown,
         .roomKiB = s->roomKiB,
     };
+    for (guint i = 0; i < abPressureMonitorNumSources(h->mon); i++) {
+        const abPressureSample *src = abPressureMonitorSourceSample(h->mon, i);
+
+        if (src->type >= AB_PRESSURE_SOURCE_LAST)
+            continue;
+        out->sourceOpen[src->type] = true;
+        out->sourceLevel[src->type] = MAX(out->sourceLevel[src->type], src->level);
+    }
 }
 
 static void

@@ -20,6 +20,10 @@ typedef struct {
     unsigned long long requestKiB;   /* 0: let the engine use the sum of steps */
     bool roomKnown;                  /* headroom knows roomKiB */
     unsigned long long roomKiB;      /* headroom above the low mark */
+    /* each kind of source on its own (metrics): open, and its level,
+     * the highest of its sources (host and guests' cgroup) */
+    bool sourceOpen[AB_PRESSURE_SOURCE_LAST];
+    abLevel sourceLevel[AB_PRESSURE_SOURCE_LAST];
 } abDaemonPressureSample;
 
 typedef void (*abDaemonPressureNotify)(void *opaque);

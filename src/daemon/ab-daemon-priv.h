@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ab-daemon.h"
+#include "ab-daemon-metrics.h"
 #include "ab-daemon-test.h"
 #include "ab-policy.h"
 #include <libvirt/virterror.h>
@@ -34,6 +35,7 @@ typedef struct {
     abPolicyBalloon balloon;         /* what it was asked, whether it moves */
     double lastGrowTime;             /* <0: never */
     bool unresponsive;               /* balloon.unresponsive, for the status */
+    unsigned long long nSetMemory;   /* targets set on it (metrics) */
     /* residency: host memory its qemu holds */
     int pid;                         /* 0: not read yet, <0: unknown */
     unsigned long long residentKiB;  /* 0: unknown */
@@ -96,6 +98,13 @@ struct _abDaemon {
 
     unsigned int nSetMemory;
     unsigned int nStatusWrites;
+
+    /* metrics (ab-daemon-textfile.c) */
+    unsigned long long nTicks;
+    unsigned long long nDecisions;
+    unsigned long long nErrors[AB_DAEMON_OP_LAST];
+    double tickSec;                  /* duration of the last tick */
+    bool metricsFailed;              /* the last textfile write failed */
 };
 
 double abDaemonNow(abDaemon *daemon);
@@ -130,3 +139,20 @@ void abDaemonDomainClearStatus(abDaemon *daemon, abDaemonDomain *d);
 /* ab-daemon-events.c */
 int abDaemonEventsRegister(abDaemon *daemon, GError **error);
 void abDaemonEventsDeregister(abDaemon *daemon);
+
+/* ab-daemon-textfile.c: the metrics textfile. A tick declares
+ *     g_auto(abDaemonMetricsTick) mt = abDaemonMetricsTickBegin(daemon);
+ * first; whichever way the tick returns, the cleanup counts it, takes its
+ * duration and writes the file ([metrics] textfile; nothing when unset). */
+typedef struct {
+    abDaemon *daemon;
+    gint64 start;
+} abDaemonMetricsTick;
+
+abDaemonMetricsTick abDaemonMetricsTickBegin(abDaemon *daemon);
+void abDaemonMetricsTickEnd(abDaemonMetricsTick *t);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(abDaemonMetricsTick, abDaemonMetricsTickEnd)
+/* The exposition text of the daemon's state now. */
+char *abDaemonMetricsGather(abDaemon *daemon);
+/* Write it to the configured textfile (temp file and rename). */
+int abDaemonMetricsWrite(abDaemon *daemon, GError **error);

@@ -69,6 +69,7 @@ abDaemonTickStats(abDaemon *daemon, GPtrArray *list)
     if ((n = virDomainListGetStats(doms, VIR_DOMAIN_STATS_BALLOON, &recs,
                                    VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)) < 0) {
         g_warning("cannot get balloon stats: %s", abDaemonLastError());
+        daemon->nErrors[AB_DAEMON_OP_STATS]++;
         return;
     }
 
@@ -141,11 +142,14 @@ abDaemonTickBalloon(abDaemon *daemon, abDaemonDomain *d, double now)
                   abDaemonBackendName(d), d->targetKiB);
         /* through the backend: a stuck virtio-mem device is asked again,
          * never the stats-only balloon beside it */
-        if (abDaemonBackendApply(daemon, d, &kib, &err) < 0)
+        if (abDaemonBackendApply(daemon, d, &kib, &err) < 0) {
             g_warning("%s: cannot set target %llu KiB: %s", d->name, d->targetKiB,
                       err->message);
-        else
+            daemon->nErrors[AB_DAEMON_OP_SET_MEMORY]++;
+        } else {
             daemon->nSetMemory++;
+            d->nSetMemory++;
+        }
         abPolicyBalloonSet(b, d->targetKiB, d->actualKiB, now);
         /* the back-off is kept: stuck again, it waits twice as long */
     }
@@ -258,10 +262,12 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
     if (abDaemonBackendApply(daemon, d, &appliedKiB, &err) < 0) {
         g_warning("%s: cannot set target %llu KiB -> %llu KiB (%s): %s",
                   d->name, oldKiB, dec->targetKiB, reason, err->message);
+        daemon->nErrors[AB_DAEMON_OP_SET_MEMORY]++;
         d->action = AB_STATUS_ACTION_NONE;
         return;
     }
     daemon->nSetMemory++;
+    d->nSetMemory++;
     g_message("%s: target %llu KiB -> %llu KiB (%s, level %s from %s)",
               d->name, oldKiB, appliedKiB, reason,
               abLevelToString(dec->level), abStatusSourceToString(d->levelSource));
@@ -287,6 +293,7 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
 void
 abDaemonTick(abDaemon *daemon)
 {
+    g_auto(abDaemonMetricsTick) metrics = abDaemonMetricsTickBegin(daemon);
     g_autoptr(GPtrArray) list = NULL;
     g_autofree abPolicyGuest *guests = NULL;
     g_autofree abPolicyDecision *out = NULL;
@@ -360,6 +367,7 @@ abDaemonTick(abDaemon *daemon)
     }
 
     abPolicyDecide(&host, guests, list->len, out);
+    daemon->nDecisions += list->len;
     /* While the host is short of its set point, the next decision comes
      * as the balloons arrive (abDaemonEventBalloon), not at the tick. */
     daemon->deficitOpen = sample.level != AB_LEVEL_NONE && sample.requestKiB > 0;
@@ -426,6 +434,7 @@ abDaemonFlushStatus(abDaemon *daemon, bool force)
                                  VIR_DOMAIN_AFFECT_LIVE) < 0) {
             g_warning("%s: cannot write the status metadata: %s",
                       d->name, abDaemonLastError());
+            daemon->nErrors[AB_DAEMON_OP_STATUS]++;
             /* do not retry a vanished domain at once; the next tick does */
             d->statusWriteTime = now;
             continue;

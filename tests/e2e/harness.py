@@ -275,13 +275,16 @@ class Libvirt:
 # --- events -------------------------------------------------------------------
 
 class EventWatcher:
-    """A real `virsh event --loop --timestamp` process; lines kept with receive times."""
+    """A real `virsh event --loop --timestamp` process (or any other
+    command that prints one event a line: cmd); lines kept with receive
+    times."""
 
-    def __init__(self, events=None, domain=None, name="events", workdir=None):
-        cmd = virsh_cmd("event", "--loop", "--timestamp")
-        cmd += ["--event", events] if events else ["--all"]
-        if domain:
-            cmd += ["--domain", domain]
+    def __init__(self, events=None, domain=None, name="events", workdir=None, cmd=None):
+        if cmd is None:
+            cmd = virsh_cmd("event", "--loop", "--timestamp")
+            cmd += ["--event", events] if events else ["--all"]
+            if domain:
+                cmd += ["--domain", domain]
         self.lines = []          # (monotonic time, line)
         self.cond = threading.Condition()
         self.logpath = os.path.join(workdir, name + ".log") if workdir else None
@@ -673,8 +676,8 @@ class Session:
         self.procs.append((name, p))
         return p
 
-    def event_watcher(self, events=None, domain=None, name="events"):
-        w = EventWatcher(events, domain, name, self.workdir)
+    def event_watcher(self, events=None, domain=None, name="events", cmd=None):
+        w = EventWatcher(events, domain, name, self.workdir, cmd)
         self.watchers.append(w)
         return w
 
