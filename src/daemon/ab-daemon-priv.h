@@ -113,6 +113,8 @@ gint64 abDaemonWallNow(abDaemon *daemon);
  * AB_DAEMON_EARLY_TICK_GAP_S. */
 #define AB_DAEMON_EARLY_TICK_GAP_S 0.2
 void abDaemonTickSoon(abDaemon *daemon);
+/* Decide at @when (daemon clock) if that is before the next tick. */
+void abDaemonTickAt(abDaemon *daemon, double when);
 /* libvirt's last error message, never NULL */
 const char *abDaemonLastError(void);
 
