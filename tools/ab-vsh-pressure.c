@@ -245,9 +245,11 @@ abVshAgeCell(gint64 time)
 }
 
 /* One row of balloon-status; false when the status could not be read.
- * *published: the daemon wrote a status for this domain. */
+ * *published: the daemon wrote a status for this domain. What the daemon
+ * says is wrong with the domain's metadata goes to @notes. */
 static bool
-abVshStatusRow(abVshControl *ctl, virDomainPtr dom, GPtrArray *row, bool *published)
+abVshStatusRow(abVshControl *ctl, virDomainPtr dom, GPtrArray *row, bool *published,
+               GPtrArray *notes)
 {
     g_autofree char *xml = NULL;
     g_autofree char *injxml = NULL;
@@ -291,6 +293,9 @@ abVshStatusRow(abVshControl *ctl, virDomainPtr dom, GPtrArray *row, bool *publis
                                          st.unresponsive ? " (unresponsive)" : ""));
     g_ptr_array_add(row, g_strdup(st.reason ? st.reason : "-"));
     g_ptr_array_add(row, abVshAgeCell(st.time));
+    if (st.error)
+        g_ptr_array_add(notes, g_strdup_printf("%s: %s: %s", virDomainGetName(dom),
+                                               st.reason ? st.reason : "-", st.error));
     abConfStatusClear(&st);
     return true;
 }
@@ -305,6 +310,7 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
     g_autoptr(GPtrArray) doms = NULL;
     g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
     GPtrArray *row = abVshRowNew();
+    g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     const char *domstr = NULL;
     bool anyPublished = false;
     bool ret = true;
@@ -315,7 +321,7 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
 
     if (abVshCommandOptString(cmd, "domain", &domstr) > 0) {
         virDomainPtr dom = abVshLookupDomain(ctl, domstr);
-        g_autoptr(abConfPolicy) def = NULL;
+        g_autofree char *polxml = NULL;
         int rc;
 
         if (!dom)
@@ -327,7 +333,10 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
                        virDomainGetName(dom));
             return false;
         }
-        if ((rc = abVshLivePolicy(ctl, dom, &def)) < 0)
+        /* a policy that does not parse is listed: the daemon's status
+         * says what is wrong with it */
+        if ((rc = abVshGetMetadata(ctl, dom, AB_NS_POLICY_URI, VIR_DOMAIN_AFFECT_LIVE,
+                                   &polxml)) < 0)
             return false;
         if (rc == 0) {
             abVshError(ctl, "domain '%s' is not managed by autoballoon: it has no policy (see balloon-policy)",
@@ -341,9 +350,9 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
 
     for (guint i = 0; i < doms->len; i++) {
         virDomainPtr dom = g_ptr_array_index(doms, i);
-        g_autoptr(abConfPolicy) def = NULL;
+        g_autofree char *polxml = NULL;
         bool published = false;
-        int rc = abVshLivePolicy(ctl, dom, &def);
+        int rc = abVshGetMetadata(ctl, dom, AB_NS_POLICY_URI, VIR_DOMAIN_AFFECT_LIVE, &polxml);
 
         if (rc < 0) {
             ret = false;
@@ -352,7 +361,7 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
         if (rc == 0)
             continue;
         row = abVshRowNew();
-        if (!abVshStatusRow(ctl, dom, row, &published)) {
+        if (!abVshStatusRow(ctl, dom, row, &published, notes)) {
             g_ptr_array_unref(row);
             ret = false;
             continue;
@@ -367,6 +376,10 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
         return ret;
     }
     abVshTablePrint(ctl, rows);
+    if (notes->len)
+        abVshPrint(ctl, "\n");
+    for (guint i = 0; i < notes->len; i++)
+        abVshPrint(ctl, "%s\n", (const char *) g_ptr_array_index(notes, i));
     if (!anyPublished)
         abVshPrint(ctl, "\nno status published: is autoballoond running?\n");
     return ret;
@@ -381,6 +394,7 @@ const abVshOptDef abVshOptsTestPublishStatus[] = {
     { "usable", AB_VSH_OT_SIZE, 0, "usable" },
     { "action", AB_VSH_OT_STRING, 0, "action" },
     { "reason", AB_VSH_OT_STRING, 0, "reason" },
+    { "error", AB_VSH_OT_STRING, 0, "error" },
     { NULL },
 };
 
@@ -412,6 +426,7 @@ abVshCmdTestPublishStatus(abVshControl *ctl, const abVshCmd *cmd)
     st.source = g_strdup(abVshCommandOptString(cmd, "source", &str) > 0 ? str : "psi");
     st.action = g_strdup(abVshCommandOptString(cmd, "action", &str) > 0 ? str : "none");
     st.reason = g_strdup(abVshCommandOptString(cmd, "reason", &str) > 0 ? str : "none");
+    st.error = abVshCommandOptString(cmd, "error", &str) > 0 ? g_strdup(str) : NULL;
     st.time = abVshNow();
     xml = abConfStatusFormat(&st);
     abConfStatusClear(&st);

@@ -147,13 +147,17 @@ abConfStatusClear(abConfStatus *st)
     g_free(st->source);
     g_free(st->action);
     g_free(st->reason);
+    g_free(st->error);
     memset(st, 0, sizeof(*st));
 }
 
 /* Reasons a status may give besides the engine's own: who moved a balloon
  * the engine does not drive. */
 static const char *const abConfStatusExtraReasons[] = {
-    AB_CONF_STATUS_REASON_QEMU, NULL,
+    AB_CONF_STATUS_REASON_QEMU,
+    AB_CONF_STATUS_REASON_BAD_POLICY,
+    AB_CONF_STATUS_REASON_BAD_PRESSURE,
+    NULL,
 };
 
 static int
@@ -167,7 +171,9 @@ abConfStatusReason(xmlNodePtr node, char **reason, GError **error)
 
         for (int r = 0; r < AB_POLICY_REASON_LAST; r++)
             g_string_append_printf(expected, "%s, ", abPolicyReasonToString(r));
-        g_string_append(expected, AB_CONF_STATUS_REASON_QEMU);
+        for (int r = 0; abConfStatusExtraReasons[r]; r++)
+            g_string_append_printf(expected, "%s%s", r ? ", " : "",
+                                   abConfStatusExtraReasons[r]);
         g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
                     "invalid <status> reason '%s' (expected one of %s)", val, expected->str);
         return -1;
@@ -181,7 +187,7 @@ abConfStatusParse(const char *xml, abConfStatus *st, GError **error)
 {
     static const char *const attrs[] = {
         "level", "source", "target", "actual", "usable", "action", "reason",
-        "unresponsive", "time", NULL,
+        "error", "unresponsive", "time", NULL,
     };
     static const char *const sources[] = {
         "psi", "vmpressure", "headroom", "injected", AB_CONF_STATUS_SOURCE_QEMU, "none", NULL,
@@ -211,6 +217,7 @@ abConfStatusParse(const char *xml, abConfStatus *st, GError **error)
                          &unresponsive, error) < 0 ||
         abConfAttrUInt(root, "status", "time", G_MAXINT64, &time, error) < 0)
         goto cleanup;
+    st->error = abConfProp(root, "error");
     st->unresponsive = g_strcmp0(unresponsive, "yes") == 0;
     st->time = time;
     ret = 0;
@@ -245,6 +252,8 @@ abConfStatusFormat(const abConfStatus *st)
     xmlNewProp(node, BAD_CAST "action", BAD_CAST (st->action ? st->action : "none"));
     if (st->reason)
         xmlNewProp(node, BAD_CAST "reason", BAD_CAST st->reason);
+    if (st->error)
+        xmlNewProp(node, BAD_CAST "error", BAD_CAST st->error);
     if (st->unresponsive)
         xmlNewProp(node, BAD_CAST "unresponsive", BAD_CAST "yes");
     abConfSetULL(node, "time", st->time > 0 ? (unsigned long long)st->time : 0);

@@ -49,10 +49,8 @@ abDaemonEventMetadata(virConnectPtr conn, virDomainPtr dom, int type,
 
     if (type != VIR_DOMAIN_METADATA_ELEMENT || !nsuri)
         return 0;
-    /* our own status writes come back to us: nothing to do */
-    if (g_str_equal(nsuri, AB_NS_STATUS_URI))
-        return 0;
-    if (!g_str_equal(nsuri, AB_NS_POLICY_URI) &&
+    if (!g_str_equal(nsuri, AB_NS_STATUS_URI) &&
+        !g_str_equal(nsuri, AB_NS_POLICY_URI) &&
         !g_str_equal(nsuri, AB_NS_PRESSURE_URI))
         return 0;
 
@@ -62,10 +60,16 @@ abDaemonEventMetadata(virConnectPtr conn, virDomainPtr dom, int type,
         return 0;
     }
 
-    if (g_str_equal(nsuri, AB_NS_POLICY_URI)) {
+    if (g_str_equal(nsuri, AB_NS_STATUS_URI)) {
+        /* our own writes come back to us; another client's are replaced */
+        abDaemonDomainCheckStatus(daemon, d);
+    } else if (g_str_equal(nsuri, AB_NS_POLICY_URI)) {
         g_info("%s: policy metadata changed", d->name);
         abDaemonDomainReadPolicy(daemon, d);
         abDaemonDomainResolve(daemon, d);
+        /* a new policy applies now (its bounds above all), and a bad one
+         * shows in the status now */
+        abDaemonTickSoon(daemon);
     } else if (d->live) {
         abDaemonDomainReadInjected(daemon, d);
     }

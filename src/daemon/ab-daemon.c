@@ -337,14 +337,18 @@ abDaemonEarlyTickCb(gpointer opaque)
     return G_SOURCE_REMOVE;
 }
 
+void
+abDaemonTickSoon(abDaemon *daemon)
+{
+    if (daemon->started && !daemon->earlyTickSource)
+        daemon->earlyTickSource = g_idle_add(abDaemonEarlyTickCb, daemon);
+}
+
 static void
 abDaemonPressureChanged(void *opaque)
 {
-    abDaemon *daemon = opaque;
-
     /* React to a new level now rather than at the next interval. */
-    if (daemon->started && !daemon->earlyTickSource)
-        daemon->earlyTickSource = g_idle_add(abDaemonEarlyTickCb, daemon);
+    abDaemonTickSoon(opaque);
 }
 
 static void
