@@ -68,7 +68,8 @@ abDaemonConfigParseDouble(const char *key, const char *value,
 
     errno = 0;
     d = g_ascii_strtod(value, &end);
-    if (errno || end == value || *end || d < min || d > max) {
+    /* written so that NaN (every comparison false) is out of range too */
+    if (errno || end == value || *end || !(d >= min && d <= max)) {
         g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
                     "invalid value '%s' for key '%s': expected a number from %g to %g",
                     value, key, min, max);
