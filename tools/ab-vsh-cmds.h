@@ -24,6 +24,14 @@ extern const abVshOptDef abVshOptsDefine[];
 bool abVshCmdDefine(abVshControl *ctl, const abVshCmd *cmd);
 bool abVshCmdCreate(abVshControl *ctl, const abVshCmd *cmd);
 
+/* The native XML of @file, validated against the schema (unless
+ * @validate is false: our own checks stay) and translated; on QEMU, with
+ * the balloon options the binary that will run it has (src/qemu). */
+char *abVshReadDomainFile(abVshControl *ctl, const char *file, bool validate);
+
+extern const abVshOptDef abVshOptsEdit[];
+bool abVshCmdEdit(abVshControl *ctl, const abVshCmd *cmd);
+
 extern const abVshOptDef abVshOptsDumpXML[];
 bool abVshCmdDumpXML(abVshControl *ctl, const abVshCmd *cmd);
 

@@ -189,10 +189,8 @@ abVshQemuCaps(abVshControl *ctl, const char *xml)
     return caps;
 }
 
-/* The native XML of @file, validated and translated; on QEMU, with the
- * balloon options the binary that will run it has (src/qemu). */
-static char *
-abVshReadDomainFile(abVshControl *ctl, const char *file)
+char *
+abVshReadDomainFile(abVshControl *ctl, const char *file, bool validate)
 {
     g_autofree char *xml = NULL;
     g_autoptr(GError) err = NULL;
@@ -206,7 +204,7 @@ abVshReadDomainFile(abVshControl *ctl, const char *file)
                               ENOENT : EIO));
         return NULL;
     }
-    if (!abVshValidate(ctl, file, xml))
+    if (validate && !abVshValidate(ctl, file, xml))
         return NULL;
     caps = abVshQemuCaps(ctl, xml);
     native = caps ? abQemuExtendedToNative(xml, caps, &res, &err)
@@ -226,7 +224,7 @@ abVshDefineOrCreate(abVshControl *ctl, const abVshCmd *cmd, bool create)
     const char *file = NULL;
 
     abVshCommandOptString(cmd, "file", &file);
-    if (!(native = abVshReadDomainFile(ctl, file)))
+    if (!(native = abVshReadDomainFile(ctl, file, true)))
         return false;
     if (create)
         dom = virDomainCreateXML(ctl->conn, native, 0);
