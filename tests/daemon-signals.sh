@@ -1,11 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# autoballoond under its main loop: SIGHUP reloads, SIGTERM exits 0.
+# autoballoond under its main loop: SIGHUP reloads, a reload into a bad
+# value (a NaN) keeps the running configuration, SIGTERM exits 0.
 # Usage: daemon-signals.sh AUTOBALLOOND NODE_XML CONFIG
 set -u
-daemon=$1 node=$2 config=$3
+daemon=$1 node=$2 shipped=$3
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+dir=$(mktemp -d)
+trap 'rm -f "$log"; rm -rf "$dir"' EXIT
+config=$dir/autoballoond.conf
+cp "$shipped" "$config"
 
 . "$(dirname "$0")/wait-log.sh"
 
@@ -14,6 +18,10 @@ pid=$!
 wait_log "connected to test://"
 kill -HUP "$pid"
 wait_log "configuration reloaded: tick 0.2 s"
+mkdir "$config.d"
+printf '[daemon]\nstatus-interval = nan\n' >"$config.d/90-nan.conf"
+kill -HUP "$pid"
+wait_log "reload failed, keeping the current configuration: .*90-nan.conf: \\[daemon\\] status-interval = 'nan'"
 kill -TERM "$pid"
 wait "$pid"
 rc=$?

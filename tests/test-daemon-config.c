@@ -79,37 +79,91 @@ testBadValues(void)
 {
     static const struct {
         const char *text;
-        const char *key;
+        const char *where;      /* "[section] key" */
         const char *value;
     } cases[] = {
-        { "[daemon]\ntick = fast\n", "daemon.tick", "fast" },
-        { "[daemon]\ntick = 0\n", "daemon.tick", "0" },
-        { "[daemon]\nmanage = some\n", "daemon.manage", "some" },
-        { "[daemon]\nstats-period = -1\n", "daemon.stats-period", "-1" },
-        { "[pressure]\nsources = psi, magic\n", "pressure.sources", "magic" },
-        { "[pressure]\nsources = injected\n", "pressure.sources", "injected" },
-        { "[pressure]\ncgroup = machine\n", "pressure.cgroup", "machine" },
-        { "[pressure]\npsi-low = some 3000000 2000000\n", "pressure.psi-low", "some 3000000 2000000" },
-        { "[pressure]\npsi-critical = most 1000\n", "pressure.psi-critical", "most 1000" },
-        { "[pressure]\nheadroom-medium = 1.5\n", "pressure.headroom-medium", "1.5" },
-        { "[pressure]\nsystem-wide = perhaps\n", "pressure.system-wide", "perhaps" },
-        { "[policy]\nfloor = 1parsec\n", "policy.floor", "1parsec" },
-        { "[policy]\nfloor = 1MiB\n", "policy.floor", "1MiB" },
-        { "[policy]\nweight = 0\n", "policy.weight", "0" },
-        { "[policy]\ncooldown = 1000000\n", "policy.cooldown", "1000000" },
+        { "[daemon]\ntick = fast\n", "[daemon] tick", "fast" },
+        { "[daemon]\ntick = 0\n", "[daemon] tick", "0" },
+        /* NaN passes "d < min || d > max"; infinities are no numbers either */
+        { "[daemon]\ntick = nan\n", "[daemon] tick", "nan" },
+        { "[daemon]\ntick = NAN\n", "[daemon] tick", "NAN" },
+        { "[daemon]\ntick = inf\n", "[daemon] tick", "inf" },
+        { "[daemon]\ntick = 1e999\n", "[daemon] tick", "1e999" },
+        { "[daemon]\nunresponsive-timeout = nan\n", "[daemon] unresponsive-timeout", "nan" },
+        { "[daemon]\nunresponsive-timeout = -inf\n", "[daemon] unresponsive-timeout", "-inf" },
+        { "[daemon]\nstatus-interval = nan\n", "[daemon] status-interval", "nan" },
+        { "[daemon]\nstatus-interval = infinity\n", "[daemon] status-interval", "infinity" },
+        { "[daemon]\nmanage = some\n", "[daemon] manage", "some" },
+        { "[daemon]\nstats-period = -1\n", "[daemon] stats-period", "-1" },
+        { "[daemon]\nstats-period = 0\n", "[daemon] stats-period", "0" },
+        { "[pressure]\nsources = psi, magic\n", "[pressure] sources", "psi, magic" },
+        { "[pressure]\nsources = injected\n", "[pressure] sources", "injected" },
+        { "[pressure]\nsources = ,\n", "[pressure] sources", "," },
+        { "[pressure]\ncgroup = machine\n", "[pressure] cgroup", "machine" },
+        { "[pressure]\npsi-low = some 3000000 2000000\n", "[pressure] psi-low", "some 3000000 2000000" },
+        { "[pressure]\npsi-critical = most 1000\n", "[pressure] psi-critical", "most 1000" },
+        { "[pressure]\npsi-quiet-windows = 0\n", "[pressure] psi-quiet-windows", "0" },
+        { "[pressure]\nheadroom-medium = 1.5\n", "[pressure] headroom-medium", "1.5" },
+        { "[pressure]\nheadroom-low = nan\n", "[pressure] headroom-low", "nan" },
+        { "[pressure]\nsystem-wide = perhaps\n", "[pressure] system-wide", "perhaps" },
+        { "[policy]\nfloor = 1parsec\n", "[policy] floor", "1parsec" },
+        { "[policy]\nfloor = 1MiB\n", "[policy] floor", "1MiB" },
+        { "[policy]\nstep-low = 0\n", "[policy] step-low", "0" },
+        { "[policy]\nstep-critical = 65GiB\n", "[policy] step-critical", "65GiB" },
+        { "[policy]\nweight = 0\n", "[policy] weight", "0" },
+        { "[policy]\nweight = 10001\n", "[policy] weight", "10001" },
+        { "[policy]\ncooldown = 1000000\n", "[policy] cooldown", "1000000" },
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autoptr(abDaemonConfig) cfg = abDaemonConfigNew();
         g_autoptr(GError) err = NULL;
+        g_autofree char *head = g_strdup_printf("/etc/x.conf: %s = '%s': ",
+                                                cases[i].where, cases[i].value);
 
         g_assert_cmpint(abDaemonConfigApplyData(cfg, "/etc/x.conf", cases[i].text, &err), ==, -1);
         g_assert_error(err, AB_ERROR, AB_ERROR_INVALID);
         g_test_message("%s", err->message);
-        g_assert_nonnull(strstr(err->message, "/etc/x.conf"));
-        g_assert_nonnull(strstr(err->message, cases[i].key));
-        g_assert_nonnull(strstr(err->message, cases[i].value));
+        /* file, section, key and value once, then what would do */
+        g_assert_true(g_str_has_prefix(err->message, head));
+        g_assert_nonnull(strstr(err->message + strlen(head), "expected"));
+        g_assert_null(strstr(err->message + 1, "/etc/x.conf"));
+        g_assert_null(strstr(err->message + strlen(head), cases[i].where));
+        g_assert_null(strstr(err->message, "\u201c"));
     }
+}
+
+/* --tick goes through the same parser and bounds. */
+static void
+testSetValue(void)
+{
+    g_autoptr(abDaemonConfig) cfg = abDaemonConfigNew();
+    g_autoptr(GError) err = NULL;
+
+    g_assert_cmpint(abDaemonConfigSetValue(cfg, "daemon", "tick", "0.25", &err), ==, 0);
+    g_assert_no_error(err);
+    g_assert_cmpfloat(cfg->tickSec, ==, 0.25);
+    g_assert_cmpint(abDaemonConfigSetValue(cfg, "daemon", "tick", "nan", &err), ==, -1);
+    g_assert_cmpstr(err->message, ==, "expected a number from 0.1 to 3600");
+    g_clear_error(&err);
+    g_assert_cmpfloat(cfg->tickSec, ==, 0.25);
+    g_assert_cmpint(abDaemonConfigSetValue(cfg, "daemon", "tock", "1", &err), ==, -1);
+    g_assert_cmpstr(err->message, ==, "unknown key");
+}
+
+/* A line GKeyFile refuses is named by file and number, in ASCII quotes. */
+static void
+testSyntaxError(void)
+{
+    g_autoptr(abDaemonConfig) cfg = abDaemonConfigNew();
+    g_autoptr(GError) err = NULL;
+
+    g_assert_cmpint(abDaemonConfigApplyData(cfg, "/etc/z.conf",
+        "# comment\n[daemon]\ntick = 3\nmanage all\n", &err), ==, -1);
+    g_assert_error(err, AB_ERROR, AB_ERROR_INVALID);
+    g_assert_cmpstr(err->message, ==,
+                    "/etc/z.conf: line 4: 'manage all': expected a [section], "
+                    "a key = value line or a # comment");
 }
 
 static void
@@ -120,11 +174,16 @@ testUnknownWarns(void)
 
     testLogClear();
     g_assert_cmpint(abDaemonConfigApplyData(cfg, "/etc/y.conf",
-        "[daemon]\ntick = 3\nticks = 4\n[extra]\nfoo = 1\n", &err), ==, 0);
+        "[daemon]\ntick = 3\nticks = 4\n[extra]\nfoo = 1\nbar = 2\n[policy]\nflor = 1G\n",
+        &err), ==, 0);
     g_assert_no_error(err);
     g_assert_cmpfloat(cfg->tickSec, ==, 3);
-    assertLogged("WARNING", "/etc/y.conf", "unknown key 'daemon.ticks'");
-    assertLogged("WARNING", "/etc/y.conf", "unknown group 'extra'");
+    /* one line each, every one of them */
+    g_assert_cmpuint(testLogs->len, ==, 4);
+    assertLogged("WARNING", "/etc/y.conf: [daemon] ticks: unknown key, ignored");
+    assertLogged("WARNING", "/etc/y.conf: [extra] foo: unknown section, ignored");
+    assertLogged("WARNING", "/etc/y.conf: [extra] bar: unknown section, ignored");
+    assertLogged("WARNING", "/etc/y.conf: [policy] flor: unknown key, ignored");
 }
 
 static void
@@ -265,6 +324,8 @@ main(int argc, char **argv)
     g_test_add_func("/daemon-config/missing-is-defaults", testMissingIsDefaults);
     g_test_add_func("/daemon-config/values", testValues);
     g_test_add_func("/daemon-config/bad-values", testBadValues);
+    g_test_add_func("/daemon-config/set-value", testSetValue);
+    g_test_add_func("/daemon-config/syntax-error", testSyntaxError);
     g_test_add_func("/daemon-config/unknown-warns", testUnknownWarns);
     g_test_add_func("/daemon-config/dropins", testDropins);
     g_test_add_func("/daemon-config/shipped-file", testShippedFile);

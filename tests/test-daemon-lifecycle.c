@@ -18,16 +18,6 @@ putFile(const char *root, const char *rel, const char *text)
     g_assert_true(g_file_set_contents(path, text, -1, NULL));
 }
 
-static guint
-countLogged(const char *needle)
-{
-    guint n = 0;
-
-    for (guint i = 0; i < testLogs->len; i++)
-        n += strstr(testLogs->pdata[i], needle) != NULL;
-    return n;
-}
-
 static void
 testCgroupDiscovery(Fixture *f, gconstpointer data)
 {
@@ -53,8 +43,18 @@ testCgroupDiscovery(Fixture *f, gconstpointer data)
     /* a guest starts: its cgroup and its qemu appear */
     putFile(root, "sys/fs/cgroup/machine/memory.current", "104857600\n");
     putFile(root, "sys/fs/cgroup/machine/memory.max", "1073741824\n");
-    putFile(root, "proc/4242/comm", "qemu-system-x86\n");
     putFile(root, "proc/4242/cgroup", "0::/machine/qemu-1-vm-stopped.libvirt-qemu\n");
+    /* libvirt's pid file names it (on a tick, the guest that runs) */
+    putFile(root, onTick ? "run/libvirt/qemu/vm-on.pid" : "run/libvirt/qemu/vm-stopped.pid",
+            "4242\n");
+    /* what libvirt does not vouch for moves nothing: a user's process
+     * named like a qemu, and a stale pid file of a guest that is not
+     * running (its PID reused by a user's process) */
+    putFile(root, "sys/fs/cgroup/user.slice/memory.current", "104857600\n");
+    putFile(root, "proc/666/comm", "qemu-system-x86\n");
+    putFile(root, "proc/666/cgroup", "0::/user.slice/user-1000.slice/evil.scope\n");
+    putFile(root, "proc/667/cgroup", "0::/user.slice/user-1000.slice/evil.scope\n");
+    putFile(root, "run/libvirt/qemu/vm-gone.pid", "667\n");
     if (onTick) {
         /* no event: the tick looks again, at most every 30 s */
         tick(f, 10);
@@ -65,7 +65,7 @@ testCgroupDiscovery(Fixture *f, gconstpointer data)
         waitFor(info(f, "vm-stopped").managed);
     }
     g_assert_cmpuint(abDaemonPressureNumSources(p), ==, 2);
-    g_assert_cmpuint(countLogged(reopen), ==, 1);
+    g_assert_cmpuint(testLogCount(reopen), ==, 1);
     assertLogged("pressure source headroom on /machine");
 
     /* found: ticks stop looking, and another start in the same cgroup
@@ -77,7 +77,7 @@ testCgroupDiscovery(Fixture *f, gconstpointer data)
         g_assert_cmpint(virDomainCreate(dom), ==, 0);
         waitFor(info(f, "vm-stopped").managed);
     }
-    g_assert_cmpuint(countLogged(reopen), ==, 1);
+    g_assert_cmpuint(testLogCount(reopen), ==, 1);
     g_assert_cmpuint(abDaemonPressureNumSources(p), ==, 2);
     virDomainFree(dom);
     g_assert_cmpint(system(rm), ==, 0);

@@ -80,6 +80,17 @@ testLogFind(const char *first, ...)
     return -1;
 }
 
+/* Number of recorded messages containing @needle. */
+static G_GNUC_UNUSED guint
+testLogCount(const char *needle)
+{
+    guint n = 0;
+
+    for (guint i = 0; i < testLogs->len; i++)
+        n += strstr(testLogs->pdata[i], needle) != NULL;
+    return n;
+}
+
 static void
 testLogDump(void)
 {

@@ -36,6 +36,7 @@ static void
 testManageAll(Fixture *f, gconstpointer data)
 {
     abDaemonConfig *cfg = abDaemonConfigNew();
+    abConfStatus st = { 0 };
 
     g_assert_false(info(f, "vm-plain").managed);
     cfg->manage = AB_DAEMON_MANAGE_ALL;
@@ -45,6 +46,11 @@ testManageAll(Fixture *f, gconstpointer data)
     g_assert_false(info(f, "vm-off").managed);
     g_assert_false(info(f, "vm-bad").managed);
     g_assert_true(info(f, "vm-on").managed);
+    /* a guest managed without a policy publishes its status too: that is
+     * how balloon-status and balloon-inject-pressure --all find it */
+    tick(f, 2);
+    g_assert_true(readStatus(f, "vm-plain", &st));
+    abConfStatusClear(&st);
 }
 
 /* The test driver returns no balloon stats; the engine must hold. */
@@ -307,16 +313,34 @@ testUnresponsive(Fixture *f, gconstpointer data)
     tick(f, 2);
     n = abDaemonCountSetMemory(f->daemon);
     g_assert_cmpuint(n, ==, 1);
-    /* the balloon does not move; the timeout passes */
-    for (int i = 0; i < 20; i++)
-        tick(f, 2);
+    /* the balloon does not inflate: stuck once the rate window (4 s) shows
+     * less than 15 MiB/s */
+    tick(f, 2);
+    g_assert_false(info(f, "vm-on").unresponsive);
+    tick(f, 2);
     g_assert_true(info(f, "vm-on").unresponsive);
     g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
-    assertLogged("WARNING", "vm-on: balloon did not move toward target");
+    assertLogged("WARNING", "vm-on: balloon stuck short of target");
     abDaemonFlushStatus(f->daemon, true);
     g_assert_true(readStatus(f, "vm-on", &st));
     g_assert_true(st.unresponsive);
     abConfStatusClear(&st);
+
+    /* asked again once its back-off (10 s) is over, not before */
+    for (int i = 0; i < 4; i++)
+        tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n + 1);
+    assertLogged("MESSAGE", "vm-on: asking the stuck balloon again");
+    /* still stuck 4 s later: the next back-off is twice as long (20 s) */
+    tick(f, 4);
+    g_assert_true(info(f, "vm-on").unresponsive);
+    tick(f, 19.5);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n + 1);
+    tick(f, 0.5);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n + 2);
+    n = abDaemonCountSetMemory(f->daemon);
 
     /* it moves at last: commands resume */
     f->hook.stuck = NULL;
@@ -360,6 +384,40 @@ testStatsPeriodEnabled(Fixture *f, gconstpointer data)
     after = virDomainGetXMLDesc(dom, 0);
     g_assert_nonnull(strstr(after, "<stats period='2'/>"));
     assertLogged("vm-on2: balloon stats enabled every 2 s");
+    virDomainFree(dom);
+}
+
+/* A failed virDomainSetMemoryStatsPeriod is tried again, backing off (10 s,
+ * then 20 s), not once and never again, and not at every tick either. The
+ * test driver refuses it on a guest without a balloon. */
+static void
+testStatsPeriodRetried(Fixture *f, gconstpointer data)
+{
+    const char *xml =
+        "<domain type='test'><name>vm-noballoon</name>"
+        "<metadata><autoballoon:policy xmlns:autoballoon='" AB_NS_POLICY_URI "' state='on'/></metadata>"
+        "<memory unit='MiB'>1024</memory><vcpu>1</vcpu><os><type>hvm</type></os>"
+        "<devices><memballoon model='none'/></devices></domain>";
+    const char *failed = "vm-noballoon: cannot enable balloon stats";
+    virDomainPtr dom = virDomainCreateXML(f->conn, xml, 0);
+    guint n;
+
+    g_assert_nonnull(dom);
+    waitFor(info(f, "vm-noballoon").managed);
+    tick(f, 2);
+    g_assert_cmpuint((n = testLogCount(failed)), ==, 1);
+    for (int i = 0; i < 4; i++)
+        tick(f, 2);                 /* +8 s */
+    g_assert_cmpuint(testLogCount(failed), ==, n);
+    tick(f, 2);                     /* +10 s */
+    g_assert_cmpuint(testLogCount(failed), ==, n + 1);
+    assertLogged("trying again in 20 s");
+    for (int i = 0; i < 9; i++)
+        tick(f, 2);                 /* +18 s */
+    g_assert_cmpuint(testLogCount(failed), ==, n + 1);
+    tick(f, 2);
+    g_assert_cmpuint(testLogCount(failed), ==, n + 2);
+    g_assert_cmpint(virDomainDestroy(dom), ==, 0);
     virDomainFree(dom);
 }
 
@@ -455,6 +513,7 @@ main(int argc, char **argv)
     ADD("qemu-inflates", fixtureSetup, testQemuInflates, NULL);
     ADD("reconnect-resync", fixtureSetup, testReconnectResync, NULL);
     ADD("stats-period-enabled", fixtureSetup, testStatsPeriodEnabled, NULL);
+    ADD("stats-period-retried", fixtureSetup, testStatsPeriodRetried, NULL);
 
     return g_test_run();
 }

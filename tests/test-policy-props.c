@@ -607,32 +607,6 @@ testProperties(void)
     g_assert_cmpuint(failures, ==, 0);
 }
 
-/* The unresponsive helper: never before the timeout, never once reached,
- * always when the balloon did not get closer. */
-static void
-testUnresponsiveProps(void)
-{
-    g_autoptr(GRand) r = g_rand_new_with_seed(seed ^ 0x5a5a5a5au);
-
-    for (guint it = 0; it < iters; it++) {
-        unsigned long long target = MiB(between(r, 128, 8192));
-        unsigned long long atSet = near(r, target, MiB(2048));
-        unsigned long long now = chance(r, 0.5) ? near(r, atSet, MiB(8)) : near(r, target, MiB(8));
-        double timeout = (double)between(r, 0, 60);
-        double elapsed = chance(r, 0.2) ? timeout : g_rand_double_range(r, 0, 120);
-        unsigned long long distSet = target > atSet ? target - atSet : atSet - target;
-        unsigned long long distNow = target > now ? target - now : now - target;
-        bool u = abPolicyBalloonUnresponsive(target, atSet, now, 100, 100 + elapsed, timeout);
-
-        if (elapsed <= timeout || distNow <= MARGIN)
-            g_assert_false(u);
-        else if (distNow >= distSet)
-            g_assert_true(u);
-        else if (distSet - distNow >= MARGIN)
-            g_assert_false(u);
-    }
-}
-
 int
 main(int argc, char **argv)
 {
@@ -647,6 +621,5 @@ main(int argc, char **argv)
     g_test_message("AB_SEED=%u AB_PROP_ITERS=%u", seed, iters);
 
     g_test_add_func("/policy/props/decide", testProperties);
-    g_test_add_func("/policy/props/unresponsive", testUnresponsiveProps);
     return g_test_run();
 }

@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Table-driven tests of the decision engine, one case per rule of
- * docs/policy.md. Every expected figure below is worked out by hand from
- * the rules, in the comment beside it; none was copied from a run.
+ * docs/policy.md, and of the stuck-balloon tracker. Every expected figure
+ * below is worked out by hand from the rules, in the comment beside it;
+ * none was copied from a run.
  *
  * The default guest (GUEST() with no overrides): max = ceiling = 4096 MiB,
  * floor 1024 MiB, reserve 128 MiB, steps 16/64/256 MiB, weight 100,
  * cool-down 60 s, target = actual = previous actual = 3072 MiB, fresh
- * stats (period 2 s, taken at NOW) with usable 1024 MiB, hence
- * spare = 1024 - 128 = 896 MiB, and no fault or swap-in since last tick.
+ * stats (period 2 s, taken at NOW, the previous sample at NOW - 2) with
+ * usable 1024 MiB in both samples and actualAt unknown (0: actual now),
+ * so used = 3072 - 1024 = 2048, usable now 1024, no growth rate, no fault
+ * or swap-in since the previous sample; residency unknown. Its cap is
+ * min(1024 - 128, 3072 - 1024, 3072 + 896 - 3072) = 896 MiB, all of it
+ * free (no idle part).
  */
 #include <glib.h>
+#include <math.h>
 #include "ab-policy.h"
 
 /* The tables override single fields of the default guest with a later
@@ -48,9 +54,20 @@
     __VA_ARGS__ }
 
 #define HOST(...) { .now = NOW, .level = AB_LEVEL_NONE, __VA_ARGS__ }
+#define LOW .level = AB_LEVEL_LOW
+#define MEDIUM .level = AB_LEVEL_MEDIUM
+#define CRITICAL .level = AB_LEVEL_CRITICAL
 
 /* A guest whose balloon sits at @t MiB. */
 #define AT(t) .targetKiB = MiB(t), .actualKiB = MiB(t), .prevActualKiB = MiB(t)
+/* Usable @u MiB in both samples (no growth rate). */
+#define USABLE(u) .stats.usableKiB = MiB(u), .prevStats.usableKiB = MiB(u)
+/* Both samples taken when the balloon was at @a MiB. */
+#define SAMPLED_AT(a) .stats.actualAtKiB = MiB(a), .prevStats.actualAtKiB = MiB(a)
+/* A balloon at @a MiB whose target is the default 3072 MiB. */
+#define ACTUAL(a) .actualKiB = MiB(a), .prevActualKiB = MiB(a)
+/* Grew @s seconds ago. */
+#define GREW(s) .lastGrowTime = NOW - (s)
 
 #define R(x) AB_POLICY_REASON_ ## x
 
@@ -71,204 +88,399 @@ typedef struct {
 static const Case cases[] = {
     /* --- nothing to do, disabled --- */
     { "idle", HOST(), 1, { GUEST() }, { { MiB(3072), R(NONE) } }, 0 },
-    { "disabled-critical", HOST(.level = AB_LEVEL_CRITICAL), 1,
+    { "disabled-critical", HOST(CRITICAL), 1,
       { GUEST(.params.enabled = false) }, { { MiB(3072), R(DISABLED) } }, 0 },
     /* disabled beats clamping: the engine does not touch it at all */
-    { "disabled-out-of-range", HOST(.level = AB_LEVEL_LOW), 1,
+    { "disabled-out-of-range", HOST(LOW), 1,
       { GUEST(.params.enabled = false, .params.ceilingKiB = MiB(2048)) },
       { { MiB(3072), R(DISABLED) } }, 0 },
     { "none-level-ignores-request", HOST(.requestKiB = MiB(100)), 1,
       { GUEST() }, { { MiB(3072), R(NONE) } }, 0 },
 
-    /* --- host pressure, one guest: cap = min(step, 896, 2048, 896) --- */
-    { "host-low", HOST(.level = AB_LEVEL_LOW), 1, { GUEST() },
+    /* --- the request: want = max(request, steps of the pool) --- */
+    /* no figure: the step is the request, 16 / 64 MiB of the 896 free */
+    { "host-low", HOST(LOW), 1, { GUEST() },
       { { MiB(3072 - 16), R(HOST_PRESSURE) } }, MiB(16) },
-    { "host-medium", HOST(.level = AB_LEVEL_MEDIUM), 1, { GUEST() },
+    { "host-medium", HOST(MEDIUM), 1, { GUEST() },
       { { MiB(3072 - 64), R(HOST_PRESSURE) } }, MiB(64) },
-    { "host-critical", HOST(.level = AB_LEVEL_CRITICAL), 1, { GUEST() },
-      { { MiB(3072 - 256), R(HOST_PRESSURE) } }, MiB(256) },
-    /* request above the sum of caps: only the cap (16) is taken */
-    { "request-above-caps", HOST(.level = AB_LEVEL_LOW, .requestKiB = MiB(1024)), 1,
-      { GUEST() }, { { MiB(3072 - 16), R(HOST_PRESSURE) } }, MiB(16) },
+    /* a 1 MiB request is below the steps (16 + 16): 32 MiB, 16 each */
+    { "steps-are-a-floor", HOST(LOW, .requestKiB = MiB(1)), 2, { GUEST(), GUEST() },
+      { { MiB(3072 - 16), R(HOST_PRESSURE) }, { MiB(3072 - 16), R(HOST_PRESSURE) } },
+      MiB(32) },
+    /* 100 MiB is above the steps: 50 each, not one step per guest */
+    { "request-above-steps", HOST(LOW, .requestKiB = MiB(100)), 2, { GUEST(), GUEST() },
+      { { MiB(3072 - 50), R(HOST_PRESSURE) }, { MiB(3072 - 50), R(HOST_PRESSURE) } },
+      MiB(100) },
+    /* request 1024 above the 896 free: all of it, 3072 - 896 = 2176 */
+    { "request-above-free", HOST(LOW, .requestKiB = MiB(1024)), 1,
+      { GUEST() }, { { MiB(2176), R(HOST_PRESSURE) } }, MiB(896) },
+    /* critical, request 0 (PSI): everything the pool frees, 896 + the
+     * second guest's min(200 - 128, 2048, 72) = 72 */
+    { "critical-no-figure-takes-all", HOST(CRITICAL), 2,
+      { GUEST(), GUEST(USABLE(200)) },
+      { { MiB(2176), R(HOST_PRESSURE) }, { MiB(3000), R(HOST_PRESSURE) } }, MiB(968) },
+    /* critical with a figure: max(100, step 256) = 256, then 600 */
+    { "critical-figure-below-step", HOST(CRITICAL, .requestKiB = MiB(100)), 1,
+      { GUEST() }, { { MiB(3072 - 256), R(HOST_PRESSURE) } }, MiB(256) },
+    { "critical-figure-above-step", HOST(CRITICAL, .requestKiB = MiB(600)), 1,
+      { GUEST() }, { { MiB(3072 - 600), R(HOST_PRESSURE) } }, MiB(600) },
+
+    /* --- in flight: actual - target of moving, responsive balloons --- */
+    /* A (stale stats, not in the pool) still brings 50 MiB: the pool is
+     * asked 200 - 50 = 150 */
+    { "inflight-netted", HOST(LOW, .requestKiB = MiB(200)), 2,
+      { GUEST(ACTUAL(3122), .stats.lastUpdate = NOW - 100), GUEST() },
+      { { MiB(3072), R(STALE_STATS) }, { MiB(3072 - 150), R(HOST_PRESSURE) } }, MiB(150) },
+    /* a stuck balloon brings nothing: B gives all 200 */
+    { "inflight-stuck-not-counted", HOST(LOW, .requestKiB = MiB(200)), 2,
+      { GUEST(ACTUAL(3122), .unresponsive = true), GUEST() },
+      { { MiB(3072), R(UNRESPONSIVE) }, { MiB(3072 - 200), R(HOST_PRESSURE) } }, MiB(200) },
+    { "inflight-disabled-not-counted", HOST(LOW, .requestKiB = MiB(200)), 2,
+      { GUEST(ACTUAL(3122), .params.enabled = false), GUEST() },
+      { { MiB(3072), R(DISABLED) }, { MiB(3072 - 200), R(HOST_PRESSURE) } }, MiB(200) },
+    /* A deflated on OOM: its target follows it to 2560, nothing of that
+     * is coming back to the host, so B gives the whole 100 */
+    { "inflight-not-oom-deflate", HOST(LOW, .requestKiB = MiB(100)), 2,
+      { GUEST(.targetKiB = MiB(2048), .actualKiB = MiB(2560), .prevActualKiB = MiB(2100)),
+        GUEST() },
+      { { MiB(2560), R(OOM_DEFLATE) }, { MiB(3072 - 100), R(HOST_PRESSURE) } }, MiB(100) },
+    /* still inflating 20 MiB, more than the 16 asked: nothing more */
+    { "inflight-covers-request", HOST(LOW), 1, { GUEST(ACTUAL(3092)) },
+      { { MiB(3072), R(NONE) } }, 0 },
+    /* inflating 4 MiB + 1 KiB (just past the margin): it stays in the
+     * pool; its cap is min(896, 2048, 3072 + 896 - actual) = 892 MiB - 1,
+     * the request 16 MiB less 4 MiB + 1 in flight = 12 MiB - 1 KiB */
+    { "inflating-joins-pool", HOST(LOW), 1,
+      { GUEST(.actualKiB = MiB(3076) + 1, .prevActualKiB = MiB(3076) + 1) },
+      { { MiB(3072) - (MiB(12) - 1), R(HOST_PRESSURE) } }, MiB(12) - 1 },
+    /* exactly at the margin is reached, not in flight: cap
+     * min(896, 2048, 3072 + 896 - 3076) = 892, gives 16 */
+    { "inflating-at-margin", HOST(LOW), 1, { GUEST(ACTUAL(3076)) },
+      { { MiB(3072 - 16), R(HOST_PRESSURE) } }, MiB(16) },
 
     /* --- injected pressure --- */
     { "injected-only", HOST(), 1, { GUEST(.injected = AB_LEVEL_MEDIUM) },
       { { MiB(3072 - 64), R(INJECTED) } }, MiB(64) },
-    /* same level as the host: the host alone would have shrunk it */
-    { "injected-equal-host", HOST(.level = AB_LEVEL_LOW), 1,
-      { GUEST(.injected = AB_LEVEL_LOW) },
+    /* same level as the host, or below: it joins the host pool */
+    { "injected-equal-host", HOST(LOW), 1, { GUEST(.injected = AB_LEVEL_LOW) },
       { { MiB(3072 - 16), R(HOST_PRESSURE) } }, MiB(16) },
-    { "injected-below-host", HOST(.level = AB_LEVEL_MEDIUM), 1,
-      { GUEST(.injected = AB_LEVEL_LOW) },
+    { "injected-below-host", HOST(MEDIUM), 1, { GUEST(.injected = AB_LEVEL_LOW) },
       { { MiB(3072 - 64), R(HOST_PRESSURE) } }, MiB(64) },
-    /* the injected guest gives its own critical step (256), the other the
-     * host's low step (16) */
-    { "injected-above-host", HOST(.level = AB_LEVEL_LOW), 2,
+    /* injected critical: A gives its whole cap 896; B the host's step 16 */
+    { "injected-above-host", HOST(LOW), 2,
       { GUEST(.injected = AB_LEVEL_CRITICAL), GUEST() },
-      { { MiB(3072 - 256), R(INJECTED) }, { MiB(3072 - 16), R(HOST_PRESSURE) } },
-      MiB(256 + 16) },
-    /* the host's 1 MiB request is shared by the host pool only (guest B);
-     * the injected guest A still gives its own medium step */
-    { "injected-outside-request", HOST(.level = AB_LEVEL_LOW, .requestKiB = MiB(1)), 2,
+      { { MiB(2176), R(INJECTED) }, { MiB(3072 - 16), R(HOST_PRESSURE) } }, MiB(896 + 16) },
+    /* the host's 20 MiB is B's alone; A gives its medium step outside it */
+    { "injected-outside-request", HOST(LOW, .requestKiB = MiB(20)), 2,
       { GUEST(.injected = AB_LEVEL_MEDIUM), GUEST() },
-      { { MiB(3072 - 64), R(INJECTED) }, { MiB(3072 - 1), R(HOST_PRESSURE) } },
-      MiB(64 + 1) },
+      { { MiB(3072 - 64), R(INJECTED) }, { MiB(3072 - 20), R(HOST_PRESSURE) } }, MiB(84) },
+    /* still inflating 10 MiB from the last injected step: it waits */
+    { "injected-inflating-waits", HOST(), 1,
+      { GUEST(.injected = AB_LEVEL_MEDIUM, ACTUAL(3082)) }, { { MiB(3072), R(PENDING) } }, 0 },
+    /* at the margin it has arrived: min(64, 892) = 64 */
+    { "injected-at-margin", HOST(), 1,
+      { GUEST(.injected = AB_LEVEL_MEDIUM, ACTUAL(3076)) },
+      { { MiB(3072 - 64), R(INJECTED) } }, MiB(64) },
+    /* an injected guest that freed nothing still gives: no-gain is the
+     * host pool's rule */
+    { "injected-frees-nothing", HOST(), 1,
+      { GUEST(.injected = AB_LEVEL_MEDIUM, .freesNothing = true) },
+      { { MiB(3072 - 64), R(INJECTED) } }, MiB(64) },
 
-    /* --- sharing the request --- */
-    /* equal spare, weights 100:300 -> 40 MiB split 10:30 (caps 64) */
-    { "weights-1-3", HOST(.level = AB_LEVEL_MEDIUM, .requestKiB = MiB(40)), 2,
+    /* --- sharing: weight x free, water-filling over free --- */
+    /* equal free, weights 100:300: 400 MiB split 100:300 */
+    { "weights-1-3", HOST(LOW, .requestKiB = MiB(400)), 2,
       { GUEST(.params.weight = 100), GUEST(.params.weight = 300) },
-      { { MiB(3072 - 10), R(HOST_PRESSURE) }, { MiB(3072 - 30), R(HOST_PRESSURE) } },
-      MiB(40) },
-    /* equal weights, spare 300 vs 100 MiB -> 40 MiB split 30:10 */
-    { "weights-spare", HOST(.level = AB_LEVEL_MEDIUM, .requestKiB = MiB(40)), 2,
-      { GUEST(.stats.usableKiB = MiB(128 + 300)), GUEST(.stats.usableKiB = MiB(128 + 100)) },
+      { { MiB(3072 - 100), R(HOST_PRESSURE) }, { MiB(3072 - 300), R(HOST_PRESSURE) } },
+      MiB(400) },
+    /* equal weights, free 300 vs 100 MiB: 40 MiB split 30:10 */
+    { "shares-by-free", HOST(LOW, .requestKiB = MiB(40)), 2,
+      { GUEST(USABLE(128 + 300)), GUEST(USABLE(128 + 100)) },
       { { MiB(3072 - 30), R(HOST_PRESSURE) }, { MiB(3072 - 10), R(HOST_PRESSURE) } },
       MiB(40) },
-    /* 100 MiB at 1:3 would be 25:75, but B's cap is its 64 MiB step: B
-     * gives 64, A takes the other 36 */
-    { "water-filling-step", HOST(.level = AB_LEVEL_MEDIUM, .requestKiB = MiB(100)), 2,
-      { GUEST(.params.weight = 100), GUEST(.params.weight = 300) },
-      { { MiB(3072 - 36), R(HOST_PRESSURE) }, { MiB(3072 - 64), R(HOST_PRESSURE) } },
-      MiB(100) },
-    /* 100 MiB at 1:1 would be 50:50, but A is 10 MiB above its floor */
-    { "water-filling-floor", HOST(.level = AB_LEVEL_CRITICAL, .requestKiB = MiB(100)), 2,
-      { GUEST(AT(1034)), GUEST() },
+    /* 400 MiB at keys 100 x 896 : 300 x 64 would give B 70.6 > its free
+     * 64 (usable 192): B gives 64, A the other 336 */
+    { "water-filling-free", HOST(LOW, .requestKiB = MiB(400)), 2,
+      { GUEST(), GUEST(.params.weight = 300, USABLE(192)) },
+      { { MiB(3072 - 336), R(HOST_PRESSURE) }, { MiB(3072 - 64), R(HOST_PRESSURE) } },
+      MiB(400) },
+    /* A is 10 MiB above its floor, weight 1000: 100 x 1000 x 10 /
+     * (1000 x 10 + 100 x 896) = 10.04 >= 10, so A gives its 10 and B 90 */
+    { "water-filling-floor", HOST(LOW, .requestKiB = MiB(100)), 2,
+      { GUEST(AT(1034), .params.weight = 1000), GUEST() },
       { { MiB(1024), R(HOST_PRESSURE) }, { MiB(3072 - 90), R(HOST_PRESSURE) } },
       MiB(100) },
-    /* 3 KiB over two equal guests: 1 each rounded down, the last KiB to
-     * the first guest */
-    { "remainder-two", HOST(.level = AB_LEVEL_LOW, .requestKiB = 3), 2,
-      { GUEST(), GUEST() },
+    /* 3 KiB over two equal guests (steps 1 KiB): 1 each rounded down, the
+     * last KiB to the first guest */
+    { "remainder-two", HOST(LOW, .requestKiB = 3), 2,
+      { GUEST(.params.stepKiB[AB_LEVEL_LOW] = 1), GUEST(.params.stepKiB[AB_LEVEL_LOW] = 1) },
       { { MiB(3072) - 2, R(HOST_PRESSURE) }, { MiB(3072) - 1, R(HOST_PRESSURE) } }, 3 },
     /* 10 KiB over three: 3 each, the last KiB to the first */
-    { "remainder-three", HOST(.level = AB_LEVEL_LOW, .requestKiB = 10), 3,
-      { GUEST(), GUEST(), GUEST() },
+    { "remainder-three", HOST(LOW, .requestKiB = 10), 3,
+      { GUEST(.params.stepKiB[AB_LEVEL_LOW] = 1), GUEST(.params.stepKiB[AB_LEVEL_LOW] = 1),
+        GUEST(.params.stepKiB[AB_LEVEL_LOW] = 1) },
       { { MiB(3072) - 4, R(HOST_PRESSURE) }, { MiB(3072) - 3, R(HOST_PRESSURE) },
         { MiB(3072) - 3, R(HOST_PRESSURE) } }, 10 },
-    /* A cools down, so B alone serves the 50 MiB (its cap is 64) */
-    { "pool-without-cooldown", HOST(.level = AB_LEVEL_MEDIUM, .requestKiB = MiB(50)), 2,
-      { GUEST(.lastGrowTime = NOW - 10), GUEST() },
-      { { MiB(3072), R(COOLDOWN) }, { MiB(3072 - 50), R(HOST_PRESSURE) } }, MiB(50) },
+    /* 2 KiB over three (no steps): 0 each, the remainder to the first two;
+     * the third's share rounded to 0: none */
+    { "remainder-share-zero", HOST(LOW, .requestKiB = 2), 3,
+      { GUEST(.params.stepKiB[AB_LEVEL_LOW] = 0), GUEST(.params.stepKiB[AB_LEVEL_LOW] = 0),
+        GUEST(.params.stepKiB[AB_LEVEL_LOW] = 0) },
+      { { MiB(3072) - 1, R(HOST_PRESSURE) }, { MiB(3072) - 1, R(HOST_PRESSURE) },
+        { MiB(3072), R(NONE) } }, 2 },
+
+    /* --- residency: the idle part of the cap frees nothing --- */
+    /* resident 2572: idle 3072 - 2572 = 500, free 896 - 500 = 396; asked
+     * 200, it inflates 200 + 500 */
+    { "idle-part", HOST(LOW, .requestKiB = MiB(200)), 1, { GUEST(.residentKiB = MiB(2572)) },
+      { { MiB(3072 - 700), R(HOST_PRESSURE) } }, MiB(700) },
+    /* asked 1024 it frees its 396 and inflates its whole cap 896 */
+    { "idle-part-all-free", HOST(LOW, .requestKiB = MiB(1024)), 1,
+      { GUEST(.residentKiB = MiB(2572)) }, { { MiB(2176), R(HOST_PRESSURE) } }, MiB(896) },
+    /* resident 2177: idle 895, free 1 MiB: asked 16, it frees 1, inflates
+     * 896 */
+    { "idle-one-free", HOST(LOW), 1, { GUEST(.residentKiB = MiB(2177)) },
+      { { MiB(2176), R(HOST_PRESSURE) } }, MiB(896) },
+    /* resident 2176: idle 896 = the cap: no gain */
+    { "idle-whole-cap", HOST(LOW), 1, { GUEST(.residentKiB = MiB(2176)) },
+      { { MiB(3072), R(NO_GAIN) } }, 0 },
+    /* resident 2000: idle 1072 counts as the cap 896: no gain */
+    { "idle-above-cap", HOST(CRITICAL), 1, { GUEST(.residentKiB = MiB(2000)) },
+      { { MiB(3072), R(NO_GAIN) } }, 0 },
+    /* resident above the target: nothing idle */
+    { "resident-above-target", HOST(LOW), 1, { GUEST(.residentKiB = MiB(3500)) },
+      { { MiB(3072 - 16), R(HOST_PRESSURE) } }, MiB(16) },
+    /* A's last inflation freed nothing: not asked; B gives the 100 (steps
+     * are those of the pool: B's 16) */
+    { "frees-nothing", HOST(LOW, .requestKiB = MiB(100)), 2,
+      { GUEST(.freesNothing = true), GUEST() },
+      { { MiB(3072), R(NO_GAIN) }, { MiB(3072 - 100), R(HOST_PRESSURE) } }, MiB(100) },
+    /* free 300 (resident 2476, idle 596) and 900 (usable 1028): keys
+     * 100 x 300 : 100 x 900, 200 split 50:150; A inflates 50 + 596 */
+    { "shares-by-free-idle", HOST(LOW, .requestKiB = MiB(200)), 2,
+      { GUEST(.residentKiB = MiB(2476)), GUEST(USABLE(1028)) },
+      { { MiB(3072 - 646), R(HOST_PRESSURE) }, { MiB(3072 - 150), R(HOST_PRESSURE) } },
+      MiB(796) },
+    /* the same at weights 300:100: keys 90000 each, 100:100 */
+    { "weights-x-free", HOST(LOW, .requestKiB = MiB(200)), 2,
+      { GUEST(.residentKiB = MiB(2476), .params.weight = 300), GUEST(USABLE(1028)) },
+      { { MiB(3072 - 696), R(HOST_PRESSURE) }, { MiB(3072 - 100), R(HOST_PRESSURE) } },
+      MiB(796) },
 
     /* --- floor and reserve --- */
-    { "at-floor", HOST(.level = AB_LEVEL_CRITICAL), 1, { GUEST(AT(1024)) },
+    { "at-floor", HOST(CRITICAL), 1, { GUEST(AT(1024)) },
       { { MiB(1024), R(AT_FLOOR) } }, 0 },
-    { "near-floor", HOST(.level = AB_LEVEL_LOW), 1, { GUEST(AT(1029)) },
+    { "near-floor", HOST(LOW), 1, { GUEST(AT(1029)) },
       { { MiB(1024), R(HOST_PRESSURE) } }, MiB(5) },
     /* usable == reserve: no guest pressure (not below), but no spare */
-    { "reserve-exact", HOST(.level = AB_LEVEL_CRITICAL), 1,
-      { GUEST(.stats.usableKiB = MiB(128)) }, { { MiB(3072), R(AT_FLOOR) } }, 0 },
-    { "reserve-spare", HOST(.level = AB_LEVEL_CRITICAL), 1,
-      { GUEST(.stats.usableKiB = MiB(138)) },
+    { "reserve-exact", HOST(CRITICAL), 1, { GUEST(USABLE(128)) },
+      { { MiB(3072), R(AT_FLOOR) } }, 0 },
+    { "reserve-spare", HOST(CRITICAL), 1, { GUEST(USABLE(138)) },
       { { MiB(3072 - 10), R(HOST_PRESSURE) } }, MiB(10) },
-    /* actual 3 MiB above target (within the margin): the new target may
-     * not go below actual - spare = 3075 - 10, so only 7 MiB */
-    { "reserve-actual-above-target", HOST(.level = AB_LEVEL_CRITICAL), 1,
-      { GUEST(.actualKiB = MiB(3075), .prevActualKiB = MiB(3075),
-              .stats.usableKiB = MiB(138)) },
+    /* actual 3 MiB above target (within the margin): used 3075 - 138,
+     * the new target may not go below used + 128 = 3065: 7 MiB */
+    { "reserve-actual-above-target", HOST(CRITICAL), 1, { GUEST(ACTUAL(3075), USABLE(138)) },
       { { MiB(3065), R(HOST_PRESSURE) } }, MiB(7) },
-
-    /* actual 2 MiB below target: the reserve still caps it at the spare
-     * (10), though actual - spare alone would allow 12 */
-    { "reserve-actual-below-target", HOST(.level = AB_LEVEL_CRITICAL), 1,
-      { GUEST(.actualKiB = MiB(3070), .prevActualKiB = MiB(3070),
-              .stats.usableKiB = MiB(138)) },
+    /* actual 2 MiB below target: the spare 10 still caps it, though
+     * used + reserve = 3060 alone would allow 12 */
+    { "reserve-actual-below-target", HOST(CRITICAL), 1, { GUEST(ACTUAL(3070), USABLE(138)) },
       { { MiB(3062), R(HOST_PRESSURE) } }, MiB(10) },
-    /* zero low step and enough usable: faults alone cannot grow it, and
-     * it is still not asked to give */
-    { "guest-faults-zero-step", HOST(.level = AB_LEVEL_LOW), 1,
-      { GUEST(.params.stepKiB[AB_LEVEL_LOW] = 0, .stats.majorFaults = 150) },
-      { { MiB(3072), R(NONE) } }, 0 },
 
-    /* --- guest pressure and the ceiling --- */
+    /* --- usable now = actual - (actualAt - usable) --- */
+    /* sampled at 3072 with usable 1024 (used 2048), since inflated to
+     * 2400: usable 352, cap min(224, 1376, 224): down to used + 128 */
+    { "usable-after-inflate", HOST(LOW, .requestKiB = MiB(1024)), 1,
+      { GUEST(AT(2400), SAMPLED_AT(3072)) }, { { MiB(2176), R(HOST_PRESSURE) } }, MiB(224) },
+    /* the same at 2100: usable 52 < 128: grows by the deficit 76 */
+    { "usable-after-inflate-pressure", HOST(), 1, { GUEST(AT(2100), SAMPLED_AT(3072)) },
+      { { MiB(2176), R(GUEST_PRESSURE) } }, 0 },
+    /* sampled at 2048 with usable 100 (used 1948), since deflated to
+     * 3072: usable 1124, no pressure, gives 16 */
+    { "usable-after-deflate", HOST(LOW), 1, { GUEST(SAMPLED_AT(2048), USABLE(100)) },
+      { { MiB(3072 - 16), R(HOST_PRESSURE) } }, MiB(16) },
+
+    /* --- lying guests --- */
+    /* usable 1 TiB above actual is not believed: used 0, usable 3072;
+     * floor 32, cap min(2944, 3040, 2944): down to its reserve, not to
+     * its floor */
+    { "liar-usable-above-actual", HOST(CRITICAL), 1,
+      { GUEST(.params.floorKiB = MiB(32), USABLE(1024 * 1024)) },
+      { { MiB(128), R(HOST_PRESSURE) } }, MiB(2944) },
+    /* fault and swap-in counters going backwards: no pressure */
+    { "liar-counters-backwards", HOST(LOW), 1,
+      { GUEST(.stats.majorFaults = 50, .prevStats.swapIn = 1000) },
+      { { MiB(3072 - 16), R(HOST_PRESSURE) } }, MiB(16) },
+    /* absurd usable and counters: usable counts as actual (3072), the
+     * counters did not rise; it gives down to its own floor 1024 */
+    { "liar-absurd-values", HOST(CRITICAL), 1,
+      { GUEST(.stats.usableKiB = ULLONG_MAX, .prevStats.usableKiB = ULLONG_MAX,
+              .stats.majorFaults = ULLONG_MAX, .prevStats.majorFaults = ULLONG_MAX,
+              .stats.swapIn = ULLONG_MAX, .prevStats.swapIn = ULLONG_MAX) },
+      { { MiB(1024), R(HOST_PRESSURE) } }, MiB(2048) },
+    /* A claims its used grew by 2048 MiB in 1 ms: it grows to its own
+     * ceiling 3500 and no further; B gives its 896 to used + reserve */
+    { "liar-rate-own-ceiling", HOST(CRITICAL), 2,
+      { GUEST(AT(2048), .params.ceilingKiB = MiB(3500), .stats.usableKiB = 0,
+              .prevStats.usableKiB = MiB(2048), .prevStats.lastUpdate = NOW - 0.001),
+        GUEST() },
+      { { MiB(3500), R(GUEST_PRESSURE) }, { MiB(2176), R(HOST_PRESSURE) } }, MiB(896) },
+    /* A lies usable 1 TiB at weight 10000; B (at 1100, usable 200, used
+     * 900) still stops at max(floor 1024, used + 128 = 1028); A at its
+     * floor: 2048 + 72 asked of 4096 */
+    { "liar-cannot-push-others", HOST(LOW, .requestKiB = MiB(4096)), 2,
+      { GUEST(.params.weight = 10000, USABLE(1024 * 1024)), GUEST(AT(1100), USABLE(200)) },
+      { { MiB(1024), R(HOST_PRESSURE) }, { MiB(1028), R(HOST_PRESSURE) } }, MiB(2120) },
+
+    /* --- guest pressure: max(step low, deficit + rate x 2 periods) --- */
     /* usable 64 < reserve 128: grow by max(128 - 64, 16) = 64 */
-    { "guest-reserve", HOST(), 1, { GUEST(.stats.usableKiB = MiB(64)) },
+    { "guest-reserve", HOST(), 1, { GUEST(USABLE(64)) },
       { { MiB(3072 + 64), R(GUEST_PRESSURE) } }, 0 },
     /* usable 120: max(8, 16) = 16 */
-    { "guest-reserve-small", HOST(), 1, { GUEST(.stats.usableKiB = MiB(120)) },
+    { "guest-reserve-small", HOST(), 1, { GUEST(USABLE(120)) },
       { { MiB(3072 + 16), R(GUEST_PRESSURE) } }, 0 },
     /* faults rising, usable fine: the low step; and no shrinking */
-    { "guest-faults", HOST(.level = AB_LEVEL_LOW), 1, { GUEST(.stats.majorFaults = 150) },
+    { "guest-faults", HOST(LOW), 1, { GUEST(.stats.majorFaults = 150) },
       { { MiB(3072 + 16), R(GUEST_PRESSURE) } }, 0 },
-    { "guest-swapin", HOST(.level = AB_LEVEL_MEDIUM), 1, { GUEST(.stats.swapIn = 10) },
+    { "guest-swapin", HOST(MEDIUM), 1, { GUEST(.stats.swapIn = 10) },
       { { MiB(3072 + 16), R(GUEST_PRESSURE) } }, 0 },
+    /* zero low step and no deficit or growth: nothing to grow by, and it
+     * is still not asked to give */
+    { "guest-faults-zero-step", HOST(LOW), 1,
+      { GUEST(.params.stepKiB[AB_LEVEL_LOW] = 0, .stats.majorFaults = 150) },
+      { { MiB(3072), R(NONE) } }, 0 },
     /* no previous stats: a fault count alone says nothing */
     { "faults-without-prev", HOST(), 1,
       { GUEST(.stats.majorFaults = 150, .prevStats.valid = false) },
       { { MiB(3072), R(NONE) } }, 0 },
-    { "grow-to-ceiling", HOST(), 1, { GUEST(AT(4086), .stats.usableKiB = MiB(64)) },
+    /* at 2048, used 2048 - 576 = 1472 then 2048 - 64 = 1984: 512 MiB in
+     * 2 s, 256 MiB/s x 4 s = 1024, plus the deficit 64 */
+    { "grow-rate", HOST(), 1,
+      { GUEST(AT(2048), .stats.usableKiB = MiB(64), .prevStats.usableKiB = MiB(576)) },
+      { { MiB(2048 + 1088), R(GUEST_PRESSURE) } }, 0 },
+    /* faults, usable 1000 then 600 (no deficit): 400 MiB / 2 s x 4 s */
+    { "grow-rate-faults", HOST(), 1,
+      { GUEST(AT(2048), .stats.majorFaults = 150, .stats.usableKiB = MiB(600),
+              .prevStats.usableKiB = MiB(1000)) },
+      { { MiB(2048 + 800), R(GUEST_PRESSURE) } }, 0 },
+    /* period 5: 100 MiB in 5 s = 20 MiB/s x 10 s = 200, plus 64 */
+    { "grow-rate-period", HOST(), 1,
+      { GUEST(AT(2048), .statsPeriodSec = 5, .stats.usableKiB = MiB(64),
+              .prevStats.usableKiB = MiB(164), .prevStats.lastUpdate = NOW - 5) },
+      { { MiB(2048 + 264), R(GUEST_PRESSURE) } }, 0 },
+    /* samples with the same time: no rate, the deficit 64 alone */
+    { "grow-rate-same-time", HOST(), 1,
+      { GUEST(AT(2048), .stats.usableKiB = MiB(64), .prevStats.usableKiB = MiB(576),
+              .prevStats.lastUpdate = NOW) },
+      { { MiB(2048 + 64), R(GUEST_PRESSURE) } }, 0 },
+    /* used fell (usable 32 then 64): no rate */
+    { "grow-rate-used-fell", HOST(), 1,
+      { GUEST(AT(2048), .stats.usableKiB = MiB(64), .prevStats.usableKiB = MiB(32)) },
+      { { MiB(2048 + 64), R(GUEST_PRESSURE) } }, 0 },
+    /* each sample's used from its own actualAt: 2048 - 576 = 1472, then
+     * 2100 - 64 = 2036: 564 MiB / 2 s x 4 s = 1128, plus 128 - 64 */
+    { "grow-rate-actual-at", HOST(), 1,
+      { GUEST(AT(2100), .stats.actualAtKiB = MiB(2100), .stats.usableKiB = MiB(64),
+              .prevStats.actualAtKiB = MiB(2048), .prevStats.usableKiB = MiB(576)) },
+      { { MiB(2100 + 1192), R(GUEST_PRESSURE) } }, 0 },
+    { "grow-to-ceiling", HOST(), 1, { GUEST(AT(4086), USABLE(64)) },
       { { MiB(4096), R(GUEST_PRESSURE) } }, 0 },
-    { "at-ceiling", HOST(), 1, { GUEST(AT(4096), .stats.usableKiB = MiB(64)) },
+    { "at-ceiling", HOST(), 1, { GUEST(AT(4096), USABLE(64)) },
       { { MiB(4096), R(AT_CEILING) } }, 0 },
     /* a ceiling above <memory> counts as <memory> */
     { "ceiling-above-max", HOST(), 1,
-      { GUEST(AT(4096), .params.ceilingKiB = MiB(8192), .stats.usableKiB = MiB(64)) },
+      { GUEST(AT(4096), .params.ceilingKiB = MiB(8192), USABLE(64)) },
       { { MiB(4096), R(AT_CEILING) } }, 0 },
 
     /* --- critical --- */
     /* usable 100: below the reserve, not below half of it */
-    { "critical-hold", HOST(.level = AB_LEVEL_CRITICAL), 1,
-      { GUEST(.stats.usableKiB = MiB(100)) }, { { MiB(3072), R(CRITICAL_HOLD) } }, 0 },
+    { "critical-hold", HOST(CRITICAL), 1, { GUEST(USABLE(100)) },
+      { { MiB(3072), R(CRITICAL_HOLD) } }, 0 },
     /* usable 50 < 64: grows by 128 - 50 = 78 */
-    { "critical-severe", HOST(.level = AB_LEVEL_CRITICAL), 1,
-      { GUEST(.stats.usableKiB = MiB(50)) },
+    { "critical-severe", HOST(CRITICAL), 1, { GUEST(USABLE(50)) },
       { { MiB(3072 + 78), R(GUEST_PRESSURE) } }, 0 },
     /* an odd reserve of 129 KiB: half is 64.5, so usable 64 KiB is below
      * it (grows by 129 - 64 = 65 KiB, below the 16 MiB low step: 16 MiB)
      * and usable 65 KiB is not */
-    { "critical-severe-odd-reserve", HOST(.level = AB_LEVEL_CRITICAL), 1,
-      { GUEST(.params.reserveKiB = 129, .stats.usableKiB = 64) },
+    { "critical-severe-odd-reserve", HOST(CRITICAL), 1,
+      { GUEST(.params.reserveKiB = 129, .stats.usableKiB = 64, .prevStats.usableKiB = 64) },
       { { MiB(3072 + 16), R(GUEST_PRESSURE) } }, 0 },
-    { "critical-hold-odd-reserve", HOST(.level = AB_LEVEL_CRITICAL), 1,
-      { GUEST(.params.reserveKiB = 129, .stats.usableKiB = 65) },
+    { "critical-hold-odd-reserve", HOST(CRITICAL), 1,
+      { GUEST(.params.reserveKiB = 129, .stats.usableKiB = 65, .prevStats.usableKiB = 65) },
       { { MiB(3072), R(CRITICAL_HOLD) } }, 0 },
-    { "critical-hold-faults", HOST(.level = AB_LEVEL_CRITICAL), 1,
+    { "critical-hold-faults", HOST(CRITICAL), 1,
       { GUEST(.stats.majorFaults = 150) }, { { MiB(3072), R(CRITICAL_HOLD) } }, 0 },
     /* an injected critical level holds the same way */
     { "critical-injected-hold", HOST(), 1,
-      { GUEST(.injected = AB_LEVEL_CRITICAL, .stats.usableKiB = MiB(100)) },
+      { GUEST(.injected = AB_LEVEL_CRITICAL, USABLE(100)) },
       { { MiB(3072), R(CRITICAL_HOLD) } }, 0 },
 
-    /* --- cool-down (60 s) --- */
-    { "cooldown", HOST(.level = AB_LEVEL_LOW), 1, { GUEST(.lastGrowTime = NOW - 59.5) },
+    /* --- cool-down (60 s): two reserves below critical --- */
+    /* usable 200 (still using what it got): cap with 256 is 0 */
+    { "cooldown-working-set", HOST(LOW), 1, { GUEST(GREW(59.5), USABLE(200)) },
       { { MiB(3072), R(COOLDOWN) } }, 0 },
-    { "cooldown-exact", HOST(.level = AB_LEVEL_LOW), 1, { GUEST(.lastGrowTime = NOW - 60) },
+    /* exactly two reserves usable: nothing above them */
+    { "cooldown-two-reserves", HOST(LOW), 1, { GUEST(GREW(10), USABLE(256)) },
+      { { MiB(3072), R(COOLDOWN) } }, 0 },
+    /* one MiB above two reserves: that MiB goes */
+    { "cooldown-freed-one", HOST(LOW), 1, { GUEST(GREW(10), USABLE(257)) },
+      { { MiB(3071), R(HOST_PRESSURE) } }, MiB(1) },
+    /* freed memory after growing (usable 1024): asked 1024, it gives
+     * 1024 - 256 = 768, down to used + 2 reserves = 2304 */
+    { "cooldown-freed-gives-back", HOST(LOW, .requestKiB = MiB(1024)), 1,
+      { GUEST(GREW(10)) }, { { MiB(2304), R(HOST_PRESSURE) } }, MiB(768) },
+    /* the cool-down is over at exactly 60 s: one reserve, 72 above it */
+    { "cooldown-exact", HOST(LOW), 1, { GUEST(GREW(60), USABLE(200)) },
       { { MiB(3072 - 16), R(HOST_PRESSURE) } }, MiB(16) },
-    { "cooldown-grow", HOST(), 1,
-      { GUEST(.lastGrowTime = NOW - 1, .stats.usableKiB = MiB(64)) },
+    /* under critical the cool-down does not apply: 200 - 128 = 72 */
+    { "cooldown-critical", HOST(CRITICAL), 1, { GUEST(GREW(1), USABLE(200)) },
+      { { MiB(3000), R(HOST_PRESSURE) } }, MiB(72) },
+    { "cooldown-injected-medium", HOST(), 1,
+      { GUEST(GREW(1), USABLE(200), .injected = AB_LEVEL_MEDIUM) },
+      { { MiB(3072), R(COOLDOWN) } }, 0 },
+    { "cooldown-injected-critical", HOST(), 1,
+      { GUEST(GREW(1), USABLE(200), .injected = AB_LEVEL_CRITICAL) },
+      { { MiB(3000), R(INJECTED) } }, MiB(72) },
+    /* nothing above even one reserve: at-floor, cooling or not */
+    { "cooldown-reserve-exact", HOST(LOW), 1, { GUEST(GREW(1), USABLE(128)) },
+      { { MiB(3072), R(AT_FLOOR) } }, 0 },
+    { "cooldown-grow", HOST(), 1, { GUEST(GREW(1), USABLE(64)) },
       { { MiB(3072 + 64), R(GUEST_PRESSURE) } }, 0 },
+    /* A cools down with its working set; the pool is B alone: its step
+     * 64 above the 50 asked */
+    { "pool-without-cooldown", HOST(MEDIUM, .requestKiB = MiB(50)), 2,
+      { GUEST(GREW(10), USABLE(200)), GUEST() },
+      { { MiB(3072), R(COOLDOWN) }, { MiB(3072 - 64), R(HOST_PRESSURE) } }, MiB(64) },
 
     /* --- stale stats (3 periods of 2 s) --- */
-    { "stale-boundary", HOST(.level = AB_LEVEL_LOW), 1, { GUEST(.stats.lastUpdate = NOW - 6) },
+    { "stale-boundary", HOST(LOW), 1, { GUEST(.stats.lastUpdate = NOW - 6) },
       { { MiB(3072 - 16), R(HOST_PRESSURE) } }, MiB(16) },
-    { "stale", HOST(.level = AB_LEVEL_LOW), 1, { GUEST(.stats.lastUpdate = NOW - 6.5) },
+    { "stale", HOST(LOW), 1, { GUEST(.stats.lastUpdate = NOW - 6.5) },
       { { MiB(3072), R(STALE_STATS) } }, 0 },
-    { "stale-no-period", HOST(.level = AB_LEVEL_LOW), 1, { GUEST(.statsPeriodSec = 0) },
+    { "stale-no-period", HOST(LOW), 1, { GUEST(.statsPeriodSec = 0) },
       { { MiB(3072), R(STALE_STATS) } }, 0 },
-    { "stale-invalid", HOST(.level = AB_LEVEL_LOW), 1, { GUEST(.stats.valid = false) },
+    { "stale-invalid", HOST(LOW), 1, { GUEST(.stats.valid = false) },
       { { MiB(3072), R(STALE_STATS) } }, 0 },
-    { "stale-no-grow", HOST(), 1,
-      { GUEST(.stats.usableKiB = MiB(50), .stats.lastUpdate = NOW - 100) },
+    { "stale-nan", HOST(LOW), 1, { GUEST(.stats.lastUpdate = NAN) },
+      { { MiB(3072), R(STALE_STATS) } }, 0 },
+    { "stale-no-grow", HOST(), 1, { GUEST(USABLE(50), .stats.lastUpdate = NOW - 100) },
       { { MiB(3072), R(STALE_STATS) } }, 0 },
 
     /* --- pending (margin 4 MiB) --- */
-    { "pending-inflate", HOST(.level = AB_LEVEL_LOW), 1,
-      { GUEST(.actualKiB = MiB(3076) + 1, .prevActualKiB = MiB(3076) + 1) },
+    /* deflating 72 MiB: a grow that has not landed */
+    { "pending-deflate", HOST(LOW), 1, { GUEST(ACTUAL(3000)) },
       { { MiB(3072), R(PENDING) } }, 0 },
-    /* exactly at the margin counts as reached; cap min(16, 3072+896-3076) */
-    { "pending-margin", HOST(.level = AB_LEVEL_LOW), 1,
-      { GUEST(.actualKiB = MiB(3076), .prevActualKiB = MiB(3076)) },
-      { { MiB(3072 - 16), R(HOST_PRESSURE) } }, MiB(16) },
-    { "pending-deflate", HOST(.level = AB_LEVEL_LOW), 1,
-      { GUEST(.actualKiB = MiB(3000), .prevActualKiB = MiB(3000)) },
-      { { MiB(3072), R(PENDING) } }, 0 },
-    { "pending-grow", HOST(), 1,
-      { GUEST(.actualKiB = MiB(3000), .prevActualKiB = MiB(3000), .stats.usableKiB = MiB(50)) },
+    /* under critical it gives: used 3000 - 1024 = 1976, cap
+     * min(896, 2048, 3072 + 896 - 3000) = 896 */
+    { "pending-deflate-critical", HOST(CRITICAL), 1, { GUEST(ACTUAL(3000)) },
+      { { MiB(2176), R(HOST_PRESSURE) } }, MiB(896) },
+    { "pending-deflate-injected-critical", HOST(), 1,
+      { GUEST(ACTUAL(3000), .injected = AB_LEVEL_CRITICAL) },
+      { { MiB(2176), R(INJECTED) } }, MiB(896) },
+    { "pending-grow", HOST(), 1, { GUEST(ACTUAL(3000), USABLE(50)) },
       { { MiB(3072), R(PENDING) } }, 0 },
 
     /* --- deflate on OOM --- */
-    { "oom", HOST(.level = AB_LEVEL_CRITICAL), 1,
+    { "oom", HOST(CRITICAL), 1,
       { GUEST(.targetKiB = MiB(2048), .actualKiB = MiB(2560), .prevActualKiB = MiB(2100)) },
       { { MiB(2560), R(OOM_DEFLATE) } }, 0 },
     { "oom-no-stats", HOST(), 1,
@@ -283,10 +495,11 @@ static const Case cases[] = {
       { GUEST(.targetKiB = MiB(2048), .actualKiB = MiB(2560), .prevActualKiB = MiB(2100),
               .unresponsive = true) },
       { { MiB(2560), R(OOM_DEFLATE) } }, 0 },
-    /* previous actual unknown: not provably an OOM deflate, just pending */
-    { "oom-unknown-prev", HOST(.level = AB_LEVEL_LOW), 1,
+    /* previous actual unknown: not provably an OOM deflate but an
+     * inflating balloon, whose 512 MiB in flight covers the 16 asked */
+    { "oom-unknown-prev", HOST(LOW), 1,
       { GUEST(.targetKiB = MiB(2048), .actualKiB = MiB(2560), .prevActualKiB = 0) },
-      { { MiB(2048), R(PENDING) } }, 0 },
+      { { MiB(2048), R(NONE) } }, 0 },
     { "oom-not-rising", HOST(), 1,
       { GUEST(.targetKiB = MiB(2048), .actualKiB = MiB(2560), .prevActualKiB = MiB(2560)) },
       { { MiB(2048), R(NONE) } }, 0 },
@@ -294,7 +507,7 @@ static const Case cases[] = {
     /* --- clamping --- */
     { "clamp-ceiling", HOST(), 1, { GUEST(.params.ceilingKiB = MiB(3000)) },
       { { MiB(3000), R(CLAMPED) } }, 0 },
-    { "clamp-floor", HOST(.level = AB_LEVEL_CRITICAL), 1, { GUEST(AT(512)) },
+    { "clamp-floor", HOST(CRITICAL), 1, { GUEST(AT(512)) },
       { { MiB(1024), R(CLAMPED) } }, 0 },
     { "clamp-unresponsive", HOST(), 1,
       { GUEST(.params.ceilingKiB = MiB(3000), .unresponsive = true) },
@@ -305,10 +518,9 @@ static const Case cases[] = {
       { { MiB(3000), R(CLAMPED) } }, 0 },
 
     /* --- unresponsive --- */
-    { "unresponsive", HOST(.level = AB_LEVEL_CRITICAL), 1, { GUEST(.unresponsive = true) },
+    { "unresponsive", HOST(CRITICAL), 1, { GUEST(.unresponsive = true) },
       { { MiB(3072), R(UNRESPONSIVE) } }, 0 },
-    { "unresponsive-no-grow", HOST(), 1,
-      { GUEST(.unresponsive = true, .stats.usableKiB = MiB(50)) },
+    { "unresponsive-no-grow", HOST(), 1, { GUEST(.unresponsive = true, USABLE(50)) },
       { { MiB(3072), R(UNRESPONSIVE) } }, 0 },
 };
 
@@ -345,6 +557,180 @@ testCase(gconstpointer data)
     g_assert_cmpuint(total, ==, c->totalKiB);
 }
 
+/* In flight: actual - target of enabled, responsive balloons more than
+ * the margin above their target and not deflating on OOM. */
+static void
+testInflight(void)
+{
+    abPolicyGuest guests[] = {
+        GUEST(ACTUAL(3092)),                         /* 20 MiB */
+        GUEST(.actualKiB = MiB(3076) + 1, .prevActualKiB = MiB(3076) + 1), /* 4 MiB + 1 */
+        GUEST(ACTUAL(3076)),                         /* at the margin: 0 */
+        GUEST(ACTUAL(3000)),                         /* deflating: 0 */
+        GUEST(ACTUAL(3172), .unresponsive = true),   /* stuck: 0 */
+        GUEST(ACTUAL(3172), .params.enabled = false),/* disabled: 0 */
+        GUEST(ACTUAL(3172), .prevActualKiB = MiB(3000)), /* OOM deflate: 0 */
+    };
+
+    g_assert_cmpuint(abPolicyInflight(guests, G_N_ELEMENTS(guests)), ==,
+                     MiB(20) + MiB(4) + 1);
+    g_assert_cmpuint(abPolicyInflight(guests, 0), ==, 0);
+}
+
+/* --- the stuck-balloon tracker (stillSec 5 s, margin 4 MiB) --- */
+
+typedef enum { END = 0, ADOPT, SET, SEE, DUE } Op;
+
+typedef struct {
+    Op op;
+    unsigned long long targetKiB;    /* ADOPT, SET; SEE: expected target (0: any) */
+    unsigned long long actualKiB;    /* SET, SEE */
+    double now;
+    abPolicyBalloonEvent event;      /* SEE */
+    bool stuck;                      /* SEE: unresponsive after; DUE: retry due */
+    double backoffSec;               /* SEE: back-off after */
+} Step;
+
+typedef struct {
+    const char *name;
+    Step steps[20];
+} BalloonCase;
+
+#define E(x) AB_POLICY_BALLOON_ ## x
+#define S_SET(t, a, n) { SET, MiB(t), MiB(a), n, 0, false, 0 }
+#define S_SEE(a, n, ev, st, bo) { SEE, 0, MiB(a), n, E(ev), st, bo }
+#define S_SEEK(kib, n, ev, st, bo) { SEE, 0, kib, n, E(ev), st, bo }
+#define S_DUE(n, due) { DUE, 0, 0, n, 0, due, 0 }
+
+static const BalloonCase balloonCases[] = {
+    /* inflating 2048 <- 3072 at 10 MiB/s: after the 4 s window, 40 MiB
+     * in 4 s is below 15 MiB/s: stuck, retried 10 s later */
+    { "rate-slow", {
+        S_SET(2048, 3072, 0), S_SEE(3062, 1, NONE, false, 0), S_SEE(3052, 2, NONE, false, 0),
+        S_SEE(3042, 3, NONE, false, 0), S_SEE(3032, 4, STUCK, true, 10),
+        S_DUE(13.9, false), S_DUE(14, true) } },
+    /* exactly 15 MiB/s (60 MiB in 4 s) is fast enough, window after window */
+    { "rate-at-limit", {
+        S_SET(2048, 3072, 0), S_SEE(3057, 1, NONE, false, 0), S_SEE(3027, 3, NONE, false, 0),
+        S_SEE(3012, 4, NONE, false, 0), S_SEE(2982, 6, NONE, false, 0),
+        S_SEE(2952, 8, NONE, false, 0), S_DUE(100, false) } },
+    /* one KiB short of 60 MiB in 4 s: stuck */
+    { "rate-just-below", {
+        S_SET(2048, 3072, 0), S_SEE(3057, 1, NONE, false, 0), S_SEE(3027, 3, NONE, false, 0),
+        S_SEEK(MiB(3012) + 1, 4, STUCK, true, 10) } },
+    /* deflating (no rate rule) and still: stuck at exactly 5 s */
+    { "still", {
+        S_SET(3072, 2048, 0), S_SEE(2048, 4.9, NONE, false, 0),
+        S_SEE(2048, 5, STUCK, true, 10) } },
+    /* 4 MiB toward the target is within the margin: not a move */
+    { "still-margin", {
+        S_SET(3072, 2048, 0), S_SEE(2052, 3, NONE, false, 0),
+        S_SEE(2052, 5, STUCK, true, 10) } },
+    /* 4 MiB + 1 KiB is a move: the still clock restarts at 3 */
+    { "still-moved", {
+        S_SET(3072, 2048, 0), S_SEEK(MiB(2052) + 1, 3, NONE, false, 0),
+        S_SEEK(MiB(2052) + 1, 7.9, NONE, false, 0),
+        S_SEEK(MiB(2052) + 1, 8, STUCK, true, 10) } },
+    /* asked for more the same way at 2: the rate window still runs from
+     * 0, so at 4 it has brought 0 in 4 s */
+    { "reask-same-way-rate", {
+        S_SET(2048, 3072, 0), S_SEE(3072, 2, NONE, false, 0), S_SET(1900, 3072, 2),
+        S_SEE(3072, 4, STUCK, true, 10) } },
+    /* the same for the still clock of a deflating balloon */
+    { "reask-same-way-still", {
+        S_SET(3072, 2048, 0), S_SEE(2048, 3, NONE, false, 0), S_SET(3500, 2048, 3),
+        S_SEE(2048, 5, STUCK, true, 10) } },
+    /* asked the other way at 2: new clocks, deflating, still from 2 */
+    { "reask-other-way", {
+        S_SET(2048, 3072, 0), S_SEE(3072, 2, NONE, false, 0), S_SET(3500, 3072, 2),
+        S_SEE(3072, 4, NONE, false, 0), S_SEE(3072, 6.9, NONE, false, 0),
+        S_SEE(3072, 7, STUCK, true, 10) } },
+    /* the back-off doubles while it stays stuck: 10, 20, 40, 80, 160,
+     * then 300 (not 320), 300; each retry is a new set */
+    { "backoff", {
+        S_SET(3072, 2048, 0), S_SEE(2048, 5, STUCK, true, 10),
+        S_SEE(2048, 10, NONE, true, 10), S_DUE(14.9, false), S_DUE(15, true),
+        S_SET(3072, 2048, 15), S_SEE(2048, 20, STUCK, true, 20), S_DUE(39.9, false),
+        S_SET(3072, 2048, 40), S_SEE(2048, 45, STUCK, true, 40),
+        S_SET(3072, 2048, 85), S_SEE(2048, 90, STUCK, true, 80),
+        S_SET(3072, 2048, 170), S_SEE(2048, 175, STUCK, true, 160),
+        S_SET(3072, 2048, 335), S_SEE(2048, 340, STUCK, true, 300),
+        S_SET(3072, 2048, 640), S_SEE(2048, 645, STUCK, true, 300),
+        S_DUE(944.9, false), S_DUE(945, true) } },
+    /* a stuck balloon that arrives (2 MiB short: within the margin)
+     * resets the back-off: stuck again, it waits 10 s, not 20 */
+    { "reached-resets", {
+        S_SET(3072, 2048, 0), S_SEE(2048, 5, STUCK, true, 10),
+        S_SEE(3070, 6, REACHED, false, 0), S_DUE(100, false),
+        S_SET(2048, 3070, 7), S_SEE(3070, 11, STUCK, true, 10) } },
+    /* a stuck balloon that moves again is no longer stuck but keeps its
+     * back-off until it arrives: stuck again, 20 s */
+    { "moving-again", {
+        S_SET(3072, 2048, 0), S_SEE(2048, 5, STUCK, true, 10),
+        S_SEE(2100, 6, MOVING, false, 10), S_SEE(2100, 10.9, NONE, false, 10),
+        S_SEE(2100, 11, STUCK, true, 20) } },
+    /* a working balloon: 772 MiB in 4 s, then arrives; never stuck */
+    { "arrives", {
+        S_SET(2048, 3072, 0), S_SEE(2900, 1, NONE, false, 0), S_SEE(2500, 3, NONE, false, 0),
+        S_SEE(2300, 4, NONE, false, 0), S_SEE(2050, 5, NONE, false, 0),
+        S_SEE(2050, 100, NONE, false, 0), S_DUE(100, false) } },
+    /* an adopted target follows the balloon, however long it takes,
+     * until one is set */
+    { "adopted-follows", {
+        { ADOPT, MiB(3072), 0, 0, 0, false, 0 },
+        { SEE, MiB(3000), MiB(3000), 1, E(FOLLOWED), false, 0 },
+        { SEE, MiB(3000), MiB(3000), 100, E(NONE), false, 0 },
+        { SEE, MiB(2900), MiB(2900), 200, E(FOLLOWED), false, 0 },
+        S_SET(2048, 2900, 300), S_SEE(2900, 303.9, NONE, false, 0),
+        { SEE, MiB(2048), MiB(2900), 304, E(STUCK), true, 10 } } },
+    /* a NaN time never marks it stuck, nor makes a retry due; a real
+     * time afterwards still does */
+    { "nan-time", {
+        S_SET(2048, 3072, 0), S_SEE(3072, NAN, NONE, false, 0), S_SEE(3072, NAN, NONE, false, 0),
+        S_SEE(3072, 4, STUCK, true, 10), S_DUE(NAN, false), S_SEE(3072, NAN, NONE, true, 10) } },
+};
+
+static void
+testBalloon(gconstpointer data)
+{
+    const BalloonCase *c = data;
+    abPolicyBalloon b = { 0 };
+
+    abPolicyBalloonAdopt(&b, 0);
+    for (size_t i = 0; i < G_N_ELEMENTS(c->steps); i++) {
+        const Step *s = &c->steps[i];
+        abPolicyBalloonEvent ev;
+
+        switch (s->op) {
+        case END:
+            return;
+        case ADOPT:
+            abPolicyBalloonAdopt(&b, s->targetKiB);
+            break;
+        case SET:
+            abPolicyBalloonSet(&b, s->targetKiB, s->actualKiB, s->now);
+            break;
+        case SEE:
+            ev = abPolicyBalloonObserve(&b, s->actualKiB, s->now, AB_POLICY_STUCK_STILL_S);
+            if (ev != s->event || b.unresponsive != s->stuck || b.backoffSec != s->backoffSec)
+                g_test_message("%s step %zu at %g: event %d stuck %d back-off %g, "
+                               "want %d %d %g", c->name, i, s->now, ev, b.unresponsive,
+                               b.backoffSec, s->event, s->stuck, s->backoffSec);
+            g_assert_cmpint(ev, ==, s->event);
+            g_assert_cmpint(b.unresponsive, ==, s->stuck);
+            g_assert_cmpfloat(b.backoffSec, ==, s->backoffSec);
+            if (ev == AB_POLICY_BALLOON_STUCK)
+                g_assert_cmpfloat(b.retryTime, ==, s->now + s->backoffSec);
+            if (s->targetKiB)
+                g_assert_cmpuint(b.targetKiB, ==, s->targetKiB);
+            break;
+        case DUE:
+            g_assert_cmpint(abPolicyBalloonRetryDue(&b, s->now), ==, s->stuck);
+            break;
+        }
+    }
+}
+
 static void
 testLevels(void)
 {
@@ -374,7 +760,7 @@ testReasons(void)
     static const char *names[] = {
         "none", "disabled", "host-pressure", "injected", "guest-pressure",
         "oom-deflate", "cooldown", "at-floor", "at-ceiling", "stale-stats",
-        "unresponsive", "pending", "critical-hold", "clamped",
+        "unresponsive", "pending", "critical-hold", "clamped", "no-gain",
     };
 
     G_STATIC_ASSERT(G_N_ELEMENTS(names) == AB_POLICY_REASON_LAST);
@@ -387,41 +773,6 @@ testReasons(void)
     g_assert_cmpint(abPolicyReasonFromString("Clamped"), ==, -1);
     g_assert_cmpint(abPolicyReasonFromString(""), ==, -1);
     g_assert_cmpint(abPolicyReasonFromString(NULL), ==, -1);
-}
-
-typedef struct {
-    const char *name;
-    unsigned long long target, atSet, now;   /* MiB */
-    double targetTime, nowTime, timeout;
-    bool expect;
-} UnresponsiveCase;
-
-/* Needed progress: min(margin 4 MiB, a tenth of the distance). */
-static const UnresponsiveCase unresponsiveCases[] = {
-    { "reached", 2048, 3072, 2050, 0, 100, 30, false },
-    { "at-timeout", 2048, 3072, 3072, 0, 30, 30, false },
-    { "stuck", 2048, 3072, 3072, 0, 30.5, 30, true },
-    { "moved-margin", 2048, 3072, 3068, 0, 100, 30, false },
-    { "moved-too-little", 2048, 3072, 3070, 0, 100, 30, true },
-    { "moved-away", 2048, 3072, 3080, 0, 100, 30, true },
-    { "grow-stuck", 3072, 2048, 2048, 0, 100, 30, true },
-    { "grow-moving", 3072, 2048, 2058, 0, 100, 30, false },
-    /* 20 MiB to go: a tenth is 2 MiB */
-    { "short-too-little", 3072, 3092, 3091, 0, 100, 30, true },
-    { "short-tenth", 3072, 3092, 3090, 0, 100, 30, false },
-    /* already within the margin when set and still there */
-    { "never-needed-to-move", 3072, 3075, 3075, 0, 100, 30, false },
-};
-
-static void
-testUnresponsive(gconstpointer data)
-{
-    const UnresponsiveCase *c = data;
-
-    g_assert_cmpint(abPolicyBalloonUnresponsive(MiB(c->target), MiB(c->atSet),
-                                                MiB(c->now), c->targetTime,
-                                                c->nowTime, c->timeout),
-                    ==, c->expect);
 }
 
 /* The default floor is 25 % of the maximum, at least 128 MiB, never above
@@ -454,14 +805,14 @@ main(int argc, char **argv)
         g_autofree char *path = g_strdup_printf("/policy/decide/%s", cases[i].name);
         g_test_add_data_func(path, &cases[i], testCase);
     }
+    for (size_t i = 0; i < G_N_ELEMENTS(balloonCases); i++) {
+        g_autofree char *path = g_strdup_printf("/policy/balloon/%s", balloonCases[i].name);
+        g_test_add_data_func(path, &balloonCases[i], testBalloon);
+    }
+    g_test_add_func("/policy/inflight", testInflight);
     g_test_add_func("/policy/levels", testLevels);
     g_test_add_func("/policy/default-floor", testDefaultFloor);
     g_test_add_func("/policy/no-guests", testNoGuests);
     g_test_add_func("/policy/reasons", testReasons);
-    for (size_t i = 0; i < G_N_ELEMENTS(unresponsiveCases); i++) {
-        g_autofree char *path = g_strdup_printf("/policy/unresponsive/%s",
-                                                unresponsiveCases[i].name);
-        g_test_add_data_func(path, &unresponsiveCases[i], testUnresponsive);
-    }
     return g_test_run();
 }

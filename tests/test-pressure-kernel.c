@@ -387,13 +387,113 @@ test_psi_event(void)
     g_assert_cmpint(st.first, ==, AB_LEVEL_LOW);
 }
 
+/* Warnings that a source is gone, counted rather than fatal. */
+static guint goneWarnings;
+
+static GLogWriterOutput
+countGoneWriter(GLogLevelFlags level, const GLogField *fields, gsize n,
+                gpointer opaque)
+{
+    for (gsize i = 0; i < n; i++) {
+        if (g_str_equal(fields[i].key, "MESSAGE") && fields[i].length < 0 &&
+            strstr(fields[i].value, " is gone (")) {
+            goneWarnings++;
+            return G_LOG_WRITER_HANDLED;
+        }
+    }
+    return g_log_writer_default(level, fields, n, opaque);
+}
+
+/* A source whose cgroup is removed: a PSI trigger then polls
+ * POLLERR|POLLPRI, a vmpressure eventfd is signalled once. Neither is
+ * pressure: the source is reported gone and reads none, and nothing re-arms
+ * it (one warning, not one a tick). */
+static void
+removedCgroupCheck(const char *dir, abPressureSourceType type)
+{
+    g_autoptr(GMainContext) ctx = g_main_context_new();
+    g_autoptr(abPressureMonitor) mon = abPressureMonitorNew(NULL);
+    g_autoptr(GError) err = NULL;
+    const abPressureSample *s;
+    int rc;
+
+    /* not root, or no such hierarchy: nothing to test here */
+    if (mkdir(dir, 0755) < 0) {
+        g_autofree char *msg = g_strdup_printf("cannot create %s: %s", dir, g_strerror(errno));
+
+        g_test_skip(msg);
+        return;
+    }
+    if (type == AB_PRESSURE_SOURCE_PSI) {
+        g_autofree char *file = g_build_filename(dir, "memory.pressure", NULL);
+
+        rc = abPressureMonitorAddPsi(mon, file, dir, &err);
+    } else {
+        rc = abPressureMonitorAddVmpressure(mon, dir, dir, &err);
+    }
+    if (rc < 0)
+        rmdir(dir);
+    g_assert_no_error(err);
+    abPressureMonitorAttach(mon, ctx, 100000, NULL, NULL, NULL);
+    s = abPressureMonitorTick(mon, 1);
+    g_assert_cmpint(s->level, ==, AB_LEVEL_NONE);
+    g_assert_cmpuint(abPressureMonitorNumGone(mon), ==, 0);
+
+    g_assert_cmpint(rmdir(dir), ==, 0);
+    goneWarnings = 0;
+    /* the tick sees the error first (its poll), then the fd watches */
+    for (int i = 0; i < 5; i++) {
+        s = abPressureMonitorTick(mon, 2 + i);
+        g_assert_cmpint(s->level, ==, AB_LEVEL_NONE);
+        g_assert_cmpint(abPressureMonitorSourceSample(mon, 0)->level, ==, AB_LEVEL_NONE);
+        while (g_main_context_iteration(ctx, FALSE))
+            ;
+    }
+    g_assert_cmpuint(goneWarnings, ==, 1);
+    g_assert_cmpuint(abPressureMonitorNumGone(mon), ==, 1);
+}
+
+static void
+test_psi_removed_cgroup(void)
+{
+    static const char *const parents[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+    g_autofree char *dir = NULL;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(parents) && !dir; i++) {
+        g_autofree char *probe = g_build_filename(parents[i], "cgroup.pressure", NULL);
+
+        if (access(probe, F_OK) == 0)
+            dir = g_strdup_printf("%s/autoballoon-gone-%d", parents[i], (int) getpid());
+    }
+    if (!dir) {
+        g_test_skip("no cgroup2 hierarchy with PSI");
+        return;
+    }
+    removedCgroupCheck(dir, AB_PRESSURE_SOURCE_PSI);
+}
+
+static void
+test_vmpressure_removed_cgroup(void)
+{
+    g_autofree char *dir = g_strdup_printf(V1_MEMORY "/autoballoon-gone-%d", (int) getpid());
+
+    if (access(V1_MEMORY "/cgroup.event_control", F_OK) < 0) {
+        g_test_skip("no cgroup v1 memory hierarchy at " V1_MEMORY);
+        return;
+    }
+    removedCgroupCheck(dir, AB_PRESSURE_SOURCE_VMPRESSURE);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_log_set_writer_func(countGoneWriter, NULL, NULL);
     g_test_add_func("/pressure/kernel/psi-trigger", test_psi_trigger);
     g_test_add_func("/pressure/kernel/psi-monitor", test_psi_monitor);
     g_test_add_func("/pressure/kernel/vmpressure-hog", test_vmpressure_hog);
     g_test_add_func("/pressure/kernel/psi-event", test_psi_event);
+    g_test_add_func("/pressure/kernel/psi-removed-cgroup", test_psi_removed_cgroup);
+    g_test_add_func("/pressure/kernel/vmpressure-removed-cgroup", test_vmpressure_removed_cgroup);
     return g_test_run();
 }

@@ -382,18 +382,18 @@ static void
 test_find_guests_hybrid(void)
 {
     g_autofree char *root = dataPath("root-hybrid");
-    g_autoptr(GArray) scanned = abCgroupScanQemu(root);
-    g_autoptr(GArray) fromFiles = abCgroupReadPidFiles(root, "/run/libvirt/qemu");
+    g_autoptr(GArray) fromFiles = abCgroupReadPidFiles(root, AB_LIBVIRT_QEMU_RUN_DIR, NULL);
     g_autoptr(abGuestCgroups) g = NULL;
+    g_autoptr(abGuestCgroups) byDefault = NULL;
     g_autoptr(GError) err = NULL;
     g_autofree char *v1Dir = g_build_filename(root, "sys/fs/cgroup/memory/machine", NULL);
     g_autofree char *v2Dir = g_build_filename(root, "sys/fs/cgroup/unified/machine", NULL);
 
-    /* bash (500) is not a guest */
-    g_assert_cmpuint(scanned->len, ==, 2);
-    g_assert_cmpint(g_array_index(scanned, int, 0), ==, 4242);
-    g_assert_cmpint(g_array_index(scanned, int, 1), ==, 4343);
+    /* libvirt's pid files only: bash (500) is not a guest, nor is 600, a
+     * user's process named qemu-system-x86 in /user */
     g_assert_cmpuint(fromFiles->len, ==, 2);
+    g_assert_cmpint(g_array_index(fromFiles, int, 0), ==, 4242);
+    g_assert_cmpint(g_array_index(fromFiles, int, 1), ==, 4343);
 
     g = abCgroupFindGuests(root, fromFiles, &err);
     g_assert_no_error(err);
@@ -405,6 +405,39 @@ test_find_guests_hybrid(void)
     /* the unified hierarchy here has no memory controller */
     g_assert_false(g->v2HasMemory);
     g_assert_true(g->v2HasPressure);
+
+    /* the same without PIDs given: the impostor does not pull the common
+     * parent up to / */
+    byDefault = abCgroupFindGuests(root, NULL, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(byDefault->npids, ==, 2);
+    g_assert_cmpstr(byDefault->v1Path, ==, "/machine");
+    g_assert_cmpstr(byDefault->v2Path, ==, "/machine");
+}
+
+/* The pid files of the guests libvirt runs, by name; names that would
+ * leave the directory are skipped. */
+static void
+test_pid_files_named(void)
+{
+    g_autofree char *root = dataPath("root-hybrid");
+    const char *one[] = { "vm1", "vm-unknown", NULL };
+    const char *bad[] = { "../qemu/vm1", ".", "", "vm1.xml", NULL };
+    const char *none[] = { NULL };
+    g_autoptr(GArray) a = abCgroupReadPidFiles(root, AB_LIBVIRT_QEMU_RUN_DIR, one);
+    g_autoptr(GArray) b = abCgroupReadPidFiles(root, AB_LIBVIRT_QEMU_RUN_DIR, bad);
+    g_autoptr(GArray) c = abCgroupReadPidFiles(root, AB_LIBVIRT_QEMU_RUN_DIR, none);
+    g_autoptr(abGuestCgroups) g = NULL;
+
+    g_assert_cmpuint(a->len, ==, 1);
+    g_assert_cmpint(g_array_index(a, int, 0), ==, 4242);
+    g_assert_cmpuint(b->len, ==, 0);
+    /* no guest runs: libvirt's partition, whatever else runs */
+    g_assert_cmpuint(c->len, ==, 0);
+    g = abCgroupFindGuests(root, c, NULL);
+    g_assert_nonnull(g);
+    g_assert_cmpuint(g->npids, ==, 0);
+    g_assert_cmpstr(g->v1Path, ==, "/machine");
 }
 
 static void
@@ -728,6 +761,7 @@ main(int argc, char **argv)
     g_test_add_func("/pressure/cgroup/mounts", test_mounts);
     g_test_add_func("/pressure/cgroup/common-parent", test_common_parent);
     g_test_add_func("/pressure/cgroup/find-hybrid", test_find_guests_hybrid);
+    g_test_add_func("/pressure/cgroup/pid-files-named", test_pid_files_named);
     g_test_add_func("/pressure/cgroup/find-v2", test_find_guests_v2);
     g_test_add_func("/pressure/cgroup/find-none", test_find_guests_none);
     g_test_add_func("/pressure/cgroup/guests-at", test_guests_at);

@@ -72,6 +72,8 @@ static Case cases[] = {
     { "user-alias", "automatic", QEMU },
     { "override-other-property", "automatic", QEMU },
     { "override-user-false", "automatic", DAEMON },
+    /* <domain> binds the prefix qemu to another namespace */
+    { "qemu-prefix-taken", "automatic", QEMU },
 };
 
 static char *

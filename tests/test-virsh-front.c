@@ -12,6 +12,7 @@
 #include "ab-config.h"
 
 static char *front;
+static char *installedFront;
 static char *realVirsh;
 
 typedef struct {
@@ -88,21 +89,29 @@ testSameAsReal(gconstpointer data)
     resultClear(&b);
 }
 
-/* A stand-in virsh that prints the argv it got and exits 42. */
+/* A stand-in virsh @dir/@name that prints the argv it got, runs @more and
+ * exits 42. */
+static char *
+makeStubRunning(const char *dir, const char *name, const char *more)
+{
+    char *path = g_build_filename(dir, name, NULL);
+    g_autofree char *script = g_strdup_printf(
+        "#!/bin/sh\n"
+        "for a in \"$@\"; do printf '[%%s]' \"$a\"; last=$a; done\n"
+        "echo\n"
+        "%s\n"
+        "exit 42\n", more);
+    g_autoptr(GError) err = NULL;
+
+    g_assert_true(g_file_set_contents(path, script, -1, &err));
+    g_assert_cmpint(chmod(path, 0755), ==, 0);
+    return path;
+}
+
 static char *
 makeStub(const char *dir)
 {
-    char *path = g_build_filename(dir, "virsh", NULL);
-    g_autoptr(GError) err = NULL;
-
-    g_assert_true(g_file_set_contents(path,
-                                      "#!/bin/sh\n"
-                                      "for a in \"$@\"; do printf '[%s]' \"$a\"; done\n"
-                                      "echo\n"
-                                      "echo stub-stderr >&2\n"
-                                      "exit 42\n", -1, &err));
-    g_assert_cmpint(chmod(path, 0755), ==, 0);
-    return path;
+    return makeStubRunning(dir, "virsh", "echo stub-stderr >&2");
 }
 
 static void
@@ -180,6 +189,81 @@ testOursRunHere(void)
     g_rmdir(dir);
 }
 
+#define EXTENDED_XML "<domain type='test'><name>x</name><memory>1048576</memory>" \
+    "<devices><memballoon model='virtio' autoballoon='on'/></devices></domain>\n"
+
+/* define/create peek only at regular files: stdin, a FIFO and /dev/zero
+ * reach the real virsh untouched (the front used to read them empty, or
+ * without bound). */
+static void
+testStreamsUntouched(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("abfront-XXXXXX", NULL);
+    /* prints what it reads from the file named last */
+    g_autofree char *stub = makeStubRunning(dir, "virsh-cat", "cat \"$last\"");
+    g_autofree char *plain = makeStubRunning(dir, "virsh-plain", ":");
+    g_autofree char *fifo = g_build_filename(dir, "fifo", NULL);
+    g_autofree char *xmlFile = g_build_filename(dir, "ext.xml", NULL);
+    const char *fromStdin[] = { front, "define", "/dev/stdin", NULL };
+    const char *fromFifo[] = { front, "create", fifo, NULL };
+    const char *writer[] = { "sh", "-c", "cat \"$0\" > \"$1\"", xmlFile, fifo, NULL };
+    const char *zero[] = { front, "define", "/dev/zero", "--validate", NULL };
+    g_autofree char *fifoOut = g_strconcat("[create][", fifo, "]\n", EXTENDED_XML, NULL);
+    g_autoptr(GSubprocess) w = NULL;
+    g_autoptr(GError) err = NULL;
+    Result r = { 0 };
+
+    run(fromStdin, stub, EXTENDED_XML, &r);
+    g_assert_cmpint(r.status, ==, 42);
+    g_assert_cmpstr(r.out, ==, "[define][/dev/stdin]\n" EXTENDED_XML);
+    resultClear(&r);
+
+    /* the writer blocks until a reader opens the FIFO: the real virsh */
+    g_assert_true(g_file_set_contents(xmlFile, EXTENDED_XML, -1, NULL));
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    w = g_subprocess_newv(writer, G_SUBPROCESS_FLAGS_NONE, &err);
+    g_assert_no_error(err);
+    run(fromFifo, stub, NULL, &r);
+    g_assert_cmpint(r.status, ==, 42);
+    g_assert_cmpstr(r.out, ==, fifoOut);
+    resultClear(&r);
+    g_assert_true(g_subprocess_wait_check(w, NULL, &err));
+    g_assert_no_error(err);
+
+    /* read by nobody */
+    run(zero, plain, NULL, &r);
+    g_assert_cmpint(r.status, ==, 42);
+    g_assert_cmpstr(r.out, ==, "[define][/dev/zero][--validate]\n");
+    resultClear(&r);
+
+    g_unlink(stub);
+    g_unlink(plain);
+    g_unlink(fifo);
+    g_unlink(xmlFile);
+    g_rmdir(dir);
+}
+
+/* The installed front never takes the real virsh from the environment
+ * (sudo -E would run $AB_REAL_VIRSH as root): only the build tree's does. */
+static void
+testInstalledIgnoresEnv(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("abfront-XXXXXX", NULL);
+    g_autofree char *stub = makeStub(dir);
+    const char *args[] = { installedFront, "--version", NULL };
+    Result r = { 0 };
+
+    run(args, stub, NULL, &r);
+    g_assert_true(strstr(r.out, "[--version]") == NULL);
+    g_assert_true(strstr(r.err, "stub-stderr") == NULL);
+    g_assert_cmpint(r.status, !=, 42);
+    if (r.status != 0)
+        g_assert_nonnull(strstr(r.err, AB_REAL_VIRSH));
+    resultClear(&r);
+    g_unlink(stub);
+    g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -188,6 +272,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_assert_nonnull(buildroot);
     front = g_build_filename(buildroot, "tools", "virsh-front", NULL);
+    installedFront = g_build_filename(buildroot, "tools", "virsh", NULL);
     realVirsh = g_strdup(AB_REAL_VIRSH);
 
     g_test_add_data_func("/virsh-front/real/list", "-c test:///default list --all", testSameAsReal);
@@ -197,5 +282,7 @@ main(int argc, char **argv)
     g_test_add_data_func("/virsh-front/real/version", "--version", testSameAsReal);
     g_test_add_func("/virsh-front/args-untouched", testArgsUntouched);
     g_test_add_func("/virsh-front/ours-run-here", testOursRunHere);
+    g_test_add_func("/virsh-front/streams-untouched", testStreamsUntouched);
+    g_test_add_func("/virsh-front/installed-ignores-env", testInstalledIgnoresEnv);
     return g_test_run();
 }

@@ -30,7 +30,8 @@ static const abVshCmdDef abVshBalloonCmds[] = {
     { "balloon-inject-pressure", abVshCmdBalloonInjectPressure, abVshOptsBalloonInjectPressure,
       "inject a memory pressure level into a domain",
       "Make autoballoond act as if the host were under LEVEL pressure for this domain "
-      "(or, with --all, for every running domain with autoballoon on). The level is "
+      "(or, with --all, for every running domain it manages: autoballoon on, or no "
+      "policy and a status it published, as with [daemon] manage = all). The level is "
       "kept in the domain's live metadata; 'none' clears it.", 0 },
     { "balloon-policy", abVshCmdBalloonPolicy, abVshOptsBalloonPolicy,
       "show or change the autoballoon policy of a domain",
@@ -40,7 +41,8 @@ static const abVshCmdDef abVshBalloonCmds[] = {
       "show what autoballoond reports for managed domains",
       "The pressure level and its source, the balloon target and actual size, the "
       "guest's usable memory and the last action with its reason, as published by "
-      "autoballoond in the live metadata of each domain with a policy.", 0 },
+      "autoballoond in the live metadata of each domain with a policy or a status "
+      "(a guest managed through [daemon] manage = all has no policy).", 0 },
     { "test-publish-status", abVshCmdTestPublishStatus, abVshOptsTestPublishStatus,
       "publish a status as autoballoond does (test hook)", NULL, AB_VSH_CMD_FLAG_HIDDEN },
     { NULL },

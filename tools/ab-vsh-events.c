@@ -215,6 +215,8 @@ abVshEventAfter(int timer, void *opaque)
         abVshCommandRun(data->ctl, cmd);
 }
 
+#define AB_VSH_EVENTS_TIMEOUT_MAX_S (G_MAXINT / 1000)
+
 bool
 abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd)
 {
@@ -224,6 +226,7 @@ abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd)
     struct sigaction oldsa;
     unsigned int timeout = 0;
     const char *domstr = NULL;
+    int rc;
     int cbBalloon, cbMeta;
     int timer = -1;
     int tick;
@@ -231,8 +234,15 @@ abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd)
     if (abVshCommandOptString(cmd, "domain", &domstr) > 0 &&
         !(dom = abVshLookupDomain(ctl, domstr)))
         return false;
-    if (abVshCommandOptUInt(ctl, cmd, "timeout", &timeout) < 0)
+    if ((rc = abVshCommandOptUInt(ctl, cmd, "timeout", &timeout)) < 0)
         return false;
+    /* as virsh event: at least 1 s, and no more than fits in the
+     * millisecond timer (about 24.8 days) */
+    if (rc > 0 && (timeout < 1 || timeout > AB_VSH_EVENTS_TIMEOUT_MAX_S)) {
+        abVshError(ctl, "invalid timeout '%u': expected 1 to %d seconds",
+                   timeout, AB_VSH_EVENTS_TIMEOUT_MAX_S);
+        return false;
+    }
     data.loop = abVshCommandOptBool(cmd, "loop");
     data.timestamp = abVshCommandOptBool(cmd, "timestamp");
     abVshCommandOptString(cmd, "after", &data.after);
@@ -259,7 +269,7 @@ abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &oldsa);
     if (timeout)
-        timer = virEventAddTimeout(timeout * 1000, abVshEventTimeout, &data, NULL);
+        timer = virEventAddTimeout((int) timeout * 1000, abVshEventTimeout, &data, NULL);
     /* SIGINT interrupts poll() only to be retried by libvirt's loop: look
      * at the flag a few times a second. */
     tick = virEventAddTimeout(200, abVshEventTick, &data, NULL);

@@ -11,7 +11,7 @@
 const abVshOptDef abVshOptsBalloonInjectPressure[] = {
     { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "domain name, id or uuid" },
     { "level", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "low, medium, critical, or none to clear" },
-    { "all", AB_VSH_OT_BOOL, 0, "every running domain with autoballoon on" },
+    { "all", AB_VSH_OT_BOOL, 0, "every running domain autoballoond manages" },
     { "duration", AB_VSH_OT_INT, 0, "seconds until the level expires (0: never, the default)" },
     { NULL },
 };
@@ -58,22 +58,35 @@ abVshRunningDomains(abVshControl *ctl)
     return ret;
 }
 
-/* The live policy of @dom: 1 with *def set, 0 when there is none. */
+typedef enum {
+    AB_VSH_MANAGED_NO,          /* no policy and no status */
+    AB_VSH_MANAGED_OFF,         /* a policy that says off */
+    AB_VSH_MANAGED_YES,         /* policy on, or a status of the daemon's */
+} abVshManaged;
+
+/* Whether autoballoond manages @dom, as a client can tell: its live policy
+ * says on, or it has no policy and the daemon published a status for it
+ * (what [daemon] manage = all does; the daemon removes the status of a
+ * guest it stops managing). A policy that does not parse counts as on: the
+ * daemon keeps the last valid one, and its status says what is wrong.
+ * -1 on error. */
 static int
-abVshLivePolicy(abVshControl *ctl, virDomainPtr dom, abConfPolicy **def)
+abVshDomainManaged(abVshControl *ctl, virDomainPtr dom)
 {
-    g_autofree char *xml = NULL;
-    g_autoptr(GError) err = NULL;
+    g_autoptr(abConfPolicy) def = NULL;
+    g_autofree char *policy = NULL;
+    g_autofree char *status = NULL;
     int rc;
 
-    if ((rc = abVshGetMetadata(ctl, dom, AB_NS_POLICY_URI, VIR_DOMAIN_AFFECT_LIVE, &xml)) <= 0)
-        return rc;
-    if (!(*def = abConfPolicyParseMetadata(xml, &err))) {
-        abVshError(ctl, "invalid autoballoon policy in the metadata of domain '%s': %s",
-                   virDomainGetName(dom), err->message);
+    if ((rc = abVshGetMetadata(ctl, dom, AB_NS_POLICY_URI, VIR_DOMAIN_AFFECT_LIVE, &policy)) < 0)
         return -1;
+    if (rc > 0) {
+        def = abConfPolicyParseMetadata(policy, NULL);
+        return !def || def->enabled ? AB_VSH_MANAGED_YES : AB_VSH_MANAGED_OFF;
     }
-    return 1;
+    if ((rc = abVshGetMetadata(ctl, dom, AB_NS_STATUS_URI, VIR_DOMAIN_AFFECT_LIVE, &status)) < 0)
+        return -1;
+    return rc > 0 ? AB_VSH_MANAGED_YES : AB_VSH_MANAGED_NO;
 }
 
 static bool
@@ -159,20 +172,19 @@ abVshCmdBalloonInjectPressure(abVshControl *ctl, const abVshCmd *cmd)
             return false;
         for (guint i = 0; i < doms->len; i++) {
             virDomainPtr dom = g_ptr_array_index(doms, i);
-            g_autoptr(abConfPolicy) def = NULL;
-            int rc = abVshLivePolicy(ctl, dom, &def);
+            int rc = abVshDomainManaged(ctl, dom);
 
             if (rc < 0) {
                 ret = false;
                 continue;
             }
-            if (rc == 0 || !def->enabled)
+            if (rc != AB_VSH_MANAGED_YES)
                 continue;
             count++;
             ret &= abVshInjectOne(ctl, dom, level, duration);
         }
         if (count == 0)
-            abVshPrint(ctl, "No running domain has autoballoon on\n");
+            abVshPrint(ctl, "No running domain is managed by autoballoon\n");
         return ret;
     }
 }
@@ -321,7 +333,6 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
 
     if (abVshCommandOptString(cmd, "domain", &domstr) > 0) {
         virDomainPtr dom = abVshLookupDomain(ctl, domstr);
-        g_autofree char *polxml = NULL;
         int rc;
 
         if (!dom)
@@ -333,13 +344,11 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
                        virDomainGetName(dom));
             return false;
         }
-        /* a policy that does not parse is listed: the daemon's status
-         * says what is wrong with it */
-        if ((rc = abVshGetMetadata(ctl, dom, AB_NS_POLICY_URI, VIR_DOMAIN_AFFECT_LIVE,
-                                   &polxml)) < 0)
+        if ((rc = abVshDomainManaged(ctl, dom)) < 0)
             return false;
-        if (rc == 0) {
-            abVshError(ctl, "domain '%s' is not managed by autoballoon: it has no policy (see balloon-policy)",
+        if (rc == AB_VSH_MANAGED_NO) {
+            abVshError(ctl, "domain '%s' is not managed by autoballoon: it has no policy "
+                       "(see balloon-policy) and autoballoond published no status for it",
                        virDomainGetName(dom));
             return false;
         }
@@ -350,15 +359,15 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
 
     for (guint i = 0; i < doms->len; i++) {
         virDomainPtr dom = g_ptr_array_index(doms, i);
-        g_autofree char *polxml = NULL;
         bool published = false;
-        int rc = abVshGetMetadata(ctl, dom, AB_NS_POLICY_URI, VIR_DOMAIN_AFFECT_LIVE, &polxml);
+        /* a policy that says off still shows (its status says disabled) */
+        int rc = abVshDomainManaged(ctl, dom);
 
         if (rc < 0) {
             ret = false;
             continue;
         }
-        if (rc == 0)
+        if (rc == AB_VSH_MANAGED_NO)
             continue;
         row = abVshRowNew();
         if (!abVshStatusRow(ctl, dom, row, &published, notes)) {

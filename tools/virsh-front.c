@@ -7,8 +7,10 @@
 #include "ab-config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,8 +29,50 @@ abFrontHasOpt(GPtrArray *words, const char *opt)
     return false;
 }
 
+/* The largest file peeked at, as virsh's own limit on an XML file. */
+#define AB_FRONT_PEEK_MAX (10 * 1024 * 1024)
+
+/* The contents of @path when it is a regular file of at most
+ * AB_FRONT_PEEK_MAX bytes, else NULL. Anything else (/dev/stdin, a FIFO,
+ * <(...), /dev/zero, a tty) is never opened: what is read from it would be
+ * gone for the real virsh. */
+static char *
+abFrontPeekFile(const char *path)
+{
+    g_autofree char *buf = NULL;
+    struct stat st;
+    ssize_t n;
+    size_t got = 0;
+    int fd;
+
+    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > AB_FRONT_PEEK_MAX)
+        return NULL;
+    /* swapped for a FIFO since: O_NONBLOCK keeps the open from waiting */
+    if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0)
+        return NULL;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > AB_FRONT_PEEK_MAX) {
+        close(fd);
+        return NULL;
+    }
+    buf = g_malloc(AB_FRONT_PEEK_MAX + 1);
+    while (got < AB_FRONT_PEEK_MAX &&
+           (n = read(fd, buf + got, AB_FRONT_PEEK_MAX - got)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            close(fd);
+            return NULL;
+        }
+        got += n;
+    }
+    close(fd);
+    buf[got] = '\0';
+    return g_steal_pointer(&buf);
+}
+
 /* define/create are ours when the file uses the extension: plain domain
- * XML keeps going to the real virsh with all its options. */
+ * XML, and every file that is not a regular one, keep going to the real
+ * virsh with all its options. */
 static bool
 abFrontFileIsExtended(GPtrArray *words)
 {
@@ -38,8 +82,7 @@ abFrontFileIsExtended(GPtrArray *words)
 
         if (g_str_has_prefix(word, "--"))
             continue;
-        if (g_file_get_contents(word, &xml, NULL, NULL) &&
-            strstr(xml, "autoballoon="))
+        if ((xml = abFrontPeekFile(word)) && strstr(xml, "autoballoon="))
             return true;
     }
     return false;
@@ -70,12 +113,18 @@ abFrontCommandOwner(GPtrArray *words, const char *uri)
 static int
 abFrontExecReal(char **argv)
 {
-    const char *real = g_getenv("AB_REAL_VIRSH");
+    const char *real = AB_REAL_VIRSH;
     g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
     struct stat a, b;
 
-    if (!real || !*real)
-        real = AB_REAL_VIRSH;
+#ifdef AB_FRONT_TEST_REAL_VIRSH_ENV
+    /* Only the build tree's front (tests) takes the real virsh from the
+     * environment, and never with privileges gained at exec. The
+     * installed front execs the path chosen at build time: under sudo -E
+     * an inherited AB_REAL_VIRSH would run anything as root. */
+    if (!getauxval(AT_SECURE) && g_getenv("AB_REAL_VIRSH") && *g_getenv("AB_REAL_VIRSH"))
+        real = g_getenv("AB_REAL_VIRSH");
+#endif
     /* A front that finds itself would exec forever. */
     if (self && stat(self, &a) == 0 && stat(real, &b) == 0 &&
         a.st_dev == b.st_dev && a.st_ino == b.st_ino) {

@@ -45,8 +45,6 @@ simPolicyAutoballoon(const simHostModel *host, double now,
     abPolicyHost h = {
         .now = now,
         .level = AB_LEVEL_NONE,
-        .totalKiB = (unsigned long long) (host->ramMiB * 1024),
-        .availableKiB = (unsigned long long) (freeMiB * 1024),
     };
     unsigned int commands = 0;
     guint na = 0;

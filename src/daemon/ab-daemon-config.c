@@ -8,6 +8,9 @@
 #include "ab-policy.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,115 +53,194 @@ abDaemonConfigDefaultPath(void)
     return g_build_filename(AB_SYSCONFDIR, "autoballoon", "autoballoond.conf", NULL);
 }
 
-typedef int (*abDaemonConfigParser)(abDaemonConfig *cfg, const char *key,
-                                    const char *value, GError **error);
+/* ------------------------------------------------------------ key table
+ *
+ * One row per key, in the spirit of systemd's ConfigTableItem: where the
+ * value goes (an offset into the daemon config or into its [policy]
+ * defaults), the parser for its type, and the bounds the parser enforces.
+ * A parser gets the value and the field and, on error, says only what was
+ * expected: the caller names the file, the section, the key and the value,
+ * once. */
 
-typedef struct {
-    const char *group;
+/* a size without an upper bound */
+#define AB_CFG_KIB_MAX ((double) (G_MAXUINT64 / 1024))
+
+typedef enum {
+    AB_DAEMON_CONFIG_BASE_DAEMON,     /* offset into abDaemonConfig */
+    AB_DAEMON_CONFIG_BASE_POLICY,     /* offset into its abConfPolicy */
+} abDaemonConfigBase;
+
+typedef struct _abDaemonConfigItem abDaemonConfigItem;
+
+typedef int (*abDaemonConfigParser)(const abDaemonConfigItem *item,
+                                    const char *value, void *field,
+                                    GError **error);
+
+struct _abDaemonConfigItem {
+    const char *section;
     const char *key;
     abDaemonConfigParser parse;
-} abDaemonConfigKey;
+    abDaemonConfigBase base;
+    size_t offset;
+    double min;                       /* bounds, in the field's unit */
+    double max;
+};
 
+static void G_GNUC_PRINTF(2, 3)
+abDaemonConfigExpected(GError **error, const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error_literal(error, AB_ERROR, AB_ERROR_INVALID, msg);
+}
+
+/* double: a finite number within [min, max] (NaN would pass any range
+ * check written as "< min || > max") */
 static int
-abDaemonConfigParseDouble(const char *key, const char *value,
-                          double min, double max, double *out, GError **error)
+abDaemonConfigParseDouble(const abDaemonConfigItem *item, const char *value,
+                          void *field, GError **error)
 {
     char *end = NULL;
     double d;
 
     errno = 0;
     d = g_ascii_strtod(value, &end);
-    /* written so that NaN (every comparison false) is out of range too */
-    if (errno || end == value || *end || !(d >= min && d <= max)) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                    "invalid value '%s' for key '%s': expected a number from %g to %g",
-                    value, key, min, max);
+    if (errno || end == value || *end || !isfinite(d) ||
+        !(d >= item->min && d <= item->max)) {
+        abDaemonConfigExpected(error, "expected a number from %g to %g",
+                               item->min, item->max);
         return -1;
     }
-    *out = d;
+    *(double *) field = d;
     return 0;
 }
 
+/* unsigned int within [min, max] */
 static int
-abDaemonConfigParseUInt(const char *key, const char *value,
-                        unsigned long long min, unsigned long long max,
-                        unsigned long long *out, GError **error)
+abDaemonConfigParseUInt(const abDaemonConfigItem *item, const char *value,
+                        void *field, GError **error)
 {
     guint64 v;
 
-    if (!g_ascii_string_to_unsigned(value, 10, min, max, &v, NULL)) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                    "invalid value '%s' for key '%s': expected an integer from %llu to %llu",
-                    value, key, min, max);
+    if (!g_ascii_string_to_unsigned(value, 10, (guint64) item->min,
+                                    (guint64) item->max, &v, NULL)) {
+        abDaemonConfigExpected(error, "expected an integer from %.0f to %.0f",
+                               item->min, item->max);
         return -1;
     }
-    *out = v;
+    *(unsigned int *) field = v;
     return 0;
 }
 
 static int
-abDaemonConfigParseTick(abDaemonConfig *cfg, const char *key,
-                        const char *value, GError **error)
+abDaemonConfigParseBool(const abDaemonConfigItem *item, const char *value,
+                        void *field, GError **error)
 {
-    return abDaemonConfigParseDouble(key, value, AB_DAEMON_TICK_MIN_S,
-                                     AB_DAEMON_TICK_MAX_S, &cfg->tickSec, error);
+    static const char *const yes[] = { "true", "yes", "1", NULL };
+    static const char *const no[] = { "false", "no", "0", NULL };
+
+    if (g_strv_contains(yes, value)) {
+        *(bool *) field = true;
+    } else if (g_strv_contains(no, value)) {
+        *(bool *) field = false;
+    } else {
+        abDaemonConfigExpected(error, "expected true or false");
+        return -1;
+    }
+    return 0;
+}
+
+/* abConfSize: a size with an optional unit (KiB when none), within
+ * [min, max] KiB */
+static int
+abDaemonConfigParseSize(const abDaemonConfigItem *item, const char *value,
+                        void *field, GError **error)
+{
+    abConfSize *size = field;
+    unsigned long long bytes, kib;
+    g_autofree char *min = NULL;
+    g_autofree char *max = NULL;
+
+    if (abSizeParseScaled(item->key, value, 1024, &bytes, NULL) < 0) {
+        abDaemonConfigExpected(error, "expected a size: an integer and an optional unit "
+                               "(KiB, MiB, GiB, TiB; no unit: KiB)");
+        return -1;
+    }
+    kib = bytes / 1024;
+    if ((double) kib < item->min || (double) kib > item->max) {
+        min = abSizeFormatKiB((unsigned long long) item->min);
+        max = abSizeFormatKiB((unsigned long long) item->max);
+        if (item->max >= AB_CFG_KIB_MAX)
+            abDaemonConfigExpected(error, "expected a size of at least %s", min);
+        else
+            abDaemonConfigExpected(error, "expected a size from %s to %s", min, max);
+        return -1;
+    }
+    g_free(size->unit);
+    *size = (abConfSize) {
+        .set = true, .value = kib, .unit = g_strdup("KiB"), .kib = kib,
+    };
+    return 0;
+}
+
+/* abConfSeconds: whole seconds within [min, max] */
+static int
+abDaemonConfigParseSeconds(const abDaemonConfigItem *item, const char *value,
+                           void *field, GError **error)
+{
+    abConfSeconds *secs = field;
+    unsigned int v;
+
+    if (abDaemonConfigParseUInt(item, value, &v, error) < 0)
+        return -1;
+    g_free(secs->unit);
+    *secs = (abConfSeconds) { .set = true, .value = v, .unit = g_strdup("s") };
+    return 0;
+}
+
+/* the policy's weight (field: the policy, for weightSet) */
+static int
+abDaemonConfigParseWeight(const abDaemonConfigItem *item, const char *value,
+                          void *field, GError **error)
+{
+    abConfPolicy *policy = field;
+
+    if (abDaemonConfigParseUInt(item, value, &policy->weight, error) < 0)
+        return -1;
+    policy->weightSet = true;
+    return 0;
 }
 
 static int
-abDaemonConfigParseManage(abDaemonConfig *cfg, const char *key,
-                          const char *value, GError **error)
+abDaemonConfigParseManage(const abDaemonConfigItem *item, const char *value,
+                          void *field, GError **error)
 {
     int m = abDaemonManageFromString(value);
 
     if (m < 0) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                    "invalid value '%s' for key '%s': expected opted-in or all",
-                    value, key);
+        abDaemonConfigExpected(error, "expected opted-in or all");
         return -1;
     }
-    cfg->manage = m;
+    *(abDaemonManage *) field = m;
     return 0;
 }
 
+/* field: the whole config (sourceAuto and sources) */
 static int
-abDaemonConfigParseStatsPeriod(abDaemonConfig *cfg, const char *key,
-                               const char *value, GError **error)
+abDaemonConfigParseSources(const abDaemonConfigItem *item, const char *value,
+                           void *field, GError **error)
 {
-    unsigned long long v;
-
-    if (abDaemonConfigParseUInt(key, value, 1, 3600, &v, error) < 0)
-        return -1;
-    cfg->statsPeriodSec = v;
-    return 0;
-}
-
-static int
-abDaemonConfigParseUnresponsive(abDaemonConfig *cfg, const char *key,
-                                const char *value, GError **error)
-{
-    return abDaemonConfigParseDouble(key, value, 1, 3600,
-                                     &cfg->unresponsiveSec, error);
-}
-
-static int
-abDaemonConfigParseStatusInterval(abDaemonConfig *cfg, const char *key,
-                                  const char *value, GError **error)
-{
-    return abDaemonConfigParseDouble(key, value, 1, 3600,
-                                     &cfg->statusIntervalSec, error);
-}
-
-static int
-abDaemonConfigParseSources(abDaemonConfig *cfg, const char *key,
-                           const char *value, GError **error)
-{
+    abDaemonConfig *cfg = field;
     g_auto(GStrv) parts = g_strsplit_set(value, ";, ", -1);
     bool sources[AB_PRESSURE_SOURCE_LAST] = { false };
     bool isAuto = false;
     bool any = false;
-    size_t i;
 
-    for (i = 0; parts[i]; i++) {
+    for (size_t i = 0; parts[i]; i++) {
         int s;
 
         if (!*parts[i])
@@ -173,17 +255,15 @@ abDaemonConfigParseSources(abDaemonConfig *cfg, const char *key,
         /* injected pressure comes from domain metadata, not from a file */
         if ((s = abPressureSourceTypeFromString(parts[i])) < 0 ||
             s == AB_PRESSURE_SOURCE_INJECTED) {
-            g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                        "invalid value '%s' for key '%s': unknown source '%s' (expected auto, none, psi, vmpressure, headroom)",
-                        value, key, parts[i]);
+            abDaemonConfigExpected(error, "unknown source '%s': expected a list of psi, "
+                                   "vmpressure, headroom, or auto or none", parts[i]);
             return -1;
         }
         sources[s] = true;
     }
     if (!any) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                    "invalid value '%s' for key '%s': empty list (use none)",
-                    value, key);
+        abDaemonConfigExpected(error, "empty list: expected psi, vmpressure, headroom, "
+                               "auto or none");
         return -1;
     }
     cfg->sourceAuto = isAuto;
@@ -192,218 +272,127 @@ abDaemonConfigParseSources(abDaemonConfig *cfg, const char *key,
 }
 
 static int
-abDaemonConfigParseCgroup(abDaemonConfig *cfg, const char *key,
-                          const char *value, GError **error)
+abDaemonConfigParseCgroup(const abDaemonConfigItem *item, const char *value,
+                          void *field, GError **error)
 {
+    char **cgroup = field;
+
     if (!g_str_equal(value, "auto") && value[0] != '/') {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                    "invalid value '%s' for key '%s': expected auto or an absolute cgroup path",
-                    value, key);
+        abDaemonConfigExpected(error, "expected auto or an absolute cgroup path");
         return -1;
     }
-    g_free(cfg->cgroup);
-    cfg->cgroup = g_strdup(value);
+    g_free(*cgroup);
+    *cgroup = g_strdup(value);
     return 0;
 }
 
+/* abPsiTrigger: "some|full STALL_US [WINDOW_US]" (the window the field has
+ * when none is given); the kernel takes windows from 500 ms to 10 s */
 static int
-abDaemonConfigParseBool(const char *key, const char *value, bool *out,
-                        GError **error)
+abDaemonConfigParsePsi(const abDaemonConfigItem *item, const char *value,
+                       void *field, GError **error)
 {
-    if (g_str_equal(value, "true") || g_str_equal(value, "yes") ||
-        g_str_equal(value, "1")) {
-        *out = true;
-    } else if (g_str_equal(value, "false") || g_str_equal(value, "no") ||
-               g_str_equal(value, "0")) {
-        *out = false;
-    } else {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                    "invalid value '%s' for key '%s': expected true or false",
-                    value, key);
-        return -1;
-    }
-    return 0;
-}
-
-static int
-abDaemonConfigParseSystemWide(abDaemonConfig *cfg, const char *key,
-                              const char *value, GError **error)
-{
-    return abDaemonConfigParseBool(key, value, &cfg->systemWide, error);
-}
-
-static int
-abDaemonConfigParseQuiet(abDaemonConfig *cfg, const char *key,
-                         const char *value, GError **error)
-{
-    unsigned long long v;
-
-    if (abDaemonConfigParseUInt(key, value, 1, 100, &v, error) < 0)
-        return -1;
-    cfg->pressure.psi.quietWindows = v;
-    return 0;
-}
-
-static abLevel
-abDaemonConfigKeyLevel(const char *key)
-{
-    const char *dash = strrchr(key, '-');
-    int level = dash ? abLevelFromString(dash + 1) : -1;
-
-    return level > 0 ? (abLevel) level : AB_LEVEL_NONE;
-}
-
-static int
-abDaemonConfigParsePsi(abDaemonConfig *cfg, const char *key,
-                       const char *value, GError **error)
-{
+    abPsiTrigger *trigger = field;
     g_auto(GStrv) parts = g_strsplit(value, " ", -1);
-    abLevel level = abDaemonConfigKeyLevel(key);
     guint n = g_strv_length(parts);
     int kind = n >= 1 ? abPsiKindFromString(parts[0]) : -1;
-    guint64 stall, window = cfg->pressure.psi.level[level].windowUs;
+    guint64 stall, window = trigger->windowUs;
 
-    /* the kernel takes windows from 500 ms to 10 s */
     if ((n != 2 && n != 3) || kind < 0 ||
         !g_ascii_string_to_unsigned(parts[1], 10, 1, 10000000, &stall, NULL) ||
         (n == 3 && !g_ascii_string_to_unsigned(parts[2], 10, 500000, 10000000,
                                                &window, NULL)) ||
         stall > window) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                    "invalid value '%s' for key '%s': expected 'some|full STALL_US [WINDOW_US]' with a stall no longer than the window (500000 to 10000000 us)",
-                    value, key);
+        abDaemonConfigExpected(error, "expected 'some|full STALL_US [WINDOW_US]' with a "
+                               "stall no longer than the window (500000 to 10000000 us)");
         return -1;
     }
-    cfg->pressure.psi.level[level] = (abPsiTrigger) { kind, stall, window };
+    *trigger = (abPsiTrigger) { kind, stall, window };
     return 0;
 }
 
-static int
-abDaemonConfigParseHeadroom(abDaemonConfig *cfg, const char *key,
-                            const char *value, GError **error)
-{
-    return abDaemonConfigParseDouble(key, value, 0, 1,
-                                     &cfg->pressure.headroom.freeBelow[abDaemonConfigKeyLevel(key)],
-                                     error);
-}
+#define AB_CFG(section, key, parse, member, min, max) \
+    { section, key, parse, AB_DAEMON_CONFIG_BASE_DAEMON, \
+      offsetof(abDaemonConfig, member), min, max }
+#define AB_CFG_POLICY(key, parse, member, min, max) \
+    { "policy", key, parse, AB_DAEMON_CONFIG_BASE_POLICY, \
+      offsetof(abConfPolicy, member), min, max }
 
-static int
-abDaemonConfigParseSize(const char *key, const char *value,
-                        unsigned long long minKiB, unsigned long long maxKiB,
-                        abConfSize *size, GError **error)
-{
-    unsigned long long bytes;
-    g_autoptr(GError) err = NULL;
-
-    if (abSizeParseScaled(key, value, 1024, &bytes, &err) < 0) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                    "invalid value '%s' for key '%s': %s", value, key, err->message);
-        return -1;
-    }
-    if (bytes / 1024 < minKiB || bytes / 1024 > maxKiB) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                    "invalid value '%s' for key '%s': expected from %llu KiB to %llu KiB",
-                    value, key, minKiB, maxKiB);
-        return -1;
-    }
-    g_free(size->unit);
-    *size = (abConfSize) {
-        .set = true, .value = bytes / 1024, .unit = g_strdup("KiB"), .kib = bytes / 1024,
-    };
-    return 0;
-}
-
-static int
-abDaemonConfigParseFloor(abDaemonConfig *cfg, const char *key,
-                         const char *value, GError **error)
-{
-    return abDaemonConfigParseSize(key, value, AB_POLICY_FLOOR_MIN_KIB, G_MAXUINT64 / 1024,
-                                   &cfg->policy->floor, error);
-}
-
-static int
-abDaemonConfigParseReserve(abDaemonConfig *cfg, const char *key,
-                           const char *value, GError **error)
-{
-    return abDaemonConfigParseSize(key, value, 0, G_MAXUINT64 / 1024,
-                                   &cfg->policy->reserve, error);
-}
-
-static int
-abDaemonConfigParseStep(abDaemonConfig *cfg, const char *key,
-                        const char *value, GError **error)
-{
-    return abDaemonConfigParseSize(key, value, 1, AB_POLICY_STEP_MAX_KIB,
-                                   &cfg->policy->step[abDaemonConfigKeyLevel(key)],
-                                   error);
-}
-
-static int
-abDaemonConfigParseWeight(abDaemonConfig *cfg, const char *key,
-                          const char *value, GError **error)
-{
-    unsigned long long v;
-
-    if (abDaemonConfigParseUInt(key, value, AB_POLICY_WEIGHT_MIN,
-                                AB_POLICY_WEIGHT_MAX, &v, error) < 0)
-        return -1;
-    cfg->policy->weightSet = true;
-    cfg->policy->weight = v;
-    return 0;
-}
-
-static int
-abDaemonConfigParseCooldown(abDaemonConfig *cfg, const char *key,
-                            const char *value, GError **error)
-{
-    unsigned long long v;
-
-    if (abDaemonConfigParseUInt(key, value, 0, AB_POLICY_COOLDOWN_MAX_S, &v, error) < 0)
-        return -1;
-    g_free(cfg->policy->cooldown.unit);
-    cfg->policy->cooldown = (abConfSeconds) { .set = true, .value = v, .unit = g_strdup("s") };
-    return 0;
-}
-
-static const abDaemonConfigKey abDaemonConfigKeys[] = {
-    { "daemon", "tick", abDaemonConfigParseTick },
-    { "daemon", "manage", abDaemonConfigParseManage },
-    { "daemon", "stats-period", abDaemonConfigParseStatsPeriod },
-    { "daemon", "unresponsive-timeout", abDaemonConfigParseUnresponsive },
-    { "daemon", "status-interval", abDaemonConfigParseStatusInterval },
-    { "pressure", "sources", abDaemonConfigParseSources },
-    { "pressure", "cgroup", abDaemonConfigParseCgroup },
-    { "pressure", "system-wide", abDaemonConfigParseSystemWide },
-    { "pressure", "psi-quiet-windows", abDaemonConfigParseQuiet },
-    { "pressure", "psi-low", abDaemonConfigParsePsi },
-    { "pressure", "psi-medium", abDaemonConfigParsePsi },
-    { "pressure", "psi-critical", abDaemonConfigParsePsi },
-    { "pressure", "headroom-low", abDaemonConfigParseHeadroom },
-    { "pressure", "headroom-medium", abDaemonConfigParseHeadroom },
-    { "pressure", "headroom-critical", abDaemonConfigParseHeadroom },
-    { "policy", "floor", abDaemonConfigParseFloor },
-    { "policy", "reserve", abDaemonConfigParseReserve },
-    { "policy", "step-low", abDaemonConfigParseStep },
-    { "policy", "step-medium", abDaemonConfigParseStep },
-    { "policy", "step-critical", abDaemonConfigParseStep },
-    { "policy", "weight", abDaemonConfigParseWeight },
-    { "policy", "cooldown", abDaemonConfigParseCooldown },
+static const abDaemonConfigItem abDaemonConfigItems[] = {
+    AB_CFG("daemon", "tick", abDaemonConfigParseDouble, tickSec,
+           AB_DAEMON_TICK_MIN_S, AB_DAEMON_TICK_MAX_S),
+    AB_CFG("daemon", "manage", abDaemonConfigParseManage, manage, 0, 0),
+    AB_CFG("daemon", "stats-period", abDaemonConfigParseUInt, statsPeriodSec, 1, 3600),
+    AB_CFG("daemon", "unresponsive-timeout", abDaemonConfigParseDouble, unresponsiveSec, 1, 3600),
+    AB_CFG("daemon", "status-interval", abDaemonConfigParseDouble, statusIntervalSec, 1, 3600),
+    { "pressure", "sources", abDaemonConfigParseSources, AB_DAEMON_CONFIG_BASE_DAEMON, 0, 0, 0 },
+    AB_CFG("pressure", "cgroup", abDaemonConfigParseCgroup, cgroup, 0, 0),
+    AB_CFG("pressure", "system-wide", abDaemonConfigParseBool, systemWide, 0, 0),
+    AB_CFG("pressure", "psi-quiet-windows", abDaemonConfigParseUInt,
+           pressure.psi.quietWindows, 1, 100),
+    AB_CFG("pressure", "psi-low", abDaemonConfigParsePsi,
+           pressure.psi.level[AB_LEVEL_LOW], 0, 0),
+    AB_CFG("pressure", "psi-medium", abDaemonConfigParsePsi,
+           pressure.psi.level[AB_LEVEL_MEDIUM], 0, 0),
+    AB_CFG("pressure", "psi-critical", abDaemonConfigParsePsi,
+           pressure.psi.level[AB_LEVEL_CRITICAL], 0, 0),
+    AB_CFG("pressure", "headroom-low", abDaemonConfigParseDouble,
+           pressure.headroom.freeBelow[AB_LEVEL_LOW], 0, 1),
+    AB_CFG("pressure", "headroom-medium", abDaemonConfigParseDouble,
+           pressure.headroom.freeBelow[AB_LEVEL_MEDIUM], 0, 1),
+    AB_CFG("pressure", "headroom-critical", abDaemonConfigParseDouble,
+           pressure.headroom.freeBelow[AB_LEVEL_CRITICAL], 0, 1),
+    AB_CFG_POLICY("floor", abDaemonConfigParseSize, floor,
+                  AB_POLICY_FLOOR_MIN_KIB, AB_CFG_KIB_MAX),
+    AB_CFG_POLICY("reserve", abDaemonConfigParseSize, reserve, 0, AB_CFG_KIB_MAX),
+    AB_CFG_POLICY("step-low", abDaemonConfigParseSize, step[AB_LEVEL_LOW],
+                  1, AB_POLICY_STEP_MAX_KIB),
+    AB_CFG_POLICY("step-medium", abDaemonConfigParseSize, step[AB_LEVEL_MEDIUM],
+                  1, AB_POLICY_STEP_MAX_KIB),
+    AB_CFG_POLICY("step-critical", abDaemonConfigParseSize, step[AB_LEVEL_CRITICAL],
+                  1, AB_POLICY_STEP_MAX_KIB),
+    { "policy", "weight", abDaemonConfigParseWeight, AB_DAEMON_CONFIG_BASE_POLICY, 0,
+      AB_POLICY_WEIGHT_MIN, AB_POLICY_WEIGHT_MAX },
+    AB_CFG_POLICY("cooldown", abDaemonConfigParseSeconds, cooldown,
+                  0, AB_POLICY_COOLDOWN_MAX_S),
 };
 
-static const abDaemonConfigKey *
-abDaemonConfigFindKey(const char *group, const char *key, bool *groupKnown)
+static const abDaemonConfigItem *
+abDaemonConfigFindItem(const char *section, const char *key, bool *sectionKnown)
 {
-    size_t i;
-
-    *groupKnown = false;
-    for (i = 0; i < G_N_ELEMENTS(abDaemonConfigKeys); i++) {
-        if (!g_str_equal(abDaemonConfigKeys[i].group, group))
+    *sectionKnown = false;
+    for (size_t i = 0; i < G_N_ELEMENTS(abDaemonConfigItems); i++) {
+        if (!g_str_equal(abDaemonConfigItems[i].section, section))
             continue;
-        *groupKnown = true;
-        if (g_str_equal(abDaemonConfigKeys[i].key, key))
-            return &abDaemonConfigKeys[i];
+        *sectionKnown = true;
+        if (g_str_equal(abDaemonConfigItems[i].key, key))
+            return &abDaemonConfigItems[i];
     }
     return NULL;
+}
+
+static void *
+abDaemonConfigField(abDaemonConfig *cfg, const abDaemonConfigItem *item)
+{
+    char *base = item->base == AB_DAEMON_CONFIG_BASE_POLICY ?
+                 (char *) cfg->policy : (char *) cfg;
+
+    return base + item->offset;
+}
+
+int
+abDaemonConfigSetValue(abDaemonConfig *cfg, const char *section,
+                       const char *key, const char *value, GError **error)
+{
+    bool sectionKnown;
+    const abDaemonConfigItem *item = abDaemonConfigFindItem(section, key, &sectionKnown);
+
+    if (!item) {
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "unknown %s",
+                    sectionKnown ? "key" : "section");
+        return -1;
+    }
+    return item->parse(item, value, abDaemonConfigField(cfg, item), error);
 }
 
 int
@@ -411,17 +400,61 @@ abDaemonConfigCheck(const abDaemonConfig *cfg, const char *filename,
                     GError **error)
 {
     const double *fb = cfg->pressure.headroom.freeBelow;
+    g_autoptr(GError) err = NULL;
 
     /* Levels must get stricter as they rise, or "medium" would hold while
      * "low" does not and the level stream would jump. */
     if (!(fb[AB_LEVEL_LOW] >= fb[AB_LEVEL_MEDIUM] &&
           fb[AB_LEVEL_MEDIUM] >= fb[AB_LEVEL_CRITICAL])) {
         g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                    "%s: headroom-low (%g) >= headroom-medium (%g) >= headroom-critical (%g) does not hold",
+                    "%s: [pressure] headroom-low (%g) >= headroom-medium (%g) >= "
+                    "headroom-critical (%g) does not hold",
                     filename, fb[AB_LEVEL_LOW], fb[AB_LEVEL_MEDIUM], fb[AB_LEVEL_CRITICAL]);
         return -1;
     }
+    /* the defaults go through the checks a domain's own policy does */
+    if (abConfPolicyValidate(cfg->policy, NULL, 0, &err) < 0) {
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "%s: [policy]: %s",
+                    filename, err->message);
+        return -1;
+    }
     return 0;
+}
+
+/* GLib quotes with U+201C and U+201D; our messages use ASCII quotes. */
+static void
+abDaemonConfigPlainQuotes(GError *error)
+{
+    g_autoptr(GString) msg = g_string_new(error->message);
+
+    g_string_replace(msg, "\u201c", "'", 0);
+    g_string_replace(msg, "\u201d", "'", 0);
+    g_free(error->message);
+    error->message = g_string_free(g_steal_pointer(&msg), FALSE);
+}
+
+/* GKeyFile's own messages quote with curly quotes and name no file: find
+ * the line it refused ourselves. */
+static void
+abDaemonConfigSyntaxError(const char *filename, const char *data,
+                          GError *kferr, GError **error)
+{
+    g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+
+    for (guint i = 0; lines[i]; i++) {
+        g_autofree char *l = g_strstrip(g_strdup(lines[i]));
+
+        if (!*l || *l == '#' || *l == ';')
+            continue;
+        if (*l == '[' ? l[strlen(l) - 1] == ']' && strlen(l) > 2 : strchr(l, '=') != NULL)
+            continue;
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                    "%s: line %u: '%s': expected a [section], a key = value line or a # comment",
+                    filename, i + 1, l);
+        return;
+    }
+    g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "%s: %s", filename, kferr->message);
+    abDaemonConfigPlainQuotes(*error);
 }
 
 int
@@ -429,43 +462,32 @@ abDaemonConfigApplyData(abDaemonConfig *cfg, const char *filename,
                         const char *data, GError **error)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
-    g_auto(GStrv) groups = NULL;
+    g_auto(GStrv) sections = NULL;
     g_autoptr(GError) err = NULL;
-    size_t i, j;
 
     if (!g_key_file_load_from_data(kf, data, -1, G_KEY_FILE_NONE, &err)) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "%s: %s",
-                    filename, err->message);
+        abDaemonConfigSyntaxError(filename, data, err, error);
         return -1;
     }
 
-    groups = g_key_file_get_groups(kf, NULL);
-    for (i = 0; groups[i]; i++) {
-        g_auto(GStrv) keys = g_key_file_get_keys(kf, groups[i], NULL, NULL);
+    sections = g_key_file_get_groups(kf, NULL);
+    for (size_t i = 0; sections[i]; i++) {
+        g_auto(GStrv) keys = g_key_file_get_keys(kf, sections[i], NULL, NULL);
 
-        for (j = 0; keys && keys[j]; j++) {
-            const abDaemonConfigKey *k;
-            g_autofree char *value = NULL;
-            g_autofree char *full = g_strdup_printf("%s.%s", groups[i], keys[j]);
-            bool groupKnown;
+        for (size_t j = 0; keys && keys[j]; j++) {
+            const abDaemonConfigItem *item;
+            g_autofree char *value = g_key_file_get_value(kf, sections[i], keys[j], NULL);
+            bool sectionKnown;
 
-            if (!(k = abDaemonConfigFindKey(groups[i], keys[j], &groupKnown))) {
-                g_warning("%s: unknown %s '%s', ignored", filename,
-                          groupKnown ? "key" : "group", groupKnown ? full : groups[i]);
-                if (!groupKnown)
-                    break;
+            if (!(item = abDaemonConfigFindItem(sections[i], keys[j], &sectionKnown))) {
+                g_warning("%s: [%s] %s: unknown %s, ignored", filename, sections[i],
+                          keys[j], sectionKnown ? "key" : "section");
                 continue;
             }
-            value = g_key_file_get_string(kf, groups[i], keys[j], &err);
-            if (!value) {
-                g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "%s: key '%s': %s",
-                            filename, full, err->message);
-                return -1;
-            }
             g_strstrip(value);
-            if (k->parse(cfg, full, value, &err) < 0) {
-                g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "%s: %s",
-                            filename, err->message);
+            if (item->parse(item, value, abDaemonConfigField(cfg, item), &err) < 0) {
+                g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "%s: [%s] %s = '%s': %s",
+                            filename, sections[i], keys[j], value, err->message);
                 return -1;
             }
         }
@@ -481,6 +503,7 @@ abDaemonConfigApplyFile(abDaemonConfig *cfg, const char *path, GError **error)
 
     if (!g_file_get_contents(path, &data, NULL, &err)) {
         g_set_error(error, AB_ERROR, AB_ERROR_SYSTEM, "%s", err->message);
+        abDaemonConfigPlainQuotes(*error);
         return -1;
     }
     return abDaemonConfigApplyData(cfg, path, data, error);
@@ -529,10 +552,10 @@ abDaemonConfigLoad(const char *path, bool optional, GError **error)
 char **
 abDaemonConfigKeyNames(void)
 {
-    char **ret = g_new0(char *, G_N_ELEMENTS(abDaemonConfigKeys) + 1);
+    char **ret = g_new0(char *, G_N_ELEMENTS(abDaemonConfigItems) + 1);
 
-    for (size_t i = 0; i < G_N_ELEMENTS(abDaemonConfigKeys); i++)
-        ret[i] = g_strdup_printf("%s.%s", abDaemonConfigKeys[i].group,
-                                 abDaemonConfigKeys[i].key);
+    for (size_t i = 0; i < G_N_ELEMENTS(abDaemonConfigItems); i++)
+        ret[i] = g_strdup_printf("%s.%s", abDaemonConfigItems[i].section,
+                                 abDaemonConfigItems[i].key);
     return ret;
 }

@@ -3,9 +3,10 @@
  *
  * /etc/autoballoon/autoballoond.conf (GKeyFile) and then every
  * autoballoond.conf.d/ *.conf next to it, in name order; a key set in a later
- * file overrides the same key in an earlier one. Unknown groups and keys are
- * warned about (file and key named); a bad value is an error naming the
- * file, the key and the value. data/autoballoond.conf lists every key.
+ * file overrides the same key in an earlier one. Unknown sections and keys
+ * are warned about (file, section and key named); a bad value is an error
+ * naming the file, the section, the key and the value. Doubles must be
+ * finite. data/autoballoond.conf lists every key.
  */
 #pragma once
 
@@ -30,7 +31,7 @@ int abDaemonManageFromString(const char *name);
 #define AB_DAEMON_TICK_MIN_S                 0.1
 #define AB_DAEMON_TICK_MAX_S                 3600.0
 #define AB_DAEMON_STATS_PERIOD_DEFAULT_S     2
-#define AB_DAEMON_UNRESPONSIVE_DEFAULT_S     30.0
+#define AB_DAEMON_UNRESPONSIVE_DEFAULT_S     5.0
 #define AB_DAEMON_STATUS_INTERVAL_DEFAULT_S  1.0
 
 typedef struct {
@@ -71,7 +72,16 @@ abDaemonConfig *abDaemonConfigLoad(const char *path, bool optional,
 int abDaemonConfigCheck(const abDaemonConfig *cfg, const char *filename,
                         GError **error);
 
-/* Apply one GKeyFile's contents (named @filename in messages) over @cfg. */
+/* Set [@section] @key of @cfg from @value with the key's own parser and
+ * bounds (the command line's --tick uses it). On error the message says
+ * only what was expected ("expected a number from 0.1 to 3600"), or
+ * "unknown key"/"unknown section": the caller names the place. */
+int abDaemonConfigSetValue(abDaemonConfig *cfg, const char *section,
+                           const char *key, const char *value, GError **error);
+
+/* Apply one GKeyFile's contents (named @filename in messages) over @cfg.
+ * A bad value fails naming the file, section, key and value; an unknown
+ * key or section is warned about, one line each, and skipped. */
 int abDaemonConfigApplyData(abDaemonConfig *cfg, const char *filename,
                             const char *data, GError **error);
 

@@ -17,7 +17,7 @@ abDaemonDomainNew(const char *uuid, const char *name)
 
     d->uuid = g_strdup(uuid);
     d->name = g_strdup(name);
-    d->targetTime = -1;
+    abPolicyBalloonAdopt(&d->balloon, 0);
     d->lastGrowTime = -1;
     d->statusWriteTime = -1;
     d->levelSource = "none";
@@ -93,6 +93,7 @@ abDaemonDomainReadInfo(abDaemon *daemon, abDaemonDomain *d, bool adoptTarget)
         d->stats.valid = false;
         d->prevStats.valid = false;
         d->statsPeriodChecked = false;
+        d->statsRetryDelay = 0;
         d->unresponsive = false;
         return true;
     }
@@ -108,12 +109,13 @@ abDaemonDomainReadInfo(abDaemon *daemon, abDaemonDomain *d, bool adoptTarget)
         d->targetKiB = info.memory;
         d->actualKiB = info.memory;
         d->prevActualKiB = 0;
-        d->targetTime = -1;
+        abPolicyBalloonAdopt(&d->balloon, info.memory);
         d->unresponsive = false;
-    } else if (!wasRunning && d->targetTime >= 0) {
+        d->pid = 0;
+        d->residentKiB = 0;
+    } else if (!wasRunning && d->balloon.setTime >= 0) {
         /* resumed: the pause does not count against the balloon */
-        d->targetTime = abDaemonNow(daemon);
-        d->actualAtSetKiB = d->actualKiB;
+        abPolicyBalloonSet(&d->balloon, d->targetKiB, d->actualKiB, abDaemonNow(daemon));
     }
     return true;
 }
@@ -427,14 +429,23 @@ abDaemonDomainParseStats(abDaemon *daemon, abDaemonDomain *d,
          * that does not change then ages on the monotonic clock even if
          * the wall clock stepped back and the stamp looks to be in the
          * future, where it would count as fresh for as long. */
-        if (lastUpdate != d->statsStamp) {
+        if (lastUpdate != d->statsStamp || !d->stats.valid) {
             gint64 age = abDaemonWallNow(daemon) - (gint64) MIN(lastUpdate, (unsigned long long) G_MAXINT64);
 
             d->statsStamp = lastUpdate;
             d->statsStampMono = abDaemonNow(daemon) - (double) MAX(age, 0);
+            st.lastUpdate = d->statsStampMono;
+            /* what the guest used is measured against the balloon of
+             * the moment its numbers are new */
+            st.actualAtKiB = d->actualKiB;
+            st.valid = true;
+            /* decisions now come faster than stats: the previous sample
+             * is the previous distinct one, or faults and growth rates
+             * would compare a sample with itself */
+            d->prevStats = d->stats;
+            d->stats = st;
         }
-        st.lastUpdate = d->statsStampMono;
-        st.valid = true;
+        return;
     }
     d->stats = st;
 }
@@ -466,14 +477,22 @@ abDaemonDomainReadXML(abDaemonDomain *d, unsigned int *period, bool *qemuInflate
     return 0;
 }
 
-/* Managed guests need balloon stats; turn polling on where it is off. */
+/* Back-off of the retries after a failed virDomainSetMemoryStatsPeriod. */
+#define AB_DAEMON_STATS_RETRY_MIN_S 10.0
+#define AB_DAEMON_STATS_RETRY_MAX_S 600.0
+
+/* Managed guests need balloon stats; turn polling on where it is off, and
+ * try again (backing off) where that failed. */
 void
 abDaemonDomainEnsureStatsPeriod(abDaemon *daemon, abDaemonDomain *d)
 {
     unsigned int period;
     bool qemuInflates = false;
+    double now = abDaemonNow(daemon);
 
     if (d->statsPeriodChecked)
+        return;
+    if (d->statsRetryDelay > 0 && now < d->statsRetryTime)
         return;
     if (abDaemonDomainReadXML(d, &period, &qemuInflates) < 0) {
         g_warning("%s: cannot read the balloon stats period: %s",
@@ -498,10 +517,16 @@ abDaemonDomainEnsureStatsPeriod(abDaemon *daemon, abDaemonDomain *d)
     }
     if (virDomainSetMemoryStatsPeriod(d->dom, daemon->cfg->statsPeriodSec,
                                       VIR_DOMAIN_AFFECT_LIVE) < 0) {
-        g_warning("%s: cannot enable balloon stats: %s",
-                  d->name, abDaemonLastError());
+        d->statsRetryDelay = d->statsRetryDelay > 0 ?
+            MIN(d->statsRetryDelay * 2, AB_DAEMON_STATS_RETRY_MAX_S) :
+            AB_DAEMON_STATS_RETRY_MIN_S;
+        d->statsRetryTime = now + d->statsRetryDelay;
+        d->statsPeriodChecked = false;
+        g_warning("%s: cannot enable balloon stats (trying again in %.0f s): %s",
+                  d->name, d->statsRetryDelay, abDaemonLastError());
         return;
     }
+    d->statsRetryDelay = 0;
     d->statsPeriodSec = daemon->cfg->statsPeriodSec;
     g_message("%s: balloon stats enabled every %u s", d->name, d->statsPeriodSec);
 }

@@ -56,23 +56,26 @@ abDaemonEventMetadata(virConnectPtr conn, virDomainPtr dom, int type,
 
     if (virDomainGetUUIDString(dom, uuid) < 0 ||
         !(d = g_hash_table_lookup(daemon->domains, uuid))) {
-        abDaemonDomainUpdate(daemon, dom, false);
+        if (!g_str_equal(nsuri, AB_NS_STATUS_URI))
+            abDaemonDomainUpdate(daemon, dom, false);
         return 0;
     }
 
     if (g_str_equal(nsuri, AB_NS_STATUS_URI)) {
-        /* our own writes come back to us; another client's are replaced */
+        /* our own writes come back to us; another client's are replaced
+         * at the next write, which needs no decision of its own */
         abDaemonDomainCheckStatus(daemon, d);
-    } else if (g_str_equal(nsuri, AB_NS_POLICY_URI)) {
+        return 0;
+    }
+    if (g_str_equal(nsuri, AB_NS_POLICY_URI)) {
         g_info("%s: policy metadata changed", d->name);
         abDaemonDomainReadPolicy(daemon, d);
         abDaemonDomainResolve(daemon, d);
-        /* a new policy applies now (its bounds above all), and a bad one
-         * shows in the status now */
-        abDaemonTickSoon(daemon);
     } else if (d->live) {
         abDaemonDomainReadInjected(daemon, d);
     }
+    /* a new policy or injected level is a reason to decide now */
+    abDaemonTickSoon(daemon);
     return 0;
 }
 
@@ -89,6 +92,10 @@ abDaemonEventBalloon(virConnectPtr conn, virDomainPtr dom,
         return 0;
     g_debug("%s: balloon actual %llu KiB", d->name, actual);
     d->actualKiB = actual;
+    /* while the host is short, the next decision comes as the balloons
+     * arrive, not at the next tick */
+    if (daemon->deficitOpen)
+        abDaemonTickSoon(daemon);
     return 0;
 }
 

@@ -178,7 +178,11 @@ abDaemonPressureHostRediscover(abDaemonPressure *p, double now, bool force)
     abDaemonPressureHost *h = (abDaemonPressureHost *) p;
     g_autoptr(abGuestCgroups) guests = NULL;
     g_autoptr(GError) err = NULL;
-    bool found = h->v1Path || h->v2Path;
+    g_autoptr(GArray) pids = NULL;
+    g_auto(GStrv) names = NULL;
+    /* a source whose cgroup was removed counts as not found */
+    bool lost = h->mon && abPressureMonitorNumGone(h->mon) > 0;
+    bool found = (h->v1Path || h->v2Path) && !lost;
 
     if (!g_str_equal(h->cgroup, "auto"))
         return false;
@@ -186,12 +190,14 @@ abDaemonPressureHostRediscover(abDaemonPressure *p, double now, bool force)
                              now - h->lastDiscovery < AB_DAEMON_PRESSURE_REDISCOVER_S)))
         return false;
     h->lastDiscovery = now;
-    if (!(guests = abCgroupFindGuests(h->root, NULL, &err))) {
+    names = p->liveGuests ? p->liveGuests(p->notifyOpaque) : NULL;
+    pids = abCgroupReadPidFiles(h->root, AB_LIBVIRT_QEMU_RUN_DIR, (const char * const *) names);
+    if (!(guests = abCgroupFindGuests(h->root, pids, &err))) {
         g_debug("guest cgroup still not found: %s", err->message);
         return false;
     }
     /* same place: the open sources already watch it */
-    if (g_strcmp0(guests->v1Path, h->v1Path) == 0 &&
+    if (!lost && g_strcmp0(guests->v1Path, h->v1Path) == 0 &&
         g_strcmp0(guests->v2Path, h->v2Path) == 0)
         return false;
     g_message("guests' cgroup now %s%s%s: reopening the pressure sources",

@@ -36,6 +36,11 @@ struct _abDaemonPressure {
     /* Set by the daemon: call when the level changes. */
     abDaemonPressureNotify notify;
     void *notifyOpaque;
+    /* Set by the daemon (called with notifyOpaque): the names of the
+     * guests libvirt runs now, NULL-terminated, freed by the caller.
+     * Rediscovery takes their qemu PIDs from libvirt's pid files; unset:
+     * every pid file libvirt has. */
+    char **(*liveGuests)(void *opaque);
 };
 
 void abDaemonPressureFree(abDaemonPressure *p);

@@ -30,11 +30,19 @@ typedef struct {
     unsigned long long targetKiB;
     unsigned long long actualKiB;
     unsigned long long prevActualKiB;
-    unsigned long long actualAtSetKiB;
-    double targetTime;               /* <0: target adopted, never set by us */
+    abPolicyBalloon balloon;         /* what it was asked, whether it moves */
     double lastGrowTime;             /* <0: never */
-    bool unresponsive;
+    bool unresponsive;               /* balloon.unresponsive, for the status */
+    /* residency: host memory its qemu holds */
+    int pid;                         /* 0: not read yet, <0: unknown */
+    unsigned long long residentKiB;  /* 0: unknown */
+    unsigned long long residentAtSetKiB;
+    unsigned long long inflateFromKiB;  /* actual when an inflation began, 0: none */
+    double noGainUntil;              /* last inflation freed nothing: out of
+                                      * the host pool until then */
     bool statsPeriodChecked;         /* live XML read: period and inflater */
+    double statsRetryTime;           /* enabling the period failed: not before */
+    double statsRetryDelay;          /* its back-off, s; 0: no failure */
     bool qemuInflates;               /* QEMU's automatic property inflates */
     unsigned int statsPeriodSec;
     abPolicyStats stats;
@@ -77,6 +85,9 @@ struct _abDaemon {
     guint tickSource;
     guint reconnectSource;
     guint earlyTickSource;
+    double lastTickTime;             /* <0: never */
+    bool deficitOpen;                /* the last decision left a host deficit:
+                                      * balloon arrivals decide again */
     unsigned int backoffSec;
 
     unsigned int nSetMemory;
@@ -84,9 +95,11 @@ struct _abDaemon {
 };
 
 double abDaemonNow(abDaemon *daemon);
-/* Tick from the main loop as soon as it is idle (once the daemon runs). */
-void abDaemonTickSoon(abDaemon *daemon);
 gint64 abDaemonWallNow(abDaemon *daemon);
+/* Decide again soon (an event changed something), at most once per
+ * AB_DAEMON_EARLY_TICK_GAP_S. */
+#define AB_DAEMON_EARLY_TICK_GAP_S 0.2
+void abDaemonTickSoon(abDaemon *daemon);
 /* libvirt's last error message, never NULL */
 const char *abDaemonLastError(void);
 

@@ -59,13 +59,14 @@ abDaemonTickStats(abDaemon *daemon, GPtrArray *list)
     for (guint k = 0; k < list->len; k++) {
         abDaemonDomain *d = list->pdata[k];
 
-        d->prevStats = d->stats;
-        d->stats.valid = false;
         d->prevActualKiB = d->actualKiB;
         doms[k] = d->dom;
     }
 
-    if ((n = virDomainListGetStats(doms, VIR_DOMAIN_STATS_BALLOON, &recs, 0)) < 0) {
+    /* NOWAIT: a guest whose monitor is busy (or hung) is skipped, not
+     * waited for; its stats go stale and the engine holds it alone */
+    if ((n = virDomainListGetStats(doms, VIR_DOMAIN_STATS_BALLOON, &recs,
+                                   VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)) < 0) {
         g_warning("cannot get balloon stats: %s", abDaemonLastError());
         return;
     }
@@ -93,50 +94,99 @@ abDaemonTickStats(abDaemon *daemon, GPtrArray *list)
     virDomainStatsRecordListFree(recs);
 }
 
-/* A balloon that does not move toward its target gets no more commands
- * until it does. */
+/* How long a guest whose inflation freed nothing stays out of the host
+ * pool. */
+#define AB_DAEMON_NO_GAIN_S 60.0
+/* qemu's own memory beside the guest's RAM (measured on TCG: 40-90 MiB) */
+#define AB_DAEMON_NO_GAIN_SLACK_KIB (128ULL * 1024)
+
+/* Where the balloon is against what it was asked: arrived, following an
+ * adopted target, stuck (no more commands, retried after a back-off) or
+ * moving again. */
 static void
-abDaemonTickResponsiveness(abDaemon *daemon, abDaemonDomain *d, double now)
+abDaemonTickBalloon(abDaemon *daemon, abDaemonDomain *d, double now)
 {
-    unsigned long long distNow, distAtSet;
+    abPolicyBalloon *b = &d->balloon;
 
-    distNow = d->actualKiB > d->targetKiB ? d->actualKiB - d->targetKiB
-                                          : d->targetKiB - d->actualKiB;
-    if (distNow <= AB_POLICY_MOVE_MARGIN_KIB) {
-        if (d->unresponsive)
-            g_message("%s: balloon reached its target %llu KiB", d->name, d->targetKiB);
-        d->unresponsive = false;
-        return;
-    }
-    if (d->targetTime < 0) {
-        /* The target was adopted, not set by us: libvirt's size comes from
-         * QEMU's rate-limited balloon-change events, so on a fresh start
-         * or a resync it may be a size the balloon was only passing
-         * through. Follow the balloon until we set a target ourselves,
-         * or the guest would wait as 'pending' forever. */
+    /* a restart, a resync or a user's setmem may have moved the target */
+    b->targetKiB = d->targetKiB;
+    switch (abPolicyBalloonObserve(b, d->actualKiB, now, daemon->cfg->unresponsiveSec)) {
+    case AB_POLICY_BALLOON_REACHED:
+        g_message("%s: balloon reached its target %llu KiB", d->name, d->targetKiB);
+        break;
+    case AB_POLICY_BALLOON_FOLLOWED:
         g_debug("%s: adopted target %llu KiB follows the balloon to %llu KiB",
-                d->name, d->targetKiB, d->actualKiB);
-        d->targetKiB = d->actualKiB;
-        return;
+                d->name, d->targetKiB, b->targetKiB);
+        d->targetKiB = b->targetKiB;
+        break;
+    case AB_POLICY_BALLOON_STUCK:
+        g_warning("%s: balloon stuck short of target %llu KiB (actual %llu KiB); "
+                  "holding, asking again in %g s",
+                  d->name, d->targetKiB, d->actualKiB, b->backoffSec);
+        break;
+    case AB_POLICY_BALLOON_MOVING:
+        g_message("%s: balloon moving again (actual %llu KiB, target %llu KiB)",
+                  d->name, d->actualKiB, d->targetKiB);
+        break;
+    case AB_POLICY_BALLOON_NONE:
+    case AB_POLICY_BALLOON_LAST:
+        break;
     }
+    if (abPolicyBalloonRetryDue(b, now) && !daemon->dryRun) {
+        g_message("%s: asking the stuck balloon again for %llu KiB", d->name, d->targetKiB);
+        if (virDomainSetMemoryFlags(d->dom, d->targetKiB, VIR_DOMAIN_AFFECT_LIVE) < 0)
+            g_warning("%s: cannot set target %llu KiB: %s", d->name, d->targetKiB,
+                      abDaemonLastError());
+        else
+            daemon->nSetMemory++;
+        abPolicyBalloonSet(b, d->targetKiB, d->actualKiB, now);
+        /* the back-off is kept: stuck again, it waits twice as long */
+    }
+    d->unresponsive = b->unresponsive;
+}
 
-    distAtSet = d->actualAtSetKiB > d->targetKiB ? d->actualAtSetKiB - d->targetKiB
-                                                 : d->targetKiB - d->actualAtSetKiB;
-    if (d->unresponsive) {
-        if (distNow + AB_POLICY_MOVE_MARGIN_KIB < distAtSet) {
-            g_message("%s: balloon moving again (actual %llu KiB, target %llu KiB)",
-                      d->name, d->actualKiB, d->targetKiB);
-            d->unresponsive = false;
-            d->actualAtSetKiB = d->actualKiB;
-            d->targetTime = now;
-        }
+/* What the guest's qemu holds, from libvirt's pid file (the system
+ * instance's; elsewhere residency stays unknown and the engine assumes
+ * every inflation frees what it takes). */
+static void
+abDaemonTickResident(abDaemon *daemon, abDaemonDomain *d, double now)
+{
+    g_autoptr(GError) err = NULL;
+    guint64 kib = 0;
+
+    if (d->pid == 0) {
+        g_autofree char *file = g_strdup_printf("/run/libvirt/qemu/%s.pid", d->name);
+
+        if ((d->pid = abResidentReadPidFile(NULL, file, &err)) < 0)
+            g_debug("%s: residency unknown: %s", d->name, err->message);
+        g_clear_error(&err);
+    }
+    d->residentKiB = 0;
+    if (d->pid > 0 && abResidentRead(NULL, d->pid, &kib, &err) < 0) {
+        g_debug("%s: residency unknown: %s", d->name, err->message);
+        d->pid = -1;
         return;
     }
-    if (abPolicyBalloonUnresponsive(d->targetKiB, d->actualAtSetKiB, d->actualKiB,
-                                    d->targetTime, now, daemon->cfg->unresponsiveSec)) {
-        g_warning("%s: balloon did not move toward target %llu KiB within %g s (actual %llu KiB); holding",
-                  d->name, d->targetKiB, daemon->cfg->unresponsiveSec, d->actualKiB);
-        d->unresponsive = true;
+    d->residentKiB = kib;
+
+    /* An inflation that arrived: did the host get the memory? */
+    if (d->inflateFromKiB > 0 && !d->unresponsive &&
+        d->actualKiB <= d->targetKiB + AB_POLICY_MOVE_MARGIN_KIB) {
+        unsigned long long expect = d->inflateFromKiB > d->actualKiB ?
+                                    d->inflateFromKiB - d->actualKiB : 0;
+        unsigned long long drop = d->residentAtSetKiB > kib ? d->residentAtSetKiB - kib : 0;
+
+        /* A guest that allocates while its balloon inflates hides the
+         * drop: only a qemu that still holds well over its new size
+         * freed nothing (QEMU not discarding, pages pinned). */
+        if (kib > 0 && d->residentAtSetKiB > 0 && expect > 0 && drop * 10 < expect &&
+            kib > d->actualKiB + AB_DAEMON_NO_GAIN_SLACK_KIB + d->actualKiB / 8) {
+            g_message("%s: inflating %llu KiB freed %llu KiB on the host: "
+                      "not asked for host pressure for %g s",
+                      d->name, expect, drop, AB_DAEMON_NO_GAIN_S);
+            d->noGainUntil = now + AB_DAEMON_NO_GAIN_S;
+        }
+        d->inflateFromKiB = 0;
     }
 }
 
@@ -207,9 +257,14 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
               d->name, oldKiB, dec->targetKiB, reason,
               abLevelToString(dec->level), d->levelSource);
 
+    if (dec->targetKiB < oldKiB && d->inflateFromKiB == 0) {
+        d->inflateFromKiB = d->actualKiB;
+        d->residentAtSetKiB = d->residentKiB;
+    } else if (dec->targetKiB > oldKiB) {
+        d->inflateFromKiB = 0;
+    }
     d->targetKiB = dec->targetKiB;
-    d->targetTime = now;
-    d->actualAtSetKiB = d->actualKiB;
+    abPolicyBalloonSet(&d->balloon, dec->targetKiB, d->actualKiB, now);
     /* growing the guest deflates the balloon; a guest that just grew is
      * protected by its cool-down */
     if (dec->targetKiB > oldKiB) {
@@ -234,6 +289,8 @@ abDaemonTick(abDaemon *daemon)
 
     if (!daemon->conn)
         return;
+    daemon->lastTickTime = now;
+    daemon->deficitOpen = false;
     /* a guest that started while no event could reach us (or before
      * the connection) still gets its cgroup watched */
     abDaemonPressureRediscover(daemon->pressure, now, false);
@@ -266,15 +323,14 @@ abDaemonTick(abDaemon *daemon)
         .now = now,
         .level = sample.level,
         .requestKiB = sample.requestKiB,
-        .totalKiB = sample.totalKiB,
-        .availableKiB = sample.availableKiB,
     };
     guests = g_new0(abPolicyGuest, list->len);
     out = g_new0(abPolicyDecision, list->len);
     for (i = 0; i < list->len; i++) {
         abDaemonDomain *d = list->pdata[i];
 
-        abDaemonTickResponsiveness(daemon, d, now);
+        abDaemonTickBalloon(daemon, d, now);
+        abDaemonTickResident(daemon, d, now);
         guests[i] = (abPolicyGuest) {
             .name = d->name,
             .params = d->params,
@@ -288,10 +344,15 @@ abDaemonTick(abDaemon *daemon)
             .injected = abDaemonInjectedLevel(daemon, d, wall),
             .lastGrowTime = d->lastGrowTime,
             .unresponsive = d->unresponsive,
+            .residentKiB = d->residentKiB,
+            .freesNothing = now < d->noGainUntil,
         };
     }
 
     abPolicyDecide(&host, guests, list->len, out);
+    /* While the host is short of its set point, the next decision comes
+     * as the balloons arrive (abDaemonEventBalloon), not at the tick. */
+    daemon->deficitOpen = sample.level != AB_LEVEL_NONE && sample.requestKiB > 0;
 
     for (i = 0; i < list->len; i++) {
         abDaemonDomain *d = list->pdata[i];

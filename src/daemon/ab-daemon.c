@@ -105,6 +105,7 @@ abDaemonNew(const char *uri, abDaemonConfig *cfg, bool dryRun)
     for (size_t i = 0; i < G_N_ELEMENTS(daemon->callbackIds); i++)
         daemon->callbackIds[i] = -1;
     daemon->qemuMonitorId = -1;
+    daemon->lastTickTime = -1;
     daemon->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                             (GDestroyNotify) abDaemonDomainFree);
     daemon->clock = (abDaemonClock) { abDaemonClockMonotonic, abDaemonClockWall, NULL };
@@ -161,6 +162,24 @@ abDaemonSetClock(abDaemon *daemon, const abDaemonClock *clock)
     daemon->clock = *clock;
 }
 
+/* The guests libvirt runs (their qemu is up): where cgroup = auto looks. */
+static char **
+abDaemonLiveGuests(void *opaque)
+{
+    abDaemon *daemon = opaque;
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    GHashTableIter iter;
+    abDaemonDomain *d;
+
+    g_hash_table_iter_init(&iter, daemon->domains);
+    while (g_hash_table_iter_next(&iter, NULL, (gpointer *) &d)) {
+        if (d->live)
+            g_ptr_array_add(names, g_strdup(d->name));
+    }
+    g_ptr_array_add(names, NULL);
+    return (char **) g_ptr_array_free(g_steal_pointer(&names), FALSE);
+}
+
 void
 abDaemonSetPressure(abDaemon *daemon, abDaemonPressure *pressure)
 {
@@ -168,6 +187,7 @@ abDaemonSetPressure(abDaemon *daemon, abDaemonPressure *pressure)
     daemon->pressure = pressure;
     pressure->notify = abDaemonPressureChanged;
     pressure->notifyOpaque = daemon;
+    pressure->liveGuests = abDaemonLiveGuests;
 }
 
 void
@@ -340,8 +360,20 @@ abDaemonEarlyTickCb(gpointer opaque)
 void
 abDaemonTickSoon(abDaemon *daemon)
 {
-    if (daemon->started && !daemon->earlyTickSource)
+    double since;
+
+    if (!daemon->started || daemon->earlyTickSource)
+        return;
+    /* Events come in bursts (a balloon reports every few MiB, vmpressure
+     * thousands a second): one decision per burst, at most one each
+     * AB_DAEMON_EARLY_TICK_GAP_S, and the first of a quiet spell at once. */
+    since = abDaemonNow(daemon) - daemon->lastTickTime;
+    if (daemon->lastTickTime < 0 || !(since < AB_DAEMON_EARLY_TICK_GAP_S))
         daemon->earlyTickSource = g_idle_add(abDaemonEarlyTickCb, daemon);
+    else
+        daemon->earlyTickSource =
+            g_timeout_add((guint) ((AB_DAEMON_EARLY_TICK_GAP_S - since) * 1000) + 1,
+                          abDaemonEarlyTickCb, daemon);
 }
 
 static void

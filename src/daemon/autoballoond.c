@@ -13,7 +13,7 @@ typedef struct {
     abDaemon *daemon;
     char *configPath;
     bool configExplicit;
-    double tickOverride;            /* --tick, 0: none */
+    char *tickOverride;             /* --tick, NULL: none */
     int exitCode;
 } abDaemonMain;
 
@@ -38,8 +38,9 @@ abDaemonMainReload(gpointer opaque)
         g_warning("reload failed, keeping the current configuration: %s", err->message);
         return G_SOURCE_CONTINUE;
     }
+    /* checked at start: cannot fail */
     if (m->tickOverride)
-        cfg->tickSec = m->tickOverride;
+        abDaemonConfigSetValue(cfg, "daemon", "tick", m->tickOverride, NULL);
     abDaemonReload(m->daemon, cfg);
     /* sources and thresholds may have changed, and guests started since
      * the last open let cgroup = auto find their cgroup */
@@ -52,8 +53,8 @@ main(int argc, char **argv)
 {
     g_autofree char *uri = NULL;
     g_autofree char *configPath = NULL;
+    g_autofree char *tick = NULL;
     gboolean dryRun = FALSE, verbose = FALSE, version = FALSE, once = FALSE;
-    double tick = 0;
     GOptionEntry entries[] = {
         { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
           "libvirt connection URI (default: $LIBVIRT_DEFAULT_URI, else qemu:///system)", "URI" },
@@ -63,7 +64,7 @@ main(int argc, char **argv)
           "decide and log, but change no balloon target, stats period or metadata", NULL },
         { "once", 0, 0, G_OPTION_ARG_NONE, &once,
           "connect, run one tick, write the status and exit (exit 1 if the connection fails)", NULL },
-        { "tick", 0, 0, G_OPTION_ARG_DOUBLE, &tick,
+        { "tick", 0, 0, G_OPTION_ARG_STRING, &tick,
           "seconds between ticks, overriding the configuration's [daemon] tick", "SECONDS" },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
           "also log info and debug messages (of autoballoon's modules only)", NULL },
@@ -105,15 +106,15 @@ main(int argc, char **argv)
         g_free(m.configPath);
         return 1;
     }
-    if (tick != 0) {
-        if (tick < AB_DAEMON_TICK_MIN_S || tick > AB_DAEMON_TICK_MAX_S) {
-            fprintf(stderr, "error: invalid --tick '%g': expected %g to %g seconds\n",
-                    tick, AB_DAEMON_TICK_MIN_S, AB_DAEMON_TICK_MAX_S);
+    /* the configuration's own parser: finite, within the same bounds */
+    if (tick) {
+        if (abDaemonConfigSetValue(cfg, "daemon", "tick", tick, &err) < 0) {
+            fprintf(stderr, "error: invalid --tick '%s': %s seconds\n", tick, err->message);
             abDaemonConfigFree(cfg);
             g_free(m.configPath);
             return 1;
         }
-        cfg->tickSec = m.tickOverride = tick;
+        m.tickOverride = tick;
     }
 
     m.daemon = abDaemonNew(uri, cfg, dryRun);

@@ -2,8 +2,9 @@
 /* ab-policy.c: the decision engine (rules and their defaults: docs/policy.md).
  *
  * One pass classifies each guest (hold, grow, give on its own, or join the
- * host-pressure pool); a second pass shares the host's request among the
- * pool by water-filling. Nothing here reads a clock or keeps state: the
+ * host-pressure pool); a second pass shares what the host is short of,
+ * less what the balloons are already bringing back, among the pool by
+ * water-filling over the host memory each guest's inflation would free. Nothing here reads a clock or keeps state: the
  * caller's inputs are the whole truth, so the daemon, the tests and the
  * simulator get the same answer for the same tick.
  */
@@ -14,21 +15,19 @@ AB_ENUM_IMPL(abPolicyReason, AB_POLICY_REASON_LAST,
              "none", "disabled", "host-pressure", "injected",
              "guest-pressure", "oom-deflate", "cooldown", "at-floor",
              "at-ceiling", "stale-stats", "unresponsive", "pending",
-             "critical-hold", "clamped");
+             "critical-hold", "clamped", "no-gain");
 
 /* What the first pass found for one guest. */
 typedef struct {
     bool inPool;                 /* shares the host's request */
-    unsigned long long capKiB;   /* most it may give this tick */
-    double key;                  /* weight x spare: its share of the pool */
-    unsigned long long giveKiB;  /* what the pool assigned */
+    unsigned long long capKiB;   /* most it may give this decision */
+    unsigned long long idleKiB;  /* of the cap, what the host does not hold
+                                  * (never touched, or already reported):
+                                  * inflating it frees nothing */
+    unsigned long long freeKiB;  /* cap - idle: host memory it can free */
+    double key;                  /* weight x what it can free: its share */
+    unsigned long long giveKiB;  /* host memory the pool assigned it */
 } abPolicyWork;
-
-static unsigned long long
-abPolicyDiff(unsigned long long a, unsigned long long b)
-{
-    return a > b ? a - b : b - a;
-}
 
 static unsigned long long
 abPolicyMin(unsigned long long a, unsigned long long b)
@@ -74,15 +73,66 @@ abPolicyStatsFresh(const abPolicyGuest *g, double now)
            (double)AB_POLICY_STALE_PERIODS * g->statsPeriodSec;
 }
 
+/* What the guest used when its stats were taken. A guest's numbers are
+ * its own word: usable above the balloon's actual is not believed. */
+static unsigned long long
+abPolicyUsedAt(const abPolicyStats *st, unsigned long long actualKiB)
+{
+    unsigned long long at = st->actualAtKiB ? st->actualAtKiB : actualKiB;
+
+    return st->usableKiB < at ? at - st->usableKiB : 0;
+}
+
+/* Usable memory now: the balloon may have moved since the stats were
+ * taken (a decision follows each balloon arrival, stats come every
+ * period), and what it took came out of what the guest had usable. */
+static unsigned long long
+abPolicyUsable(const abPolicyGuest *g)
+{
+    unsigned long long used = abPolicyUsedAt(&g->stats, g->actualKiB);
+
+    return g->actualKiB > used ? g->actualKiB - used : 0;
+}
+
 static bool
 abPolicyGuestPressure(const abPolicyGuest *g)
 {
-    if (g->stats.usableKiB < g->params.reserveKiB)
+    if (abPolicyUsable(g) < g->params.reserveKiB)
         return true;
     if (!g->prevStats.valid)
         return false;
     return g->stats.majorFaults > g->prevStats.majorFaults ||
            g->stats.swapIn > g->prevStats.swapIn;
+}
+
+/* How much a guest under pressure grows: its reserve deficit, plus what
+ * its working set grew by per second over the horizon, at least the low
+ * step. */
+static unsigned long long
+abPolicyGrowBy(const abPolicyGuest *g)
+{
+    unsigned long long usable = abPolicyUsable(g);
+    unsigned long long grow = 0;
+    unsigned long long step = g->params.stepKiB[AB_LEVEL_LOW];
+
+    if (usable < g->params.reserveKiB)
+        grow = g->params.reserveKiB - usable;
+    if (g->prevStats.valid && g->stats.lastUpdate > g->prevStats.lastUpdate) {
+        unsigned long long now = abPolicyUsedAt(&g->stats, g->actualKiB);
+        unsigned long long before = abPolicyUsedAt(&g->prevStats, g->actualKiB);
+        double dt = g->stats.lastUpdate - g->prevStats.lastUpdate;
+
+        if (now > before && dt > 0) {
+            double rate = (double)(now - before) / dt;
+            double horizon = (double)AB_POLICY_GROW_HORIZON_PERIODS * g->statsPeriodSec;
+            double more = rate * horizon;
+
+            /* bounded by the guest's own size: a lying rate grows it to
+             * its ceiling at most, which the caller clamps anyway */
+            grow += more < (double)g->maxKiB + 1 ? (unsigned long long)more : g->maxKiB;
+        }
+    }
+    return grow > step ? grow : step;
 }
 
 static bool
@@ -102,23 +152,37 @@ abPolicySet(abPolicyDecision *d, const abPolicyGuest *g,
     d->reason = reason;
 }
 
-/* The most @g may give at @level: its step, what it has above its reserve,
- * what it has above its floor, and never so much that the new target falls
- * below what it uses now plus its reserve (actual - spare). */
+/* The most @g may give while keeping @reserveKiB usable: what it has
+ * above that reserve, what it has above its floor, and never so much that
+ * the new target falls below what it uses now plus that reserve. */
 static unsigned long long
-abPolicyCap(const abPolicyGuest *g, abLevel level, unsigned long long floorKiB)
+abPolicyCap(const abPolicyGuest *g, unsigned long long reserveKiB,
+            unsigned long long floorKiB)
 {
-    unsigned long long spare;
-    unsigned long long cap = g->params.stepKiB[level];
+    unsigned long long usable = abPolicyUsable(g);
+    unsigned long long spare, cap;
 
-    if (g->stats.usableKiB <= g->params.reserveKiB || g->targetKiB <= floorKiB)
+    if (usable <= reserveKiB || g->targetKiB <= floorKiB)
         return 0;
-    spare = g->stats.usableKiB - g->params.reserveKiB;
-    cap = abPolicyMin(cap, spare);
-    cap = abPolicyMin(cap, g->targetKiB - floorKiB);
+    spare = usable - reserveKiB;
+    cap = abPolicyMin(spare, g->targetKiB - floorKiB);
     if (g->targetKiB + spare <= g->actualKiB)
         return 0;
     return abPolicyMin(cap, g->targetKiB + spare - g->actualKiB);
+}
+
+/* Of a cap, the part the host does not hold: a target above the qemu's
+ * resident size inflates over pages the guest never touched (or gave
+ * back by free page reporting) before it frees anything. */
+static unsigned long long
+abPolicyIdle(const abPolicyGuest *g, unsigned long long capKiB)
+{
+    unsigned long long idle;
+
+    if (g->residentKiB == 0 || g->residentKiB >= g->targetKiB)
+        return 0;
+    idle = g->targetKiB - g->residentKiB;
+    return idle < capKiB ? idle : capKiB;
 }
 
 /* First pass for one guest: every rule except the sharing of the pool.
@@ -178,13 +242,13 @@ abPolicyClassify(const abPolicyHost *host, const abPolicyGuest *g,
     }
 
     if (abPolicyGuestPressure(g)) {
-        unsigned long long grow = g->params.stepKiB[AB_LEVEL_LOW];
+        unsigned long long grow = abPolicyGrowBy(g);
         unsigned long long t;
 
         /* "below half the reserve", compared doubled so that an odd
          * reserve does not round half of it down */
         if (level == AB_LEVEL_CRITICAL &&
-            g->stats.usableKiB * 2 >= g->params.reserveKiB) {
+            abPolicyUsable(g) * 2 >= g->params.reserveKiB) {
             d->reason = AB_POLICY_REASON_CRITICAL_HOLD;
             return false;
         }
@@ -198,12 +262,9 @@ abPolicyClassify(const abPolicyHost *host, const abPolicyGuest *g,
             d->reason = AB_POLICY_REASON_PENDING;
             return false;
         }
-        if (g->stats.usableKiB < g->params.reserveKiB &&
-            g->params.reserveKiB - g->stats.usableKiB > grow)
-            grow = g->params.reserveKiB - g->stats.usableKiB;
         t = ceilingKiB - g->targetKiB > grow ? g->targetKiB + grow : ceilingKiB;
-        /* A zero low step turns growth on faults off; the guest is still
-         * not asked to give. */
+        /* A zero low step and no deficit or growth: nothing to grow by;
+         * the guest is still not asked to give. */
         if (t > g->targetKiB) {
             abPolicySet(d, g, t, AB_POLICY_REASON_GUEST_PRESSURE);
             d->grew = true;
@@ -214,33 +275,71 @@ abPolicyClassify(const abPolicyHost *host, const abPolicyGuest *g,
     if (level == AB_LEVEL_NONE)
         return false;
 
-    if (abPolicyDiff(g->actualKiB, g->targetKiB) > AB_POLICY_MOVE_MARGIN_KIB) {
+    /* A balloon still inflating may be asked for more (what it is
+     * bringing is counted as in flight); one still deflating is a grow
+     * that has not landed, taken back only when the host is critical. */
+    if (g->actualKiB + AB_POLICY_MOVE_MARGIN_KIB < g->targetKiB &&
+        level < AB_LEVEL_CRITICAL) {
         d->reason = AB_POLICY_REASON_PENDING;
         return false;
     }
-    if (g->lastGrowTime >= 0 &&
-        host->now - g->lastGrowTime < (double)g->params.cooldownSec) {
-        d->reason = AB_POLICY_REASON_COOLDOWN;
-        return false;
-    }
 
-    w->capKiB = abPolicyCap(g, level, floorKiB);
+    /* The cool-down protects the working set a guest grew for, not its
+     * size: it keeps AB_POLICY_COOLDOWN_RESERVES reserves usable, and
+     * what it freed beyond that goes. Under critical only the reserve
+     * itself stands. */
+    w->capKiB = abPolicyCap(g, g->params.reserveKiB, floorKiB);
+    if (w->capKiB > 0 && level < AB_LEVEL_CRITICAL && g->lastGrowTime >= 0 &&
+        host->now - g->lastGrowTime < (double)g->params.cooldownSec) {
+        w->capKiB = abPolicyCap(g, g->params.reserveKiB * AB_POLICY_COOLDOWN_RESERVES,
+                                floorKiB);
+        if (w->capKiB == 0) {
+            d->reason = AB_POLICY_REASON_COOLDOWN;
+            return false;
+        }
+    }
     if (w->capKiB == 0) {
         d->reason = AB_POLICY_REASON_AT_FLOOR;
         return false;
     }
 
     /* Pressure injected for this guest above the host's own level is about
-     * this guest alone: it gives its own step, outside the host's request. */
+     * this guest alone: outside the host's request it gives its step, or
+     * at critical all it can. */
     if (g->injected > host->level) {
-        abPolicySet(d, g, g->targetKiB - w->capKiB, AB_POLICY_REASON_INJECTED);
-        *takenKiB += w->capKiB;
+        unsigned long long give = w->capKiB;
+
+        /* no deficit to net the balloon's progress against: one step
+         * at a time, the next once this one arrived */
+        if (g->actualKiB > g->targetKiB + AB_POLICY_MOVE_MARGIN_KIB) {
+            d->reason = AB_POLICY_REASON_PENDING;
+            return false;
+        }
+
+        if (level < AB_LEVEL_CRITICAL)
+            give = abPolicyMin(give, g->params.stepKiB[level]);
+        if (give == 0) {
+            d->reason = AB_POLICY_REASON_AT_FLOOR;
+            return false;
+        }
+        abPolicySet(d, g, g->targetKiB - give, AB_POLICY_REASON_INJECTED);
+        *takenKiB += give;
+        return false;
+    }
+
+    /* The host wants memory back: a balloon over pages its qemu does not
+     * hold frees none, and one whose last inflation freed nothing is not
+     * asked again for the host (under critical it is: the measure may
+     * have been hidden by the guest's own allocations). */
+    w->idleKiB = abPolicyIdle(g, w->capKiB);
+    if ((g->freesNothing && level < AB_LEVEL_CRITICAL) || w->idleKiB >= w->capKiB) {
+        d->reason = AB_POLICY_REASON_NO_GAIN;
         return false;
     }
 
     w->inPool = true;
-    w->key = (double)(g->params.weight ? g->params.weight : 1) *
-             (double)(g->stats.usableKiB - g->params.reserveKiB);
+    w->freeKiB = w->capKiB - w->idleKiB;
+    w->key = (double)(g->params.weight ? g->params.weight : 1) * (double)w->freeKiB;
     return true;
 }
 
@@ -278,7 +377,7 @@ abPolicyFill(abPolicyWork *work, size_t n, unsigned long long requestKiB)
             if (!active[i])
                 continue;
             share = (double)left * (work[i].key / total);
-            if (share >= (double)(work[i].capKiB - work[i].giveKiB)) {
+            if (share >= (double)(work[i].freeKiB - work[i].giveKiB)) {
                 capped = true;
                 active[i] = false;
             }
@@ -291,9 +390,9 @@ abPolicyFill(abPolicyWork *work, size_t n, unsigned long long requestKiB)
                 unsigned long long room;
 
                 if (!work[i].inPool || active[i] ||
-                    work[i].giveKiB == work[i].capKiB)
+                    work[i].giveKiB == work[i].freeKiB)
                     continue;
-                room = abPolicyMin(work[i].capKiB - work[i].giveKiB, left);
+                room = abPolicyMin(work[i].freeKiB - work[i].giveKiB, left);
                 work[i].giveKiB += room;
                 left -= room;
             }
@@ -309,7 +408,7 @@ abPolicyFill(abPolicyWork *work, size_t n, unsigned long long requestKiB)
             if (!active[i])
                 continue;
             part = (unsigned long long)((double)pool * (work[i].key / total));
-            part = abPolicyMin(part, work[i].capKiB - work[i].giveKiB);
+            part = abPolicyMin(part, work[i].freeKiB - work[i].giveKiB);
             part = abPolicyMin(part, left);
             work[i].giveKiB += part;
             left -= part;
@@ -323,7 +422,7 @@ abPolicyFill(abPolicyWork *work, size_t n, unsigned long long requestKiB)
         bool gave = false;
 
         for (size_t i = 0; i < n && left > 0; i++) {
-            if (!work[i].inPool || work[i].giveKiB >= work[i].capKiB)
+            if (!work[i].inPool || work[i].giveKiB >= work[i].freeKiB)
                 continue;
             work[i].giveKiB++;
             left--;
@@ -337,6 +436,42 @@ abPolicyFill(abPolicyWork *work, size_t n, unsigned long long requestKiB)
 }
 
 unsigned long long
+abPolicyInflight(const abPolicyGuest *guests, size_t nguests)
+{
+    unsigned long long sum = 0;
+
+    for (size_t i = 0; i < nguests; i++) {
+        const abPolicyGuest *g = &guests[i];
+
+        /* a stuck balloon brings nothing, whatever it was asked; one
+         * that deflated on OOM took the memory back and its target
+         * follows it this decision: nothing of it is coming back */
+        if (!g->params.enabled || g->unresponsive || abPolicyOomDeflated(g) ||
+            g->actualKiB <= g->targetKiB + AB_POLICY_MOVE_MARGIN_KIB)
+            continue;
+        sum += g->actualKiB - g->targetKiB;
+    }
+    return sum;
+}
+
+/* What the pool is asked to free: what the host is short of (at least
+ * the steps of its level; at critical with no figure, all it can), less
+ * what the balloons are already bringing. */
+static unsigned long long
+abPolicyRequest(const abPolicyHost *host, unsigned long long stepsKiB,
+                unsigned long long freeKiB, unsigned long long inflightKiB)
+{
+    unsigned long long want;
+
+    if (host->requestKiB == 0 && host->level == AB_LEVEL_CRITICAL)
+        want = freeKiB + inflightKiB;
+    else
+        want = host->requestKiB > stepsKiB ? host->requestKiB : stepsKiB;
+    want = want > inflightKiB ? want - inflightKiB : 0;
+    return abPolicyMin(want, freeKiB);
+}
+
+unsigned long long
 abPolicyDecide(const abPolicyHost *host,
                const abPolicyGuest *guests,
                size_t nguests,
@@ -344,7 +479,7 @@ abPolicyDecide(const abPolicyHost *host,
 {
     g_autofree abPolicyWork *work = NULL;
     unsigned long long takenKiB = 0;
-    unsigned long long capsKiB = 0;
+    unsigned long long freeKiB = 0;
     unsigned long long stepsKiB = 0;
     unsigned long long requestKiB;
     size_t npool = 0;
@@ -357,7 +492,7 @@ abPolicyDecide(const abPolicyHost *host,
         out[i] = (abPolicyDecision) { 0 };
         if (abPolicyClassify(host, &guests[i], &out[i], &work[i], &takenKiB)) {
             npool++;
-            capsKiB += work[i].capKiB;
+            freeKiB += work[i].freeKiB;
             stepsKiB += guests[i].params.stepKiB[out[i].level];
         }
     }
@@ -365,40 +500,21 @@ abPolicyDecide(const abPolicyHost *host,
     if (npool == 0)
         return takenKiB;
 
-    requestKiB = host->requestKiB > 0 ? host->requestKiB : stepsKiB;
-    requestKiB = abPolicyMin(requestKiB, capsKiB);
-    takenKiB += abPolicyFill(work, nguests, requestKiB);
+    requestKiB = abPolicyRequest(host, stepsKiB, freeKiB,
+                                 abPolicyInflight(guests, nguests));
+    abPolicyFill(work, nguests, requestKiB);
 
     for (size_t i = 0; i < nguests; i++) {
+        unsigned long long give;
+
         if (!work[i].inPool || work[i].giveKiB == 0)
             continue;
-        abPolicySet(&out[i], &guests[i],
-                    guests[i].targetKiB - work[i].giveKiB,
+        /* the idle part goes first: only past it does the host gain */
+        give = work[i].giveKiB + work[i].idleKiB;
+        takenKiB += give;
+        abPolicySet(&out[i], &guests[i], guests[i].targetKiB - give,
                     AB_POLICY_REASON_HOST_PRESSURE);
     }
     return takenKiB;
 }
 
-bool
-abPolicyBalloonUnresponsive(unsigned long long targetKiB,
-                            unsigned long long actualAtSetKiB,
-                            unsigned long long actualNowKiB,
-                            double targetTime, double now,
-                            double timeoutSec)
-{
-    unsigned long long distSet = abPolicyDiff(targetKiB, actualAtSetKiB);
-    unsigned long long distNow = abPolicyDiff(targetKiB, actualNowKiB);
-    unsigned long long need;
-
-    if (distNow <= AB_POLICY_MOVE_MARGIN_KIB)
-        return false;
-    if (!(now - targetTime > timeoutSec))
-        return false;
-    if (distNow >= distSet)
-        return true;
-    /* A working balloon moves by whole pages quickly; one that covered
-     * less than a tenth of the way (or the margin, for long ways) in the
-     * whole timeout is not doing its job. */
-    need = abPolicyMin(AB_POLICY_MOVE_MARGIN_KIB, distSet / 10 > 0 ? distSet / 10 : 1);
-    return distSet - distNow < need;
-}

@@ -31,6 +31,18 @@
 #define AB_POLICY_COOLDOWN_MAX_S       86400
 #define AB_POLICY_STALE_PERIODS        3    /* stats older than this many periods are stale */
 #define AB_POLICY_MOVE_MARGIN_KIB      (4ULL * 1024) /* |actual - target| below this: reached */
+/* In its cool-down a guest keeps this many reserves of usable memory:
+ * what it grew for and is still using stays, what it freed since goes. */
+#define AB_POLICY_COOLDOWN_RESERVES    2
+/* Growth covers the guest's recent growth rate over this many stats
+ * periods (the time until the next decision can see the result). */
+#define AB_POLICY_GROW_HORIZON_PERIODS 2
+/* Stuck balloons (abPolicyBalloonObserve). */
+#define AB_POLICY_STUCK_RATE_KIB_S     (15ULL * 1024) /* slower inflation: stuck */
+#define AB_POLICY_STUCK_RATE_WINDOW_S  4.0
+#define AB_POLICY_STUCK_STILL_S        5.0  /* no move at all for this long: stuck */
+#define AB_POLICY_STUCK_BACKOFF_MIN_S  10.0 /* first retry of a stuck balloon */
+#define AB_POLICY_STUCK_BACKOFF_MAX_S  300.0
 
 /* The effective policy of one guest: every field resolved (defaults applied). */
 typedef struct {
@@ -55,6 +67,10 @@ typedef struct {
     unsigned long long majorFaults;
     unsigned long long swapIn;       /* KiB */
     double lastUpdate;               /* guest's stats timestamp, caller's time scale */
+    unsigned long long actualAtKiB;  /* balloon actual when these stats were
+                                      * new (0: unknown, actual now is used):
+                                      * what the guest used then is
+                                      * actualAt - usable */
 } abPolicyStats;
 
 typedef struct {
@@ -70,14 +86,15 @@ typedef struct {
     abLevel injected;                /* pressure injected for this guest (or all) */
     double lastGrowTime;             /* last time its target was raised (<0: never) */
     bool unresponsive;               /* balloon did not move toward its target in time */
+    unsigned long long residentKiB;  /* host memory its qemu holds (0: unknown) */
+    bool freesNothing;               /* its last inflation freed no host memory */
 } abPolicyGuest;
 
 typedef struct {
     double now;
     abLevel level;                   /* host level, highest of the sources */
-    unsigned long long requestKiB;   /* how much the host wants back (0: the sum of steps) */
-    unsigned long long totalKiB;     /* informational */
-    unsigned long long availableKiB; /* informational */
+    unsigned long long requestKiB;   /* how far the host is short of its set
+                                      * point (headroom), 0: not known */
 } abPolicyHost;
 
 typedef enum {
@@ -95,6 +112,7 @@ typedef enum {
     AB_POLICY_REASON_PENDING,         /* balloon still moving to its target */
     AB_POLICY_REASON_CRITICAL_HOLD,   /* guest pressure, not severe, host critical */
     AB_POLICY_REASON_CLAMPED,         /* target outside [floor, ceiling]: brought back */
+    AB_POLICY_REASON_NO_GAIN,         /* would give, but inflating frees no host memory */
 
     AB_POLICY_REASON_LAST
 } abPolicyReason;
@@ -123,11 +141,50 @@ unsigned long long abPolicyDecide(const abPolicyHost *host,
                                   size_t nguests,
                                   abPolicyDecision *out);
 
-/* Whether a balloon that was given @targetKiB at @targetTime, when its actual
- * was @actualAtSet, has failed to move toward it by @now (timeout
- * @timeoutSec). Pure helper for the daemon. */
-bool abPolicyBalloonUnresponsive(unsigned long long targetKiB,
-                                 unsigned long long actualAtSetKiB,
-                                 unsigned long long actualNowKiB,
-                                 double targetTime, double now,
-                                 double timeoutSec);
+/* Host memory the pool is already getting back: what the balloons of
+ * responsive guests still have to inflate to reach their targets (not
+ * those that deflated on OOM: their targets follow them). */
+unsigned long long abPolicyInflight(const abPolicyGuest *guests, size_t nguests);
+
+/* The balloon of one guest, as the caller tracks it between decisions:
+ * the target it was given, whether it moves toward it, and the back-off
+ * of a stuck one. Pure: the caller passes the time. */
+typedef struct {
+    unsigned long long targetKiB;
+    double setTime;                  /* <0: target adopted, not set by us */
+    unsigned long long winKiB;       /* actual at the start of the rate window */
+    double winTime;
+    unsigned long long moveKiB;      /* actual at the last move */
+    double moveTime;
+    bool unresponsive;
+    double retryTime;                /* a stuck balloon is asked again then */
+    double backoffSec;               /* 0: never stuck since it last arrived */
+} abPolicyBalloon;
+
+typedef enum {
+    AB_POLICY_BALLOON_NONE = 0,      /* nothing new */
+    AB_POLICY_BALLOON_REACHED,       /* arrived (within the margin) */
+    AB_POLICY_BALLOON_FOLLOWED,      /* adopted target moved with the balloon */
+    AB_POLICY_BALLOON_STUCK,         /* too slow or still: now unresponsive */
+    AB_POLICY_BALLOON_MOVING,        /* a stuck balloon moves again */
+
+    AB_POLICY_BALLOON_LAST
+} abPolicyBalloonEvent;
+
+/* A target the caller did not set (start, resync): follow the balloon. */
+void abPolicyBalloonAdopt(abPolicyBalloon *b, unsigned long long targetKiB);
+/* The caller set @targetKiB at @now while the balloon was at @actualKiB. */
+void abPolicyBalloonSet(abPolicyBalloon *b, unsigned long long targetKiB,
+                        unsigned long long actualKiB, double now);
+/* The balloon is at @actualKiB at @now. A balloon asked for more that
+ * inflates slower than AB_POLICY_STUCK_RATE_KIB_S over
+ * AB_POLICY_STUCK_RATE_WINDOW_S, or does not move at all for @stillSec,
+ * is stuck: unresponsive, retried after a back-off that doubles from
+ * AB_POLICY_STUCK_BACKOFF_MIN_S up to AB_POLICY_STUCK_BACKOFF_MAX_S. */
+abPolicyBalloonEvent abPolicyBalloonObserve(abPolicyBalloon *b,
+                                            unsigned long long actualKiB,
+                                            double now, double stillSec);
+/* Whether a stuck balloon's back-off is over: the caller sends its target
+ * again (abPolicyBalloonSet keeps the back-off, so the next stall waits
+ * twice as long). */
+bool abPolicyBalloonRetryDue(const abPolicyBalloon *b, double now);

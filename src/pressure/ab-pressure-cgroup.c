@@ -133,45 +133,22 @@ abGuestCgroupsFree(abGuestCgroups *guests)
     g_free(guests);
 }
 
+/* One pid file of libvirt's: a regular file (never a FIFO or a link
+ * someone left there), one PID in it. */
 static bool
-abCgroupParsePid(const char *s, int *pid)
+abCgroupReadPidFile(const char *file, int *pid)
 {
-    char *end = NULL;
-    long v;
-
-    if (!g_ascii_isdigit(*s))
+    if (!g_file_test(file, G_FILE_TEST_IS_REGULAR) ||
+        g_file_test(file, G_FILE_TEST_IS_SYMLINK))
         return false;
-    v = strtol(s, &end, 10);
-    while (*end == '\n' || *end == ' ')
-        end++;
-    if (*end || v <= 0 || v > G_MAXINT)
-        return false;
-    *pid = (int)v;
-    return true;
+    return (*pid = abResidentReadPidFile(NULL, file, NULL)) > 0;
 }
 
-GArray *
-abCgroupReadPidFiles(const char *root, const char *dir)
+/* A domain name that names a file in @dir and nothing else. */
+static bool
+abCgroupIsPlainName(const char *name)
 {
-    g_autofree char *path = abPressureJoinRoot(root, dir);
-    GArray *pids = g_array_new(FALSE, FALSE, sizeof(int));
-    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    if (!d)
-        return pids;
-    while ((name = g_dir_read_name(d))) {
-        g_autofree char *file = NULL;
-        g_autofree char *text = NULL;
-        int pid;
-        if (!g_str_has_suffix(name, ".pid"))
-            continue;
-        file = g_build_filename(path, name, NULL);
-        if (g_file_get_contents(file, &text, NULL, NULL) &&
-            abCgroupParsePid(text, &pid))
-            g_array_append_val(pids, pid);
-    }
-    return pids;
+    return *name && *name != '.' && !strchr(name, '/');
 }
 
 static gint
@@ -181,28 +158,33 @@ abCgroupCmpInt(gconstpointer a, gconstpointer b)
 }
 
 GArray *
-abCgroupScanQemu(const char *root)
+abCgroupReadPidFiles(const char *root, const char *dir,
+                     const char * const *names)
 {
-    g_autofree char *proc = abPressureJoinRoot(root, "/proc");
+    g_autofree char *path = abPressureJoinRoot(root, dir);
     GArray *pids = g_array_new(FALSE, FALSE, sizeof(int));
-    g_autoptr(GDir) d = g_dir_open(proc, 0, NULL);
+    g_autoptr(GDir) d = NULL;
     const char *name;
+    int pid;
 
-    if (!d)
-        return pids;
-    while ((name = g_dir_read_name(d))) {
-        g_autofree char *file = NULL;
-        g_autofree char *comm = NULL;
-        int pid;
-        if (!abCgroupParsePid(name, &pid))
-            continue;
-        file = g_build_filename(proc, name, "comm", NULL);
-        if (!g_file_get_contents(file, &comm, NULL, NULL))
-            continue;   /* exited meanwhile */
-        g_strchomp(comm);
-        /* comm is cut at 15 characters: "qemu-system-x86" */
-        if (g_str_has_prefix(comm, "qemu-system-") || strcmp(comm, "qemu-kvm") == 0)
-            g_array_append_val(pids, pid);
+    if (names) {
+        for (size_t i = 0; names[i]; i++) {
+            g_autofree char *base = g_strconcat(names[i], ".pid", NULL);
+            g_autofree char *file = g_build_filename(path, base, NULL);
+
+            if (abCgroupIsPlainName(names[i]) && abCgroupReadPidFile(file, &pid))
+                g_array_append_val(pids, pid);
+        }
+    } else if ((d = g_dir_open(path, 0, NULL))) {
+        while ((name = g_dir_read_name(d))) {
+            g_autofree char *file = NULL;
+
+            if (!g_str_has_suffix(name, ".pid"))
+                continue;
+            file = g_build_filename(path, name, NULL);
+            if (abCgroupReadPidFile(file, &pid))
+                g_array_append_val(pids, pid);
+        }
     }
     g_array_sort(pids, abCgroupCmpInt);
     return pids;
@@ -292,8 +274,10 @@ abCgroupFindGuests(const char *root, GArray *pids, GError **error)
     g_autofree char *v1Mount = NULL;
     g_autofree char *v2Mount = NULL;
 
+    /* only what libvirt says: its pid files, never process names (any
+     * user can name a process qemu-system-x86_64) */
     if (!pids)
-        pids = scanned = abCgroupScanQemu(root);
+        pids = scanned = abCgroupReadPidFiles(root, AB_LIBVIRT_QEMU_RUN_DIR, NULL);
 
     for (guint i = 0; i < pids->len; i++) {
         int pid = g_array_index(pids, int, i);

@@ -150,6 +150,52 @@ abHeadroomReadFile(const char *dir, const char *name, GError **error)
     return text;
 }
 
+guint64
+abHeadroomParseStat(const char *text, const char *key)
+{
+    size_t len = strlen(key);
+
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, key, len) == 0 && p[len] == ' ') {
+            const char *v = p + len + 1;
+            char *end = NULL;
+            guint64 n;
+
+            errno = 0;
+            n = g_ascii_strtoull(v, &end, 10);
+            if (errno != 0 || end == v)
+                return 0;
+            return n;
+        }
+    }
+    return 0;
+}
+
+void
+abHeadroomAddReclaimable(abHeadroom *headroom, guint64 bytes)
+{
+    guint64 kib = bytes / 1024;
+
+    if (!headroom->limited)
+        return;
+    headroom->reclaimableKiB = kib;
+    headroom->freeKiB = headroom->freeKiB + kib < headroom->totalKiB ?
+                        headroom->freeKiB + kib : headroom->totalKiB;
+}
+
+/* Clean page cache on the inactive list is what the kernel drops first
+ * and cheaply at the limit: it counts as free, or a cgroup full of host
+ * page cache would read as under pressure for good. Without memory.stat
+ * nothing is counted. */
+static void
+abHeadroomReadReclaimable(const char *dir, const char *key, abHeadroom *headroom)
+{
+    g_autofree char *stat = abHeadroomReadFile(dir, "memory.stat", NULL);
+
+    if (stat)
+        abHeadroomAddReclaimable(headroom, abHeadroomParseStat(stat, key));
+}
+
 int
 abHeadroomReadCgroup(const char *dir, int version, abHeadroom *headroom,
                      GError **error)
@@ -159,15 +205,19 @@ abHeadroomReadCgroup(const char *dir, int version, abHeadroom *headroom,
 
     if (version == 1) {
         if (!(a = abHeadroomReadFile(dir, "memory.usage_in_bytes", error)) ||
-            !(b = abHeadroomReadFile(dir, "memory.limit_in_bytes", error)))
+            !(b = abHeadroomReadFile(dir, "memory.limit_in_bytes", error)) ||
+            abHeadroomFromCgroupV1(a, b, headroom, error) < 0)
             return -1;
-        return abHeadroomFromCgroupV1(a, b, headroom, error);
+        abHeadroomReadReclaimable(dir, "total_inactive_file", headroom);
+        return 0;
     }
     if (version == 2) {
         if (!(a = abHeadroomReadFile(dir, "memory.current", error)) ||
-            !(b = abHeadroomReadFile(dir, "memory.max", error)))
+            !(b = abHeadroomReadFile(dir, "memory.max", error)) ||
+            abHeadroomFromCgroupV2(a, b, headroom, error) < 0)
             return -1;
-        return abHeadroomFromCgroupV2(a, b, headroom, error);
+        abHeadroomReadReclaimable(dir, "inactive_file", headroom);
+        return 0;
     }
     g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
                 "cgroup: bad version %d for %s", version, dir);

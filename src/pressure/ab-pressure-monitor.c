@@ -29,6 +29,7 @@ struct _abPressureSrc {
     char *path;                    /* psi file, meminfo, or cgroup dir */
     int version;                   /* headroom: 0 host, 1 or 2 cgroup */
     bool warned;                   /* a failed read was logged */
+    bool gone;                     /* its file or cgroup went away */
 
     int fds[AB_LEVEL_LAST];        /* psi triggers; -1 when not registered */
     abPsiTrigger trig[AB_LEVEL_LAST];
@@ -38,6 +39,12 @@ struct _abPressureSrc {
 
     abPressureWatch watchData[AB_LEVEL_LAST];
     GSource *watch[AB_LEVEL_LAST];
+
+    /* headroom of a v1 cgroup: usage thresholds for the limit they were
+     * set for (a new limit moves the marks) */
+    abUsageThresholds *thr;
+    guint64 thrLimitBytes;
+    GSource *thrWatch[AB_USAGE_THRESHOLDS_MAX];
 };
 
 struct _abPressureMonitor {
@@ -50,6 +57,7 @@ struct _abPressureMonitor {
     abLevel reportedLevel;
     gint reportedIdx;              /* -1: none; sources->len: injected */
     guint64 changes;
+    guint gone;                    /* sources gone since opened */
 
     GMainContext *ctx;
     GSource *timer;
@@ -66,6 +74,18 @@ abPressureConfigDefaults(abPressureConfig *config)
 }
 
 static void
+abPressureSrcUnwatchThresholds(abPressureSrc *src)
+{
+    for (guint i = 0; i < AB_USAGE_THRESHOLDS_MAX; i++) {
+        if (src->thrWatch[i]) {
+            g_source_destroy(src->thrWatch[i]);
+            g_source_unref(src->thrWatch[i]);
+            src->thrWatch[i] = NULL;
+        }
+    }
+}
+
+static void
 abPressureSrcUnwatch(abPressureSrc *src)
 {
     for (int l = 0; l < AB_LEVEL_LAST; l++) {
@@ -75,6 +95,7 @@ abPressureSrcUnwatch(abPressureSrc *src)
             src->watch[l] = NULL;
         }
     }
+    abPressureSrcUnwatchThresholds(src);
 }
 
 static void
@@ -88,6 +109,7 @@ abPressureSrcFree(gpointer opaque)
             close(src->fds[l]);
     }
     abVmpressureFree(src->vmp);
+    abUsageThresholdsFree(src->thr);
     g_free(src->where);
     g_free(src->path);
     g_free(src);
@@ -180,6 +202,9 @@ abPressureMonitorAddVmpressure(abPressureMonitor *mon, const char *cgroupDir,
     if (!vmp)
         return -1;
     abPressureMonitorAddVmpressureSource(mon, vmp, where);
+    /* to tell its removal from an event */
+    ((abPressureSrc *) g_ptr_array_index(mon->sources, mon->sources->len - 1))->path =
+        g_strdup(cgroupDir);
     return 0;
 }
 
@@ -295,6 +320,12 @@ abPressureMonitorNumChanges(abPressureMonitor *mon)
     return mon->changes;
 }
 
+guint
+abPressureMonitorNumGone(abPressureMonitor *mon)
+{
+    return mon->gone;
+}
+
 static void
 abPressureSrcWarn(abPressureSrc *src, GError *err)
 {
@@ -302,6 +333,40 @@ abPressureSrcWarn(abPressureSrc *src, GError *err)
         g_warning("pressure source %s (%s): %s",
                   abPressureSourceTypeToString(src->type), src->where, err->message);
     src->warned = true;
+}
+
+/* The kernel took the source away (its cgroup was removed: a PSI trigger
+ * then polls POLLERR|POLLPRI for ever, a vmpressure eventfd fires once).
+ * That is no pressure: the source reads none from now on, its fds are
+ * closed so that nothing re-arms them, and the owner may look for the
+ * guests' cgroup again (abPressureMonitorNumGone). */
+static void
+abPressureSrcGone(abPressureSrc *src, const char *why)
+{
+    if (src->gone)
+        return;
+    g_warning("pressure source %s on %s is gone (%s): it reads as no pressure "
+              "until the guests' cgroup is found again",
+              abPressureSourceTypeToString(src->type), src->where, why);
+    abPressureSrcUnwatch(src);
+    for (int l = 0; l < AB_LEVEL_LAST; l++) {
+        if (src->fds[l] >= 0)
+            close(src->fds[l]);
+        src->fds[l] = -1;
+    }
+    g_clear_pointer(&src->vmp, abVmpressureFree);
+    memset(&src->history, 0, sizeof(src->history));
+    src->sample.level = AB_LEVEL_NONE;
+    src->sample.figure = 0;
+    src->sample.requestKiB = 0;
+    src->gone = true;
+    src->mon->gone++;
+}
+
+static bool
+abPressureSrcDirGone(abPressureSrc *src)
+{
+    return src->path && !g_file_test(src->path, G_FILE_TEST_IS_DIR);
 }
 
 static void
@@ -320,7 +385,16 @@ abPressurePsiSample(abPressureSrc *src, gint64 now)
         pfd[n] = (struct pollfd){ .fd = src->fds[l], .events = POLLPRI };
         which[n++] = l;
     }
+    if (src->gone)
+        return;
     if (n > 0 && poll(pfd, n, 0) > 0) {
+        /* an error comes with POLLPRI: never count it as a trigger */
+        for (int i = 0; i < n; i++) {
+            if (pfd[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+                abPressureSrcGone(src, "its PSI trigger reports an error");
+                return;
+            }
+        }
         for (int i = 0; i < n; i++) {
             if (pfd[i].revents & POLLPRI)
                 abPsiHistoryEvent(&src->history, which[i], now);
@@ -333,6 +407,41 @@ abPressurePsiSample(abPressureSrc *src, gint64 now)
         src->sample.figure = stats.some.avg10;
 }
 
+static void abPressureMonitorArm(abPressureMonitor *mon);
+
+/* (Re)register the usage marks of a v1 cgroup whose limit is now
+ * @limitBytes (0: none). A failure is logged once: the tick still
+ * samples the headroom. */
+static void
+abPressureSrcThresholds(abPressureSrc *src, guint64 limitBytes)
+{
+    guint64 marks[AB_USAGE_THRESHOLDS_MAX];
+    g_autoptr(GError) err = NULL;
+    guint n;
+
+    if (limitBytes == src->thrLimitBytes && (src->thr || limitBytes == 0))
+        return;
+    abPressureSrcUnwatchThresholds(src);
+    g_clear_pointer(&src->thr, abUsageThresholdsFree);
+    src->thrLimitBytes = limitBytes;
+    n = abUsageThresholdsMarks(limitBytes, src->mon->config.headroom.freeBelow[AB_LEVEL_LOW],
+                               marks);
+    if (n == 0)
+        return;
+    if (!(src->thr = abUsageThresholdsOpen(src->path, marks, n, &err))) {
+        /* not a kernel cgroup (a test tree): the tick samples it alone */
+        if (g_error_matches(err, AB_ERROR, AB_ERROR_UNSUPPORTED))
+            g_debug("%s", err->message);
+        else
+            abPressureSrcWarn(src, err);
+        return;
+    }
+    g_debug("usage thresholds on %s: %u marks from %" G_GUINT64_FORMAT " bytes",
+            src->path, n, marks[0]);
+    if (src->mon->ctx)
+        abPressureMonitorArm(src->mon);
+}
+
 static void
 abPressureHeadroomSample(abPressureSrc *src)
 {
@@ -341,6 +450,12 @@ abPressureHeadroomSample(abPressureSrc *src)
     abHeadroom hr;
     int rc;
 
+    if (src->gone)
+        return;
+    if (src->version > 0 && abPressureSrcDirGone(src)) {
+        abPressureSrcGone(src, "its cgroup was removed");
+        return;
+    }
     if (src->version == 0)
         rc = g_file_get_contents(src->path, &text, NULL, &err) ?
              abHeadroomParseMeminfo(text, &hr, &err) : -1;
@@ -355,6 +470,8 @@ abPressureHeadroomSample(abPressureSrc *src)
     src->sample.level = abHeadroomLevel(&src->mon->config.headroom, &hr,
                                         &src->sample.requestKiB,
                                         &src->sample.figure);
+    if (src->version == 1)
+        abPressureSrcThresholds(src, hr.limited ? hr.totalKiB * 1024 : 0);
 }
 
 /* Folds the per-source samples into mon->combined; returns true when the
@@ -372,7 +489,7 @@ abPressureMonitorCombine(abPressureMonitor *mon, gint64 now)
     c->time = now;
     for (guint i = 0; i < mon->sources->len; i++) {
         abPressureSrc *src = g_ptr_array_index(mon->sources, i);
-        if (src->type == AB_PRESSURE_SOURCE_PSI)
+        if (src->type == AB_PRESSURE_SOURCE_PSI && !src->gone)
             src->sample.level = abPsiHistoryLevel(&src->history, src->trig,
                                                   mon->config.psi.quietWindows,
                                                   now);
@@ -417,6 +534,11 @@ abPressureMonitorSample(abPressureMonitor *mon, gint64 now)
             abPressurePsiSample(src, now);
             break;
         case AB_PRESSURE_SOURCE_VMPRESSURE:
+            /* the kernel signals every eventfd of a cgroup it removes */
+            if (!src->gone && abPressureSrcDirGone(src))
+                abPressureSrcGone(src, "its cgroup was removed");
+            if (src->gone)
+                break;
             src->sample.level = abVmpressureCollect(src->vmp, &events);
             src->sample.figure = events;
             break;
@@ -462,11 +584,10 @@ abPressurePsiWatchCb(gint fd, GIOCondition cond, gpointer opaque)
     gint64 now = g_get_monotonic_time();
 
     if (cond & (G_IO_ERR | G_IO_HUP | G_IO_NVAL)) {
-        /* the cgroup went away; stop watching rather than spin */
-        g_warning("PSI trigger %s on %s stopped",
-                  abLevelToString(w->level), src->path);
-        g_source_unref(src->watch[w->level]);
-        src->watch[w->level] = NULL;
+        /* the cgroup went away: no pressure, and nothing to re-arm */
+        abPressureSrcGone(src, "its PSI trigger reports an error");
+        if (abPressureMonitorCombine(mon, now) && mon->cb)
+            mon->cb(mon, &mon->combined, mon->opaque);
         return G_SOURCE_REMOVE;
     }
     abPsiHistoryEvent(&src->history, w->level, now);
@@ -488,6 +609,26 @@ abPressureVmpWatchCb(gint fd, GIOCondition cond, gpointer opaque)
     g_source_unref(src->watch[w->level]);
     src->watch[w->level] = NULL;
     return G_SOURCE_REMOVE;
+}
+
+static void abPressureHeadroomSample(abPressureSrc *src);
+
+/* The guests' cgroup crossed a usage mark: sample it and tell the caller
+ * now, level change or not (the deficit grew or shrank). */
+static gboolean
+abPressureThrWatchCb(gint fd, GIOCondition cond, gpointer opaque)
+{
+    abPressureSrc *src = opaque;
+    abPressureMonitor *mon = src->mon;
+    abUsageThresholds *thr = src->thr;
+
+    abUsageThresholdsDrain(src->thr);
+    abPressureHeadroomSample(src);
+    abPressureMonitorCombine(mon, g_get_monotonic_time());
+    if (mon->cb)
+        mon->cb(mon, &mon->combined, mon->opaque);
+    /* a new limit replaced the thresholds, and this watch with them */
+    return thr == src->thr ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static GSource *
@@ -512,11 +653,16 @@ abPressureMonitorArm(abPressureMonitor *mon)
                 src->watch[l] = abPressureAddWatch(mon, src->fds[l], G_IO_PRI,
                                                    abPressurePsiWatchCb,
                                                    &src->watchData[l]);
-            } else if (src->type == AB_PRESSURE_SOURCE_VMPRESSURE) {
+            } else if (src->type == AB_PRESSURE_SOURCE_VMPRESSURE && src->vmp) {
                 src->watch[l] = abPressureAddWatch(mon, abVmpressureFd(src->vmp, l),
                                                    G_IO_IN, abPressureVmpWatchCb,
                                                    &src->watchData[l]);
             }
+        }
+        for (guint t = 0; t < abUsageThresholdsCount(src->thr); t++) {
+            if (!src->thrWatch[t])
+                src->thrWatch[t] = abPressureAddWatch(mon, abUsageThresholdsFd(src->thr, t),
+                                                      G_IO_IN, abPressureThrWatchCb, src);
         }
     }
 }

@@ -144,7 +144,9 @@ void abHeadroomConfigDefaults(abHeadroomConfig *config);
 typedef struct {
     bool limited;          /* false: a cgroup without a memory limit */
     guint64 totalKiB;      /* MemTotal, or the cgroup limit */
-    guint64 freeKiB;       /* MemAvailable, or limit - usage (0 if over) */
+    guint64 freeKiB;       /* MemAvailable, or limit - usage (0 if over)
+                            * + reclaimable, at most totalKiB */
+    guint64 reclaimableKiB;/* cgroup: inactive file pages counted as free */
 } abHeadroom;
 
 /* /proc/meminfo text. Pure. */
@@ -162,7 +164,15 @@ int abHeadroomFromCgroupV1(const char *usage, const char *limit,
 int abHeadroomFromCgroupV2(const char *current, const char *max,
                            abHeadroom *headroom, GError **error);
 
-/* Reads the files in @dir (a cgroup directory, root prefix already in it).
+/* The value of @key in memory.stat text ("total_inactive_file 123"),
+ * 0 when absent or bad. Pure. */
+guint64 abHeadroomParseStat(const char *text, const char *key);
+/* Count @bytes of reclaimable page cache as free (at most the total). */
+void abHeadroomAddReclaimable(abHeadroom *headroom, guint64 bytes);
+
+/* Reads the files in @dir (a cgroup directory, root prefix already in it):
+ * usage and limit, and memory.stat's inactive file pages (v1
+ * total_inactive_file, v2 inactive_file) counted as free.
  * A v2 directory without memory.current (no memory controller) fails with
  * AB_ERROR_UNSUPPORTED. */
 int abHeadroomReadCgroup(const char *dir, int version, abHeadroom *headroom,
@@ -253,12 +263,20 @@ typedef struct {
 void abGuestCgroupsFree(abGuestCgroups *guests);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(abGuestCgroups, abGuestCgroupsFree)
 
-/* PIDs from libvirt's pid files (root + @dir, e.g. /run/libvirt/qemu/NAME.pid). */
-GArray *abCgroupReadPidFiles(const char *root, const char *dir);
-/* PIDs of processes whose comm starts with "qemu-system-" or is "qemu-kvm". */
-GArray *abCgroupScanQemu(const char *root);
+/* Where libvirt's QEMU driver keeps a pid file per running domain
+ * (NAME.pid), written by libvirtd (root only). */
+#define AB_LIBVIRT_QEMU_RUN_DIR "/run/libvirt/qemu"
 
-/* Where the guests @pids (NULL: abCgroupScanQemu) are. With no guest
+/* PIDs from libvirt's pid files under root + @dir, sorted: those of the
+ * domains @names (NULL-terminated; a name that is not a plain file name is
+ * skipped) or, with @names NULL, of every NAME.pid there. Only regular
+ * files holding one PID count. Process names are never looked at: any
+ * user can call a process qemu-system-x86_64. */
+GArray *abCgroupReadPidFiles(const char *root, const char *dir,
+                             const char * const *names);
+
+/* Where the guests @pids (NULL: every pid file of libvirt's, see
+ * abCgroupReadPidFiles) are. With no guest
  * running (yet), libvirt's default partition (/machine.slice, else /machine)
  * where it exists, so that a daemon started before its guests still
  * watches where they will be; npids is 0 then. Fails with
@@ -269,6 +287,37 @@ abGuestCgroups *abCgroupFindGuests(const char *root, GArray *pids,
 /* The cgroup @path ("/machine.slice") in each hierarchy mounted under @root
  * (/proc/self/mounts) where that directory exists; NULL when in none. */
 abGuestCgroups *abCgroupGuestsAt(const char *root, const char *path);
+
+/* -------------------------------------------- cgroup v1 usage thresholds */
+
+#define AB_USAGE_THRESHOLDS_MAX 16
+
+typedef struct _abUsageThresholds abUsageThresholds;
+
+/* The marks for a cgroup limited to @limitBytes: its low mark (used
+ * 1 - @freeBelow) and every 2.5 % of the limit above it; none for an
+ * unlimited cgroup. Fills @bytes (AB_USAGE_THRESHOLDS_MAX entries), returns
+ * how many. Pure. */
+guint abUsageThresholdsMarks(guint64 limitBytes, double freeBelow, guint64 *bytes);
+/* Registers an eventfd per mark on @cgroupDir's memory.usage_in_bytes. */
+abUsageThresholds *abUsageThresholdsOpen(const char *cgroupDir, const guint64 *bytes,
+                                         guint n, GError **error);
+void abUsageThresholdsFree(abUsageThresholds *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(abUsageThresholds, abUsageThresholdsFree)
+guint abUsageThresholdsCount(const abUsageThresholds *t);
+int abUsageThresholdsFd(const abUsageThresholds *t, guint i);
+/* Reads every eventfd; returns how many crossings they counted. */
+guint64 abUsageThresholdsDrain(abUsageThresholds *t);
+
+/* ---------------------------------------------------------- residency */
+
+/* RssAnon + RssShmem in KiB from /proc/PID/status text. Pure. */
+int abResidentParseStatus(const char *text, guint64 *kib, GError **error);
+/* The same for @pid under @root. */
+int abResidentRead(const char *root, int pid, guint64 *kib, GError **error);
+/* The pid in @file (root prefix added), e.g. libvirt's
+ * /run/libvirt/qemu/NAME.pid; returns it or -1. */
+int abResidentReadPidFile(const char *root, const char *file, GError **error);
 
 /* ------------------------------------------------------------ monitor */
 
@@ -350,3 +399,8 @@ void abPressureMonitorAttach(abPressureMonitor *mon, GMainContext *ctx,
 void abPressureMonitorDetach(abPressureMonitor *mon);
 /* Number of times the callback ran (figures and tests). */
 guint64 abPressureMonitorNumChanges(abPressureMonitor *mon);
+/* Sources the kernel took away since they were added (their cgroup was
+ * removed: a PSI trigger polls POLLERR, a cgroup directory is gone). A gone
+ * source reads as no pressure, never as an error turned into a level; the
+ * owner should look for the guests' cgroup again and reopen. */
+guint abPressureMonitorNumGone(abPressureMonitor *mon);

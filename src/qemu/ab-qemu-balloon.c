@@ -186,7 +186,15 @@ abQemuOverrideAdd(xmlNodePtr root, xmlNodePtr marker, const char *alias,
     bool created;
 
     if (!ns) {
+        /* <domain> may bind "qemu" to another namespace already: then the
+         * first free "qemuN" (libvirt reads the namespace by URI); root
+         * binds finitely many prefixes, so one is free */
         ns = xmlNewNs(root, XC(AB_QEMU_LIBVIRT_NS_URI), XC("qemu"));
+        for (guint i = 1; !ns; i++) {
+            g_autofree char *prefix = g_strdup_printf("qemu%u", i);
+
+            ns = xmlNewNs(root, XC(AB_QEMU_LIBVIRT_NS_URI), XC(prefix));
+        }
         xmlSetProp(marker, XC("override-ns"), XC("added"));
     }
     override = abQemuEnsureChild(root, "override", ns, NULL, NULL, &created);

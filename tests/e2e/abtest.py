@@ -70,10 +70,15 @@ def policy_xml(floor=None, ceiling=None, reserve=None, steps=None, weight=None,
     return "\n      <autoballoon>%s</autoballoon>" % "".join(parts)
 
 
-def guest(s, short, memory_mib, policy=None, autodeflate=True, cmdline_extra="", **kw):
+def guest(s, short, memory_mib, policy=None, autodeflate=True, cmdline_extra="",
+          free_page_reporting=None, **kw):
     """A guest with <memballoon autoballoon='on'>, defined through
-    `virsh-autoballoon define` from its extended XML."""
+    `virsh-autoballoon define` from its extended XML. free_page_reporting
+    False writes freePageReporting='off' (define adds 'on' where QEMU has
+    it): a guest whose freed pages only the daemon returns."""
     attrs = "autoballoon='on'" + ("" if autodeflate else " autodeflate='off'")
+    if free_page_reporting is not None:
+        attrs += " freePageReporting='%s'" % ("on" if free_page_reporting else "off")
     if cmdline_extra:
         kw["cmdline"] = harness.KERNEL_CMDLINE + " " + cmdline_extra
     return s.guest(short, memory_mib, define_cmd=vab_cmd("define"), autodeflate=autodeflate,

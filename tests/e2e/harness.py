@@ -365,10 +365,14 @@ def domain_xml(name, memory_mib, kernel, initrd, console_sock, console_log,
     """
     cur = current_mib if current_mib is not None else memory_mib
     disk_xml = ""
+    # cache='none' (O_DIRECT), as production guests are set up: the host's
+    # page cache of the image would be charged to the machine cgroup, and
+    # the scenarios are about guest memory (the guest's own page cache of
+    # its disk stays, and only the balloon gives it back).
     if disk:
         disk_xml = """
     <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
+      <driver name='qemu' type='raw' cache='none'/>
       <source file=%s/>
       <target dev='vda' bus='virtio'/>
     </disk>""" % quoteattr(disk)

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What the host can get back: a qemu's resident size, and the page cache
+ * the kernel drops cheaply that headroom counts as free. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include "ab-pressure.h"
+
+static void
+test_resident_parse(void)
+{
+    g_autoptr(GError) err = NULL;
+    guint64 kib = 0;
+
+    /* an excerpt of /proc/PID/status of a qemu-system-x86_64 */
+    g_assert_cmpint(abResidentParseStatus("Name:\tqemu-system-x86\nVmRSS:\t  900000 kB\n"
+                                          "RssAnon:\t  812340 kB\nRssFile:\t   80000 kB\n"
+                                          "RssShmem:\t    7660 kB\n", &kib, &err), ==, 0);
+    g_assert_cmpuint(kib, ==, 812340 + 7660);
+    /* RssFile is not counted: the balloon cannot free it */
+    g_assert_cmpint(abResidentParseStatus("RssFile:\t 5 kB\nRssAnon:\t 10 kB\n", &kib, NULL), ==, 0);
+    g_assert_cmpuint(kib, ==, 10);
+    /* a key only at the start of a line */
+    g_assert_cmpint(abResidentParseStatus("XRssAnon:\t 7 kB\nRssAnon:\t 3 kB\n", &kib, NULL), ==, 0);
+    g_assert_cmpuint(kib, ==, 3);
+    g_assert_cmpint(abResidentParseStatus("VmRSS:\t 10 kB\n", &kib, &err), ==, -1);
+    g_clear_error(&err);
+    g_assert_cmpint(abResidentParseStatus("RssAnon:\t lots kB\n", &kib, &err), ==, -1);
+    g_clear_error(&err);
+    g_assert_cmpint(abResidentParseStatus("RssAnon:\t 18446744073709551615 kB\n"
+                                          "RssShmem:\t 2 kB\n", &kib, &err), ==, -1);
+}
+
+static void
+test_resident_self(void)
+{
+    g_autoptr(GError) err = NULL;
+    guint64 kib = 0;
+
+    /* this test process holds some anonymous memory */
+    g_assert_cmpint(abResidentRead(NULL, getpid(), &kib, &err), ==, 0);
+    g_assert_no_error(err);
+    g_assert_cmpuint(kib, >, 0);
+    g_assert_cmpint(abResidentRead(NULL, -5, &kib, &err), ==, -1);
+}
+
+static void
+test_pidfile(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("ab-pid-XXXXXX", NULL);
+    g_autofree char *good = g_build_filename(dir, "vm.pid", NULL);
+    g_autofree char *bad = g_build_filename(dir, "bad.pid", NULL);
+    g_autoptr(GError) err = NULL;
+
+    g_assert_true(g_file_set_contents(good, "4242\n", -1, NULL));
+    g_assert_true(g_file_set_contents(bad, "42x", -1, NULL));
+    g_assert_cmpint(abResidentReadPidFile(NULL, good, &err), ==, 4242);
+    g_assert_cmpint(abResidentReadPidFile(NULL, bad, &err), ==, -1);
+    g_clear_error(&err);
+    g_assert_cmpint(abResidentReadPidFile(NULL, "/nonexistent/x.pid", &err), ==, -1);
+    g_unlink(good);
+    g_unlink(bad);
+    g_rmdir(dir);
+}
+
+static void
+test_stat_parse(void)
+{
+    const char *v1 = "cache 100\ninactive_file 4096\ntotal_cache 200\n"
+                     "total_inactive_file 1048576\n";
+
+    g_assert_cmpuint(abHeadroomParseStat(v1, "total_inactive_file"), ==, 1048576);
+    /* not the key's prefix of a longer key, nor a suffix */
+    g_assert_cmpuint(abHeadroomParseStat(v1, "inactive_file"), ==, 4096);
+    g_assert_cmpuint(abHeadroomParseStat(v1, "total"), ==, 0);
+    g_assert_cmpuint(abHeadroomParseStat("inactive_file x\n", "inactive_file"), ==, 0);
+    g_assert_cmpuint(abHeadroomParseStat("", "inactive_file"), ==, 0);
+}
+
+/* A cgroup v1 at 90 % of its limit, half of it clean inactive page cache,
+ * is not under pressure. Worked out: limit 1000 MiB, usage 900 MiB:
+ * free 100 MiB (10 %); with 300 MiB inactive file free 400 MiB
+ * (40 %, none); without it exactly 10 % free is low. */
+static void
+test_cgroup_reclaimable(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("ab-cg-XXXXXX", NULL);
+    const char *files[][2] = {
+        { "memory.usage_in_bytes", "943718400\n" },
+        { "memory.limit_in_bytes", "1048576000\n" },
+        { "memory.stat", "cache 0\ntotal_inactive_file 314572800\n" },
+    };
+    abHeadroomConfig cfg;
+    abHeadroom hr;
+    guint64 request;
+
+    abHeadroomConfigDefaults(&cfg);
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *p = g_build_filename(dir, files[i][0], NULL);
+        g_assert_true(g_file_set_contents(p, files[i][1], -1, NULL));
+    }
+    g_assert_cmpint(abHeadroomReadCgroup(dir, 1, &hr, NULL), ==, 0);
+    g_assert_cmpuint(hr.totalKiB, ==, 1000 * 1024);
+    g_assert_cmpuint(hr.reclaimableKiB, ==, 300 * 1024);
+    g_assert_cmpuint(hr.freeKiB, ==, 400 * 1024);
+    g_assert_cmpint(abHeadroomLevel(&cfg, &hr, &request, NULL), ==, AB_LEVEL_NONE);
+    g_assert_cmpuint(request, ==, 0);
+
+    /* without memory.stat: 10 % free is low (medium is below 10 %), and
+     * 100 MiB short of the 20 % mark */
+    {
+        g_autofree char *p = g_build_filename(dir, "memory.stat", NULL);
+        g_unlink(p);
+    }
+    g_assert_cmpint(abHeadroomReadCgroup(dir, 1, &hr, NULL), ==, 0);
+    g_assert_cmpuint(hr.freeKiB, ==, 100 * 1024);
+    g_assert_cmpint(abHeadroomLevel(&cfg, &hr, &request, NULL), ==, AB_LEVEL_LOW);
+    g_assert_cmpuint(request, ==, 100 * 1024);
+
+    /* reclaimable never makes free exceed the limit */
+    abHeadroomAddReclaimable(&hr, 2000ULL << 20);
+    g_assert_cmpuint(hr.freeKiB, ==, hr.totalKiB);
+
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *p = g_build_filename(dir, files[i][0], NULL);
+        g_unlink(p);
+    }
+    g_rmdir(dir);
+}
+
+/* Marks for a 1000 MiB limit with the low mark at 20 % free: 800 MiB,
+ * then every 25 MiB: 800, 825, ..., 975 (8 marks; 1000 is the limit
+ * itself, where the kernel acts anyway). */
+static void
+test_threshold_marks(void)
+{
+    guint64 marks[AB_USAGE_THRESHOLDS_MAX];
+    guint64 limit = 1000ULL << 20;
+    guint n = abUsageThresholdsMarks(limit, 0.20, marks);
+
+    g_assert_cmpuint(n, ==, 8);
+    for (guint i = 0; i < n; i++) {
+        guint64 want = (guint64) ((double) limit * (0.80 + 0.025 * i));
+        g_assert_cmpuint(marks[i], ==, want);
+    }
+    g_assert_cmpuint(marks[0], ==, 800ULL << 20);
+    /* none without a limit or with a nonsense mark */
+    g_assert_cmpuint(abUsageThresholdsMarks(0, 0.2, marks), ==, 0);
+    g_assert_cmpuint(abUsageThresholdsMarks(AB_CGROUP_V1_UNLIMITED, 0.2, marks), ==, 0);
+    g_assert_cmpuint(abUsageThresholdsMarks(limit, 0, marks), ==, 0);
+    g_assert_cmpuint(abUsageThresholdsMarks(limit, 0.0 / 0.0, marks), ==, 0);
+    /* a low mark at 60 % free would need 24 marks: capped */
+    g_assert_cmpuint(abUsageThresholdsMarks(limit, 0.6, marks), ==, AB_USAGE_THRESHOLDS_MAX);
+}
+
+static bool
+writeKnob(const char *path, const char *value)
+{
+    FILE *f = fopen(path, "w");
+    bool ok = f && fputs(value, f) >= 0;
+
+    return f ? fclose(f) == 0 && ok : false;
+}
+
+/* A real v1 cgroup: a child that allocates past a mark signals it. */
+static void
+test_threshold_kernel(void)
+{
+    const char *base = "/sys/fs/cgroup/memory";
+    g_autofree char *dir = g_strdup_printf("%s/ab-test-thr-%d", base, getpid());
+    g_autofree char *limitPath = g_build_filename(dir, "memory.limit_in_bytes", NULL);
+    g_autofree char *tasks = g_build_filename(dir, "tasks", NULL);
+    g_autoptr(abUsageThresholds) thr = NULL;
+    g_autoptr(GError) err = NULL;
+    guint64 mark = 32ULL << 20;
+    GPid pid;
+    int status;
+
+    g_autofree char *ctl = g_build_filename(base, "cgroup.event_control", NULL);
+
+    if (!g_file_test(ctl, G_FILE_TEST_EXISTS) ||
+        geteuid() != 0) {
+        g_test_skip("needs root and a cgroup v1 memory hierarchy");
+        return;
+    }
+    g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
+    g_assert_true(writeKnob(limitPath, "268435456"));
+    thr = abUsageThresholdsOpen(dir, &mark, 1, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(abUsageThresholdsCount(thr), ==, 1);
+    g_assert_cmpuint(abUsageThresholdsDrain(thr), ==, 0);
+
+    /* the child joins the cgroup, touches 64 MiB and exits */
+    pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        g_autofree char *me = g_strdup_printf("%d", getpid());
+        char *p;
+
+        if (!writeKnob(tasks, me))
+            _exit(2);
+        p = g_malloc(64 << 20);
+        for (size_t i = 0; i < (64 << 20); i += 4096)
+            p[i] = 1;
+        _exit(0);
+    }
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* crossed up (and back down when its memory went): at least once */
+    g_assert_cmpuint(abUsageThresholdsDrain(thr), >=, 1);
+    g_clear_pointer(&thr, abUsageThresholdsFree);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/pressure/resident/parse", test_resident_parse);
+    g_test_add_func("/pressure/resident/self", test_resident_self);
+    g_test_add_func("/pressure/resident/pidfile", test_pidfile);
+    g_test_add_func("/pressure/headroom/stat-parse", test_stat_parse);
+    g_test_add_func("/pressure/headroom/reclaimable", test_cgroup_reclaimable);
+    g_test_add_func("/pressure/threshold/marks", test_threshold_marks);
+    g_test_add_func("/pressure/threshold/kernel", test_threshold_kernel);
+    return g_test_run();
+}
