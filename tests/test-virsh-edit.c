@@ -152,6 +152,21 @@ assertLacks(const Result *r, const char *text)
         g_error("did not expect '%s' in:\n%s", text, r->out);
 }
 
+/* The run defined vm1 with the floor @floor, or left it as it was. */
+static void
+assertEdited(const Result *r, const char *floor)
+{
+    assertHas(r, "Domain 'vm1' XML configuration edited.");
+    assertHas(r, floor);
+}
+
+static void
+assertKept(const Result *r)
+{
+    assertLacks(r, "XML configuration edited.");
+    assertHas(r, FLOOR_512);
+}
+
 static void
 testUnchanged(void)
 {
@@ -178,8 +193,7 @@ testEdited(void)
 
     /* $VISUAL before $EDITOR */
     run("bad-floor.sh", "set-floor.sh", "edit vm1" DUMP, &r);
-    assertHas(&r, "XML configuration edited.");
-    assertHas(&r, FLOOR_768);
+    assertEdited(&r, FLOOR_768);
     resultClear(&r);
 
     /* by id too, and a domain without a policy gets one */
@@ -205,15 +219,13 @@ testRefusedNoTty(void)
     resultClear(&r);
 
     run("bad-floor.sh", NULL, "edit vm1" DUMP, &r);
-    assertLacks(&r, "XML configuration edited.");
-    assertHas(&r, FLOOR_512);
+    assertKept(&r);
     resultClear(&r);
 
     /* the editor failed: nothing changed either */
     run("fail.sh", NULL, "edit vm1" DUMP, &r);
     assertHas(&r, "edit failed");
-    assertHas(&r, FLOOR_512);
-    assertLacks(&r, "XML configuration edited.");
+    assertKept(&r);
     resultClear(&r);
 }
 
@@ -226,8 +238,7 @@ testTryAgain(void)
     runTty("bad-then-good.sh", "edit vm1" DUMP, "y", &r);
     assertHas(&r, "999999");
     assertHas(&r, "Failed. Try again? [y,n,i,f,?]: ");
-    assertHas(&r, "Domain 'vm1' XML configuration edited.");
-    assertHas(&r, FLOOR_768);
+    assertEdited(&r, FLOOR_768);
     resultClear(&r);
 
     /* ?: help, then n: nothing changed */
@@ -235,8 +246,7 @@ testTryAgain(void)
     assertHas(&r, "y - yes, start editor again");
     assertHas(&r, "i - turn off validation and try to redefine again");
     g_assert_cmpint(countOf(r.out, "Failed. Try again?"), ==, 2);
-    assertLacks(&r, "XML configuration edited.");
-    assertHas(&r, FLOOR_512);
+    assertKept(&r);
     resultClear(&r);
 
     /* f: the same document again, refused again */
@@ -254,8 +264,7 @@ testSkipSchema(void)
 
     runTty("schema-only.sh", "edit vm1" DUMP, "i", &r);
     assertHas(&r, "failed to validate against schema");
-    assertHas(&r, "Domain 'vm1' XML configuration edited.");
-    assertHas(&r, FLOOR_768);
+    assertEdited(&r, FLOOR_768);
     resultClear(&r);
 
     /* once validation is off, i is not offered again */
@@ -265,8 +274,7 @@ testSkipSchema(void)
     resultClear(&r);
 
     run("schema-only.sh", NULL, "edit vm1 --skip-validate" DUMP, &r);
-    assertHas(&r, "XML configuration edited.");
-    assertHas(&r, FLOOR_768);
+    assertEdited(&r, FLOOR_768);
     resultClear(&r);
 }
 
