@@ -85,6 +85,11 @@ def main():
         sys.exit(__doc__)
     builddir, seconds = sys.argv[1], int(sys.argv[2])
     only = sys.argv[3:]
+    # the commit the targets were built from: taken now, not after the run
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short=10", "HEAD"],
+                            capture_output=True, text=True).stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "-C", ROOT, "diff", "--quiet", "HEAD", "--", "src",
+                            "tools", "tests/fuzz"]).returncode != 0
     found = targets(builddir)
     if not found:
         sys.exit("no fuzz target in %s (configure it with -Dfuzz=true, CC=clang)" % builddir)
@@ -100,8 +105,6 @@ def main():
             name, r["executions"], r["crashes"],
             "".join("\n  " + c for c in r["crash_files"])), flush=True)
 
-    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short=10", "HEAD"],
-                            capture_output=True, text=True).stdout.strip() or "unknown"
     now = datetime.datetime.now(datetime.timezone.utc)
     clang = subprocess.run(["clang", "--version"], capture_output=True,
                            text=True).stdout.splitlines()[:1]
@@ -109,6 +112,7 @@ def main():
         "kind": "fuzz",
         "date": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "commit": commit,
+        "uncommitted_changes": dirty,
         "compiler": clang[0] if clang else "clang",
         "sanitizers": "fuzzer,address,undefined",
         "targets": {n: {k: v for k, v in r.items() if k not in ("log", "crash_files")}
