@@ -8,10 +8,14 @@ MESON_OPTS ?= -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
 # Build and unit/integration test dependencies.
 DEPS_BUILD = meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev \
 	libxml2-dev libxml2-utils libvirt-dev libvirt-glib-1.0-dev \
-	libvirt-clients libvirt-daemon python3 valgrind
+	libvirt-clients libvirt-daemon python3 valgrind \
+	prometheus-node-exporter systemd
+# The Debian package (make deb, and its install test in make check).
+DEPS_DEB = dpkg-dev debhelper lintian
 # Real guests: end-to-end tests and the demo.
 DEPS_E2E = qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon \
-	libvirt-clients busybox-static cpio gzip gcc libc6-dev python3
+	libvirt-clients busybox-static cpio gzip gcc libc6-dev python3 \
+	libvirt-dbus dbus
 DEPS_DEMO = gnuplot-nox
 # Benchmarks: charts (the simulator itself needs only DEPS_BUILD).
 DEPS_BENCH = gnuplot-nox
@@ -24,12 +28,12 @@ FUZZ_MESON_OPTS = -Dfuzz=true -Dwerror=false -Db_sanitize=address,undefined \
 # Real-guest benchmarks: DEPS_E2E, DEPS_BENCH and libvirt's Python binding.
 DEPS_BENCH_E2E = python3-libvirt
 
-.PHONY: all deps deps-e2e build check demo bench bench-e2e fuzz clean
+.PHONY: all deps deps-e2e build check deb demo bench bench-e2e fuzz clean
 
 all: build
 
 deps:
-	@sh scripts/install-deps.sh $(DEPS_BUILD)
+	@sh scripts/install-deps.sh $(DEPS_BUILD) $(DEPS_DEB)
 
 deps-e2e:
 	@sh scripts/install-deps.sh $(DEPS_E2E)
@@ -42,6 +46,11 @@ build: deps $(BUILDDIR)/build.ninja
 
 check: deps deps-e2e $(BUILDDIR)/build.ninja
 	@sh scripts/check.sh $(BUILDDIR)
+
+# build-deb/autoballoon_VERSION_amd64.deb, built from a copy of the tree
+deb:
+	@sh scripts/install-deps.sh $(DEPS_BUILD) $(DEPS_DEB)
+	@sh scripts/build-deb.sh . build-deb
 
 demo: deps deps-e2e
 	@sh scripts/install-deps.sh $(DEPS_DEMO)
@@ -68,4 +77,4 @@ fuzz: deps
 	python3 bench/fuzz.py $(FUZZDIR) $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(BUILDDIR) $(BUILDDIR)-vg build-demo $(FUZZDIR)
+	rm -rf $(BUILDDIR) $(BUILDDIR)-vg build-demo build-deb $(FUZZDIR)

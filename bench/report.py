@@ -36,20 +36,32 @@ def fmt_conv(s):
     return "never" if s < 0 else f"{s:.0f} s"
 
 
+def fmt_ratio(r):
+    return "-" if r["inflated_gib"] <= 0 else f"{r['reclaimed_gib'] / r['inflated_gib']:.2f}"
+
+
+def fmt_mib(gib):
+    return f"{gib:g} GiB" if gib == int(gib) else f"{gib * 1024:.0f} MiB"
+
+
 def scenario_table(sc):
-    head = ("| policy | host swap-out pages | host OOM | guest pressure (guest·s) "
+    other = sc.get("other_mib", 0) > 0
+    head = ("| policy | host swap-out pages | host OOM (qemus lost) "
+            + ("| non-guest process OOM " if other else "")
+            + "| guest pressure (guest·s) "
             "| guest OOM | held by balloons (GiB·s / peak GiB) | freed by balloons (GiB) "
-            "| converge | balloon commands |")
-    sep = "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+            "| freed / inflated | peak used (% of host) | converge | balloon commands |")
+    sep = "|---|---:|---:|" + ("---:|" if other else "") + "---:|---:|---:|---:|---:|---:|---:|---:|"
     if sc["name"] == "a":
         head += " run time mean / max (s) |"
         sep += "---:|"
     rows = [head, sep]
     for r in sc["results"]:
         row = (f"| {r['policy']} | {fmt_pages(r['host_swap_out_pages'])} | {r['host_oom']} "
-               f"| {r['guest_pressure_s']:.0f} | {r['guest_oom']} "
+               + (f"| {r['other_oom']} " if other else "")
+               + f"| {r['guest_pressure_s']:.0f} | {r['guest_oom']} "
                f"| {r['returned_gib_s']:.0f} / {r['returned_peak_gib']:.1f} "
-               f"| {r['reclaimed_gib']:.1f} "
+               f"| {r['reclaimed_gib']:.1f} | {fmt_ratio(r)} | {r['host_used_peak_pct']:.1f} "
                f"| {fmt_conv(r['converge_s'])} | {r['commands']} |")
         if sc["name"] == "a":
             row += f" {r['run_mean_s']:.0f} / {r['run_max_s']:.0f} |"
@@ -58,7 +70,7 @@ def scenario_table(sc):
         for label, key in (("published 2013, balloon off", "off"),
                            ("published 2013, auto-balloon on", "on")):
             p = PUBLISHED_A[key]
-            rows.append(f"| *{label}* | *{p['swap_out_pages']}* | | | | | | | | *{p['run_s']}* |")
+            rows.append(f"| *{label}* | *{p['swap_out_pages']}* | | | | | | | | | | *{p['run_s']}* |")
     return "\n".join(rows)
 
 
@@ -66,8 +78,12 @@ def block_tables(sim):
     out = []
     for sc in sim["scenarios"]:
         out.append(f"### Scenario {sc['name']}: {sc['title']}\n")
-        out.append(f"Host {sc['host_ram_gib']:.0f} GiB RAM, {sc['host_swap_gib']:.0f} GiB swap, "
-                   f"{sc['host_base_mib']:.0f} MiB for the host itself; {sc['guests']} guests; "
+        other = ""
+        if sc.get("other_mib", 0) > 0:
+            other = (f"; a non-guest process of {sc['other_mib']:.0f} MiB "
+                     f"(ramping at {sc['other_ramp_mib_s']:.0f} MiB/s)")
+        out.append(f"Host {fmt_mib(sc['host_ram_gib'])} RAM, {fmt_mib(sc['host_swap_gib'])} swap, "
+                   f"{sc['host_base_mib']:.0f} MiB for the host itself{other}; {sc['guests']} guests; "
                    f"{sc['duration_s']:.0f} s simulated; disturbance at {sc['disturb_s']:.0f} s; "
                    f"seed {sc['seed']}.\n")
         out.append(scenario_table(sc))
@@ -76,47 +92,76 @@ def block_tables(sim):
 
 
 SWEEP_PARAMS = [
-    ("step_scale", "steps (x 16/64/256 MiB)"),
+    ("step_scale", "steps (x 32/64/256 MiB; 0.001: practically no floor under the deficit)"),
     ("shrink_step_scale", "medium and critical steps only (x 64/256 MiB)"),
     ("reserve_mib", "reserve (MiB)"),
     ("reserve_pct", "reserve as a share of the guest (%, at least 128 MiB)"),
     ("cooldown_s", "cool-down (s)"),
+    ("cooldown_reserves", "reserves a guest keeps in its cool-down (AB_POLICY_COOLDOWN_RESERVES)"),
+    ("grow_horizon_periods", "growth horizon in stats periods (AB_POLICY_GROW_HORIZON_PERIODS)"),
     ("floor_pct", "floor (% of max)"),
     ("autodeflate", "autodeflate"),
+    ("event_decisions", "decisions on events as well as at the tick (0: tick only)"),
+    ("residency", "residency fed to the engine (0: residentKiB unknown)"),
+    ("grow_charged", "trial, not in the engine: a grow asks the pool for what it takes from the host, in the same decision"),
 ]
+
+# the host-sized scenarios and the cgroup ones get different columns
+SWEEP_HOST = ("a", "b", "c")
+
+
+def sweep_cells(sc, e):
+    if sc["name"] in SWEEP_HOST:
+        cells = (f" {fmt_pages(e['host_swap_out_pages'])} | {e['guest_pressure_s']:.0f} "
+                 f"| {e['guest_oom'] + e['host_oom']} | {e['commands']} "
+                 f"| {fmt_conv(e['converge_s'])} |")
+        if sc["name"] == "a":
+            cells += f" {e['run_mean_s']:.0f} |"
+        return cells
+    return (f" {e['host_oom'] + e.get('other_oom', 0)} | {e['host_used_peak_pct']:.1f} "
+            f"| {e['guest_pressure_s']:.0f} | {fmt_ratio(e)} | {e['commands']} |")
+
+
+def sweep_head(sc):
+    n = sc["name"]
+    if n in SWEEP_HOST:
+        head = (f" {n}: swap-out | {n}: pressure s | {n}: OOM | {n}: commands"
+                f" | {n}: converge |")
+        sep = "---:|---:|---:|---:|---:|"
+        if n == "a":
+            head += " a: run mean s |"
+            sep += "---:|"
+        return head, sep
+    return (f" {n}: killed | {n}: peak % | {n}: pressure s | {n}: freed/infl | {n}: commands |",
+            "---:|---:|---:|---:|---:|")
 
 
 def block_sweep(sim):
     scs = [sc for sc in sim["scenarios"] if "sweep" in sc]
     if not scs:
         return "(run with --sweep)"
+    groups = [g for g in ([sc for sc in scs if sc["name"] in SWEEP_HOST],
+                          [sc for sc in scs if sc["name"] not in SWEEP_HOST]) if g]
     out = []
     for param, label in SWEEP_PARAMS:
-        head = f"| {label} |"
-        sep = "|---:|"
-        for sc in scs:
-            n = sc["name"]
-            head += (f" {n}: swap-out | {n}: pressure s | {n}: OOM | {n}: commands"
-                     f" | {n}: converge |")
-            sep += "---:|---:|---:|---:|---:|"
-            if n == "a":
-                head += " a: run mean s |"
-                sep += "---:|"
-        rows = [head, sep]
-        values = [e["value"] for e in scs[0]["sweep"] if e["param"] == param]
-        for v in values:
-            row = f"| {v:g} |"
-            for sc in scs:
-                e = next(x for x in sc["sweep"] if x["param"] == param and x["value"] == v)
-                row += (f" {fmt_pages(e['host_swap_out_pages'])} | {e['guest_pressure_s']:.0f} "
-                        f"| {e['guest_oom'] + e['host_oom']} | {e['commands']} "
-                        f"| {fmt_conv(e['converge_s'])} |")
-                if sc["name"] == "a":
-                    row += f" {e['run_mean_s']:.0f} |"
-            rows.append(row)
         out.append(f"**{label}**\n")
-        out.append("\n".join(rows))
-        out.append("")
+        for group in groups:
+            head = f"| {label.split(' (')[0]} |"
+            sep = "|---:|"
+            for sc in group:
+                h, s_ = sweep_head(sc)
+                head += h
+                sep += s_
+            rows = [head, sep]
+            values = [e["value"] for e in group[0]["sweep"] if e["param"] == param]
+            for v in values:
+                row = f"| {v:g} |"
+                for sc in group:
+                    e = next(x for x in sc["sweep"] if x["param"] == param and x["value"] == v)
+                    row += sweep_cells(sc, e)
+                rows.append(row)
+            out.append("\n".join(rows))
+            out.append("")
     return "\n".join(out)
 
 

@@ -42,9 +42,10 @@ python3 bench/report.py --sim "$tmp/sim.json" --daemon "$tmp/daemon.json" --out 
     --meta "nproc=$(nproc)" --meta "kernel=$(uname -r)" --meta "sim_wall_s=$wall"
 
 if command -v gnuplot >/dev/null 2>&1; then
-    for s in a b c; do
+    for s in a b c d e f; do
         [ -f "$tmp/series-$s.tsv" ] || continue
-        title=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(x["title"] for x in d["scenarios"] if x["name"]==sys.argv[2]))' "$tmp/sim.json" "$s")
+        # a quote in a gnuplot '...' string is written twice
+        title=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(x["title"] for x in d["scenarios"] if x["name"]==sys.argv[2]).replace("\x27", "\x27\x27"))' "$tmp/sim.json" "$s")
         gnuplot -e "infile='$tmp/series-$s.tsv'; outfile='bench/results/latest-$s.png'; ttl='($s) $title'" bench/charts.gp
     done
 else

@@ -19,11 +19,22 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "autoballoon: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-if ! apt-get install -y --no-install-recommends $missing >/tmp/autoballoon-apt.log 2>&1; then
+# Keep configuration files as they are (libvirt-dbus pulls in
+# libvirt-daemon-system, whose scripts would otherwise ask), and wait for
+# a dpkg lock another install holds.
+apt="apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold -o DPkg::Lock::Timeout=600"
+if ! $apt $missing >/tmp/autoballoon-apt.log 2>&1; then
     apt-get update -q >>/tmp/autoballoon-apt.log 2>&1
-    apt-get install -y --no-install-recommends $missing >>/tmp/autoballoon-apt.log 2>&1 || {
+    $apt $missing >>/tmp/autoballoon-apt.log 2>&1 || {
         echo "autoballoon: apt-get install failed, see /tmp/autoballoon-apt.log" >&2
         tail -20 /tmp/autoballoon-apt.log >&2
         exit 1
     }
+fi
+# maintainer scripts that expect a running systemd must still leave every
+# package configured
+if [ -n "$(dpkg --audit 2>&1)" ]; then
+    echo "autoballoon: dpkg --audit reports half-installed packages:" >&2
+    dpkg --audit >&2
+    exit 1
 fi

@@ -4,7 +4,8 @@
 # unit tests (tests/test-qemucaps.c). Usage:
 #   scripts/record-qemucaps.sh [QEMU_BINARY] [NAME]
 # writes tests/qemucapsdata/NAME.help (the raw `-device virtio-balloon-pci,help`
-# output) and NAME.version (the binary's --version first line).
+# output), NAME.virtio-mem.help (`-device virtio-mem-pci,help`) and
+# NAME.version (the binary's --version first line).
 set -eu
 qemu=${1:-/usr/bin/qemu-system-x86_64}
 dir=$(dirname "$0")/../tests/qemucapsdata
@@ -16,5 +17,6 @@ else
     name="qemu-$ver-$distro"
 fi
 LC_ALL=C "$qemu" -device virtio-balloon-pci,help > "$dir/$name.help"
+LC_ALL=C "$qemu" -device virtio-mem-pci,help > "$dir/$name.virtio-mem.help"
 LC_ALL=C "$qemu" --version | head -n 1 > "$dir/$name.version"
 echo "recorded $dir/$name.help"

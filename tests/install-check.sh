@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Install into a scratch DESTDIR and check that what the programs look for
 # at run time is there: the schema where tools/ reads it (AB_DATADIR from
-# ab-config.h, the one place that names it) and the man pages.
+# ab-config.h, the one place that names it), the man pages, the systemd
+# unit and the bash completion.
 # Usage: install-check.sh BUILD_ROOT SOURCE_ROOT
 set -u
 build=$1 src=$2
@@ -24,4 +25,9 @@ cmp -s "$schema" "$src/docs/schemas/autoballoon.rng" || fail "installed schema d
 for page in man8/autoballoond.8 man1/virsh-autoballoon.1; do
     [ -n "$(find "$dest" -path "*/man/$page" -type f)" ] || fail "man page $page not installed"
 done
-echo "ok: schema in $datadir/schemas, man pages installed"
+# the unit and the completion where meson put them (systemd_unit_dir,
+# bash_completion_dir, or the pkg-config defaults under the prefix)
+for file in autoballoond.service virsh-autoballoon; do
+    [ -n "$(find "$dest" -name "$file" -type f)" ] || fail "$file not installed"
+done
+echo "ok: schema in $datadir/schemas, man pages, unit and completion installed"

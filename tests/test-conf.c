@@ -83,13 +83,13 @@ testPolicyParseErrors(void)
         const char *msg;
     } cases[] = {
         { "<autoballoon><floor unit='parsec'>1</floor></autoballoon>", "unknown unit 'parsec'" },
-        { "<autoballoon><weight>abc</weight></autoballoon>", "invalid <autoballoon> weight 'abc'" },
-        { "<autoballoon><weight>99999999999</weight></autoballoon>", "larger than" },
-        { "<autoballoon><step level='none'>1</step></autoballoon>", "unknown step level 'none'" },
-        { "<autoballoon><floor><b/>1</floor></autoballoon>", "unexpected element <b>" },
+        { "<autoballoon><weight>abc</weight></autoballoon>", "<weight>abc</weight>: weight must be an integer" },
+        { "<autoballoon><weight>99999999999</weight></autoballoon>", "<weight>99999999999</weight>: weight must be" },
+        { "<autoballoon><step level='none'>1</step></autoballoon>", "<step level='none'>: level must be one of low, medium, critical" },
+        { "<autoballoon><floor><b/>1</floor></autoballoon>", "<floor><b>: unexpected element" },
         { "<autoballoon>junk</autoballoon>", "unexpected text 'junk'" },
-        { "<autoballoon xmlns:x='urn:x'><x:floor>1</x:floor></autoballoon>", "unknown element <x:floor>" },
-        { "<autoballoon><floor>99999999999999999999</floor></autoballoon>", "number too large" },
+        { "<autoballoon xmlns:x='urn:x'><x:floor>1</x:floor></autoballoon>", "<autoballoon><x:floor>: unknown element" },
+        { "<autoballoon><floor>99999999999999999999</floor></autoballoon>", "<floor>99999999999999999999</floor>: floor must be" },
         { "<autoballoon><floor unit='EiB'>99</floor></autoballoon>", "overflows" },
         { "<policy/>", "expected an <autoballoon> element" },
     };
@@ -234,14 +234,14 @@ testPolicyMetadataErrors(void)
     } cases[] = {
         { "<policy xmlns='urn:other' state='on'/>", "in namespace urn:other" },
         { "<pressure state='on'/>", "expected <policy" },
-        { "<policy/>", "invalid state ''" },
-        { "<policy state='on' element='maybe'/>", "invalid element 'maybe'" },
-        { "<policy state='on' colour='red'/>", "unknown attribute 'colour'" },
+        { "<policy/>", "<policy>: missing attribute state" },
+        { "<policy state='on' element='maybe'/>", "<policy element='maybe'>: element must be one of yes, no" },
+        { "<policy state='on' colour='red'/>", "<policy colour='red'>: unknown attribute colour" },
         { "<policy state='on'><weight>0</weight></policy>", "weight 0 is out of range" },
         { "<policy state='on'><floor unit='MiB'>1</floor></policy>", "below the minimum" },
-        { "<policy state='on'><added stats='banana'/></policy>", "invalid <added> record" },
-        { "<policy state='on'><added stats='none' period='2'/></policy>", "invalid <added> record" },
-        { "<policy state='on'><sizes/></policy>", "unknown element <sizes>" },
+        { "<policy state='on'><added stats='banana'/></policy>", "<added autodeflate='' stats='banana'" },
+        { "<policy state='on'><added stats='none' period='2'/></policy>", ">: invalid record" },
+        { "<policy state='on'><sizes/></policy>", "<policy><sizes>: unknown element" },
         { "<policy state='on'", "invalid XML" },
         { "", "invalid XML" },
     };
@@ -370,13 +370,13 @@ testInjectedErrors(void)
         const char *xml;
         const char *msg;
     } cases[] = {
-        { "<pressure/>", "has no level attribute" },
-        { "<pressure level='extreme'/>", "invalid <pressure> level 'extreme'" },
-        { "<pressure level='low' expires='-1'/>", "invalid <pressure> expires '-1'" },
-        { "<pressure level='low' expires='soon'/>", "invalid <pressure> expires 'soon'" },
-        { "<pressure level='low' source='x'/>", "unknown attribute 'source'" },
+        { "<pressure/>", "<pressure>: missing attribute level" },
+        { "<pressure level='extreme'/>", "<pressure level='extreme'>: level must be one of none, low, medium, critical" },
+        { "<pressure level='low' expires='-1'/>", "<pressure expires='-1'>: expires must be an integer" },
+        { "<pressure level='low' expires='soon'/>", "<pressure expires='soon'>" },
+        { "<pressure level='low' source='x'/>", "<pressure source='x'>: unknown attribute source" },
         { "<p:pressure xmlns:p='" AB_NS_STATUS_URI "' level='low'/>", "in namespace " AB_NS_STATUS_URI },
-        { "<pressure level='low'><x/></pressure>", "unexpected element <x>" },
+        { "<pressure level='low'><x/></pressure>", "<pressure><x>: unexpected element" },
         { "pressure", "invalid XML" },
     };
 
@@ -396,11 +396,11 @@ testStatusRoundTrip(void)
 {
     abConfStatus st = {
         .level = AB_LEVEL_MEDIUM,
-        .source = (char *)"psi",
+        .source = AB_STATUS_SOURCE_PSI,
         .targetKiB = 786432,
         .actualKiB = 800000,
         .usableKiB = 300000,
-        .action = (char *)"inflate",
+        .action = AB_STATUS_ACTION_INFLATE,
         .reason = (char *)"host-pressure",
         .unresponsive = true,
         .time = 1763900000,
@@ -418,11 +418,11 @@ testStatusRoundTrip(void)
     g_assert_cmpint(abConfStatusParse(xml, &back, &err), ==, 0);
     g_assert_no_error(err);
     g_assert_cmpint(back.level, ==, AB_LEVEL_MEDIUM);
-    g_assert_cmpstr(back.source, ==, "psi");
+    g_assert_cmpint(back.source, ==, AB_STATUS_SOURCE_PSI);
     g_assert_cmpuint(back.targetKiB, ==, 786432);
     g_assert_cmpuint(back.actualKiB, ==, 800000);
     g_assert_cmpuint(back.usableKiB, ==, 300000);
-    g_assert_cmpstr(back.action, ==, "inflate");
+    g_assert_cmpint(back.action, ==, AB_STATUS_ACTION_INFLATE);
     g_assert_cmpstr(back.reason, ==, "host-pressure");
     g_assert_true(back.unresponsive);
     g_assert_cmpint(back.time, ==, 1763900000);
@@ -448,18 +448,18 @@ testStatusRoundTrip(void)
         g_assert_cmpstr(back.reason, ==, abPolicyReasonToString(r));
         abConfStatusClear(&back);
     }
-    g_assert_cmpint(abConfStatusParse("<status level='none' source='" AB_CONF_STATUS_SOURCE_QEMU
+    g_assert_cmpint(abConfStatusParse("<status level='none' source='qemu"
                                       "' reason='" AB_CONF_STATUS_REASON_QEMU "'/>",
                                       &back, &err), ==, 0);
     g_assert_no_error(err);
-    g_assert_cmpstr(back.source, ==, "qemu");
+    g_assert_cmpint(back.source, ==, AB_STATUS_SOURCE_QEMU);
     g_assert_cmpstr(back.reason, ==, "qemu-automatic");
     abConfStatusClear(&back);
 
     /* metadata the daemon cannot read: reason and error round trip */
     {
         abConfStatus bad = {
-            .level = AB_LEVEL_NONE, .source = (char *)"none", .action = (char *)"none",
+            .level = AB_LEVEL_NONE, .source = AB_STATUS_SOURCE_NONE, .action = AB_STATUS_ACTION_NONE,
             .reason = (char *)AB_CONF_STATUS_REASON_BAD_POLICY,
             .error = (char *)"invalid <floor> unit 'a&b<c>'",
         };
@@ -488,15 +488,15 @@ testStatusErrors(void)
         const char *xml;
         const char *msg;
     } cases[] = {
-        { "<status source='psi'/>", "has no level attribute" },
-        { "<status level='low' source='sun'/>", "invalid <status> source 'sun'" },
-        { "<status level='low' action='explode'/>", "invalid <status> action 'explode'" },
-        { "<status level='low' target='12k'/>", "invalid <status> target '12k'" },
-        { "<status level='low' unresponsive='maybe'/>", "invalid <status> unresponsive 'maybe'" },
-        { "<status level='low' reason=''/>", "invalid <status> reason ''" },
-        { "<status level='low' reason='bored'/>", "invalid <status> reason 'bored'" },
-        { "<status level='low' colour='red'/>", "unknown attribute 'colour'" },
-        { "<status level='low' time='99999999999999999999'/>", "invalid <status> time" },
+        { "<status source='psi'/>", "<status>: missing attribute level" },
+        { "<status level='low' source='sun'/>", "<status source='sun'>: source must be one of" },
+        { "<status level='low' action='explode'/>", "<status action='explode'>: action must be one of" },
+        { "<status level='low' target='12k'/>", "<status target='12k'>: target must be" },
+        { "<status level='low' unresponsive='maybe'/>", "<status unresponsive='maybe'>: unresponsive must be one of yes, no" },
+        { "<status level='low' reason=''/>", "<status reason=''>: reason must be one of" },
+        { "<status level='low' reason='bored'/>", "<status reason='bored'>" },
+        { "<status level='low' colour='red'/>", "<status colour='red'>: unknown attribute" },
+        { "<status level='low' time='99999999999999999999'/>", "<status time='99999999999999999999'>" },
         { "<s:status xmlns:s='" AB_NS_POLICY_URI "' level='low'/>", "expected <status" },
     };
 
@@ -508,7 +508,7 @@ testStatusErrors(void)
         g_assert_error(err, AB_ERROR, AB_ERROR_INVALID);
         if (!strstr(err->message, cases[i].msg))
             g_error("%s: got '%s', expected '%s'", cases[i].xml, err->message, cases[i].msg);
-        g_assert_null(st.source);
+        g_assert_cmpint(st.source, ==, AB_STATUS_SOURCE_NONE);
     }
 }
 

@@ -5,7 +5,7 @@
 #include "ab-daemon.h"
 #include "ab-daemon-config.h"
 #include "ab-error.h"
-#include "test-daemon-util.h"
+#include "testutils.h"
 
 #include <glib/gstdio.h>
 
@@ -108,11 +108,16 @@ testBadValues(void)
         { "[pressure]\nsystem-wide = perhaps\n", "[pressure] system-wide", "perhaps" },
         { "[policy]\nfloor = 1parsec\n", "[policy] floor", "1parsec" },
         { "[policy]\nfloor = 1MiB\n", "[policy] floor", "1MiB" },
+        { "[policy]\nfloor = 0%\n", "[policy] floor", "0%" },
+        { "[policy]\nreserve = 100.5%\n", "[policy] reserve", "100.5%" },
+        { "[policy]\nfloor = 1.2.3%\n", "[policy] floor", "1.2.3%" },
         { "[policy]\nstep-low = 0\n", "[policy] step-low", "0" },
         { "[policy]\nstep-critical = 65GiB\n", "[policy] step-critical", "65GiB" },
         { "[policy]\nweight = 0\n", "[policy] weight", "0" },
         { "[policy]\nweight = 10001\n", "[policy] weight", "10001" },
         { "[policy]\ncooldown = 1000000\n", "[policy] cooldown", "1000000" },
+        { "[metrics]\ntextfile = ab.prom\n", "[metrics] textfile", "ab.prom" },
+        { "[metrics]\ntextfile = /run/ab.txt\n", "[metrics] textfile", "/run/ab.txt" },
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -282,12 +287,40 @@ testShippedFile(void)
     g_assert_cmpstr(cfg->cgroup, ==, def->cgroup);
     g_assert_cmpint(cfg->systemWide, ==, def->systemWide);
     g_assert_cmpmem(&cfg->pressure, sizeof(cfg->pressure), &def->pressure, sizeof(def->pressure));
-    g_assert_cmpuint(cfg->policy->reserve.kib, ==, AB_POLICY_RESERVE_DEFAULT_MIN_KIB);
+    /* floor and reserve as shown are the built-in defaults wherever their
+     * 128 MiB minimum does not bind (guests of 1 GiB and more) */
+    for (unsigned long long memKiB = 1048576; memKiB <= 64ULL * 1048576; memKiB = memKiB * 3 / 2) {
+        abPolicyParams shown, builtin;
+
+        abConfPolicyResolve(cfg->policy, memKiB, &shown);
+        abConfPolicyResolve(def->policy, memKiB, &builtin);
+        g_assert_cmpuint(shown.floorKiB, ==, builtin.floorKiB);
+        g_assert_cmpuint(shown.reserveKiB, ==, builtin.reserveKiB);
+    }
     g_assert_cmpuint(cfg->policy->step[AB_LEVEL_LOW].kib, ==, AB_POLICY_STEP_LOW_DEFAULT_KIB);
     g_assert_cmpuint(cfg->policy->step[AB_LEVEL_MEDIUM].kib, ==, AB_POLICY_STEP_MEDIUM_DEFAULT_KIB);
     g_assert_cmpuint(cfg->policy->step[AB_LEVEL_CRITICAL].kib, ==, AB_POLICY_STEP_CRITICAL_DEFAULT_KIB);
     g_assert_cmpuint(cfg->policy->weight, ==, AB_POLICY_WEIGHT_DEFAULT);
     g_assert_cmpuint(cfg->policy->cooldown.value, ==, AB_POLICY_COOLDOWN_DEFAULT_S);
+    g_assert_null(cfg->metricsTextfile);
+}
+
+/* Off by default; a path turns it on, a later empty value off again. */
+static void
+testMetricsTextfile(void)
+{
+    g_autoptr(abDaemonConfig) cfg = abDaemonConfigNew();
+    g_autoptr(GError) err = NULL;
+
+    g_assert_null(cfg->metricsTextfile);
+    g_assert_cmpint(abDaemonConfigApplyData(cfg, "a.conf",
+        "[metrics]\ntextfile = /var/lib/prometheus/node-exporter/autoballoon.prom\n",
+        &err), ==, 0);
+    g_assert_no_error(err);
+    g_assert_cmpstr(cfg->metricsTextfile, ==, "/var/lib/prometheus/node-exporter/autoballoon.prom");
+    g_assert_cmpint(abDaemonConfigApplyData(cfg, "b.conf", "[metrics]\ntextfile =\n", &err), ==, 0);
+    g_assert_no_error(err);
+    g_assert_null(cfg->metricsTextfile);
 }
 
 /* Every module logs under a domain of its own, which --verbose shows; the
@@ -329,6 +362,7 @@ main(int argc, char **argv)
     g_test_add_func("/daemon-config/unknown-warns", testUnknownWarns);
     g_test_add_func("/daemon-config/dropins", testDropins);
     g_test_add_func("/daemon-config/shipped-file", testShippedFile);
+    g_test_add_func("/daemon-config/metrics-textfile", testMetricsTextfile);
     g_test_add_func("/daemon-config/log-domains", testLogDomains);
     return g_test_run();
 }

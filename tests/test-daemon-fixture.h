@@ -9,9 +9,10 @@
 
 #include "ab-config.h"
 #include "ab-daemon.h"
+#include "ab-daemon-test.h"
 #include "ab-namespace.h"
 #include "ab-policy.h"
-#include "test-daemon-util.h"
+#include "testutils.h"
 
 #include <libvirt/virterror.h>
 #include <stdlib.h>

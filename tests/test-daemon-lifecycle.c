@@ -83,6 +83,39 @@ testCgroupDiscovery(Fixture *f, gconstpointer data)
     g_assert_cmpint(system(rm), ==, 0);
 }
 
+/* Opened before the daemon knows which guests libvirt runs, cgroup = auto
+ * reads every pid file libvirt has, a stale one too (its PID reused by a
+ * user's process); once connected it looks again with the live guests'
+ * only, here none: libvirt's partition. */
+static void
+testCgroupStalePidFile(Fixture *f, gconstpointer data)
+{
+    g_autofree char *root = g_dir_make_tmp("ab-daemon-cgroup-XXXXXX", NULL);
+    g_autofree char *rm = g_strdup_printf("rm -rf '%s'", root);
+    abDaemonConfig *cfg = abDaemonConfigNew();
+    g_autoptr(abGuestCgroups) before = NULL;
+
+    putFile(root, "proc/self/mounts", "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n");
+    putFile(root, "proc/meminfo", "MemTotal: 8000000 kB\nMemAvailable: 6000000 kB\n");
+    putFile(root, "sys/fs/cgroup/machine/memory.current", "104857600\n");
+    putFile(root, "sys/fs/cgroup/machine/memory.max", "1073741824\n");
+    putFile(root, "sys/fs/cgroup/user.slice/evil/memory.current", "104857600\n");
+    putFile(root, "sys/fs/cgroup/user.slice/evil/memory.max", "1073741824\n");
+    putFile(root, "proc/667/cgroup", "0::/user.slice/evil/sleep\n");
+    putFile(root, "run/libvirt/qemu/vm-gone.pid", "667\n");
+    before = abCgroupFindGuests(root, NULL, NULL);
+    g_assert_cmpstr(before->v2Path, ==, "/user.slice/evil");
+
+    testLogClear();
+    abDaemonSetPressure(f->daemon, abDaemonPressureOpenAt(cfg, NULL, root));
+    abDaemonConfigFree(cfg);
+    assertLogged("guests' cgroup now /machine: reopening");
+    g_assert_cmpint(testLogFind("pressure source headroom on /machine", NULL), >,
+                    testLogFind("pressure source headroom on /user.slice/evil", NULL));
+    g_assert_cmpint(testLogFind("pressure source headroom on /user.slice/evil", NULL), >=, 0);
+    g_assert_cmpint(system(rm), ==, 0);
+}
+
 /* A paused guest keeps its QEMU and its balloon: it stays managed and
  * keeps its status, it only gets no command until it runs again. */
 static void
@@ -185,6 +218,7 @@ main(int argc, char **argv)
     ADD("stats-stamp-ahead", fixtureSetup, testStatsStampAhead, NULL);
     ADD("cgroup-found-on-start", fixtureSetup, testCgroupDiscovery, GINT_TO_POINTER(0));
     ADD("cgroup-found-on-tick", fixtureSetup, testCgroupDiscovery, GINT_TO_POINTER(1));
+    ADD("cgroup-stale-pid-file", fixtureSetup, testCgroupStalePidFile, NULL);
     ADD("paused-stays-managed", fixtureSetup, testPausedStaysManaged, NULL);
 
     return g_test_run();

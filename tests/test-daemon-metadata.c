@@ -49,7 +49,7 @@ testBadPolicyKeepsLast(Fixture *f, gconstpointer data)
     unsigned long long now;
 
     g_assert_true(info(f, "vm-on").managed);
-    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, "psi", 0);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, AB_STATUS_SOURCE_PSI, 0);
 
     for (size_t i = 0; i < G_N_ELEMENTS(badPolicies); i++) {
         testLogClear();
@@ -145,13 +145,13 @@ testBadPolicyNoneBefore(Fixture *f, gconstpointer data)
     setPolicy(f, "vm-plain", "<policy state='on'><weight>-5</weight></policy>");
     waitFor(info(f, "vm-plain").policyError);
     g_assert_false(info(f, "vm-plain").managed);
-    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, "psi", 0);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, AB_STATUS_SOURCE_PSI, 0);
     tick(f, 2);
     tick(f, 2);
     g_assert_cmpuint(libvirtMemory(f, "vm-plain"), ==, 1024 * MiB);
     flushedStatus(f, "vm-plain", &st);
     g_assert_cmpstr(st.reason, ==, AB_CONF_STATUS_REASON_BAD_POLICY);
-    g_assert_cmpstr(st.action, ==, "none");
+    g_assert_cmpint(st.action, ==, AB_STATUS_ACTION_NONE);
     g_assert_nonnull(strstr(st.error, "-5"));
     abConfStatusClear(&st);
 
@@ -264,7 +264,7 @@ testForeignStatus(Fixture *f, gconstpointer data)
 
     unsigned int writes;
 
-    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_MEDIUM, "psi", 0);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_MEDIUM, AB_STATUS_SOURCE_PSI, 0);
     /* until the status no longer changes (at the floor) */
     for (int i = 0; i < 40; i++)
         tick(f, 2);

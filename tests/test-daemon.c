@@ -46,6 +46,29 @@ testManageAll(Fixture *f, gconstpointer data)
     g_assert_false(info(f, "vm-off").managed);
     g_assert_false(info(f, "vm-bad").managed);
     g_assert_true(info(f, "vm-on").managed);
+
+    /* a guest whose balloon cannot work is left out, said once */
+    {
+        virDomainPtr dom = virDomainCreateXML(f->conn,
+            "<domain type='test'><name>vm-none</name><memory>1048576</memory>"
+            "<os><type>hvm</type></os>"
+            "<devices><memballoon model='none'/></devices></domain>", 0);
+
+        g_assert_nonnull(dom);
+        virDomainFree(dom);
+        tick(f, 2);
+        tick(f, 2);
+        g_assert_false(info(f, "vm-none").managed);
+        assertLogged("MESSAGE", "vm-none: not managed by 'manage = all'", "model='none'");
+        {
+            guint n = 0;
+
+            for (guint i = 0; i < testLogs->len; i++)
+                n += strstr(testLogs->pdata[i], "vm-none") != NULL;
+            /* nothing else about it either: no stats or setmem failures */
+            g_assert_cmpuint(n, ==, 1);
+        }
+    }
     /* a guest managed without a policy publishes its status too: that is
      * how balloon-status and balloon-inject-pressure --all find it */
     tick(f, 2);
@@ -77,7 +100,7 @@ testNoStatsHolds(Fixture *f, gconstpointer data)
     g_assert_cmpuint(libvirtMemory(f, "vm-on"), ==, 1024 * MiB);
     g_assert_true(readStatus(f, "vm-on", &st));
     g_assert_cmpstr(st.reason, ==, abPolicyReasonToString(AB_POLICY_REASON_STALE_STATS));
-    g_assert_cmpstr(st.action, ==, "hold");
+    g_assert_cmpint(st.action, ==, AB_STATUS_ACTION_HOLD);
     abConfStatusClear(&st);
 }
 
@@ -135,14 +158,14 @@ testHostPressure(Fixture *f, gconstpointer data)
 {
     abConfStatus st = { 0 };
 
-    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_MEDIUM, "psi", 32 * MiB);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_MEDIUM, AB_STATUS_SOURCE_PSI, 32 * MiB);
     tick(f, 2);
     g_assert_cmpuint(libvirtMemory(f, "vm-on") + libvirtMemory(f, "vm-on2"), <,
                      (1024 + 768) * MiB);
     g_assert_cmpuint(libvirtMemory(f, "vm-plain"), ==, 1024 * MiB);
     assertLogged("MESSAGE", "(host-pressure, level medium from psi)");
     g_assert_true(readStatus(f, "vm-on", &st));
-    g_assert_cmpstr(st.source, ==, "psi");
+    g_assert_cmpint(st.source, ==, AB_STATUS_SOURCE_PSI);
     g_assert_cmpint(st.level, ==, AB_LEVEL_MEDIUM);
     abConfStatusClear(&st);
 }
@@ -153,7 +176,7 @@ testDryRun(Fixture *f, gconstpointer data)
     abConfStatus st = { 0 };
 
     inject(f, "vm-on", AB_LEVEL_CRITICAL, 0);
-    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, "psi", 0);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, AB_STATUS_SOURCE_PSI, 0);
     for (int i = 0; i < 5; i++)
         tick(f, 2);
     abDaemonFlushStatus(f->daemon, true);
@@ -197,7 +220,7 @@ testLiveEnableDisable(Fixture *f, gconstpointer data)
     abDaemonFlushStatus(f->daemon, true);
     g_assert_true(readStatus(f, "vm-plain", &st));
     g_assert_cmpstr(st.reason, ==, "disabled");
-    g_assert_cmpstr(st.action, ==, "none");
+    g_assert_cmpint(st.action, ==, AB_STATUS_ACTION_NONE);
     abConfStatusClear(&st);
 
     /* a policy removed altogether also stops management, and the status
@@ -269,12 +292,12 @@ testStatus(Fixture *f, gconstpointer data)
     tick(f, 2);
     g_assert_true(readStatus(f, "vm-on", &st));
     g_assert_cmpint(st.level, ==, AB_LEVEL_MEDIUM);
-    g_assert_cmpstr(st.source, ==, "injected");
+    g_assert_cmpint(st.source, ==, AB_STATUS_SOURCE_INJECTED);
     g_assert_cmpuint(st.targetKiB, ==, libvirtMemory(f, "vm-on"));
     g_assert_cmpuint(st.targetKiB, <, 1024 * MiB);
     g_assert_cmpuint(st.actualKiB, ==, 1024 * MiB);  /* actual before the balloon moved */
     g_assert_cmpuint(st.usableKiB, ==, (1024 - 200) * MiB);
-    g_assert_cmpstr(st.action, ==, "inflate");
+    g_assert_cmpint(st.action, ==, AB_STATUS_ACTION_INFLATE);
     g_assert_cmpstr(st.reason, ==, abPolicyReasonToString(AB_POLICY_REASON_INJECTED));
     g_assert_false(st.unresponsive);
     g_assert_cmpint(st.time, ==, fakeWall(&f->clock));
@@ -290,7 +313,7 @@ testStatus(Fixture *f, gconstpointer data)
     g_assert_cmpuint(abDaemonCountStatusWrites(f->daemon), >, writes);
 
     /* no change but the time: no write */
-    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_NONE, NULL, 0);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_NONE, AB_STATUS_SOURCE_NONE, 0);
     setMetadata(f, "vm-on", NULL, NULL, AB_NS_PRESSURE_URI);
     waitFor(info(f, "vm-on").injected == AB_LEVEL_NONE);
     tick(f, 2);
@@ -461,7 +484,7 @@ testLevelChangeTicksEarly(Fixture *f, gconstpointer data)
     abDaemonStart(f->daemon);
     drainEvents();
     g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, 0);
-    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, "psi", 0);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, AB_STATUS_SOURCE_PSI, 0);
     waitFor(abDaemonCountSetMemory(f->daemon) > 0);
     assertLogged("(host-pressure, level critical from psi)");
 }
@@ -474,7 +497,7 @@ testQemuInflates(Fixture *f, gconstpointer data)
     abConfStatus st = { 0 };
 
     inject(f, "vm-qemu", AB_LEVEL_CRITICAL, 0);
-    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, "psi", 0);
+    abDaemonPressureFixedSet(f->pressure, AB_LEVEL_CRITICAL, AB_STATUS_SOURCE_PSI, 0);
     tick(f, 2);
     tick(f, 2);
     g_assert_cmpuint(libvirtMemory(f, "vm-qemu"), ==, 1024 * MiB);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for src/pressure: parsing on fake files, headroom levels,
- * injected expiry, combination, vmpressure coalescing with real eventfds. */
+ * combination, vmpressure coalescing with real eventfds. */
 #include <glib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -8,25 +8,10 @@
 
 #include "ab-pressure.h"
 #include "ab-error.h"
+#include "testutils.h"
 
-static char *
-dataPath(const char *rel)
-{
-    const char *src = g_getenv("AB_SOURCE_ROOT");
-    g_assert_nonnull(src);
-    return g_build_filename(src, "tests", "pressuredata", rel, NULL);
-}
-
-static char *
-dataRead(const char *rel)
-{
-    g_autofree char *path = dataPath(rel);
-    g_autoptr(GError) err = NULL;
-    char *text = NULL;
-    g_assert_true(g_file_get_contents(path, &text, NULL, &err));
-    g_assert_no_error(err);
-    return text;
-}
+#define dataPath(rel) abTestDataPath("pressuredata", rel)
+#define dataRead(rel) abTestReadData("pressuredata", rel)
 
 /* ------------------------------------------------------------------ PSI */
 
@@ -266,41 +251,6 @@ test_headroom_level(void)
         g_assert_cmpint(abHeadroomLevel(&cfg, &hr, &req, NULL), ==, AB_LEVEL_LOW);
         g_assert_cmpuint(req, ==, 5000);
     }
-}
-
-/* ----------------------------------------------------------- injected */
-
-static void
-test_injected(void)
-{
-    g_autoptr(abPressureInjected) inj = abPressureInjectedNew();
-
-    abPressureInjectedSet(inj, "vm1", AB_LEVEL_MEDIUM, 1000);
-    abPressureInjectedSet(inj, "6c4a9f1e-2b4d-4c8e-9a3e-0d1b2c3d4e5f", AB_LEVEL_CRITICAL, 0);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm1", 999), ==, AB_LEVEL_MEDIUM);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm1", 1000), ==, AB_LEVEL_NONE);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm2", 0), ==, AB_LEVEL_NONE);
-    g_assert_cmpint(abPressureInjectedGet(inj, NULL, 0), ==, AB_LEVEL_NONE);
-
-    /* "all" applies to every domain; a domain's own higher entry wins */
-    abPressureInjectedSet(inj, NULL, AB_LEVEL_LOW, 2000);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm2", 1500), ==, AB_LEVEL_LOW);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm1", 500), ==, AB_LEVEL_MEDIUM);
-    g_assert_cmpint(abPressureInjectedGet(inj, NULL, 1500), ==, AB_LEVEL_LOW);
-
-    /* expire drops vm1 at 1000 and "all" at 2000; the unexpiring entry stays */
-    g_assert_cmpuint(abPressureInjectedExpire(inj, 1500), ==, 1);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm1", 0), ==, AB_LEVEL_LOW);
-    g_assert_cmpuint(abPressureInjectedExpire(inj, 2000), ==, 1);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm1", 0), ==, AB_LEVEL_NONE);
-    g_assert_cmpint(abPressureInjectedGet(inj, "6c4a9f1e-2b4d-4c8e-9a3e-0d1b2c3d4e5f",
-                                          G_MAXINT64), ==, AB_LEVEL_CRITICAL);
-    g_assert_cmpuint(abPressureInjectedExpire(inj, G_MAXINT64), ==, 0);
-
-    /* NONE clears */
-    abPressureInjectedSet(inj, "6c4a9f1e-2b4d-4c8e-9a3e-0d1b2c3d4e5f", AB_LEVEL_NONE, 0);
-    g_assert_cmpint(abPressureInjectedGet(inj, "6c4a9f1e-2b4d-4c8e-9a3e-0d1b2c3d4e5f", 0),
-                    ==, AB_LEVEL_NONE);
 }
 
 /* --------------------------------------------------- where guests are */
@@ -681,38 +631,6 @@ test_vmpressure_glib_flood(void)
 }
 
 static void
-test_monitor_injected(void)
-{
-    g_autofree char *meminfo = dataPath("meminfo/idle");
-    g_autoptr(abPressureMonitor) mon = abPressureMonitorNew(NULL);
-    abPressureInjected *inj = abPressureMonitorInjected(mon);
-    const abPressureSample *s;
-
-    g_assert_cmpint(abPressureMonitorAddHostHeadroom(mon, meminfo, NULL), ==, 0);
-    s = abPressureMonitorTick(mon, 100);
-    g_assert_cmpint(s->level, ==, AB_LEVEL_NONE);
-    g_assert_cmpint(s->type, ==, AB_PRESSURE_SOURCE_HEADROOM);
-    g_assert_cmpstr(s->where, ==, "host");
-
-    /* a per-domain injection does not raise the host level */
-    abPressureInjectedSet(inj, "vm1", AB_LEVEL_CRITICAL, 500);
-    s = abPressureMonitorTick(mon, 200);
-    g_assert_cmpint(s->level, ==, AB_LEVEL_NONE);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm1", 200), ==, AB_LEVEL_CRITICAL);
-
-    abPressureInjectedSet(inj, NULL, AB_LEVEL_MEDIUM, 1000);
-    s = abPressureMonitorTick(mon, 300);
-    g_assert_cmpint(s->level, ==, AB_LEVEL_MEDIUM);
-    g_assert_cmpint(s->type, ==, AB_PRESSURE_SOURCE_INJECTED);
-    g_assert_cmpstr(s->where, ==, "all");
-
-    /* the tick expires both */
-    s = abPressureMonitorTick(mon, 1000);
-    g_assert_cmpint(s->level, ==, AB_LEVEL_NONE);
-    g_assert_cmpint(abPressureInjectedGet(inj, "vm1", 0), ==, AB_LEVEL_NONE);
-}
-
-static void
 test_monitor_highest_wins(void)
 {
     /* ties go to the source added first; the higher one always wins */
@@ -756,7 +674,6 @@ main(int argc, char **argv)
     g_test_add_func("/pressure/headroom/cgroup-v2", test_cgroup_v2_headroom);
     g_test_add_func("/pressure/headroom/cgroup-v2-no-memory", test_cgroup_v2_no_memory_controller);
     g_test_add_func("/pressure/headroom/level", test_headroom_level);
-    g_test_add_func("/pressure/injected/expiry", test_injected);
     g_test_add_func("/pressure/cgroup/proc-cgroup", test_proc_cgroup);
     g_test_add_func("/pressure/cgroup/mounts", test_mounts);
     g_test_add_func("/pressure/cgroup/common-parent", test_common_parent);
@@ -768,7 +685,6 @@ main(int argc, char **argv)
     g_test_add_func("/pressure/monitor/sources-kinds", test_monitor_sources_kinds);
     g_test_add_func("/pressure/monitor/defaults-hybrid", test_monitor_defaults_hybrid);
     g_test_add_func("/pressure/monitor/defaults-v2", test_monitor_defaults_v2);
-    g_test_add_func("/pressure/monitor/injected", test_monitor_injected);
     g_test_add_func("/pressure/monitor/highest-wins", test_monitor_highest_wins);
     g_test_add_func("/pressure/vmpressure/coalesce", test_vmpressure_coalesce);
     g_test_add_func("/pressure/vmpressure/glib-flood", test_vmpressure_glib_flood);

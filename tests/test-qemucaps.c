@@ -10,30 +10,27 @@
 #include "ab-error.h"
 #include "ab-qemu-caps.h"
 
+#include "testutils.h"
+
 #define F(cap) AB_QEMU_CAP_FLAG(AB_QEMU_CAP_ ## cap)
+#define M(cap) AB_QEMU_CAP_FLAG(AB_QEMU_MEM_CAP_ ## cap)
 
-static char *
-fixturePath(const char *name)
-{
-    return g_build_filename(AB_SOURCE_ROOT, "tests", "qemucapsdata", name, NULL);
-}
-
-static char *
-readFixture(const char *name)
-{
-    g_autofree char *path = fixturePath(name);
-    g_autoptr(GError) err = NULL;
-    char *data = NULL;
-
-    g_file_get_contents(path, &data, NULL, &err);
-    g_assert_no_error(err);
-    return data;
-}
+#define fixturePath(name) abTestDataPath("qemucapsdata", name)
+#define readFixture(name) abTestReadData("qemucapsdata", name)
 
 typedef struct {
     const char *file;
     guint flags;
+    bool virtioMem;             /* a virtio-mem-pci listing */
 } ParseCase;
+
+static int
+parseHelp(const ParseCase *tc, const char *text, guint *flags, GError **error)
+{
+    if (tc->virtioMem)
+        return abQemuCapsParseVirtioMemHelp(text, flags, error);
+    return abQemuCapsParseDeviceHelp(text, AB_QEMU_BALLOON_DEVICE, flags, error);
+}
 
 static void
 testParse(gconstpointer opaque)
@@ -43,15 +40,23 @@ testParse(gconstpointer opaque)
     g_autoptr(GError) err = NULL;
     guint flags = 0xdead;
 
-    g_assert_cmpint(abQemuCapsParseDeviceHelp(text, AB_QEMU_BALLOON_DEVICE,
-                                              &flags, &err), ==, 0);
+    g_assert_cmpint(parseHelp(tc, text, &flags, &err), ==, 0);
     g_assert_no_error(err);
     if (flags != tc->flags) {
-        g_autofree char *got = abQemuCapsFlagsFormat(flags);
-        g_autofree char *want = abQemuCapsFlagsFormat(tc->flags);
+        g_autofree char *got = tc->virtioMem ? abQemuCapsMemFlagsFormat(flags)
+                                             : abQemuCapsFlagsFormat(flags);
+        g_autofree char *want = tc->virtioMem ? abQemuCapsMemFlagsFormat(tc->flags)
+                                              : abQemuCapsFlagsFormat(tc->flags);
         g_test_message("%s: got '%s', want '%s'", tc->file, got, want);
     }
     g_assert_cmphex(flags, ==, tc->flags);
+    if (tc->virtioMem) {
+        /* a balloon listing is not a virtio-mem one */
+        g_clear_pointer(&text, g_free);
+        text = readFixture("qemu-7.2.22-debian12.help");
+        g_assert_cmpint(abQemuCapsParseVirtioMemHelp(text, &flags, &err), ==, -1);
+        g_assert_error(err, AB_ERROR, AB_ERROR_UNSUPPORTED);
+    }
 }
 
 static void
@@ -95,6 +100,9 @@ testEnum(void)
                     AB_QEMU_CAP_FREE_PAGE_REPORTING);
     g_assert_cmpint(abQemuCapFromString("bogus"), ==, -1);
     g_assert_null(abQemuCapToString(AB_QEMU_CAP_LAST));
+    for (int i = 0; i < AB_QEMU_MEM_CAP_LAST; i++)
+        g_assert_cmpint(abQemuMemCapFromString(abQemuMemCapToString(i)), ==, i);
+    g_assert_cmpint(abQemuMemCapFromString("deflate-on-oom"), ==, -1);
     for (int i = 0; i < AB_QEMU_CAP_LAST; i++)
         g_assert_cmpint(abQemuCapFromString(abQemuCapToString(i)), ==, i);
 }
@@ -142,7 +150,14 @@ testProbeReal(void)
         g_assert_cmpint(abQemuCapsParseDeviceHelp(text, AB_QEMU_BALLOON_DEVICE,
                                                   &flags, NULL), ==, 0);
         g_assert_cmphex(caps->flags, ==, flags);
+        g_clear_pointer(&text, g_free);
+        text = readFixture("qemu-7.2.22-debian12.virtio-mem.help");
+        g_assert_cmpint(abQemuCapsParseVirtioMemHelp(text, &flags, NULL), ==, 0);
+        g_assert_cmphex(caps->memFlags, ==, flags);
     }
+    /* QEMU 7.2 has virtio-mem with everything the backend uses */
+    g_assert_true(abQemuCapsHasMem(caps, AB_QEMU_MEM_CAP_REQUESTED_SIZE));
+    g_assert_true(abQemuCapsHasMem(caps, AB_QEMU_MEM_CAP_BLOCK_SIZE));
 }
 
 static void
@@ -158,7 +173,10 @@ testProbeErrors(void)
     g_assert_error(err, AB_ERROR, AB_ERROR_INVALID);
 }
 
-/* A fake QEMU: prints a fixture and counts its runs in a file. */
+/* A fake QEMU: prints a fixture and counts its runs in a file. Asked
+ * about virtio-mem it prints the fixture's .virtio-mem.help sibling, or
+ * fails as a QEMU without the device does; those runs are not counted, so
+ * the count is the number of probes. */
 typedef struct {
     char *dir;
     char *binary;
@@ -169,9 +187,15 @@ static void
 fakeQemuWrite(FakeQemu *fq, const char *fixture, int exitCode)
 {
     g_autofree char *fixpath = fixturePath(fixture);
+    g_autofree char *base = g_strndup(fixpath, strlen(fixpath) - strlen(".help"));
     g_autofree char *script = g_strdup_printf(
-        "#!/bin/sh\necho run >> '%s'\ncat '%s'\nexit %d\n",
-        fq->counter, fixpath, exitCode);
+        "#!/bin/sh\n"
+        "case \"$2\" in virtio-mem-pci,*)\n"
+        "  cat '%s.virtio-mem.help' 2>/dev/null && exit 0\n"
+        "  echo \"qemu: Device 'virtio-mem-pci' not found\" >&2; exit 1;;\n"
+        "esac\n"
+        "echo run >> '%s'\ncat '%s'\nexit %d\n",
+        base, fq->counter, fixpath, exitCode);
     g_autoptr(GError) err = NULL;
 
     g_file_set_contents(fq->binary, script, -1, &err);
@@ -257,6 +281,7 @@ testCache(void)
     g_assert_cmpuint(fakeQemuRuns(&fq), ==, 1);
     g_assert_true(abQemuCapsHas(c1, AB_QEMU_CAP_FREE_PAGE_REPORTING));
     g_assert_false(abQemuCapsHas(c1, AB_QEMU_CAP_AUTOMATIC));
+    g_assert_true(abQemuCapsHasMem(c1, AB_QEMU_MEM_CAP_UNPLUGGED_INACCESSIBLE));
 
     c2 = lookup(cache, fq.binary, AB_QEMU_CAPS_FROM_MEMORY);
     g_assert_cmphex(c2->flags, ==, c1->flags);
@@ -266,6 +291,7 @@ testCache(void)
     cache2 = abQemuCapsCacheNew(cachedir);
     c3 = lookup(cache2, fq.binary, AB_QEMU_CAPS_FROM_DISK);
     g_assert_cmphex(c3->flags, ==, c1->flags);
+    g_assert_cmphex(c3->memFlags, ==, c1->memFlags);
     g_assert_cmpuint(fakeQemuRuns(&fq), ==, 1);
 
     /* The binary is upgraded in place: same size would be a coincidence,
@@ -274,12 +300,15 @@ testCache(void)
     setMtime(fq.binary, 1700000100);
     c4 = lookup(cache, fq.binary, AB_QEMU_CAPS_FROM_PROBE);
     g_assert_true(abQemuCapsHas(c4, AB_QEMU_CAP_AUTOMATIC));
+    /* that listing has no virtio-mem sibling: a binary without the device */
+    g_assert_cmphex(c4->memFlags, ==, 0);
     g_assert_cmpuint(fakeQemuRuns(&fq), ==, 2);
 
     /* cache2's memory entry is stale, the disk one is fresh. */
     g_clear_pointer(&c3, abQemuCapsFree);
     c3 = lookup(cache2, fq.binary, AB_QEMU_CAPS_FROM_DISK);
     g_assert_true(abQemuCapsHas(c3, AB_QEMU_CAP_AUTOMATIC));
+    g_assert_cmphex(c3->memFlags, ==, 0);
     g_assert_cmpuint(fakeQemuRuns(&fq), ==, 2);
 
     /* A memory-only cache never touches the disk. */
@@ -357,10 +386,20 @@ main(int argc, char **argv)
           F(DEFLATE_ON_OOM) | F(FREE_PAGE_HINT) | F(GUEST_STATS_POLLING_INTERVAL) },
     };
 
+    static const ParseCase memCases[] = {
+        { "qemu-7.2.22-debian12.virtio-mem.help",
+          M(REQUESTED_SIZE) | M(BLOCK_SIZE) | M(UNPLUGGED_INACCESSIBLE) | M(PREALLOC), true },
+        { "synthetic-virtio-mem-6.2.virtio-mem.help", M(REQUESTED_SIZE) | M(BLOCK_SIZE), true },
+    };
+
     g_test_init(&argc, &argv, NULL);
     for (size_t i = 0; i < G_N_ELEMENTS(parseCases); i++) {
         g_autofree char *name = g_strdup_printf("/qemucaps/parse/%s", parseCases[i].file);
         g_test_add_data_func(name, &parseCases[i], testParse);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(memCases); i++) {
+        g_autofree char *name = g_strdup_printf("/qemucaps/parse-virtio-mem/%s", memCases[i].file);
+        g_test_add_data_func(name, &memCases[i], testParse);
     }
     g_test_add_func("/qemucaps/parse/not-found", testParseNotFound);
     g_test_add_func("/qemucaps/parse/exact-names", testParseExactNames);

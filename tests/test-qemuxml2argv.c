@@ -20,6 +20,7 @@
 #include <libxml/xpathInternals.h>
 
 #include "ab-config.h"
+#include "testutils.h"
 #include "ab-conf.h"
 #include "ab-error.h"
 #include "ab-qemu-balloon.h"
@@ -72,6 +73,8 @@ static Case cases[] = {
     { "user-alias", "automatic", QEMU },
     { "override-other-property", "automatic", QEMU },
     { "override-user-false", "automatic", DAEMON },
+    { "virtio-mem-on", "qemu-7.2", DAEMON },
+    { "virtio-mem-on", "automatic", DAEMON, true },
     /* <domain> binds the prefix qemu to another namespace */
     { "qemu-prefix-taken", "automatic", QEMU },
 };
@@ -81,40 +84,11 @@ dataPath(const char *dir, const char *name, const char *caps, const char *suffix
 {
     g_autofree char *file = caps ? g_strdup_printf("%s.%s%s", name, caps, suffix)
                                  : g_strdup_printf("%s%s", name, suffix);
-    return g_build_filename(AB_SOURCE_ROOT, "tests", dir, file, NULL);
+    return abTestDataPath(dir, file);
 }
 
-static char *
-readFile(const char *path)
-{
-    g_autoptr(GError) err = NULL;
-    char *data = NULL;
-
-    g_file_get_contents(path, &data, NULL, &err);
-    g_assert_no_error(err);
-    return data;
-}
-
-static void
-compareGolden(const char *path, const char *actual)
-{
-    g_autofree char *expect = NULL;
-
-    if (g_strcmp0(g_getenv("AB_REGENERATE"), "1") == 0) {
-        g_autoptr(GError) err = NULL;
-        g_file_set_contents(path, actual, -1, &err);
-        g_assert_no_error(err);
-        return;
-    }
-    if (!g_file_get_contents(path, &expect, NULL, NULL)) {
-        g_test_message("missing golden file %s (AB_REGENERATE=1 writes it)", path);
-        g_test_fail();
-        return;
-    }
-    if (!g_str_equal(expect, actual))
-        g_test_message("%s differs; got:\n%s", path, actual);
-    g_assert_cmpstr(actual, ==, expect);
-}
+#define readFile abTestReadFile
+#define compareGolden abTestCompareToFile
 
 static abQemuCaps *
 loadCaps(const char *label)
@@ -132,6 +106,12 @@ loadCaps(const char *label)
         caps = abQemuCapsNew(capsSets[i].fixture);
         g_assert_cmpint(abQemuCapsParseDeviceHelp(text, AB_QEMU_BALLOON_DEVICE,
                                                   &caps->flags, NULL), ==, 0);
+        /* the virtio-mem listing, where the fixture has one */
+        g_clear_pointer(&path, g_free);
+        g_clear_pointer(&text, g_free);
+        path = dataPath("qemucapsdata", capsSets[i].fixture, NULL, ".virtio-mem.help");
+        if (g_file_get_contents(path, &text, NULL, NULL))
+            g_assert_cmpint(abQemuCapsParseVirtioMemHelp(text, &caps->memFlags, NULL), ==, 0);
         return caps;
     }
     g_assert_not_reached();

@@ -5,6 +5,7 @@
  * fail), and every native document (with the QEMU options emitted, for the
  * latter) validates against libvirt's own installed domain.rng. */
 #include "ab-config.h"
+#include "testutils.h"
 
 #include <glib.h>
 #include <libxml/parser.h>
@@ -22,6 +23,7 @@ static const char *const schemaInvalid[] = {
     "err-model-none", "err-model-xen", "err-negative", "err-step-level-missing",
     "err-step-level-unknown", "err-unknown-attr", "err-unknown-child",
     "err-unknown-policy-attr", "err-weight-range", "err-weight-zero",
+    "err-percent-step", "err-percent-range", "err-virtio-mem-dimm",
     NULL,
 };
 
@@ -162,15 +164,13 @@ collectCases(const char *root, const char *set, GPtrArray *cases)
 int
 main(int argc, char **argv)
 {
-    const char *root = g_getenv("AB_SOURCE_ROOT");
+    const char *root = abTestSourceRoot();
     g_autofree char *rng = NULL;
     g_autoptr(GPtrArray) cases = g_ptr_array_new_with_free_func(freeCase);
     int ret;
 
     g_test_init(&argc, &argv, NULL);
-    if (!root)
-        root = AB_SOURCE_ROOT;
-    datadir = g_build_filename(root, "tests", "xml2xmldata", NULL);
+    datadir = abTestDataPath("xml2xmldata", NULL);
     rng = g_build_filename(root, "docs", "schemas", "autoballoon.rng", NULL);
 
     if (g_file_test(LIBVIRT_DOMAIN_RNG, G_FILE_TEST_EXISTS)) {

@@ -2,6 +2,7 @@
 /* Unit tests for src/util/ab-size: units exactly as libvirt reads them. */
 #include <glib.h>
 #include "ab-size.h"
+#include <string.h>
 #include "ab-error.h"
 
 static void
@@ -118,6 +119,45 @@ test_format(void)
     g_assert_cmpstr(unit, ==, "bytes");
 }
 
+static void
+test_percent(void)
+{
+    static const struct { const char *in; unsigned int hundredths; const char *out; } good[] = {
+        { "25%", 2500, "25" }, { "12.5%", 1250, "12.5" }, { "12.50", 1250, "12.5" },
+        { "0.01%", 1, "0.01" }, { "100%", 10000, "100" }, { "7.05", 705, "7.05" },
+    };
+    static const char *const bad[] = {
+        "", "%", "0%", "0.00", "100.01%", "101%", "12.345%", "1.%", ".5%", "-5%",
+        "25%%", "25 %", "1e2%", "99999999999999999999%",
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
+        g_autoptr(GError) err = NULL;
+        g_autofree char *str = NULL;
+        unsigned int h = 0;
+
+        g_assert_cmpint(abSizePercentParse("floor", good[i].in, &h, &err), ==, 0);
+        g_assert_no_error(err);
+        g_assert_cmpuint(h, ==, good[i].hundredths);
+        str = abSizePercentFormat(h);
+        g_assert_cmpstr(str, ==, good[i].out);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) err = NULL;
+        unsigned int h = 0;
+
+        g_assert_cmpint(abSizePercentParse("floor", bad[i], &h, &err), ==, -1);
+        g_assert_error(err, AB_ERROR, AB_ERROR_INVALID);
+        g_assert_nonnull(strstr(err->message, "floor"));
+    }
+    g_assert_true(abSizeIsPercent("25%"));
+    g_assert_false(abSizeIsPercent("25M"));
+    g_assert_cmpuint(abSizePercentOf(2500, 4194304), ==, 1048576);
+    g_assert_cmpuint(abSizePercentOf(1250, 4194304), ==, 524288);
+    g_assert_cmpuint(abSizePercentOf(10000, G_MAXUINT64 / 1024), ==, G_MAXUINT64 / 1024);
+    g_assert_cmpuint(abSizePercentOf(3333, 1000), ==, 333);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -128,5 +168,6 @@ main(int argc, char **argv)
     g_test_add_func("/size/parse-errors", test_parse_errors);
     g_test_add_func("/size/scaled", test_scaled);
     g_test_add_func("/size/format", test_format);
+    g_test_add_func("/size/percent", test_percent);
     return g_test_run();
 }

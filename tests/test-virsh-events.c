@@ -23,8 +23,8 @@ static void
 testStatus(void)
 {
     abConfStatus st = {
-        .level = AB_LEVEL_CRITICAL, .source = (char *)"headroom",
-        .targetKiB = 1048576, .actualKiB = 1500000, .action = (char *)"hold",
+        .level = AB_LEVEL_CRITICAL, .source = AB_STATUS_SOURCE_HEADROOM,
+        .targetKiB = 1048576, .actualKiB = 1500000, .action = AB_STATUS_ACTION_HOLD,
         .reason = (char *)"unresponsive", .unresponsive = true,
     };
     g_autofree char *line = abVshEventFormatStatus("db", &st, -1);
@@ -42,7 +42,7 @@ static void
 testStatusError(void)
 {
     abConfStatus st = {
-        .level = AB_LEVEL_NONE, .source = (char *)"none", .action = (char *)"none",
+        .level = AB_LEVEL_NONE, .source = AB_STATUS_SOURCE_NONE, .action = AB_STATUS_ACTION_NONE,
         .reason = (char *)"bad-policy",
         .error = (char *)"autoballoon policy metadata: invalid <floor> unit 'parsecs'",
     };

@@ -11,6 +11,7 @@
 #include "ab-config.h"
 #include "ab-conf.h"
 #include "ab-namespace.h"
+#include "testutils.h"
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -36,45 +37,15 @@ casePath(const TestCase *tc, const char *suffix)
     return g_build_filename(datadir, file, NULL);
 }
 
-static char *
-readFile(const char *path)
-{
-    g_autoptr(GError) err = NULL;
-    char *content = NULL;
+#define readFile abTestReadFile
 
-    if (!g_file_get_contents(path, &content, NULL, &err))
-        g_error("cannot read %s: %s", path, err->message);
-    return content;
-}
-
-static void
-writeFile(const char *path, const char *content)
-{
-    g_autoptr(GError) err = NULL;
-
-    if (!g_file_set_contents(path, content, -1, &err))
-        g_error("cannot write %s: %s", path, err->message);
-    g_test_message("regenerated %s", path);
-}
-
-/* Compare with the expected file, or rewrite it under AB_REGENERATE. */
+/* Compare with the expected file, or rewrite it under AB_REGENERATE=1. */
 static void
 checkExpected(const TestCase *tc, const char *suffix, const char *actual)
 {
     g_autofree char *path = casePath(tc, suffix);
-    g_autofree char *expected = NULL;
 
-    if (regenerate) {
-        writeFile(path, actual);
-        return;
-    }
-    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
-        g_test_message("%s: missing %s (run with AB_REGENERATE=1); got:\n%s", tc->name, path, actual);
-        g_test_fail();
-        return;
-    }
-    expected = readFile(path);
-    g_assert_cmpstr(actual, ==, expected);
+    abTestCompareToFile(path, actual);
 }
 
 static void
@@ -149,7 +120,19 @@ testTranslate(gconstpointer data)
     }
 }
 
-/* The policy of an extended document's <memballoon>, as metadata text
+/* The managed <memory model='virtio-mem'> of @root, with its index set in
+ * @def; NULL if none. */
+static xmlNodePtr
+extendedVirtioMem(xmlNodePtr root, abConfPolicy *def)
+{
+    xmlNodePtr mem = abConfVirtioMemManaged(root, &def->device);
+
+    if (mem)
+        def->backend = AB_CONF_BACKEND_VIRTIO_MEM;
+    return mem;
+}
+
+/* The policy of an extended document's <memballoon> (or managed virtio-mem), as metadata text
  * (so that two policies compare as strings); NULL when it has none. */
 static char *
 extendedPolicy(const char *xml, char **balloon)
@@ -158,6 +141,7 @@ extendedPolicy(const char *xml, char **balloon)
     g_autoptr(abConfPolicy) def = abConfPolicyNew();
     g_autoptr(GError) err = NULL;
     xmlNodePtr cur;
+    xmlNodePtr owner;
     xmlChar *state = NULL;
     char *ret = NULL;
 
@@ -184,7 +168,11 @@ extendedPolicy(const char *xml, char **balloon)
         xmlFree(autodeflate);
         xmlFree(period);
     }
-    if (cur && (state = xmlGetProp(cur, BAD_CAST "autoballoon"))) {
+    owner = cur;
+    if (!owner || !xmlHasProp(owner, BAD_CAST "autoballoon"))
+        owner = extendedVirtioMem(xmlDocGetRootElement(doc), def);
+    if (owner && (state = xmlGetProp(owner, BAD_CAST "autoballoon"))) {
+        cur = owner;
         def->enabled = xmlStrEqual(state, BAD_CAST "on");
         for (xmlNodePtr child = cur->children; child; child = child->next) {
             if (child->type == XML_ELEMENT_NODE &&
@@ -281,7 +269,6 @@ freeCase(gpointer data)
 int
 main(int argc, char **argv)
 {
-    const char *root = g_getenv("AB_SOURCE_ROOT");
     g_autoptr(GDir) dir = NULL;
     g_autoptr(GHashTable) cases = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, freeCase);
     g_autoptr(GPtrArray) names = g_ptr_array_new();
@@ -291,8 +278,8 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     /* one broken case must not hide the others */
     g_test_set_nonfatal_assertions();
-    regenerate = g_strcmp0(g_getenv("AB_REGENERATE"), "1") == 0;
-    datadir = g_build_filename(root ? root : AB_SOURCE_ROOT, "tests", "xml2xmldata", NULL);
+    regenerate = abTestRegenerate();
+    datadir = abTestDataPath("xml2xmldata", NULL);
     dir = g_dir_open(datadir, 0, NULL);
     g_assert_nonnull(dir);
 

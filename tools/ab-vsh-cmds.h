@@ -17,17 +17,28 @@ bool abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd);
 extern const abVshOptDef abVshOptsBalloonEvents[];
 bool abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd);
 
-extern const abVshOptDef abVshOptsTestPublishStatus[];
-bool abVshCmdTestPublishStatus(abVshControl *ctl, const abVshCmd *cmd);
-
 extern const abVshOptDef abVshOptsDefine[];
 bool abVshCmdDefine(abVshControl *ctl, const abVshCmd *cmd);
 bool abVshCmdCreate(abVshControl *ctl, const abVshCmd *cmd);
 
-/* The native XML of @file, validated against the schema (unless
- * @validate is false: our own checks stay) and translated; on QEMU, with
- * the balloon options the binary that will run it has (src/qemu). */
-char *abVshReadDomainFile(abVshControl *ctl, const char *file, bool validate);
+/* The native XML define stores for extended @ext: the conf translation,
+ * and on a local QEMU connection what the binary that will run it has. */
+char *abVshExtendedToNative(abVshControl *ctl, const char *ext, GError **error);
+/* Parse the extended domain XML @xml read from @file once (native XML
+ * with a policy in <metadata> is turned back into the extended form) and
+ * check it:
+ * autoballoon's own checks first (each refusal names the domain, the
+ * element or attribute, the bad value and what is allowed), then the
+ * RelaxNG @schema, unless it is NULL (its messages with the element's line
+ * and path). */
+xmlDocPtr abVshDomainXMLLoad(const char *xml, const char *file, const char *schema,
+                             GError **error);
+
+/* The native XML of @file, read, checked (the RelaxNG schema too unless
+ * @validate is false) and translated as define does it; errors printed,
+ * the first one "Failed to @verb domain from @file". */
+char *abVshReadDomainFile(abVshControl *ctl, const char *file, const char *verb,
+                          bool validate);
 
 extern const abVshOptDef abVshOptsEdit[];
 bool abVshCmdEdit(abVshControl *ctl, const abVshCmd *cmd);

@@ -43,8 +43,6 @@ static const abVshCmdDef abVshBalloonCmds[] = {
       "guest's usable memory and the last action with its reason, as published by "
       "autoballoond in the live metadata of each domain with a policy or a status "
       "(a guest managed through [daemon] manage = all has no policy).", 0 },
-    { "test-publish-status", abVshCmdTestPublishStatus, abVshOptsTestPublishStatus,
-      "publish a status as autoballoond does (test hook)", NULL, AB_VSH_CMD_FLAG_HIDDEN },
     { NULL },
 };
 
@@ -76,9 +74,11 @@ static const abVshCmdDef abVshSelfCmds[] = {
     { NULL },
 };
 
-const abVshCmdGroup abVshGroups[] = {
+const abVshCmdGroup abVshDefaultGroups[] = {
     { "Autoballoon", "autoballoon", abVshBalloonCmds },
     { "Domain XML with autoballoon", "xml", abVshXMLCmds },
     { "Virsh-autoballoon itself", "virsh", abVshSelfCmds },
     { NULL },
 };
+
+const abVshCmdGroup *abVshGroups = abVshDefaultGroups;

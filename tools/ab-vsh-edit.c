@@ -168,7 +168,7 @@ abVshCmdEdit(abVshControl *ctl, const abVshCmd *cmd)
             msg = "The XML configuration was changed by another user.";
             g_free(native);
             native = g_steal_pointer(&reread);
-        } else if (!(newnative = abVshReadDomainFile(ctl, tmp, validate))) {
+        } else if (!(newnative = abVshReadDomainFile(ctl, tmp, "define", validate))) {
             msg = "Failed.";
         } else if (!(newdom = virDomainDefineXML(abVshConnection(ctl), newnative))) {
             abVshReportLibvirtError(ctl);

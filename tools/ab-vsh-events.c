@@ -11,9 +11,9 @@
 #include <string.h>
 
 const abVshOptDef abVshOptsBalloonEvents[] = {
-    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "domain name, id or uuid (default: every domain)" },
+    AB_VSH_OPT_DOMAIN(0, AB_VSH_OPT_DOMAIN_HELP " (default: every domain)"),
     { "loop", AB_VSH_OT_BOOL, 0, "keep printing events until --timeout or Ctrl-C" },
-    { "timeout", AB_VSH_OT_INT, 0, "stop after this many seconds" },
+    { "timeout", AB_VSH_OT_INT, 0, "stop after this many seconds (1 or more)" },
     { "timestamp", AB_VSH_OT_BOOL, 0, "prefix each event with the time it was received" },
     /* Test hook: a command run once the callbacks are registered, so that a
      * script can cause an event in the same process and connection. */
@@ -57,9 +57,9 @@ abVshEventFormatStatus(const char *domname, const abConfStatus *st,
     return g_strdup_printf("%sevent 'pressure-change' for domain '%s': %s (%s), "
                            "target %llu KiB, actual %llu KiB, action %s%s, reason %s%s%s",
                            prefix, domname, abLevelToString(st->level),
-                           st->source ? st->source : "-",
+                           abStatusSourceToString(st->source),
                            st->targetKiB, st->actualKiB,
-                           st->action ? st->action : "-",
+                           abStatusActionToString(st->action),
                            st->unresponsive ? " (unresponsive)" : "",
                            st->reason ? st->reason : "-",
                            st->error ? ": " : "", st->error ? st->error : "");
@@ -117,6 +117,12 @@ abVshEventTime(const abVshEventData *data)
 static void
 abVshEventEmit(abVshEventData *data, char *line)
 {
+    /* one dispatch may deliver several events: without --loop, only the
+     * first counts */
+    if (data->done) {
+        g_free(line);
+        return;
+    }
     abVshPrint(data->ctl, "%s\n", line);
     fflush(stdout);
     g_free(line);
@@ -297,5 +303,6 @@ abVshCmdBalloonEvents(abVshControl *ctl, const abVshCmd *cmd)
     else if (data.timedOut)
         abVshPrint(ctl, "event loop timed out\n");
     abVshPrint(ctl, "events received: %u\n", data.count);
-    return true;
+    /* as 'virsh event': no event is a failure, whatever ended the wait */
+    return data.count > 0;
 }

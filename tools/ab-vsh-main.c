@@ -18,9 +18,14 @@ abVshUsage(const char *progname)
             "\n%s [options]... <command> [args...]\n\n"
             "  options:\n"
             "    -c | --connect=URI      hypervisor connection URI\n"
-            "    -d | --debug=NUM        accepted for virsh compatibility\n"
+            "    -d | --debug=NUM        accepted for virsh compatibility, ignored\n"
+            "    -e | --escape <char>    accepted for virsh compatibility, ignored (no console)\n"
             "    -h | --help             this help\n"
-            "    -l | --log=FILE         accepted for virsh compatibility\n"
+            "    -k | --keepalive-interval=NUM\n"
+            "                            keepalive interval in seconds, 0 for disable\n"
+            "    -K | --keepalive-count=NUM\n"
+            "                            number of possible missed keepalive messages\n"
+            "    -l | --log=FILE         accepted for virsh compatibility, ignored\n"
             "    -q | --quiet            quiet mode\n"
             "    -r | --readonly         connect readonly\n"
             "    -t | --timing           print timing information\n"
@@ -28,6 +33,8 @@ abVshUsage(const char *progname)
             "  commands (non interactive mode):\n\n",
             progname, progname);
     for (const abVshCmdGroup *g = abVshGroups; g->name; g++) {
+        if (!abVshGroupVisible(g))
+            continue;
         fprintf(stdout, " %s (help keyword '%s')\n", g->name, g->keyword);
         for (const abVshCmdDef *def = g->cmds; def->name; def++) {
             if (!(def->flags & AB_VSH_CMD_FLAG_HIDDEN))
@@ -50,6 +57,7 @@ abVshReadLoop(abVshControl *ctl)
     bool ret = true;
     char *line = NULL;
     size_t cap = 0;
+    g_autoptr(GString) text = g_string_new(NULL);
 
     ctl->interactive = true;
     if (tty && !ctl->quiet)
@@ -67,7 +75,12 @@ abVshReadLoop(abVshControl *ctl)
         }
         if (getline(&line, &cap, stdin) < 0)
             break;
-        cmd = abVshCommandStringParse(ctl, line, &empty);
+        /* a line ending in a backslash goes on on the next one */
+        g_string_append(text, line);
+        if (g_str_has_suffix(text->str, "\\\n") && !feof(stdin))
+            continue;
+        cmd = abVshCommandStringParse(ctl, text->str, &empty);
+        g_string_truncate(text, 0);
         if (empty)
             continue;
         if (!cmd) {
@@ -105,7 +118,8 @@ const struct option abVshGlobalLongOpts[] = {
 int
 abVshMain(int argc, char **argv, const char *progname)
 {
-    abVshControl ctl = { .progname = progname };
+    abVshControl ctl = { .progname = progname, .keepaliveInterval = 5,
+                         .keepaliveCount = 6 };
     g_autoptr(abVshCmd) cmd = NULL;
     bool ok;
     int c;
@@ -122,7 +136,22 @@ abVshMain(int argc, char **argv, const char *progname)
             g_free(ctl.uri);
             ctl.uri = g_strdup(optarg);
             break;
-        case 'd': case 'e': case 'k': case 'K': case 'l':
+        case 'k': case 'K': {
+            guint64 v;
+
+            if (!g_ascii_string_to_unsigned(optarg, 10, 0, G_MAXINT, &v, NULL)) {
+                abVshError(&ctl, "option -%c requires a positive integer argument", c);
+                g_free(ctl.uri);
+                return EXIT_FAILURE;
+            }
+            if (c == 'k')
+                ctl.keepaliveInterval = v;
+            else
+                ctl.keepaliveCount = v;
+            ctl.keepaliveForced = true;
+            break;
+        }
+        case 'd': case 'e': case 'l':
             break;
         case 'h':
             abVshUsage(progname);

@@ -39,8 +39,9 @@ abVshSplitCommands(const char *str, GError **error)
     while (*p) {
         g_autoptr(GString) word = NULL;
 
-        while (*p == ' ' || *p == '\t' || *p == '\r')
-            p++;
+        /* a backslash-newline continues the line, as in virsh */
+        while (*p == ' ' || *p == '\t' || *p == '\r' || (p[0] == '\\' && p[1] == '\n'))
+            p += *p == '\\' ? 2 : 1;
         if (!*p)
             break;
         if (*p == ';' || *p == '\n') {
@@ -82,6 +83,8 @@ abVshSplitCommands(const char *str, GError **error)
                     return NULL;
                 }
                 p++;
+            } else if (p[0] == '\\' && p[1] == '\n') {
+                p += 2;
             } else if (*p == '\\') {
                 if (!p[1]) {
                     g_set_error(error, AB_ERROR, AB_ERROR_INVALID,

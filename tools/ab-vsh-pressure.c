@@ -9,7 +9,7 @@
 #include <string.h>
 
 const abVshOptDef abVshOptsBalloonInjectPressure[] = {
-    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "domain name, id or uuid" },
+    AB_VSH_OPT_DOMAIN(0, AB_VSH_OPT_DOMAIN_HELP),
     { "level", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "low, medium, critical, or none to clear" },
     { "all", AB_VSH_OT_BOOL, 0, "every running domain autoballoond manages" },
     { "duration", AB_VSH_OT_INT, 0, "seconds until the level expires (0: never, the default)" },
@@ -17,7 +17,7 @@ const abVshOptDef abVshOptsBalloonInjectPressure[] = {
 };
 
 const abVshOptDef abVshOptsBalloonStatus[] = {
-    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS, "domain name, id or uuid (default: every managed domain)" },
+    AB_VSH_OPT_DOMAIN(0, AB_VSH_OPT_DOMAIN_HELP " (default: every managed domain)"),
     { NULL },
 };
 
@@ -67,23 +67,26 @@ typedef enum {
 /* Whether autoballoond manages @dom, as a client can tell: its live policy
  * says on, or it has no policy and the daemon published a status for it
  * (what [daemon] manage = all does; the daemon removes the status of a
- * guest it stops managing). A policy that does not parse counts as on: the
- * daemon keeps the last valid one, and its status says what is wrong.
- * -1 on error. */
+ * guest it stops managing). A policy that does not parse counts as on:
+ * the daemon keeps the last valid one, and its status says what is wrong.
+ * -1 on error. @backend (may be NULL): the policy's backend, the balloon's
+ * without a (readable) policy. */
 static int
-abVshDomainManaged(abVshControl *ctl, virDomainPtr dom)
+abVshDomainManaged(abVshControl *ctl, virDomainPtr dom, abConfBackend *backend)
 {
     g_autoptr(abConfPolicy) def = NULL;
     g_autofree char *policy = NULL;
     g_autofree char *status = NULL;
-    int rc;
+    int rc = abVshGetMetadata(ctl, dom, AB_NS_POLICY_URI, VIR_DOMAIN_AFFECT_LIVE, &policy);
 
-    if ((rc = abVshGetMetadata(ctl, dom, AB_NS_POLICY_URI, VIR_DOMAIN_AFFECT_LIVE, &policy)) < 0)
-        return -1;
-    if (rc > 0) {
+    if (rc > 0)
         def = abConfPolicyParseMetadata(policy, NULL);
+    if (backend)
+        *backend = def ? def->backend : AB_CONF_BACKEND_BALLOON;
+    if (rc < 0)
+        return -1;
+    if (rc > 0)
         return !def || def->enabled ? AB_VSH_MANAGED_YES : AB_VSH_MANAGED_OFF;
-    }
     if ((rc = abVshGetMetadata(ctl, dom, AB_NS_STATUS_URI, VIR_DOMAIN_AFFECT_LIVE, &status)) < 0)
         return -1;
     return rc > 0 ? AB_VSH_MANAGED_YES : AB_VSH_MANAGED_NO;
@@ -114,12 +117,12 @@ abVshInjectOne(abVshControl *ctl, virDomainPtr dom, abLevel level,
         return false;
     }
     if (level == AB_LEVEL_NONE)
-        abVshPrint(ctl, "Injected pressure cleared from domain '%s'\n", name);
+        abVshPrintExtra(ctl, "Injected pressure cleared from domain '%s'\n", name);
     else if (duration)
-        abVshPrint(ctl, "Pressure '%s' injected into domain '%s' for %u seconds\n",
-                   abLevelToString(level), name, duration);
+        abVshPrintExtra(ctl, "Pressure '%s' injected into domain '%s' for %u second%s\n",
+                   abLevelToString(level), name, duration, duration == 1 ? "" : "s");
     else
-        abVshPrint(ctl, "Pressure '%s' injected into domain '%s' until cleared\n",
+        abVshPrintExtra(ctl, "Pressure '%s' injected into domain '%s' until cleared\n",
                    abLevelToString(level), name);
     return true;
 }
@@ -162,7 +165,23 @@ abVshCmdBalloonInjectPressure(abVshControl *ctl, const abVshCmd *cmd)
 
     if (!all) {
         g_autoptr(virDomain) dom = abVshLookupDomain(ctl, domstr);
-        return dom && abVshInjectOne(ctl, dom, level, duration);
+        const char *name;
+        int managed = AB_VSH_MANAGED_YES;
+
+        if (!dom || !abVshInjectOne(ctl, dom, level, duration))
+            return false;
+        if (level != AB_LEVEL_NONE && (managed = abVshDomainManaged(ctl, dom, NULL)) < 0)
+            return false;
+        name = virDomainGetName(dom);
+        /* stored all the same: the daemon reads it once the domain is
+         * managed */
+        if (managed == AB_VSH_MANAGED_NO)
+            abVshWarn(ctl, "domain '%s' has no autoballoon policy: autoballoond acts on the "
+                      "level only with 'manage = all'", name);
+        else if (managed == AB_VSH_MANAGED_OFF)
+            abVshWarn(ctl, "autoballoon is off for domain '%s': autoballoond ignores the level "
+                      "until 'balloon-policy %s --enable'", name, name);
+        return true;
     } else {
         g_autoptr(GPtrArray) doms = abVshRunningDomains(ctl);
         bool ret = true;
@@ -172,7 +191,7 @@ abVshCmdBalloonInjectPressure(abVshControl *ctl, const abVshCmd *cmd)
             return false;
         for (guint i = 0; i < doms->len; i++) {
             virDomainPtr dom = g_ptr_array_index(doms, i);
-            int rc = abVshDomainManaged(ctl, dom);
+            int rc = abVshDomainManaged(ctl, dom, NULL);
 
             if (rc < 0) {
                 ret = false;
@@ -184,7 +203,7 @@ abVshCmdBalloonInjectPressure(abVshControl *ctl, const abVshCmd *cmd)
             ret &= abVshInjectOne(ctl, dom, level, duration);
         }
         if (count == 0)
-            abVshPrint(ctl, "No running domain is managed by autoballoon\n");
+            abVshPrintExtra(ctl, "No running domain is managed by autoballoon\n");
         return ret;
     }
 }
@@ -297,11 +316,11 @@ abVshStatusRow(abVshControl *ctl, virDomainPtr dom, GPtrArray *row, bool *publis
         return false;
     }
     g_ptr_array_add(row, g_strdup_printf("%s (%s)", abLevelToString(st.level),
-                                         st.source ? st.source : "-"));
+                                         abStatusSourceToString(st.source)));
     g_ptr_array_add(row, abVshSizeCell(st.targetKiB));
     g_ptr_array_add(row, abVshSizeCell(st.actualKiB));
     g_ptr_array_add(row, abVshSizeCell(st.usableKiB));
-    g_ptr_array_add(row, g_strdup_printf("%s%s", st.action ? st.action : "-",
+    g_ptr_array_add(row, g_strdup_printf("%s%s", abStatusActionToString(st.action),
                                          st.unresponsive ? " (unresponsive)" : ""));
     g_ptr_array_add(row, g_strdup(st.reason ? st.reason : "-"));
     g_ptr_array_add(row, abVshAgeCell(st.time));
@@ -322,8 +341,10 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
     g_autoptr(GPtrArray) doms = NULL;
     g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
     GPtrArray *row = abVshRowNew();
-    g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     const char *domstr = NULL;
+    g_autoptr(GPtrArray) backends = g_ptr_array_new_with_free_func(g_free);
+    bool anyVirtioMem = false;
+    g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     bool anyPublished = false;
     bool ret = true;
 
@@ -344,7 +365,7 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
                        virDomainGetName(dom));
             return false;
         }
-        if ((rc = abVshDomainManaged(ctl, dom)) < 0)
+        if ((rc = abVshDomainManaged(ctl, dom, NULL)) < 0)
             return false;
         if (rc == AB_VSH_MANAGED_NO) {
             abVshError(ctl, "domain '%s' is not managed by autoballoon: it has no policy "
@@ -360,8 +381,9 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
     for (guint i = 0; i < doms->len; i++) {
         virDomainPtr dom = g_ptr_array_index(doms, i);
         bool published = false;
+        abConfBackend backend;
         /* a policy that says off still shows (its status says disabled) */
-        int rc = abVshDomainManaged(ctl, dom);
+        int rc = abVshDomainManaged(ctl, dom, &backend);
 
         if (rc < 0) {
             ret = false;
@@ -375,8 +397,18 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
             ret = false;
             continue;
         }
+        g_ptr_array_add(backends, g_strdup(abConfBackendToString(backend)));
+        anyVirtioMem |= backend != AB_CONF_BACKEND_BALLOON;
         g_ptr_array_add(rows, row);
         anyPublished |= published;
+    }
+    /* The backend column only where one guest is not on the balloon, so
+     * that balloon-only hosts see the table they always saw. */
+    if (anyVirtioMem) {
+        g_ptr_array_insert(g_ptr_array_index(rows, 0), 1, g_strdup("Backend"));
+        for (guint i = 1; i < rows->len; i++)
+            g_ptr_array_insert(g_ptr_array_index(rows, i), 1,
+                               g_strdup(g_ptr_array_index(backends, i - 1)));
     }
 
     if (rows->len == 1) {
@@ -392,58 +424,4 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
     if (!anyPublished)
         abVshPrint(ctl, "\nno status published: is autoballoond running?\n");
     return ret;
-}
-
-const abVshOptDef abVshOptsTestPublishStatus[] = {
-    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_REQ | AB_VSH_OFLAG_POS, "domain" },
-    { "level", AB_VSH_OT_STRING, AB_VSH_OFLAG_REQ | AB_VSH_OFLAG_POS, "level" },
-    { "source", AB_VSH_OT_STRING, 0, "source" },
-    { "target", AB_VSH_OT_SIZE, 0, "target" },
-    { "actual", AB_VSH_OT_SIZE, 0, "actual" },
-    { "usable", AB_VSH_OT_SIZE, 0, "usable" },
-    { "action", AB_VSH_OT_STRING, 0, "action" },
-    { "reason", AB_VSH_OT_STRING, 0, "reason" },
-    { "error", AB_VSH_OT_STRING, 0, "error" },
-    { NULL },
-};
-
-/* A test hook standing in for autoballoond: writes a status element the
- * way the daemon publishes it, so that balloon-status and balloon-events
- * can be tested on the test driver. Hidden from help. */
-bool
-abVshCmdTestPublishStatus(abVshControl *ctl, const abVshCmd *cmd)
-{
-    g_autoptr(virDomain) dom = NULL;
-    g_autofree char *xml = NULL;
-    abConfStatus st = { 0 };
-    const char *levelstr = NULL;
-    const char *str;
-    int level;
-
-    if (!(dom = abVshCommandOptDomain(ctl, cmd, NULL)))
-        return false;
-    abVshCommandOptString(cmd, "level", &levelstr);
-    if ((level = abLevelFromString(levelstr)) < 0) {
-        abVshError(ctl, "invalid pressure level '%s'", levelstr);
-        return false;
-    }
-    st.level = level;
-    if (abVshCommandOptSizeKiB(ctl, cmd, "target", &st.targetKiB) < 0 ||
-        abVshCommandOptSizeKiB(ctl, cmd, "actual", &st.actualKiB) < 0 ||
-        abVshCommandOptSizeKiB(ctl, cmd, "usable", &st.usableKiB) < 0)
-        return false;
-    st.source = g_strdup(abVshCommandOptString(cmd, "source", &str) > 0 ? str : "psi");
-    st.action = g_strdup(abVshCommandOptString(cmd, "action", &str) > 0 ? str : "none");
-    st.reason = g_strdup(abVshCommandOptString(cmd, "reason", &str) > 0 ? str : "none");
-    st.error = abVshCommandOptString(cmd, "error", &str) > 0 ? g_strdup(str) : NULL;
-    st.time = abVshNow();
-    xml = abConfStatusFormat(&st);
-    abConfStatusClear(&st);
-    if (abVshSetMetadata(dom, xml,
-                             AB_NS_STATUS_PREFIX, AB_NS_STATUS_URI,
-                             VIR_DOMAIN_AFFECT_LIVE) < 0) {
-        abVshReportLibvirtError(ctl);
-        return false;
-    }
-    return true;
 }

@@ -5,12 +5,11 @@
 #include "ab-config.h"
 #include "ab-conf.h"
 #include "ab-qemu-balloon.h"
+#include "ab-error.h"
+#include "ab-xml.h"
 
 #include <errno.h>
 #include <string.h>
-#include <libxml/parser.h>
-#include <libxml/relaxng.h>
-#include <libxml/xpath.h>
 
 const abVshOptDef abVshOptsDefine[] = {
     { "file", AB_VSH_OT_STRING, AB_VSH_OFLAG_REQ | AB_VSH_OFLAG_POS, "file containing an XML domain description, with or without autoballoon" },
@@ -18,7 +17,7 @@ const abVshOptDef abVshOptsDefine[] = {
 };
 
 const abVshOptDef abVshOptsDumpXML[] = {
-    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_REQ | AB_VSH_OFLAG_POS, "domain name, id or uuid" },
+    AB_VSH_OPT_DOMAIN_REQUIRED,
     { "inactive", AB_VSH_OT_BOOL, 0, "show inactive defined XML" },
     { "security-info", AB_VSH_OT_BOOL, 0, "include security sensitive information in XML dump" },
     { "autoballoon", AB_VSH_OT_BOOL, 0, "show the extended form: <memballoon autoballoon='on'> with its <autoballoon> policy" },
@@ -41,105 +40,30 @@ abVshSchemaPath(void)
     return g_steal_pointer(&source);
 }
 
-static void
-abVshSchemaError(void *opaque, xmlErrorPtr err)
-{
-    GString *msgs = opaque;
-
-    if (!err || !err->message)
-        return;
-    if (msgs->len)
-        g_string_append_c(msgs, '\n');
-    if (err->line > 0)
-        g_string_append_printf(msgs, "line %d: ", err->line);
-    g_string_append(msgs, err->message);
-    while (msgs->len && msgs->str[msgs->len - 1] == '\n')
-        g_string_truncate(msgs, msgs->len - 1);
-}
-
-static bool
-abVshValidate(abVshControl *ctl, const char *file, const char *xml)
-{
-    g_autofree char *schema = abVshSchemaPath();
-    g_autoptr(GString) msgs = g_string_new(NULL);
-    xmlRelaxNGParserCtxtPtr pctxt = NULL;
-    xmlRelaxNGValidCtxtPtr vctxt = NULL;
-    xmlRelaxNGPtr rng = NULL;
-    xmlDocPtr doc = NULL;
-    bool ret = false;
-
-    if (!g_file_test(schema, G_FILE_TEST_EXISTS)) {
-        abVshError(ctl, "cannot find the autoballoon schema '%s' (set AB_SCHEMA_DIR)", schema);
-        return false;
-    }
-    if (!(doc = xmlReadMemory(xml, strlen(xml), file, NULL,
-                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING))) {
-        const xmlError *err = xmlGetLastError();
-        abVshError(ctl, "(%s):%d: %s", file, err ? err->line : 0,
-                   err && err->message ? g_strchomp(err->message) : "malformed XML");
-        return false;
-    }
-
-    pctxt = xmlRelaxNGNewParserCtxt(schema);
-    xmlRelaxNGSetParserStructuredErrors(pctxt, abVshSchemaError, msgs);
-    if (!(rng = xmlRelaxNGParse(pctxt))) {
-        abVshError(ctl, "cannot parse the schema '%s': %s", schema, msgs->str);
-        goto cleanup;
-    }
-    vctxt = xmlRelaxNGNewValidCtxt(rng);
-    xmlRelaxNGSetValidStructuredErrors(vctxt, abVshSchemaError, msgs);
-    if (xmlRelaxNGValidateDoc(vctxt, doc) != 0) {
-        abVshError(ctl, "XML document failed to validate against schema: Unable to validate doc against %s\n%s",
-                   schema, msgs->str);
-        goto cleanup;
-    }
-    ret = true;
-
- cleanup:
-    xmlRelaxNGFreeValidCtxt(vctxt);
-    xmlRelaxNGFree(rng);
-    xmlRelaxNGFreeParserCtxt(pctxt);
-    xmlFreeDoc(doc);
-    return ret;
-}
-
-/* The string value of XPath @expr on @doc, NULL when empty. */
-static char *
-abVshXPathString(xmlDocPtr doc, const char *expr)
-{
-    xmlXPathContextPtr ctxt = xmlXPathNewContext(doc);
-    xmlXPathObjectPtr obj = ctxt ? xmlXPathEvalExpression(BAD_CAST expr, ctxt) : NULL;
-    char *ret = NULL;
-
-    if (obj && obj->type == XPATH_STRING && obj->stringval && *obj->stringval)
-        ret = g_strdup((const char *) obj->stringval);
-    xmlXPathFreeObject(obj);
-    xmlXPathFreeContext(ctxt);
-    return ret;
-}
-
 /* The QEMU binary that will run the domain: its <emulator>, else the one
  * libvirt's domain capabilities name for its type, arch and machine. */
 static char *
 abVshQemuBinary(abVshControl *ctl, xmlDocPtr doc)
 {
-    g_autofree char *emulator = abVshXPathString(doc, "string(/domain/devices/emulator)");
-    g_autofree char *virttype = abVshXPathString(doc, "string(/domain/@type)");
-    g_autofree char *arch = abVshXPathString(doc, "string(/domain/os/type/@arch)");
-    g_autofree char *machine = abVshXPathString(doc, "string(/domain/os/type/@machine)");
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    xmlNodePtr ostype = abXmlChildPath(root, "os", "type", NULL);
+    g_autofree char *emulator = abXmlText(abXmlChildPath(root, "devices", "emulator", NULL));
+    g_autofree char *virttype = abXmlProp(root, "type");
+    g_autofree char *arch = abXmlProp(ostype, "arch");
+    g_autofree char *machine = abXmlProp(ostype, "machine");
     g_autofree char *caps = NULL;
-    xmlDocPtr capsdoc;
+    g_autoptr(xmlDoc) capsdoc = NULL;
     char *path;
 
-    if (emulator)
+    if (*emulator)
         return g_steal_pointer(&emulator);
     if (!(caps = virConnectGetDomainCapabilities(ctl->conn, NULL, arch, machine, virttype, 0)))
         return NULL;
-    if (!(capsdoc = xmlReadMemory(caps, strlen(caps), "domcaps.xml", NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)))
+    if (!(capsdoc = abXmlParse(caps, "domain capabilities", NULL)))
         return NULL;
-    path = abVshXPathString(capsdoc, "string(/domainCapabilities/path)");
-    xmlFreeDoc(capsdoc);
+    path = abXmlText(abXmlChild(xmlDocGetRootElement(capsdoc), "path", NULL));
+    if (!*path)
+        g_clear_pointer(&path, g_free);
     return path;
 }
 
@@ -148,7 +72,7 @@ abVshQemuBinary(abVshControl *ctl, xmlDocPtr doc)
  * (the binary is not ours to run), or no binary found. Only then are the
  * options every QEMU has used, and the user is told so. */
 static abQemuCaps *
-abVshQemuCaps(abVshControl *ctl, const char *xml)
+abVshQemuCaps(abVshControl *ctl, xmlDocPtr doc)
 {
     const char *type = virConnectGetType(ctl->conn);
     g_autofree char *uri = NULL;
@@ -157,7 +81,6 @@ abVshQemuCaps(abVshControl *ctl, const char *xml)
     g_autoptr(GUri) parsed = NULL;
     g_autoptr(abQemuCapsCache) cache = NULL;
     g_autoptr(GError) err = NULL;
-    xmlDocPtr doc;
     abQemuCaps *caps;
 
     if (!type || g_ascii_strcasecmp(type, "QEMU") != 0)
@@ -170,11 +93,7 @@ abVshQemuCaps(abVshControl *ctl, const char *xml)
                   g_uri_get_host(parsed));
         return NULL;
     }
-    if (!(doc = xmlReadMemory(xml, strlen(xml), "domain.xml", NULL,
-                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)))
-        return NULL;
     binary = abVshQemuBinary(ctl, doc);
-    xmlFreeDoc(doc);
     if (!binary) {
         abVshWarn(ctl, "no QEMU binary found for this domain: free page reporting and "
                   "automatic ballooning are not turned on");
@@ -189,14 +108,81 @@ abVshQemuCaps(abVshControl *ctl, const char *xml)
     return caps;
 }
 
-char *
-abVshReadDomainFile(abVshControl *ctl, const char *file, bool validate)
+/* virsh's first line when a file was read but not taken */
+static void
+abVshFailedFrom(abVshControl *ctl, const char *verb, const char *file)
 {
-    g_autofree char *xml = NULL;
-    g_autoptr(GError) err = NULL;
+    abVshError(ctl, "Failed to %s domain from %s", verb, file);
+}
+
+char *
+abVshExtendedToNative(abVshControl *ctl, const char *ext, GError **error)
+{
+    g_autoptr(xmlDoc) doc = NULL;
     g_autoptr(abQemuCaps) caps = NULL;
     abQemuBalloonResult res;
-    char *native;
+    int rc;
+
+    if (!(doc = abXmlParse(ext, "domain XML", error)))
+        return NULL;
+    caps = abVshQemuCaps(ctl, doc);
+    if ((rc = abQemuExtendedToNativeDoc(doc, caps, &res, error)) < 0)
+        return NULL;
+    return rc ? abXmlFormatDoc(doc) : g_strdup(ext);
+}
+
+xmlDocPtr
+abVshDomainXMLLoad(const char *xml, const char *file, const char *schema,
+                   GError **error)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(GError) err = NULL;
+    abQemuBalloonRequest req;
+    xmlNodePtr balloon;
+
+    if (!(doc = abXmlParseFile(xml, file, error)))
+        return NULL;
+    /* Native XML with our policy in <metadata> (what dumpxml saves) goes
+     * back to the extended form first, so that a restore is what define
+     * gives: what the last define added comes out, what this binary has
+     * goes in. A balloon that says autoballoon itself is extended XML:
+     * a policy in its <metadata> too is refused below. */
+    balloon = abXmlChildPath(xmlDocGetRootElement(doc), "devices", "memballoon", NULL);
+    if ((!balloon || (!xmlHasProp(balloon, BAD_CAST "autoballoon") &&
+                      !abXmlChild(balloon, "autoballoon", NULL))) &&
+        abQemuNativeToExtendedDoc(doc, error) < 0)
+        return NULL;
+    /* our own checks first: they name the element, the value and what is
+     * allowed, where the schema can only say that something is wrong */
+    if (abQemuBalloonRequestParse(doc, &req, error) < 0 ||
+        abConfExtendedCheckDoc(doc, error) < 0)
+        return NULL;
+    if (schema && abXmlValidate(doc, schema, &err) < 0) {
+        g_autofree char *name = abXmlDomainName(doc);
+
+        if (err->code != AB_ERROR_INVALID) {
+            g_propagate_error(error, g_steal_pointer(&err));
+            return NULL;
+        }
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                    "%s%s%sthe schema %s refuses the document: %s",
+                    name ? "domain '" : "", name ? name : "", name ? "': " : "",
+                    schema, err->message);
+        return NULL;
+    }
+    return g_steal_pointer(&doc);
+}
+
+char *
+abVshReadDomainFile(abVshControl *ctl, const char *file, const char *verb, bool validate)
+{
+    g_autofree char *xml = NULL;
+    g_autofree char *schema = abVshSchemaPath();
+    g_autoptr(GError) err = NULL;
+    g_autoptr(abQemuCaps) caps = NULL;
+    g_autoptr(xmlDoc) doc = NULL;
+    abQemuBalloonResult res;
+    int rc;
 
     if (!g_file_get_contents(file, &xml, NULL, &err)) {
         abVshError(ctl, "Failed to open file '%s': %s", file,
@@ -204,16 +190,24 @@ abVshReadDomainFile(abVshControl *ctl, const char *file, bool validate)
                               ENOENT : EIO));
         return NULL;
     }
-    if (validate && !abVshValidate(ctl, file, xml))
+    /* past opening the file, virsh's first line names what failed */
+    if (validate && !g_file_test(schema, G_FILE_TEST_EXISTS)) {
+        abVshFailedFrom(ctl, verb, file);
+        abVshError(ctl, "cannot find the autoballoon schema '%s' (set AB_SCHEMA_DIR)", schema);
         return NULL;
-    caps = abVshQemuCaps(ctl, xml);
-    native = caps ? abQemuExtendedToNative(xml, caps, &res, &err)
-                  : abConfExtendedToNative(xml, &err);
-    if (!native) {
+    }
+    if (!(doc = abVshDomainXMLLoad(xml, file, validate ? schema : NULL, &err))) {
+        abVshFailedFrom(ctl, verb, file);
         abVshError(ctl, "%s", err->message);
         return NULL;
     }
-    return native;
+    caps = abVshQemuCaps(ctl, doc);
+    if ((rc = abQemuExtendedToNativeDoc(doc, caps, &res, &err)) < 0) {
+        abVshFailedFrom(ctl, verb, file);
+        abVshError(ctl, "%s", err->message);
+        return NULL;
+    }
+    return rc ? abXmlFormatDoc(doc) : g_steal_pointer(&xml);
 }
 
 static bool
@@ -224,18 +218,18 @@ abVshDefineOrCreate(abVshControl *ctl, const abVshCmd *cmd, bool create)
     const char *file = NULL;
 
     abVshCommandOptString(cmd, "file", &file);
-    if (!(native = abVshReadDomainFile(ctl, file, true)))
+    if (!(native = abVshReadDomainFile(ctl, file, create ? "create" : "define", true)))
         return false;
     if (create)
         dom = virDomainCreateXML(ctl->conn, native, 0);
     else
         dom = virDomainDefineXML(ctl->conn, native);
     if (!dom) {
-        abVshError(ctl, "Failed to %s domain from %s", create ? "create" : "define", file);
+        abVshFailedFrom(ctl, create ? "create" : "define", file);
         abVshReportLibvirtError(ctl);
         return false;
     }
-    abVshPrint(ctl, "Domain '%s' %s from %s\n", virDomainGetName(dom),
+    abVshPrintExtra(ctl, "Domain '%s' %s from %s\n", virDomainGetName(dom),
                create ? "created" : "defined", file);
     return true;
 }

@@ -28,6 +28,18 @@ abVshPrint(abVshControl *ctl, const char *fmt, ...)
 }
 
 void
+abVshPrintExtra(abVshControl *ctl, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (ctl->quiet)
+        return;
+    va_start(ap, fmt);
+    vfprintf(stdout, fmt, ap);
+    va_end(ap);
+}
+
+void
 abVshError(abVshControl *ctl, const char *fmt, ...)
 {
     va_list ap;
@@ -80,6 +92,21 @@ abVshConnection(abVshControl *ctl)
     if (!ctl->conn) {
         abVshError(ctl, "failed to connect to the hypervisor");
         abVshReportLibvirtError(ctl);
+        return NULL;
+    }
+    /* as virsh: keepalive where the transport has it; an error only when
+     * asked for with -k/-K */
+    if (virConnectSetKeepAlive(ctl->conn, ctl->keepaliveInterval,
+                               ctl->keepaliveCount) < 0) {
+        if (ctl->keepaliveForced) {
+            abVshError(ctl, "Cannot setup keepalive on connection as requested, disconnecting");
+            abVshError(ctl, "failed to connect to the hypervisor");
+            abVshReportLibvirtError(ctl);
+            virConnectClose(ctl->conn);
+            ctl->conn = NULL;
+            return NULL;
+        }
+        virResetLastError();
     }
     return ctl->conn;
 }
@@ -121,6 +148,39 @@ abVshCommandOptDomain(abVshControl *ctl, const abVshCmd *cmd, const char **name)
     if (dom && name)
         *name = virDomainGetName(dom);
     return dom;
+}
+
+bool
+abVshCommandOptAffect(abVshControl *ctl, const abVshCmd *cmd,
+                      virDomainPtr dom, bool *live, bool *config)
+{
+    const char *name = virDomainGetName(dom);
+    int active;
+
+    if (!abVshExclusive(ctl, cmd, "current", "live") ||
+        !abVshExclusive(ctl, cmd, "current", "config"))
+        return false;
+    *live = abVshCommandOptBool(cmd, "live");
+    *config = abVshCommandOptBool(cmd, "config");
+    if ((active = virDomainIsActive(dom)) < 0) {
+        abVshReportLibvirtError(ctl);
+        return false;
+    }
+    if (!*live && !*config) {
+        *live = active;
+        *config = !active;
+    }
+    /* every side checked before any is written */
+    if (*live && !active) {
+        abVshError(ctl, "domain '%s' is not running: --live needs a running domain", name);
+        return false;
+    }
+    if (*config && virDomainIsPersistent(dom) != 1) {
+        abVshError(ctl, "domain '%s' is transient: it has no persistent configuration for --config",
+                   name);
+        return false;
+    }
+    return true;
 }
 
 gint64
@@ -230,18 +290,30 @@ abVshHelpGroup(abVshControl *ctl, const abVshCmdGroup *g)
 }
 
 bool
+abVshGroupVisible(const abVshCmdGroup *group)
+{
+    for (const abVshCmdDef *def = group->cmds; def->name; def++) {
+        if (!(def->flags & AB_VSH_CMD_FLAG_HIDDEN))
+            return true;
+    }
+    return false;
+}
+
+bool
 abVshHelp(abVshControl *ctl, const char *name)
 {
     const abVshCmdDef *def;
 
     if (!name) {
         abVshPrint(ctl, "Grouped commands:\n\n");
-        for (const abVshCmdGroup *g = abVshGroups; g->name; g++)
-            abVshHelpGroup(ctl, g);
+        for (const abVshCmdGroup *g = abVshGroups; g->name; g++) {
+            if (abVshGroupVisible(g))
+                abVshHelpGroup(ctl, g);
+        }
         return true;
     }
     for (const abVshCmdGroup *g = abVshGroups; g->name; g++) {
-        if (strcmp(g->keyword, name) == 0) {
+        if (strcmp(g->keyword, name) == 0 && abVshGroupVisible(g)) {
             abVshHelpGroup(ctl, g);
             return true;
         }

@@ -36,6 +36,19 @@ typedef struct {
     const char *help;
 } abVshOptDef;
 
+/* Options every domain command spells the same way, as virsh's
+ * VIRSH_COMMON_OPT_DOMAIN_* (read them with abVshCommandOptDomain and
+ * abVshCommandOptAffect). */
+#define AB_VSH_OPT_DOMAIN_HELP "domain name, id or uuid"
+#define AB_VSH_OPT_DOMAIN(flags, help) \
+    { "domain", AB_VSH_OT_STRING, AB_VSH_OFLAG_POS | (flags), (help) }
+#define AB_VSH_OPT_DOMAIN_REQUIRED \
+    AB_VSH_OPT_DOMAIN(AB_VSH_OFLAG_REQ, AB_VSH_OPT_DOMAIN_HELP)
+#define AB_VSH_OPTS_AFFECT \
+    { "live", AB_VSH_OT_BOOL, 0, "affect running domain" }, \
+    { "config", AB_VSH_OT_BOOL, 0, "affect next boot" }, \
+    { "current", AB_VSH_OT_BOOL, 0, "affect current domain" }
+
 typedef struct _abVshControl abVshControl;
 typedef struct _abVshCmd abVshCmd;
 typedef struct _abVshCmdDef abVshCmdDef;
@@ -67,6 +80,9 @@ struct _abVshControl {
     bool quiet;
     bool timing;
     bool interactive;            /* reading commands from stdin */
+    int keepaliveInterval;       /* -k, virsh's default 5 */
+    unsigned int keepaliveCount; /* -K, virsh's default 6 */
+    bool keepaliveForced;        /* -k or -K given: failing to set it is an error */
     virConnectPtr conn;
     const char *progname;
 };
@@ -78,8 +94,11 @@ typedef struct {
 } abVshCmdGroup;
 
 /* All commands of virsh-autoballoon, by group (ab-vsh-commands.c);
- * terminated by a NULL name. */
-extern const abVshCmdGroup abVshGroups[];
+ * terminated by a NULL name. abVshGroups is what the shell runs:
+ * abVshDefaultGroups, unless a test program adds its own hooks (so that
+ * no test seam ships in the installed binary). */
+extern const abVshCmdGroup abVshDefaultGroups[];
+extern const abVshCmdGroup *abVshGroups;
 
 const abVshCmdDef *abVshCmdDefLookup(const char *name);
 
@@ -129,6 +148,8 @@ bool abVshExclusive(abVshControl *ctl, const abVshCmd *cmd,
 /* Output. Errors go to stderr as "error: ...", after stdout is flushed so
  * that the two interleave the way they happened. */
 void abVshPrint(abVshControl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* What virsh prints with vshPrintExtra: confirmations that -q silences. */
+void abVshPrintExtra(abVshControl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void abVshError(abVshControl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void abVshWarn(abVshControl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* The last libvirt error as "error: ...", if there is one. */
@@ -143,9 +164,19 @@ virDomainPtr abVshCommandOptDomain(abVshControl *ctl, const abVshCmd *cmd,
                                    const char **name);
 virDomainPtr abVshLookupDomain(abVshControl *ctl, const char *str);
 
+/* --live/--config/--current of AB_VSH_OPTS_AFFECT, as virsh reads them:
+ * --current excludes the others; neither --live nor --config means the
+ * live side of a running domain, else its persistent definition; --live
+ * needs it running and --config persistent. False with the error printed. */
+bool abVshCommandOptAffect(abVshControl *ctl, const abVshCmd *cmd,
+                           virDomainPtr dom, bool *live, bool *config);
+
 /* Seconds since the epoch; AB_VSH_NOW overrides it so that tests print
  * stable times. */
 gint64 abVshNow(void);
+
+/* Whether @group has a command that help lists. */
+bool abVshGroupVisible(const abVshCmdGroup *group);
 
 /* virsh's help output for the command list or one command. */
 bool abVshHelp(abVshControl *ctl, const char *name);
@@ -158,21 +189,12 @@ int abVshGetMetadata(abVshControl *ctl, virDomainPtr dom, const char *uri,
                      unsigned int flags, char **xml);
 
 typedef struct {
-    bool present;                /* a <memballoon> element */
-    char *model;                 /* its model */
-    bool autodeflate;            /* autodeflate='on' */
+    bool autodeflate;            /* <memballoon autodeflate='on'> */
     unsigned int statsPeriod;    /* <stats period>, 0 when unset */
-    unsigned long long memoryKiB;/* the domain's <memory> */
 } abVshBalloonInfo;
 
-void abVshBalloonInfoClear(abVshBalloonInfo *info);
-/* Read the balloon device from the domain XML (@xmlflags: virDomainGetXMLDesc
- * flags). -1 on error (printed). */
-int abVshDomainBalloon(abVshControl *ctl, virDomainPtr dom,
-                       unsigned int xmlflags, abVshBalloonInfo *info);
-
-/* Serialise one libxml2 node. */
-char *abVshNodeToString(xmlNodePtr node);
+/* Read the balloon device from the domain XML @doc. */
+void abVshDomainBalloon(xmlDocPtr doc, abVshBalloonInfo *info);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 

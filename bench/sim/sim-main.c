@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "ab-enum.h"
 #include "sim-model.h"
 
 typedef struct {
@@ -15,62 +16,115 @@ typedef struct {
 static void
 simTuningDefault(simAbTuning *t)
 {
-    *t = (simAbTuning) { .stepScale = 0, .reserveMiB = -1, .cooldownSec = -1, .floorPct = 0 };
+    *t = (simAbTuning) { .stepScale = 0, .reserveMiB = -1, .cooldownSec = -1, .floorPct = 0,
+                         .cooldownReserves = -1, .growHorizonPeriods = -1 };
+}
+
+/* The defaults the sweeps vary; the names are the JSON's "param". */
+typedef enum {
+    SIM_SWEEP_STEP_SCALE = 0,
+    SIM_SWEEP_SHRINK_STEP_SCALE,
+    SIM_SWEEP_RESERVE_PCT,
+    SIM_SWEEP_RESERVE_MIB,
+    SIM_SWEEP_COOLDOWN_S,
+    SIM_SWEEP_FLOOR_PCT,
+    SIM_SWEEP_AUTODEFLATE,
+    SIM_SWEEP_COOLDOWN_RESERVES,
+    SIM_SWEEP_GROW_HORIZON_PERIODS,
+    SIM_SWEEP_EVENT_DECISIONS,
+    SIM_SWEEP_GROW_CHARGED,
+    SIM_SWEEP_RESIDENCY,
+
+    SIM_SWEEP_LAST
+} simSweepParam;
+
+const char *simSweepParamToString(simSweepParam type);
+int simSweepParamFromString(const char *type);
+AB_ENUM_IMPL(simSweepParam, SIM_SWEEP_LAST,
+             "step_scale", "shrink_step_scale", "reserve_pct", "reserve_mib",
+             "cooldown_s", "floor_pct", "autodeflate", "cooldown_reserves",
+             "grow_horizon_periods", "event_decisions", "grow_charged", "residency");
+
+static void
+simTuningSet(simAbTuning *t, simSweepParam param, double v)
+{
+    switch (param) {
+    case SIM_SWEEP_STEP_SCALE:
+        t->stepScale = v;
+        break;
+    case SIM_SWEEP_SHRINK_STEP_SCALE:
+        t->shrinkStepScale = v;
+        break;
+    case SIM_SWEEP_RESERVE_PCT:
+        t->reservePct = v;
+        break;
+    case SIM_SWEEP_RESERVE_MIB:
+        t->reserveMiB = (long) v;
+        break;
+    case SIM_SWEEP_COOLDOWN_S:
+        t->cooldownSec = (long) v;
+        break;
+    case SIM_SWEEP_FLOOR_PCT:
+        t->floorPct = (int) v;
+        break;
+    case SIM_SWEEP_AUTODEFLATE:
+        t->noAutodeflate = v == 0;
+        break;
+    case SIM_SWEEP_COOLDOWN_RESERVES:
+        t->cooldownReserves = v;
+        break;
+    case SIM_SWEEP_GROW_HORIZON_PERIODS:
+        t->growHorizonPeriods = v;
+        break;
+    case SIM_SWEEP_EVENT_DECISIONS:
+        t->tickOnly = v == 0;
+        break;
+    case SIM_SWEEP_GROW_CHARGED:
+        t->growCharged = v != 0;
+        break;
+    case SIM_SWEEP_RESIDENCY:
+        t->noResidency = v == 0;
+        break;
+    case SIM_SWEEP_LAST:
+        break;
+    }
 }
 
 static GArray *
 simSweepList(void)
 {
+    static const struct {
+        simSweepParam param;
+        guint n;
+        double values[6];
+    } table[] = {
+        /* 0.001: 32 KiB / 64 KiB / 256 KiB, practically no floor under the deficit */
+        { SIM_SWEEP_STEP_SCALE, 6, { 0.001, 0.25, 0.5, 1, 2, 4 } },
+        { SIM_SWEEP_SHRINK_STEP_SCALE, 3, { 0.5, 2, 4 } },
+        { SIM_SWEEP_RESERVE_PCT, 2, { 12.5, 25 } },
+        { SIM_SWEEP_RESERVE_MIB, 5, { 0, 64, 128, 256, 512 } },
+        { SIM_SWEEP_COOLDOWN_S, 5, { 0, 15, 60, 120, 240 } },
+        { SIM_SWEEP_FLOOR_PCT, 3, { 10, 25, 50 } },
+        { SIM_SWEEP_AUTODEFLATE, 2, { 1, 0 } },
+        { SIM_SWEEP_COOLDOWN_RESERVES, 5, { 1, 1.5, 2, 3, 4 } },
+        { SIM_SWEEP_GROW_HORIZON_PERIODS, 4, { 0, 1, 2, 4 } },
+        { SIM_SWEEP_EVENT_DECISIONS, 2, { 1, 0 } },
+        { SIM_SWEEP_GROW_CHARGED, 2, { 0, 1 } },
+        { SIM_SWEEP_RESIDENCY, 2, { 1, 0 } },
+    };
     GArray *list = g_array_new(FALSE, TRUE, sizeof(simSweep));
-    static const double scales[] = { 0.25, 0.5, 1, 2, 4 };
-    static const long reserves[] = { 0, 64, 128, 256, 512 };
-    static const double shrinkScales[] = { 0.5, 2, 4 };
-    static const double reservePcts[] = { 12.5, 25 };
-    static const long cooldowns[] = { 0, 15, 60, 120, 240 };
-    static const int floors[] = { 10, 25, 50 };
-    simSweep s;
 
-    for (size_t i = 0; i < G_N_ELEMENTS(scales); i++) {
-        s = (simSweep) { .param = "step_scale", .value = scales[i] };
-        simTuningDefault(&s.tuning);
-        s.tuning.stepScale = scales[i];
-        g_array_append_val(list, s);
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(shrinkScales); i++) {
-        s = (simSweep) { .param = "shrink_step_scale", .value = shrinkScales[i] };
-        simTuningDefault(&s.tuning);
-        s.tuning.shrinkStepScale = shrinkScales[i];
-        g_array_append_val(list, s);
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(reservePcts); i++) {
-        s = (simSweep) { .param = "reserve_pct", .value = reservePcts[i] };
-        simTuningDefault(&s.tuning);
-        s.tuning.reservePct = reservePcts[i];
-        g_array_append_val(list, s);
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(reserves); i++) {
-        s = (simSweep) { .param = "reserve_mib", .value = reserves[i] };
-        simTuningDefault(&s.tuning);
-        s.tuning.reserveMiB = reserves[i];
-        g_array_append_val(list, s);
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(cooldowns); i++) {
-        s = (simSweep) { .param = "cooldown_s", .value = cooldowns[i] };
-        simTuningDefault(&s.tuning);
-        s.tuning.cooldownSec = cooldowns[i];
-        g_array_append_val(list, s);
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(floors); i++) {
-        s = (simSweep) { .param = "floor_pct", .value = floors[i] };
-        simTuningDefault(&s.tuning);
-        s.tuning.floorPct = floors[i];
-        g_array_append_val(list, s);
-    }
-    for (int off = 0; off <= 1; off++) {
-        s = (simSweep) { .param = "autodeflate", .value = !off };
-        simTuningDefault(&s.tuning);
-        s.tuning.noAutodeflate = off;
-        g_array_append_val(list, s);
+    for (size_t k = 0; k < G_N_ELEMENTS(table); k++) {
+        for (guint i = 0; i < table[k].n; i++) {
+            simSweep s = {
+                .param = simSweepParamToString(table[k].param),
+                .value = table[k].values[i],
+            };
+
+            simTuningDefault(&s.tuning);
+            simTuningSet(&s.tuning, table[k].param, s.value);
+            g_array_append_val(list, s);
+        }
     }
     return list;
 }
@@ -84,22 +138,47 @@ simJsonMetrics(GString *js, const simMetrics *m)
         "\"returned_gib_s\": %.1f, \"returned_peak_gib\": %.3f, \"reclaimed_gib\": %.2f, "
         "\"converge_s\": %.0f, \"commands\": %u, "
         "\"run_mean_s\": %.1f, \"run_max_s\": %.1f, "
-        "\"host_swap_peak_gib\": %.3f, \"host_free_min_gib\": %.3f",
+        "\"host_swap_peak_gib\": %.3f, \"host_free_min_gib\": %.3f, "
+        "\"inflated_gib\": %.2f, \"host_used_peak_pct\": %.2f, \"near_limit_s\": %.0f, "
+        "\"other_oom\": %u, \"decisions\": %u",
         m->hostSwapOutPages, m->hostSwapInPages, m->hostOom, m->guestPressureSec, m->guestOom,
         m->returnedGiBs, m->returnedPeakGiB, m->reclaimedGiB, m->convergeSec, m->commands,
-        m->runMeanSec, m->runMaxSec, m->hostSwapPeakGiB, m->hostFreeMinGiB);
+        m->runMeanSec, m->runMaxSec, m->hostSwapPeakGiB, m->hostFreeMinGiB,
+        m->inflatedGiB, m->hostUsedPeakPct, m->nearLimitSec, m->otherOom, m->decisions);
+}
+
+/* The sweeps' copy of the engine (sim-engine.c), with its variables at
+ * the engine's values, must decide exactly as the library does. */
+static unsigned int
+simCheckEngineCopy(const simScenario *sc, const simMetrics *lib)
+{
+    simAbTuning t;
+    simMetrics m;
+
+    simTuningDefault(&t);
+    t.cooldownReserves = AB_POLICY_COOLDOWN_RESERVES;
+    t.growHorizonPeriods = AB_POLICY_GROW_HORIZON_PERIODS;
+    simRun(sc, SIM_POLICY_AUTOBALLOON, &t, NULL, &m);
+    m.violations = lib->violations;
+    if (memcmp(&m, lib, sizeof(m)) != 0) {
+        g_printerr("error: scenario %s: the sweeps' copy of the engine decides "
+                   "differently from src/policy\n", sc->name);
+        return 1;
+    }
+    return 0;
 }
 
 static void
 simPrintHeader(const simScenario *sc)
 {
     printf("\nscenario %s: %s\n", sc->name, sc->title);
-    printf("  host %.0f GiB RAM, %.0f GiB swap, %.0f MiB base; %u guests; %.0f s; seed %u\n",
-           sc->host.ramMiB / 1024, sc->host.swapMiB / 1024, sc->host.baseMiB,
+    printf("  host %.0f MiB RAM, %.0f MiB swap, %.0f MiB base; %u guests; %.0f s; seed %u\n",
+           sc->host.ramMiB, sc->host.swapMiB, sc->host.baseMiB,
            sc->nguests, sc->durationSec, sc->seed);
-    printf("  %-16s %12s %5s %9s %6s %10s %7s %7s %9s %8s %15s\n",
-           "policy", "swap-out pg", "hOOM", "gPress s", "gOOM",
-           "held GiB*s", "peak", "freed", "converge", "commands", "run mean/max s");
+    printf("  %-22s %12s %5s %5s %9s %6s %10s %7s %7s %7s %6s %9s %8s %15s\n",
+           "policy", "swap-out pg", "hOOM", "oOOM", "gPress s", "gOOM",
+           "held GiB*s", "peak", "freed", "fr/inf", "used%", "converge", "commands",
+           "run mean/max s");
 }
 
 static void
@@ -110,10 +189,11 @@ simPrintRow(const char *name, const simMetrics *m)
     g_autofree char *run = m->runMeanSec >= 0 ?
         g_strdup_printf("%.0f/%.0f", m->runMeanSec, m->runMaxSec) : g_strdup("-");
 
-    printf("  %-16s %12.0f %5u %9.0f %6u %10.0f %7.2f %7.2f %9s %8u %15s\n",
-           name, m->hostSwapOutPages, m->hostOom, m->guestPressureSec,
-           m->guestOom, m->returnedGiBs, m->returnedPeakGiB, m->reclaimedGiB, conv,
-           m->commands, run);
+    printf("  %-22s %12.0f %5u %5u %9.0f %6u %10.0f %7.2f %7.2f %7.2f %6.1f %9s %8u %15s\n",
+           name, m->hostSwapOutPages, m->hostOom, m->otherOom, m->guestPressureSec,
+           m->guestOom, m->returnedGiBs, m->returnedPeakGiB, m->reclaimedGiB,
+           m->inflatedGiB > 0 ? m->reclaimedGiB / m->inflatedGiB : 0.0,
+           m->hostUsedPeakPct, conv, m->commands, run);
 }
 
 static FILE *
@@ -137,14 +217,16 @@ int
 main(int argc, char **argv)
 {
     g_autofree char *outdir = NULL;
-    g_autofree char *scenarios = g_strdup("abc");
+    g_autofree char *scenarios = g_strdup("abcdef");
     gboolean sweep = FALSE;
     gboolean check = FALSE;
+    gboolean trace = FALSE;
     unsigned int violations = 0;
     GOptionEntry entries[] = {
         { "out", 'o', 0, G_OPTION_ARG_FILENAME, &outdir, "write sim.json and series into DIR", "DIR" },
-        { "scenarios", 's', 0, G_OPTION_ARG_STRING, &scenarios, "which scenarios (default abc)", "LETTERS" },
+        { "scenarios", 's', 0, G_OPTION_ARG_STRING, &scenarios, "which scenarios (default abcdef)", "LETTERS" },
         { "sweep", 0, 0, G_OPTION_ARG_NONE, &sweep, "also sweep the policy defaults", NULL },
+        { "trace", 0, 0, G_OPTION_ARG_NONE, &trace, "print autoballoon's runs second by second (stderr)", NULL },
         { "check", 0, 0, G_OPTION_ARG_NONE, &check, "check the model's invariants every step (exit 1 if one breaks)", NULL },
         { NULL }
     };
@@ -162,27 +244,32 @@ main(int argc, char **argv)
 
     for (const char *p = scenarios; *p; p++) {
         simScenario *sc = simScenarioBuild(*p);
-        simOutput out = { .seriesEverySec = 5, .check = check };
+        simOutput out = { .check = check, .trace = trace ? stderr : NULL };
 
         if (!sc) {
             g_printerr("error: unknown scenario '%c'\n", *p);
             return 1;
         }
         out.series = simOpenSeries(outdir, sc->name);
+        /* the cgroup scenarios' bursts last seconds */
+        out.seriesEverySec = sc->durationSec <= 900 ? 1 : 5;
         simPrintHeader(sc);
         g_string_append_printf(js,
             "%s\n    {\"name\": \"%s\", \"title\": \"%s\", \"seed\": %u, "
-            "\"host_ram_gib\": %.0f, \"host_swap_gib\": %.0f, \"host_base_mib\": %.0f, "
+            "\"host_ram_gib\": %g, \"host_swap_gib\": %g, \"host_base_mib\": %.0f, "
+            "\"other_mib\": %.0f, \"other_ramp_mib_s\": %.0f, "
             "\"guests\": %u, \"duration_s\": %.0f, \"disturb_s\": %.0f,\n     \"results\": [",
             firstSc ? "" : ",", sc->name, sc->title, sc->seed,
             sc->host.ramMiB / 1024, sc->host.swapMiB / 1024, sc->host.baseMiB,
-            sc->nguests, sc->durationSec, sc->disturbSec);
+            sc->host.otherMiB, sc->host.otherRampMiBs, sc->nguests, sc->durationSec, sc->disturbSec);
         firstSc = false;
         for (int pol = 0; pol < SIM_POLICY_LAST; pol++) {
             simMetrics m;
 
             simRun(sc, pol, NULL, &out, &m);
             violations += m.violations;
+            if (check && pol == SIM_POLICY_AUTOBALLOON)
+                violations += simCheckEngineCopy(sc, &m);
             simPrintRow(simPolicyToString(pol), &m);
             g_string_append_printf(js, "%s\n       {\"policy\": \"%s\", ",
                                    pol ? "," : "", simPolicyToString(pol));

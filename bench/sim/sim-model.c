@@ -21,6 +21,13 @@
 #define SIM_DEMAND_RISE_MIBS 256.0
 /* guest swap-in bandwidth while its demand exceeds its memory */
 #define SIM_GUEST_SWAPIN_MIBS 40.0
+/* "at the limit": the e2e scenarios count the seconds within this of it */
+#define SIM_NEAR_LIMIT_MIB 16.0
+
+typedef struct {
+    double otherMiB;          /* the non-guest process's memory now */
+    bool otherDead;           /* killed by the host OOM killer */
+} simHostState;
 
 static const char *const simPolicyNames[SIM_POLICY_LAST] = {
     "autoballoon", "none", "mom", "proxmox",
@@ -65,13 +72,22 @@ simLoadDemand(const simGuest *g, double now)
             pow(0.5 - 0.5 * cos(2 * G_PI * t), 0.5);
     case SIM_LOAD_IDLE:
         return l->loMiB;
-    case SIM_LOAD_RAMP:
+    case SIM_LOAD_RAMP: {
+        double ramp = l->rampSec;
+
         t = now - l->startSec;
-        if (t < 0 || t >= l->rampSec + l->holdSec)
+        if (t >= 0 && l->repeats > 1 && l->repeatSec > 0 &&
+            t < l->repeatSec * l->repeats) {
+            if (t >= l->repeatSec && l->rampLaterSec > 0)
+                ramp = l->rampLaterSec;
+            t = fmod(t, l->repeatSec);
+        }
+        if (t < 0 || t >= ramp + l->holdSec)
             return l->loMiB;
-        if (t < l->rampSec)
-            return l->loMiB + (l->hiMiB - l->loMiB) * t / l->rampSec;
+        if (t < ramp)
+            return l->loMiB + (l->hiMiB - l->loMiB) * t / ramp;
         return l->hiMiB;
+    }
     case SIM_LOAD_SPIKE:
         t = now - l->startSec;
         if (t < 0 || t >= l->holdSec)
@@ -111,6 +127,8 @@ simGuestStats(const simGuest *g, double now, bool autodeflate, abPolicyStats *st
         .majorFaults = (unsigned long long) g->majorFaults,
         .swapIn = (unsigned long long) g->swapInKiB,
         .lastUpdate = now,
+        /* what the daemon records with a new sample */
+        .actualAtKiB = (unsigned long long) (g->actualMiB * 1024),
     };
 }
 
@@ -132,11 +150,21 @@ simGuestStep(const simHostModel *host, simGuest *g, double now,
         g->cacheMiB = 0;
         g->residentMiB = 0;
         g->hostSwappedMiB = 0;
+        /* a new qemu: the daemon starts over with its stats */
+        g->stats.valid = false;
+        g->prevStats.valid = false;
+        g->prevActualKiB = 0;
+        g->inflateFromKiB = 0;
     }
 
-    if (g->targetMiB < g->actualMiB)
-        g->actualMiB = MAX(g->targetMiB, g->actualMiB - host->inflateMiBs * SIM_DT);
-    else if (g->targetMiB > g->actualMiB)
+    g->inflatedMiB = 0;
+    if (g->targetMiB < g->actualMiB) {
+        double to = MAX(g->targetMiB, g->actualMiB - host->inflateMiBs * SIM_DT);
+
+        g->inflatedMiB = g->actualMiB - to;
+        m->inflatedGiB += g->inflatedMiB / 1024;
+        g->actualMiB = to;
+    } else if (g->targetMiB > g->actualMiB)
         g->actualMiB = MIN(g->targetMiB, g->actualMiB + host->deflateMiBs * SIM_DT);
 
     if (g->oomUntil > now) {
@@ -183,7 +211,7 @@ simGuestStep(const simHostModel *host, simGuest *g, double now,
      * takes them: freeing inside the guest returns nothing. */
     inRam = MIN(g->demandMiB, g->actualMiB);
     g->residentMiB = MAX(g->residentMiB, inRam + g->cacheMiB);
-    if (g->residentMiB > g->actualMiB) {
+    if (g->residentMiB > g->actualMiB && !g->noDiscard) {
         /* the balloon's pages are dropped whether in RAM or in host swap;
          * inflating over pages the guest never touched frees nothing */
         m->reclaimedGiB += (g->residentMiB - g->actualMiB) / 1024;
@@ -230,19 +258,70 @@ simProgress(simGuest *g, double now)
         g->doneTime = now + SIM_DT;
 }
 
+/* The non-guest process's memory at @now (0 once it exited or was killed). */
+static double
+simOtherDemand(const simHostModel *host, double now)
+{
+    double t = now - host->otherStartSec;
+    double rampSec;
+
+    if (host->otherMiB <= 0 || t < 0 || host->otherRampMiBs <= 0)
+        return 0;
+    rampSec = host->otherMiB / host->otherRampMiBs;
+    if (t < rampSec)
+        return host->otherRampMiBs * t;
+    if (t < rampSec + host->otherHoldSec)
+        return host->otherMiB;
+    return 0;
+}
+
+/* The host OOM killer: the largest of the guests' qemus (RAM and swap) and
+ * the non-guest process. Returns the RAM it freed. */
+static double
+simHostOomKill(const simScenario *sc, simGuest *guests, double now,
+               simHostState *hs, simMetrics *m)
+{
+    guint victim = 0;
+    double freed;
+
+    for (guint i = 1; i < sc->nguests; i++) {
+        if (guests[i].residentMiB > guests[victim].residentMiB)
+            victim = i;
+    }
+    if (hs->otherMiB > 0 && hs->otherMiB >= guests[victim].residentMiB) {
+        freed = hs->otherMiB;
+        m->otherOom++;
+        hs->otherMiB = 0;
+        hs->otherDead = true;
+        return freed;
+    }
+    if (guests[victim].residentMiB <= 0)
+        return 0;
+    m->hostOom++;
+    freed = guests[victim].residentMiB - guests[victim].hostSwappedMiB;
+    guests[victim].residentMiB = 0;
+    guests[victim].hostSwappedMiB = 0;
+    guests[victim].cacheMiB = 0;
+    guests[victim].deadUntil = now + SIM_HOST_OOM_REBOOT;
+    return freed;
+}
+
 /* The host's share of one second: hot pages a guest needs that sit in
  * swap come back in; whatever no longer fits in RAM goes out, cold pages
  * (stale cache, pages the guest freed) first, so swap-outs beyond the cold
- * pool are hot pages that come straight back: thrashing. Returns the RAM
- * used. */
+ * pool are hot pages that come straight back: thrashing. What swap cannot
+ * take, the OOM killer frees first. The non-guest process's pages are hot
+ * and never swapped. Returns the RAM used. */
 static double
-simHostStep(const simScenario *sc, simGuest *guests, double now, simMetrics *m)
+simHostStep(const simScenario *sc, simGuest *guests, double now,
+            simHostState *hs, simMetrics *m)
 {
     const simHostModel *host = &sc->host;
-    double used = host->baseMiB;
-    double coldTotal = 0, hotTotal = 0, over, swapped = 0;
-
+    double used, coldTotal = 0, hotTotal = 0, over, swapped = 0;
     double need = 0, scale, stall;
+
+    hs->otherMiB = hs->otherDead ? 0 : simOtherDemand(host, now);
+    used = host->baseMiB + hs->otherMiB;
 
     for (guint i = 0; i < sc->nguests; i++) {
         simGuest *g = &guests[i];
@@ -264,16 +343,42 @@ simHostStep(const simScenario *sc, simGuest *guests, double now, simMetrics *m)
 
         g->hostStallSec = want > 0 ? stall : 0;
         g->hostSwappedMiB -= want * scale;
+        swapped += g->hostSwappedMiB;
         inRam += want * scale;
         used += inRam;
+    }
+
+    over = used - host->ramMiB;
+    /* what swap cannot take (it is full, or the pages are not the
+     * guests'), the kernel kills for */
+    for (guint k = 0; k <= sc->nguests && over > 0; k++) {
+        double guestRam = 0, freed;
+
+        for (guint i = 0; i < sc->nguests; i++)
+            guestRam += guests[i].residentMiB - guests[i].hostSwappedMiB;
+        if (over <= MIN(host->swapMiB - swapped, guestRam))
+            break;
+        if ((freed = simHostOomKill(sc, guests, now, hs, m)) <= 0)
+            break;
+        used -= freed;
+        over = used - host->ramMiB;
+        swapped = 0;
+        for (guint i = 0; i < sc->nguests; i++)
+            swapped += guests[i].hostSwappedMiB;
+    }
+
+    for (guint i = 0; i < sc->nguests; i++) {
+        simGuest *g = &guests[i];
+        double hot = simGuestHot(g);
+        double inRam = g->residentMiB - g->hostSwappedMiB;
+
         coldTotal += MAX(0.0, inRam - hot);
         hotTotal += MIN(hot, inRam);
     }
 
-    over = used - host->ramMiB;
     if (over > 0) {
         double fromCold = MIN(over, coldTotal);
-        double fromHot = over - fromCold;
+        double fromHot = MIN(over - fromCold, hotTotal);
 
         for (guint i = 0; i < sc->nguests; i++) {
             simGuest *g = &guests[i];
@@ -285,37 +390,19 @@ simHostStep(const simScenario *sc, simGuest *guests, double now, simMetrics *m)
             if (hotTotal > 0)
                 g->hostSwappedMiB += fromHot * MIN(hot, inRam) / hotTotal;
         }
-        m->hostSwapOutPages += over * 1024 / SIM_PAGE_KIB;
-        used = host->ramMiB;
-    }
-
-    for (guint i = 0; i < sc->nguests; i++)
-        swapped += guests[i].hostSwappedMiB;
-    if (swapped > host->swapMiB) {
-        /* the host OOM killer takes the biggest guest */
-        guint victim = 0;
-
-        for (guint i = 1; i < sc->nguests; i++) {
-            if (guests[i].residentMiB > guests[victim].residentMiB)
-                victim = i;
-        }
-        m->hostOom++;
-        used -= guests[victim].residentMiB - guests[victim].hostSwappedMiB;
-        guests[victim].residentMiB = 0;
-        guests[victim].hostSwappedMiB = 0;
-        guests[victim].cacheMiB = 0;
-        guests[victim].deadUntil = now + SIM_HOST_OOM_REBOOT;
+        m->hostSwapOutPages += (fromCold + fromHot) * 1024 / SIM_PAGE_KIB;
+        used -= fromCold + fromHot;
     }
     return used;
 }
 
 static unsigned int
 simPolicyTick(simPolicy policy, const simHostModel *host, double now,
-              simGuest *guests, guint n, double freeMiB)
+              simGuest *guests, guint n, double freeMiB, simAbState *ab)
 {
     switch (policy) {
     case SIM_POLICY_AUTOBALLOON:
-        return simPolicyAutoballoon(host, now, guests, n, freeMiB);
+        return simPolicyAutoballoon(host, now, guests, n, freeMiB, ab);
     case SIM_POLICY_MOM:
         return simPolicyMom(host, now, guests, n, freeMiB);
     case SIM_POLICY_PROXMOX:
@@ -379,7 +466,7 @@ simCheck(const simScenario *sc, simPolicy policy, const simGuest *guests,
             what = "actual outside [0, max]";
         else if (g->targetMiB < 0 || g->targetMiB > g->maxMiB + 0.01)
             what = "target outside [0, max]";
-        else if (g->residentMiB > g->actualMiB + 0.01)
+        else if (g->residentMiB > (g->noDiscard ? g->maxMiB : g->actualMiB) + 0.01)
             what = "host backs more than the guest has";
         else if (g->hostSwappedMiB < -0.01 || g->hostSwappedMiB > g->residentMiB + 0.01)
             what = "more in host swap than resident";
@@ -409,6 +496,12 @@ simRun(const simScenario *sc, simPolicy policy, const simAbTuning *tuning,
     bool autodeflate = policy == SIM_POLICY_AUTOBALLOON &&
         !(tuning && tuning->noAutodeflate);
     double period = simPolicyPeriod(policy);
+    /* the stats period autoballoon='on' sets, whatever the policy */
+    double statsPeriod = simPolicyPeriod(SIM_POLICY_AUTOBALLOON);
+    bool events = policy == SIM_POLICY_AUTOBALLOON && !(tuning && tuning->tickOnly);
+    g_autofree double *actualBefore = g_new0(double, sc->nguests);
+    simAbState ab = { .tuning = tuning, .level = AB_LEVEL_NONE };
+    simHostState hs = { 0 };
     double nextTick = 0;
     double nextSample = 0;
     double okSince = -1;
@@ -423,11 +516,15 @@ simRun(const simScenario *sc, simPolicy policy, const simAbTuning *tuning,
 
     for (t = 0; t < sc->durationSec; t += SIM_DT) {
         double used, swapped, freeMiB, held = 0;
+        bool due, moved = false;
 
-        for (guint i = 0; i < sc->nguests; i++)
+        for (guint i = 0; i < sc->nguests; i++) {
+            actualBefore[i] = guests[i].actualMiB;
             simGuestStep(host, &guests[i], t, autodeflate, rnd, m);
+            moved |= guests[i].actualMiB != actualBefore[i];
+        }
 
-        used = simHostStep(sc, guests, t, m);
+        used = simHostStep(sc, guests, t, &hs, m);
         swapped = 0;
         for (guint i = 0; i < sc->nguests; i++)
             swapped += guests[i].hostSwappedMiB;
@@ -440,6 +537,23 @@ simRun(const simScenario *sc, simPolicy policy, const simAbTuning *tuning,
 
         freeMiB = MAX(0.0, host->ramMiB - used);
         m->hostFreeMinGiB = MIN(m->hostFreeMinGiB, freeMiB / 1024);
+        if (t >= sc->disturbSec)
+            m->hostUsedPeakPct = MAX(m->hostUsedPeakPct,
+                                     100.0 * MIN(used, host->ramMiB) / host->ramMiB);
+        if (freeMiB < SIM_NEAR_LIMIT_MIB)
+            m->nearLimitSec += SIM_DT;
+
+        /* each guest samples its balloon stats every period, at its own
+         * phase; the daemon keeps the newest and the previous one */
+        for (guint i = 0; i < sc->nguests; i++) {
+            simGuest *g = &guests[i];
+            double phase = fmod(t - g->statsOffsetSec, statsPeriod);
+
+            if (g->deadUntil >= 0 || t < g->statsOffsetSec || phase >= SIM_DT / 2)
+                continue;
+            g->prevStats = g->stats;
+            simGuestStats(g, t, autodeflate, &g->stats);
+        }
         m->returnedGiBs += held / 1024 * SIM_DT;
         m->returnedPeakGiB = MAX(m->returnedPeakGiB, held / 1024);
 
@@ -463,11 +577,33 @@ simRun(const simScenario *sc, simPolicy policy, const simAbTuning *tuning,
 
         if (out && out->check)
             m->violations += simCheck(sc, policy, guests, t);
-
-        if (period > 0 && t >= nextTick) {
-            m->commands += simPolicyTick(policy, host, t, guests, sc->nguests, freeMiB);
-            nextTick = t + period;
+        if (out && out->trace && policy == SIM_POLICY_AUTOBALLOON) {
+            /* one line a second: free, and per guest target/actual,
+             * demand, resident, cache (MiB) */
+            fprintf(out->trace, "%s %4.0f free %6.0f other %4.0f |", sc->name, t, freeMiB, hs.otherMiB);
+            for (guint i = 0; i < sc->nguests; i++)
+                fprintf(out->trace, " %4.0f/%4.0f d%4.0f r%4.0f c%3.0f |",
+                        guests[i].targetMiB, guests[i].actualMiB, guests[i].demandMiB,
+                        guests[i].residentMiB, guests[i].cacheMiB);
+            fprintf(out->trace, "\n");
         }
+
+        /* The daemon decides at its tick, and between ticks on events:
+         * a change of the host's level (usage thresholds, PSI), and while
+         * the last decision left a deficit, each balloon-change event
+         * (QEMU sends at most one a second per balloon). */
+        due = period > 0 && t >= nextTick;
+        if (!due && events) {
+            abLevel level = simHostLevel(host, freeMiB, NULL);
+
+            due = level != ab.level || (ab.deficitOpen && moved);
+        }
+        if (due) {
+            m->commands += simPolicyTick(policy, host, t, guests, sc->nguests, freeMiB, &ab);
+            m->decisions++;
+        }
+        if (period > 0 && t >= nextTick)
+            nextTick = t + period;
 
     }
 

@@ -34,29 +34,98 @@ simSetTarget(simGuest *g, double targetMiB)
 
 /* ---- autoballoon: the real engine, fed like the daemon feeds it ---- */
 
+/* as the daemon's inflation check (ab-daemon-tick.c) */
+#define SIM_NO_GAIN_S 60.0
+#define SIM_NO_GAIN_SLACK_KIB (128ULL * 1024)
+
+/* The daemon's headroom source: the level by free memory, and the KiB that
+ * bring free back to the low mark. */
+abLevel
+simHostLevel(const simHostModel *host, double freeMiB,
+             unsigned long long *requestKiB)
+{
+    double freePct = freeMiB / host->ramMiB;
+    double wantKiB = ceil(SIM_FREE_LOW * host->ramMiB * 1024);
+    double freeKiB = freeMiB * 1024;
+
+    if (requestKiB)
+        *requestKiB = wantKiB > freeKiB ? (unsigned long long) (wantKiB - freeKiB) : 0;
+    if (freePct < SIM_FREE_CRITICAL)
+        return AB_LEVEL_CRITICAL;
+    if (freePct < SIM_FREE_MEDIUM)
+        return AB_LEVEL_MEDIUM;
+    if (freePct < SIM_FREE_LOW)
+        return AB_LEVEL_LOW;
+    return AB_LEVEL_NONE;
+}
+
+/* The host memory its qemu holds in RAM, as the daemon reads it (RssAnon +
+ * RssShmem: what sits in host swap is not counted); 0 means unknown to the
+ * engine, so an empty qemu reports 1 KiB. */
+static unsigned long long
+simGuestResidentKiB(const simGuest *g)
+{
+    double kib = (g->residentMiB - g->hostSwappedMiB) * 1024;
+
+    return kib >= 1 ? (unsigned long long) kib : 1;
+}
+
+/* As the daemon does before each decision: an inflation that arrived
+ * and left the qemu holding well over its new size freed nothing, and
+ * the guest is not asked for host pressure for a while. */
+static void
+simGuestNoGain(simGuest *g, unsigned long long actualKiB,
+               unsigned long long residentKiB, double now)
+{
+    unsigned long long targetKiB = (unsigned long long) (g->targetMiB * 1024);
+    unsigned long long expect, drop;
+
+    if (g->inflateFromKiB == 0 || actualKiB > targetKiB + AB_POLICY_MOVE_MARGIN_KIB)
+        return;
+    expect = g->inflateFromKiB > actualKiB ? g->inflateFromKiB - actualKiB : 0;
+    drop = g->residentAtSetKiB > residentKiB ? g->residentAtSetKiB - residentKiB : 0;
+    if (g->residentAtSetKiB > 0 && expect > 0 && drop * 10 < expect &&
+        residentKiB > actualKiB + SIM_NO_GAIN_SLACK_KIB + actualKiB / 8)
+        g->noGainUntil = now + SIM_NO_GAIN_S;
+    g->inflateFromKiB = 0;
+}
+
+static void
+simAbDecide(const simAbTuning *tuning, bool variant, const abPolicyHost *h,
+            const abPolicyGuest *ag, guint na, abPolicyDecision *dec)
+{
+    if (variant) {
+        simEngineCooldownReserves = tuning->cooldownReserves >= 0 ?
+            tuning->cooldownReserves : AB_POLICY_COOLDOWN_RESERVES;
+        simEngineGrowHorizonPeriods = tuning->growHorizonPeriods >= 0 ?
+            tuning->growHorizonPeriods : AB_POLICY_GROW_HORIZON_PERIODS;
+        simEngineDecide(h, ag, na, dec);
+    } else {
+        abPolicyDecide(h, ag, na, dec);
+    }
+}
+
 unsigned int
 simPolicyAutoballoon(const simHostModel *host, double now,
-                     simGuest *guests, guint n, double freeMiB)
+                     simGuest *guests, guint n, double freeMiB,
+                     simAbState *state)
 {
+    const simAbTuning *tuning = state->tuning;
+    bool residency = !(tuning && tuning->noResidency);
+    bool variant = tuning && (tuning->cooldownReserves >= 0 ||
+                              tuning->growHorizonPeriods >= 0);
     g_autofree abPolicyGuest *ag = g_new0(abPolicyGuest, n);
     g_autofree abPolicyDecision *dec = g_new0(abPolicyDecision, n);
     g_autofree guint *map = g_new0(guint, n);
-    double freePct = freeMiB / host->ramMiB;
-    abPolicyHost h = {
-        .now = now,
-        .level = AB_LEVEL_NONE,
-    };
+    abPolicyHost h = { .now = now };
     unsigned int commands = 0;
     guint na = 0;
 
-    if (freePct < SIM_FREE_CRITICAL)
-        h.level = AB_LEVEL_CRITICAL;
-    else if (freePct < SIM_FREE_MEDIUM)
-        h.level = AB_LEVEL_MEDIUM;
-    else if (freePct < SIM_FREE_LOW)
-        h.level = AB_LEVEL_LOW;
-    if (h.level != AB_LEVEL_NONE)
-        h.requestKiB = (unsigned long long) ((SIM_FREE_LOW * host->ramMiB - freeMiB) * 1024);
+    h.level = simHostLevel(host, freeMiB, &h.requestKiB);
+    /* headroom's room above the low mark, as the daemon passes it */
+    h.roomKnown = true;
+    h.roomKiB = freeMiB * 1024 > ceil(SIM_FREE_LOW * host->ramMiB * 1024) ?
+                (unsigned long long) (freeMiB * 1024 - ceil(SIM_FREE_LOW * host->ramMiB * 1024)) : 0;
 
     for (guint i = 0; i < n; i++) {
         simGuest *g = &guests[i];
@@ -71,26 +140,70 @@ simPolicyAutoballoon(const simHostModel *host, double now,
         a->targetKiB = (unsigned long long) (g->targetMiB * 1024);
         a->actualKiB = (unsigned long long) (g->actualMiB * 1024);
         a->prevActualKiB = g->prevActualKiB;
-        simGuestStats(g, now, true, &a->stats);
+        a->stats = g->stats;
         a->prevStats = g->prevStats;
         a->statsPeriodSec = (unsigned int) simPolicyPeriod(SIM_POLICY_AUTOBALLOON);
         a->injected = AB_LEVEL_NONE;
         a->lastGrowTime = g->lastGrowTime;
         a->unresponsive = false;
+        if (residency) {
+            a->residentKiB = simGuestResidentKiB(g);
+            simGuestNoGain(g, a->actualKiB, a->residentKiB, now);
+            a->freesNothing = now < g->noGainUntil;
+        }
     }
 
-    abPolicyDecide(&h, ag, na, dec);
+    simAbDecide(tuning, variant, &h, ag, na, dec);
+
+    if (tuning && tuning->growCharged) {
+        /* A trial, not what the daemon does: what this decision grows
+         * comes out of the host's room, so ask the pool for it now by
+         * deciding again as if it had landed already (a grown guest is
+         * then pending and gives nothing). */
+        unsigned long long growKiB = 0;
+        double freeAfterMiB;
+
+        for (guint k = 0; k < na; k++) {
+            if (dec[k].targetKiB > ag[k].targetKiB) {
+                growKiB += dec[k].targetKiB - ag[k].targetKiB;
+                ag[k].targetKiB = dec[k].targetKiB;
+            }
+        }
+        freeAfterMiB = freeMiB - growKiB / 1024.0;
+        if (growKiB > 0 && simHostLevel(host, freeAfterMiB, NULL) != AB_LEVEL_NONE) {
+            g_autofree abPolicyDecision *again = g_new0(abPolicyDecision, na);
+
+            h.level = simHostLevel(host, MAX(0.0, freeAfterMiB), &h.requestKiB);
+            if (freeAfterMiB < 0)
+                h.requestKiB += (unsigned long long) (-freeAfterMiB * 1024);
+            simAbDecide(tuning, variant, &h, ag, na, again);
+            for (guint k = 0; k < na; k++) {
+                if (again[k].targetKiB < ag[k].targetKiB)
+                    dec[k] = again[k];
+            }
+            for (guint k = 0; k < na; k++)
+                ag[k].targetKiB = (unsigned long long) (guests[map[k]].targetMiB * 1024);
+        }
+    }
+    state->level = h.level;
+    state->deficitOpen = h.level != AB_LEVEL_NONE && h.requestKiB > 0;
 
     for (guint k = 0; k < na; k++) {
         simGuest *g = &guests[map[k]];
+        double oldMiB = g->targetMiB;
 
-        if (dec[k].changed)
-            commands += simSetTarget(g, dec[k].targetKiB / 1024.0);
-        /* as the daemon does: the cool-down runs from a grow made for the
-         * guest's sake */
-        if (dec[k].grew)
-            g->lastGrowTime = now;
-        g->prevStats = ag[k].stats;
+        if (dec[k].changed && simSetTarget(g, dec[k].targetKiB / 1024.0)) {
+            commands++;
+            /* as the daemon does: an inflation is checked once it
+             * arrived; a raised target starts the cool-down */
+            if (g->targetMiB < oldMiB && g->inflateFromKiB == 0) {
+                g->inflateFromKiB = ag[k].actualKiB;
+                g->residentAtSetKiB = ag[k].residentKiB;
+            } else if (g->targetMiB > oldMiB) {
+                g->inflateFromKiB = 0;
+                g->lastGrowTime = now;
+            }
+        }
         g->prevActualKiB = ag[k].actualKiB;
     }
     return commands;

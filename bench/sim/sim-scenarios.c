@@ -23,6 +23,8 @@ simGuestNew(const char *prefix, guint i, double maxMiB, const simLoad *load,
         .oomUntil = -1,
         .deadUntil = -1,
         .lastGrowTime = -1,
+        /* the guests' stats timers are not in phase */
+        .statsOffsetSec = i % 2,
     };
 
     g_snprintf(g.name, sizeof(g.name), "%s%02u", prefix, i);
@@ -139,6 +141,94 @@ simScenarioC(simScenario *sc)
     }
 }
 
+/* The machine cgroup of e2e scenario 3 (tests/e2e/test-overcommit.py):
+ * three 1 GiB guests under a 2304 MiB limit and no swap, where what does
+ * not fit is killed. Measured there: a booted TCG guest's qemu holds
+ * ~90 MiB of its own; after phase A (touch and free 400 MiB, then fill
+ * 256 MiB of page cache from the disk) each guest's pages the host backs
+ * are ~560 MiB, the cgroup at 85 % (the daemon's low pressure). */
+static void
+simScenarioCgroup(simScenario *sc, const simLoad *loads)
+{
+    sc->host = simHostNew(0, 0, 270);
+    sc->host.ramMiB = 2304;
+    sc->nguests = 3;
+    sc->guests = g_new0(simGuest, sc->nguests);
+    for (guint i = 0; i < sc->nguests; i++)
+        sc->guests[i] = simGuestNew("vm", i, 1024, &loads[i], 560);
+}
+
+/* (d) e2e scenario 3, phase B: one guest after another grows a 700 MiB
+ * working set, holds it and frees it; each starts as the previous one
+ * frees, inside its 60 s cool-down (the case that killed qemus with the
+ * first engine). The round runs twice: at memload's 32 MiB/s as in the
+ * e2e test, then at 256 MiB/s (the growth rate the engine must follow). */
+static void
+simScenarioD(simScenario *sc)
+{
+    simLoad loads[3];
+
+    sc->name = "d";
+    sc->title = "3 x 1 GiB guests in a 2304 MiB cgroup without swap, sequential 700 MiB bursts (e2e scenario 3, phase B)";
+    sc->seed = 20261201;
+    sc->durationSec = 660;
+    sc->disturbSec = 60;
+    for (guint i = 0; i < G_N_ELEMENTS(loads); i++) {
+        loads[i] = (simLoad) {
+            .kind = SIM_LOAD_RAMP,
+            .loMiB = 96,
+            .hiMiB = 796,
+            .startSec = sc->disturbSec + 23 * i,
+            /* memload -s 16 -d 500 700: 32 MiB/s, freed at once */
+            .rampSec = 22,
+            .rampLaterSec = 2.75,
+            .holdSec = 1,
+            .repeatSec = 300,
+            .repeats = 2,
+            .initCacheMiB = 256,
+        };
+    }
+    simScenarioCgroup(sc, loads);
+}
+
+/* (e) e2e scenario 3, phase C: a process that is not a guest, in the
+ * guests' cgroup, ramps to 512 MiB at 64 MiB/s, holds it for a minute and
+ * exits; the guests hold page cache and freed pages. */
+static void
+simScenarioE(simScenario *sc)
+{
+    simLoad idle = {
+        .kind = SIM_LOAD_IDLE,
+        .loMiB = 96,
+        .initCacheMiB = 256,
+    };
+    simLoad loads[3] = { idle, idle, idle };
+
+    sc->name = "e";
+    sc->title = "3 x 1 GiB idle guests in a 2304 MiB cgroup without swap, a non-guest process ramps to 512 MiB (e2e scenario 3, phase C)";
+    sc->seed = 20261202;
+    sc->durationSec = 600;
+    sc->disturbSec = 120;
+    simScenarioCgroup(sc, loads);
+    sc->host.otherMiB = 512;
+    sc->host.otherStartSec = sc->disturbSec;
+    sc->host.otherRampMiBs = 64;
+    sc->host.otherHoldSec = 60;
+}
+
+/* (f) the cgroup of (e), where the first guest's qemu does not give the
+ * pages its balloon takes back to the host (QEMU does not discard them,
+ * or they are pinned): the daemon's no-gain check must stop asking it. */
+static void
+simScenarioF(simScenario *sc)
+{
+    simScenarioE(sc);
+    sc->name = "f";
+    sc->title = "(e) with one guest whose balloon frees nothing (its qemu keeps the pages)";
+    sc->seed = 20261203;
+    sc->guests[0].noDiscard = true;
+}
+
 simScenario *
 simScenarioBuild(char which)
 {
@@ -153,6 +243,15 @@ simScenarioBuild(char which)
         break;
     case 'c':
         simScenarioC(sc);
+        break;
+    case 'd':
+        simScenarioD(sc);
+        break;
+    case 'e':
+        simScenarioE(sc);
+        break;
+    case 'f':
+        simScenarioF(sc);
         break;
     default:
         g_free(sc);

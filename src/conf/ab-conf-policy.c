@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Where a metadata policy's errors say they are. */
+#define AB_CONF_POLICY_METADATA "policy metadata <policy>"
+
 AB_ENUM_IMPL(abConfAddedStats, AB_CONF_ADDED_STATS_LAST, "none", "element", "period");
 
 static const char *const abConfPolicyChildren[] = {
@@ -56,6 +59,12 @@ abConfSizeSet(abConfSize *size, unsigned long long value, const char *unit,
     return 0;
 }
 
+unsigned long long
+abConfSizeKiB(const abConfSize *size, unsigned long long memoryKiB)
+{
+    return size->percent ? abSizePercentOf(size->percent, memoryKiB) : size->kib;
+}
+
 abConfPolicy *
 abConfPolicyNew(void)
 {
@@ -73,6 +82,7 @@ abConfPolicyFree(abConfPolicy *def)
     for (size_t i = 0; i < AB_LEVEL_LAST; i++)
         abConfSizeClear(&def->step[i]);
     g_free(def->cooldown.unit);
+    g_free(def->added);
     g_free(def);
 }
 
@@ -80,70 +90,78 @@ abConfPolicyFree(abConfPolicy *def)
 static char *
 abConfSizeWritten(const abConfSize *size)
 {
-    return g_strdup_printf("%llu %s", size->value, size->unit ? size->unit : "KiB");
+    /* as written, with the KiB it means unless that is what was written */
+    if (size->percent) {
+        g_autofree char *pct = abSizePercentFormat(size->percent);
+
+        return g_strdup_printf("%s%% of <memory>", pct);
+    }
+    if (!size->unit || g_ascii_strcasecmp(size->unit, "KiB") == 0 ||
+        g_ascii_strcasecmp(size->unit, "k") == 0)
+        return g_strdup_printf("%llu KiB", size->kib);
+    return g_strdup_printf("%llu %s (%llu KiB)", size->value, size->unit, size->kib);
 }
 
 static int
-abConfCheckAttrs(xmlNodePtr node, const char *const *allowed, const char *where,
+abConfCheckAttrs(xmlNodePtr node, const char *const *allowed,
                  const char *domname, GError **error)
 {
-    for (xmlAttrPtr attr = node->properties; attr; attr = attr->next) {
-        bool ok = false;
+    g_autoptr(GError) err = NULL;
 
-        for (size_t i = 0; allowed && allowed[i]; i++) {
-            if (!attr->ns && xmlStrEqual(attr->name, BAD_CAST allowed[i]))
-                ok = true;
-        }
-        if (!ok) {
-            abConfSetError(error, AB_ERROR_INVALID, domname,
-                           "unknown attribute '%s' on %s <%s>",
-                           (const char *)attr->name, where, (const char *)node->name);
-            return -1;
-        }
+    if (abXmlCheckAttrs(node, allowed, &err) < 0) {
+        abConfPropagate(error, g_steal_pointer(&err), domname);
+        return -1;
     }
     return 0;
 }
 
-/* The text of a leaf element, stripped; NULL (with @error) if it has child
- * elements. */
-static char *
-abConfLeafText(xmlNodePtr node, const char *where, const char *domname,
-               GError **error)
+/* A size child: <floor unit='MiB'>512</floor>. */
+static int
+abConfParsePercent(xmlNodePtr node, abConfSize *size, bool percentOK,
+                   const char *domname, GError **error)
 {
-    xmlChar *content;
-    char *ret;
+    g_autofree char *text = abXmlText(node);
+    g_autofree char *level = abXmlProp(node, "level");
+    g_autofree char *what = g_strdup_printf("<autoballoon> %s%s%s%s", (const char *)node->name,
+                                            level ? " level='" : "", level ? level : "",
+                                            level ? "'" : "");
+    g_autoptr(GError) err = NULL;
+    unsigned int percent;
 
-    for (xmlNodePtr cur = node->children; cur; cur = cur->next) {
-        if (cur->type == XML_ELEMENT_NODE) {
-            abConfSetError(error, AB_ERROR_INVALID, domname,
-                           "unexpected element <%s> inside %s <%s>: it holds a number",
-                           (const char *)cur->name, where, (const char *)node->name);
-            return NULL;
-        }
+    if (!percentOK) {
+        abConfSetError(error, AB_ERROR_INVALID, domname,
+                       "%s cannot be a percentage (unit='%%'): only floor, ceiling and "
+                       "reserve scale with <memory>", what);
+        return -1;
     }
-    content = xmlNodeGetContent(node);
-    ret = g_strstrip(g_strdup(content ? (const char *)content : ""));
-    xmlFree(content);
-    return ret;
+    /* the unit says '%': the text is the number alone */
+    if (abSizeIsPercent(text) || abSizePercentParse(what, text, &percent, &err) < 0) {
+        if (!err)
+            abSizePercentParse(what, "", &percent, &err);
+        abConfPropagate(error, g_steal_pointer(&err), domname);
+        return -1;
+    }
+    abConfSizeClear(size);
+    size->set = true;
+    size->unit = g_strdup("%");
+    size->percent = percent;
+    return 0;
 }
 
 static int
-abConfParseSize(xmlNodePtr node, const char *what, abConfSize *size,
+abConfParseSize(xmlNodePtr node, abConfSize *size, bool percentOK,
                 const char *domname, GError **error)
 {
-    g_autofree char *text = NULL;
     g_autofree char *unit = NULL;
+    g_autofree char *written = abXmlProp(node, "unit");
     g_autoptr(GError) err = NULL;
+    unsigned long long value;
     unsigned long long bytes;
 
-    if (!(text = abConfLeafText(node, "<autoballoon>", domname, error)))
-        return -1;
-    unit = abConfProp(node, "unit");
-    if (abSizeParse(what, text, unit, 1024, &bytes, &err) < 0) {
-        abConfPropagate(error, g_steal_pointer(&err), domname);
-        return -1;
-    }
-    if (abConfSizeSet(size, g_ascii_strtoull(text, NULL, 10), unit, &err) < 0) {
+    if (g_strcmp0(written, "%") == 0)
+        return abConfParsePercent(node, size, percentOK, domname, error);
+    if (abXmlTextSize(node, 1024, &value, &unit, &bytes, &err) < 0 ||
+        abConfSizeSet(size, value, unit, &err) < 0) {
         abConfPropagate(error, g_steal_pointer(&err), domname);
         return -1;
     }
@@ -151,31 +169,67 @@ abConfParseSize(xmlNodePtr node, const char *what, abConfSize *size,
 }
 
 static int
-abConfParseUInt(xmlNodePtr node, const char *what, unsigned long long max,
-                unsigned long long *value, const char *domname, GError **error)
+abConfParseUInt(xmlNodePtr node, unsigned long long max, unsigned long long *value,
+                const char *domname, GError **error)
 {
-    g_autofree char *text = NULL;
-    char *end = NULL;
+    g_autoptr(GError) err = NULL;
 
-    if (!(text = abConfLeafText(node, "<autoballoon>", domname, error)))
-        return -1;
-    if (!g_ascii_isdigit(text[0])) {
-        abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "invalid %s '%s': expected a non-negative integer", what, text);
+    if (abXmlTextUInt(node, 0, max, value, &err) < 0) {
+        abConfPropagate(error, g_steal_pointer(&err), domname);
         return -1;
     }
-    errno = 0;
-    *value = g_ascii_strtoull(text, &end, 10);
-    if (*end != '\0') {
-        abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "invalid %s '%s': expected a non-negative integer", what, text);
+    return 0;
+}
+
+static const char *
+abConfStepLevelName(int level)
+{
+    return abLevelToString(level);
+}
+
+static int
+abConfPolicyParseStep(xmlNodePtr node, abConfPolicy *def, const char *domname,
+                      GError **error)
+{
+    static const char *const attrs[] = { "level", "unit", NULL };
+    g_autoptr(GError) err = NULL;
+    int lvl;
+
+    if (abConfCheckAttrs(node, attrs, domname, error) < 0)
+        return -1;
+    if (abXmlPropEnum(node, "level", abConfStepLevelName, AB_LEVEL_LOW, AB_LEVEL_LAST,
+                      AB_XML_REQUIRED, &lvl, &err) < 0) {
+        abConfPropagate(error, g_steal_pointer(&err), domname);
         return -1;
     }
-    if (errno == ERANGE || *value > max) {
+    if (def->step[lvl].set) {
         abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "invalid %s '%s': larger than %llu", what, text, max);
+                       "<step level='%s'>: duplicate step: each level has one",
+                       abLevelToString(lvl));
         return -1;
     }
+    return abConfParseSize(node, &def->step[lvl], false, domname, error);
+}
+
+static int
+abConfPolicyParseCooldown(xmlNodePtr node, abConfPolicy *def, const char *domname,
+                          GError **error)
+{
+    static const char *const attrs[] = { "unit", NULL };
+    static const char *const units[] = { "s", NULL };
+    g_autofree char *unit = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (abConfCheckAttrs(node, attrs, domname, error) < 0)
+        return -1;
+    if (abXmlPropChoice(node, "unit", units, 0, &unit, &err) < 0) {
+        abConfPropagate(error, g_steal_pointer(&err), domname);
+        return -1;
+    }
+    if (abConfParseUInt(node, G_MAXUINT64, &def->cooldown.value, domname, error) < 0)
+        return -1;
+    def->cooldown.set = true;
+    def->cooldown.unit = g_steal_pointer(&unit);
     return 0;
 }
 
@@ -185,20 +239,19 @@ abConfPolicyParseChildren(xmlNodePtr node, abConfPolicy *def,
                           const char *where, GError **error)
 {
     static const char *const unitAttr[] = { "unit", NULL };
-    static const char *const stepAttrs[] = { "level", "unit", NULL };
     static const char *const noAttrs[] = { NULL };
 
     for (xmlNodePtr cur = node->children; cur; cur = cur->next) {
         const char *name = (const char *)cur->name;
         abConfSize *size = NULL;
-        g_autofree char *what = NULL;
 
         if (cur->type == XML_TEXT_NODE || cur->type == XML_CDATA_SECTION_NODE) {
             g_autofree char *text = g_strstrip(g_strdup((const char *)cur->content));
 
             if (*text) {
                 abConfSetError(error, AB_ERROR_INVALID, domname,
-                               "unexpected text '%s' in %s", text, where);
+                               "%s: unexpected text '%s' (it holds elements only)",
+                               where, text);
                 return -1;
             }
             continue;
@@ -207,40 +260,16 @@ abConfPolicyParseChildren(xmlNodePtr node, abConfPolicy *def,
             continue;
         if (!abConfNodeIsOurs(cur, NULL, nsuri) || !abConfPolicyKnownChild(name)) {
             abConfSetError(error, AB_ERROR_INVALID, domname,
-                           "unknown element <%s%s%s> in %s (expected floor, ceiling, reserve, step, weight or cooldown)",
+                           "%s<%s%s%s>: unknown element (expected floor, ceiling, reserve, step, weight or cooldown)",
+                           where,
                            cur->ns && cur->ns->prefix ? (const char *)cur->ns->prefix : "",
                            cur->ns && cur->ns->prefix ? ":" : "",
-                           name, where);
+                           name);
             return -1;
         }
 
         if (strcmp(name, "step") == 0) {
-            g_autofree char *level = abConfProp(cur, "level");
-            int lvl;
-
-            if (abConfCheckAttrs(cur, stepAttrs, where, domname, error) < 0)
-                return -1;
-            if (!level) {
-                abConfSetError(error, AB_ERROR_INVALID, domname,
-                               "<step> in %s has no level attribute (expected low, medium or critical)",
-                               where);
-                return -1;
-            }
-            lvl = abLevelFromString(level);
-            if (lvl <= AB_LEVEL_NONE) {
-                abConfSetError(error, AB_ERROR_INVALID, domname,
-                               "unknown step level '%s' in %s (expected low, medium or critical)",
-                               level, where);
-                return -1;
-            }
-            if (def->step[lvl].set) {
-                abConfSetError(error, AB_ERROR_INVALID, domname,
-                               "duplicate step level '%s' in %s: each level has one step",
-                               level, where);
-                return -1;
-            }
-            what = g_strdup_printf("<autoballoon> step level='%s'", level);
-            if (abConfParseSize(cur, what, &def->step[lvl], domname, error) < 0)
+            if (abConfPolicyParseStep(cur, def, domname, error) < 0)
                 return -1;
             continue;
         }
@@ -256,39 +285,25 @@ abConfPolicyParseChildren(xmlNodePtr node, abConfPolicy *def,
             (strcmp(name, "weight") == 0 && def->weightSet) ||
             (strcmp(name, "cooldown") == 0 && def->cooldown.set)) {
             abConfSetError(error, AB_ERROR_INVALID, domname,
-                           "duplicate <%s> in %s", name, where);
+                           "%s<%s>: duplicate element: a policy has one <%s>",
+                           where, name, name);
             return -1;
         }
 
-        what = g_strdup_printf("<autoballoon> %s", name);
         if (size) {
-            if (abConfCheckAttrs(cur, unitAttr, where, domname, error) < 0 ||
-                abConfParseSize(cur, what, size, domname, error) < 0)
+            if (abConfCheckAttrs(cur, unitAttr, domname, error) < 0 ||
+                abConfParseSize(cur, size, true, domname, error) < 0)
                 return -1;
         } else if (strcmp(name, "weight") == 0) {
             unsigned long long weight;
 
-            if (abConfCheckAttrs(cur, noAttrs, where, domname, error) < 0 ||
-                abConfParseUInt(cur, what, G_MAXUINT, &weight, domname, error) < 0)
+            if (abConfCheckAttrs(cur, noAttrs, domname, error) < 0 ||
+                abConfParseUInt(cur, G_MAXUINT, &weight, domname, error) < 0)
                 return -1;
             def->weightSet = true;
             def->weight = weight;
-        } else {
-            g_autofree char *unit = abConfProp(cur, "unit");
-
-            if (abConfCheckAttrs(cur, unitAttr, where, domname, error) < 0)
-                return -1;
-            if (unit && strcmp(unit, "s") != 0) {
-                abConfSetError(error, AB_ERROR_INVALID, domname,
-                               "invalid unit '%s' of <autoballoon> cooldown: only 's' (seconds) is accepted",
-                               unit);
-                return -1;
-            }
-            if (abConfParseUInt(cur, what, G_MAXUINT64, &def->cooldown.value,
-                                domname, error) < 0)
-                return -1;
-            def->cooldown.set = true;
-            def->cooldown.unit = g_steal_pointer(&unit);
+        } else if (abConfPolicyParseCooldown(cur, def, domname, error) < 0) {
+            return -1;
         }
     }
     return 0;
@@ -298,15 +313,15 @@ int
 abConfPolicyParseNode(xmlNodePtr node, abConfPolicy *def, GError **error)
 {
     static const char *const noAttrs[] = { NULL };
-    g_autofree char *domname = abConfDomainName(node);
+    g_autofree char *domname = abXmlDomainName(node ? node->doc : NULL);
 
-    if (!abConfNodeIs(node, "autoballoon", NULL)) {
+    if (!abXmlNodeIs(node, "autoballoon", NULL)) {
         abConfSetError(error, AB_ERROR_INVALID, domname,
                        "expected an <autoballoon> element, got <%s>",
                        node ? (const char *)node->name : "(none)");
         return -1;
     }
-    if (abConfCheckAttrs(node, noAttrs, "<memballoon>", domname, error) < 0)
+    if (abConfCheckAttrs(node, noAttrs, domname, error) < 0)
         return -1;
     def->hasElement = true;
     return abConfPolicyParseChildren(node, def, NULL, domname, "<autoballoon>", error);
@@ -322,7 +337,9 @@ abConfFormatSize(xmlNodePtr parent, xmlNsPtr ns, const char *name,
     if (!size->set)
         return;
     /* a size set from KiB alone (value 0, no unit) is written in KiB */
-    if (size->value == 0 && size->kib != 0 && !size->unit)
+    if (size->percent)
+        text = abSizePercentFormat(size->percent);
+    else if (size->value == 0 && size->kib != 0 && !size->unit)
         text = g_strdup_printf("%llu", size->kib);
     else
         text = g_strdup_printf("%llu", size->value);
@@ -366,17 +383,19 @@ abConfPolicyFormatNode(const abConfPolicy *def, xmlNsPtr ns)
 
 static int
 abConfValidateSizeMin(const abConfSize *size, const char *name,
-                      const char *domname, GError **error)
+                      unsigned long long memoryKiB, const char *domname, GError **error)
 {
     g_autofree char *written = NULL;
 
-    if (!size->set || size->kib >= AB_POLICY_FLOOR_MIN_KIB)
+    /* a percentage is checked once <memory> is known */
+    if (!size->set || (size->percent && !memoryKiB) ||
+        abConfSizeKiB(size, memoryKiB) >= AB_POLICY_FLOOR_MIN_KIB)
         return 0;
     written = abConfSizeWritten(size);
     abConfSetError(error, AB_ERROR_INVALID, domname,
-                   "<autoballoon> %s %s (%llu KiB) is below the minimum of %llu KiB (32 MiB): "
+                   "<autoballoon> %s %s is below the minimum of %llu KiB (32 MiB): "
                    "a Linux guest with virtio drivers needs about that much to stay alive",
-                   name, written, size->kib, AB_POLICY_FLOOR_MIN_KIB);
+                   name, written, AB_POLICY_FLOOR_MIN_KIB);
     return -1;
 }
 
@@ -386,42 +405,47 @@ abConfPolicyValidate(const abConfPolicy *def, const char *domname,
 {
     unsigned long long ceilingKiB;
 
-    if (abConfValidateSizeMin(&def->floor, "floor", domname, error) < 0 ||
-        abConfValidateSizeMin(&def->ceiling, "ceiling", domname, error) < 0)
+    unsigned long long floorKiB = abConfSizeKiB(&def->floor, memoryKiB);
+    unsigned long long ceilKiB = abConfSizeKiB(&def->ceiling, memoryKiB);
+    unsigned long long reserveKiB = abConfSizeKiB(&def->reserve, memoryKiB);
+
+    if (abConfValidateSizeMin(&def->floor, "floor", memoryKiB, domname, error) < 0 ||
+        abConfValidateSizeMin(&def->ceiling, "ceiling", memoryKiB, domname, error) < 0)
         return -1;
 
-    if (def->ceiling.set && memoryKiB && def->ceiling.kib > memoryKiB) {
+    if (def->ceiling.set && memoryKiB && ceilKiB > memoryKiB) {
         g_autofree char *written = abConfSizeWritten(&def->ceiling);
 
         abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "<autoballoon> ceiling %s (%llu KiB) is above <memory> (%llu KiB): "
+                       "<autoballoon> ceiling %s is above <memory> (%llu KiB): "
                        "the balloon cannot give a guest more than its maximum",
-                       written, def->ceiling.kib, memoryKiB);
+                       written, memoryKiB);
         return -1;
     }
 
-    ceilingKiB = def->ceiling.set ? def->ceiling.kib : memoryKiB;
-    if (def->floor.set && ceilingKiB && def->floor.kib > ceilingKiB) {
+    ceilingKiB = def->ceiling.set ? ceilKiB : memoryKiB;
+    if (def->floor.set && ceilingKiB && floorKiB > ceilingKiB &&
+        (!def->floor.percent || memoryKiB)) {
         g_autofree char *written = abConfSizeWritten(&def->floor);
         g_autofree char *ceilingWritten = abConfSizeWritten(&def->ceiling);
         g_autofree char *ceiling = def->ceiling.set ?
             g_strdup_printf("ceiling %s", ceilingWritten) :
-            g_strdup("ceiling's default, <memory>");
+            g_strdup_printf("ceiling's default, <memory> (%llu KiB)", ceilingKiB);
 
         abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "<autoballoon> floor %s (%llu KiB) is above the %s (%llu KiB): "
+                       "<autoballoon> floor %s is above the %s: "
                        "no balloon size would satisfy both",
-                       written, def->floor.kib, ceiling, ceilingKiB);
+                       written, ceiling);
         return -1;
     }
 
-    if (def->reserve.set && memoryKiB && def->reserve.kib > memoryKiB) {
+    if (def->reserve.set && memoryKiB && reserveKiB > memoryKiB) {
         g_autofree char *written = abConfSizeWritten(&def->reserve);
 
         abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "<autoballoon> reserve %s (%llu KiB) is above <memory> (%llu KiB): "
+                       "<autoballoon> reserve %s is above <memory> (%llu KiB): "
                        "the guest could never be ballooned",
-                       written, def->reserve.kib, memoryKiB);
+                       written, memoryKiB);
         return -1;
     }
 
@@ -441,15 +465,15 @@ abConfPolicyValidate(const abConfPolicy *def, const char *domname,
         }
         if (step->kib > AB_POLICY_STEP_MAX_KIB) {
             abConfSetError(error, AB_ERROR_INVALID, domname,
-                           "<autoballoon> step level='%s' %s (%llu KiB) is above the maximum of %llu KiB (64 GiB)",
-                           abLevelToString(lvl), written, step->kib, AB_POLICY_STEP_MAX_KIB);
+                           "<autoballoon> step level='%s' %s is above the maximum of %llu KiB (64 GiB)",
+                           abLevelToString(lvl), written, AB_POLICY_STEP_MAX_KIB);
             return -1;
         }
         if (memoryKiB && step->kib > memoryKiB) {
             abConfSetError(error, AB_ERROR_INVALID, domname,
-                           "<autoballoon> step level='%s' %s (%llu KiB) is above <memory> (%llu KiB): "
+                           "<autoballoon> step level='%s' %s is above <memory> (%llu KiB): "
                            "one step would take more than the whole guest",
-                           abLevelToString(lvl), written, step->kib, memoryKiB);
+                           abLevelToString(lvl), written, memoryKiB);
             return -1;
         }
     }
@@ -480,13 +504,13 @@ abConfPolicyResolve(const abConfPolicy *def, unsigned long long maxKiB,
         return;
     params->enabled = def->enabled;
     if (def->ceiling.set)
-        params->ceilingKiB = def->ceiling.kib;
+        params->ceilingKiB = abConfSizeKiB(&def->ceiling, maxKiB);
     if (def->floor.set)
-        params->floorKiB = def->floor.kib;
+        params->floorKiB = abConfSizeKiB(&def->floor, maxKiB);
     else if (params->floorKiB > params->ceilingKiB)
         params->floorKiB = params->ceilingKiB;   /* default floor never above a low ceiling */
     if (def->reserve.set)
-        params->reserveKiB = def->reserve.kib;
+        params->reserveKiB = abConfSizeKiB(&def->reserve, maxKiB);
     for (int lvl = AB_LEVEL_LOW; lvl < AB_LEVEL_LAST; lvl++) {
         if (def->step[lvl].set)
             params->stepKiB[lvl] = def->step[lvl].kib;
@@ -518,6 +542,12 @@ abConfPolicyMetadataNode(const abConfPolicy *def, const abConfAdded *added)
 
     xmlSetNs(node, ns);
     xmlNewProp(node, BAD_CAST "state", BAD_CAST (def->enabled ? "on" : "off"));
+    if (def->backend != AB_CONF_BACKEND_BALLOON) {
+        g_autofree char *device = g_strdup_printf("%u", def->device);
+
+        xmlNewProp(node, BAD_CAST "backend", BAD_CAST abConfBackendToString(def->backend));
+        xmlNewProp(node, BAD_CAST "device", BAD_CAST device);
+    }
     if (!def->hasElement && !abConfPolicyHasFields(def))
         xmlNewProp(node, BAD_CAST "element", BAD_CAST "no");
     abConfPolicyFormatChildren(def, node, ns);
@@ -545,13 +575,13 @@ abConfParseAdded(xmlNodePtr node, abConfAdded *added, const char *domname,
                  GError **error)
 {
     static const char *const attrs[] = { "autodeflate", "stats", "period", "metadata", NULL };
-    const char *where = "autoballoon policy metadata";
-    g_autofree char *autodeflate = abConfProp(node, "autodeflate");
-    g_autofree char *stats = abConfProp(node, "stats");
-    g_autofree char *period = abConfProp(node, "period");
-    g_autofree char *metadata = abConfProp(node, "metadata");
+    const char *where = AB_CONF_POLICY_METADATA;
+    g_autofree char *autodeflate = abXmlProp(node, "autodeflate");
+    g_autofree char *stats = abXmlProp(node, "stats");
+    g_autofree char *period = abXmlProp(node, "period");
+    g_autofree char *metadata = abXmlProp(node, "metadata");
 
-    if (abConfCheckAttrs(node, attrs, where, domname, error) < 0)
+    if (abConfCheckAttrs(node, attrs, domname, error) < 0)
         return -1;
     memset(added, 0, sizeof(*added));
     if (autodeflate && strcmp(autodeflate, "on") != 0)
@@ -578,21 +608,52 @@ abConfParseAdded(xmlNodePtr node, abConfAdded *added, const char *domname,
 
  invalid:
     abConfSetError(error, AB_ERROR_INVALID, domname,
-                   "invalid <added> record in %s (autodeflate='%s' stats='%s' period='%s' metadata='%s')",
+                   "%s<added autodeflate='%s' stats='%s' period='%s' metadata='%s'>: invalid record",
                    where, autodeflate ? autodeflate : "", stats ? stats : "",
                    period ? period : "", metadata ? metadata : "");
     return -1;
+}
+
+static const char *
+abConfBackendName(int backend)
+{
+    return abConfBackendToString(backend);
+}
+
+/* backend='virtio-mem' device='N'; neither for the balloon. The device
+ * index is bounded by what a domain can have (libvirt's memory slots). */
+static int
+abConfPolicyParseBackend(xmlNodePtr node, abConfPolicy *def, GError **error)
+{
+    unsigned long long device = 0;
+    int backend = AB_CONF_BACKEND_BALLOON;
+    int rc;
+
+    if ((rc = abXmlPropEnum(node, "backend", abConfBackendName, AB_CONF_BACKEND_VIRTIO_MEM,
+                            AB_CONF_BACKEND_LAST, 0, &backend, error)) < 0 ||
+        abXmlPropUInt(node, "device", 0, 1024, rc > 0 ? AB_XML_REQUIRED : 0,
+                      &device, error) < 0)
+        return -1;
+    if (rc == 0 && xmlHasProp(node, BAD_CAST "device")) {
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                    "<policy>: device needs backend='virtio-mem'");
+        return -1;
+    }
+    def->backend = backend;
+    def->device = device;
+    return 0;
 }
 
 abConfPolicy *
 abConfPolicyParseMetadataNode(xmlNodePtr node, const char *domname,
                               abConfAdded *added, GError **error)
 {
-    static const char *const attrs[] = { "state", "element", NULL };
-    const char *where = "autoballoon policy metadata";
+    static const char *const attrs[] = { "state", "element", "backend", "device", NULL };
+    static const char *const yesno[] = { "yes", "no", NULL };
+    const char *where = AB_CONF_POLICY_METADATA;
     g_autoptr(abConfPolicy) def = abConfPolicyNew();
-    g_autofree char *state = NULL;
     g_autofree char *element = NULL;
+    g_autoptr(GError) err = NULL;
     xmlNodePtr rec = NULL;
 
     if (added)
@@ -606,22 +667,14 @@ abConfPolicyParseMetadataNode(xmlNodePtr node, const char *domname,
                        node && node->ns ? (const char *)node->ns->href : "");
         return NULL;
     }
-    if (abConfCheckAttrs(node, attrs, where, domname, error) < 0)
+    if (abConfCheckAttrs(node, attrs, domname, error) < 0)
         return NULL;
-    state = abConfProp(node, "state");
-    element = abConfProp(node, "element");
-    if (!state || (strcmp(state, "on") != 0 && strcmp(state, "off") != 0)) {
-        abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "%s: invalid state '%s' (expected on or off)",
-                       where, state ? state : "");
+    if (abXmlPropOnOff(node, "state", AB_XML_REQUIRED, &def->enabled, &err) < 0 ||
+        abXmlPropChoice(node, "element", yesno, 0, &element, &err) < 0 ||
+        abConfPolicyParseBackend(node, def, &err) < 0) {
+        abConfPropagate(error, g_steal_pointer(&err), domname);
         return NULL;
     }
-    if (element && strcmp(element, "no") != 0 && strcmp(element, "yes") != 0) {
-        abConfSetError(error, AB_ERROR_INVALID, domname,
-                       "%s: invalid element '%s' (expected yes or no)", where, element);
-        return NULL;
-    }
-    def->enabled = strcmp(state, "on") == 0;
 
     /* the translation record is not part of the policy: set it aside
      * while the children are parsed, then put it back */
@@ -652,13 +705,15 @@ abConfPolicyParseMetadataNode(xmlNodePtr node, const char *domname,
 abConfPolicy *
 abConfPolicyParseMetadata(const char *xml, GError **error)
 {
-    xmlDocPtr doc;
+    g_autoptr(xmlDoc) doc = NULL;
     abConfPolicy *def;
+    abConfAdded added;
 
-    if (!(doc = abConfReadDoc(xml, "autoballoon policy metadata", error)))
+    if (!(doc = abXmlParse(xml, "autoballoon policy metadata", error)) ||
+        !(def = abConfPolicyParseMetadataNode(xmlDocGetRootElement(doc), NULL, &added, error)))
         return NULL;
-    def = abConfPolicyParseMetadataNode(xmlDocGetRootElement(doc), NULL, NULL, error);
-    xmlFreeDoc(doc);
+    if (added.autodeflate || added.stats || added.metadata)
+        def->added = g_memdup2(&added, sizeof(added));
     return def;
 }
 
@@ -666,7 +721,7 @@ char *
 abConfPolicyFormatMetadata(const abConfPolicy *def)
 {
     xmlNodePtr node = abConfPolicyMetadataNode(def, NULL);
-    char *ret = abConfWriteMetadataNode(node);
+    char *ret = abXmlFormatUnqualified(node);
 
     xmlFreeNode(node);
     return ret;

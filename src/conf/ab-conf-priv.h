@@ -7,6 +7,7 @@
 #include <libxml/tree.h>
 
 #include "ab-conf.h"
+#include "ab-xml.h"
 
 /* What the extended -> native translation added to the domain, recorded in
  * the policy metadata so that the way back removes exactly that. */
@@ -22,36 +23,21 @@ typedef enum {
 const char *abConfAddedStatsToString(abConfAddedStats stats);
 int abConfAddedStatsFromString(const char *name);
 
-typedef struct {
+typedef struct _abConfAdded abConfAdded;
+struct _abConfAdded {
     bool autodeflate;
     abConfAddedStats stats;
     unsigned int period;             /* the period added */
     bool metadata;                   /* <metadata> was created */
-} abConfAdded;
+};
 
 void abConfSetError(GError **error, int code, const char *domname,
                     const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 /* Prefix an error from a lower layer with the domain name. */
 void abConfPropagate(GError **error, GError *src, const char *domname);
 
-xmlDocPtr abConfReadDoc(const char *xml, const char *what, GError **error);
-char *abConfWriteDoc(xmlDocPtr doc);
-char *abConfWriteNode(xmlNodePtr node);
-/* @node (and children) without namespaces: the form virDomainSetMetadata takes */
-char *abConfWriteMetadataNode(xmlNodePtr node);
-
-/* The <name> of the domain @node belongs to, or NULL. */
-char *abConfDomainName(xmlNodePtr node);
-
-/* @node is an element called @name (NULL: any) in namespace @nsuri (NULL: no
- * namespace). */
-bool abConfNodeIs(xmlNodePtr node, const char *name, const char *nsuri);
 /* Element in no namespace, or (when @nsuri is given) in @nsuri. */
 bool abConfNodeIsOurs(xmlNodePtr node, const char *name, const char *nsuri);
-/* First child element called @name, in no namespace. */
-xmlNodePtr abConfChild(xmlNodePtr parent, const char *name);
-unsigned int abConfChildCount(xmlNodePtr parent, const char *name);
-char *abConfProp(xmlNodePtr node, const char *name);
 
 /* Policy children parse/format shared by the extended element and the
  * metadata element; @nsuri is the namespace children may also be in. */
@@ -69,3 +55,17 @@ abConfPolicy *abConfPolicyParseMetadataNode(xmlNodePtr node,
                                             const char *domname,
                                             abConfAdded *added,
                                             GError **error);
+
+/* ab-conf-virtiomem.c */
+/* The @index-th <memory model='virtio-mem'> of @devices, or NULL. */
+xmlNodePtr abConfVirtioMemNth(xmlNodePtr devices, unsigned int index);
+/* The <memory> of @devices with an autoballoon attribute or child (NULL:
+ * none) and its index among the virtio-mem devices; -1 when there are
+ * two, or when it is not virtio-mem. */
+int abConfVirtioMemFindManaged(xmlNodePtr devices, const char *domname,
+                               xmlNodePtr *mem, unsigned int *index,
+                               GError **error);
+/* What an enabled policy on virtio-mem @mem needs of the domain @root. */
+int abConfVirtioMemCheckEnabled(xmlNodePtr root, xmlNodePtr mem,
+                                xmlNodePtr balloon, const char *domname,
+                                GError **error);

@@ -14,37 +14,36 @@ typedef struct {
     xmlNodePtr root;
     xmlNodePtr devices;
     xmlNodePtr balloon;              /* the <memballoon>, or NULL */
+    xmlNodePtr vmem;                 /* the managed virtio-mem <memory>, or NULL */
     char *name;
 } abConfDomain;
 
 static void
 abConfDomainClear(abConfDomain *dom)
 {
-    xmlFreeDoc(dom->doc);
     g_free(dom->name);
 }
 
 static int
-abConfDomainLoad(abConfDomain *dom, const char *xml, GError **error)
+abConfDomainLoad(abConfDomain *dom, xmlDocPtr doc, GError **error)
 {
     memset(dom, 0, sizeof(*dom));
-    if (!(dom->doc = abConfReadDoc(xml, "domain XML", error)))
-        return -1;
-    dom->root = xmlDocGetRootElement(dom->doc);
-    if (!abConfNodeIs(dom->root, "domain", NULL)) {
+    dom->doc = doc;
+    dom->root = xmlDocGetRootElement(doc);
+    if (!abXmlNodeIs(dom->root, "domain", NULL)) {
         g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
                     "not a domain XML: the root element is <%s>, expected <domain>",
-                    (const char *)dom->root->name);
+                    dom->root ? (const char *)dom->root->name : "(none)");
         return -1;
     }
-    dom->name = abConfDomainName(dom->root);
-    dom->devices = abConfChild(dom->root, "devices");
-    if (abConfChildCount(dom->devices, "memballoon") > 1) {
+    dom->name = abXmlDomainName(doc);
+    dom->devices = abXmlChild(dom->root, "devices", NULL);
+    if (abXmlChildCount(dom->devices, "memballoon", NULL) > 1) {
         abConfSetError(error, AB_ERROR_INVALID, dom->name,
                        "more than one <memballoon>: libvirt supports a single balloon device");
         return -1;
     }
-    dom->balloon = abConfChild(dom->devices, "memballoon");
+    dom->balloon = abXmlChild(dom->devices, "memballoon", NULL);
     return 0;
 }
 
@@ -52,9 +51,8 @@ abConfDomainLoad(abConfDomain *dom, const char *xml, GError **error)
 static int
 abConfDomainMemory(abConfDomain *dom, unsigned long long *kib, GError **error)
 {
-    xmlNodePtr mem = abConfChild(dom->root, "memory");
+    xmlNodePtr mem = abXmlChild(dom->root, "memory", NULL);
     g_autofree char *unit = NULL;
-    xmlChar *content;
     g_autofree char *text = NULL;
     g_autoptr(GError) err = NULL;
     unsigned long long bytes;
@@ -62,10 +60,8 @@ abConfDomainMemory(abConfDomain *dom, unsigned long long *kib, GError **error)
     *kib = 0;
     if (!mem)
         return 0;
-    unit = abConfProp(mem, "unit");
-    content = xmlNodeGetContent(mem);
-    text = g_strstrip(g_strdup((const char *)content));
-    xmlFree(content);
+    unit = abXmlProp(mem, "unit");
+    text = abXmlText(mem);
     if (abSizeParse("<memory>", text, unit, 1024, &bytes, &err) < 0) {
         abConfPropagate(error, g_steal_pointer(&err), dom->name);
         return -1;
@@ -91,7 +87,7 @@ static int
 abConfDomainCheckLaunchSecurity(abConfDomain *dom, GError **error)
 {
     static const char *const confidential[] = { "sev", "sev-snp", "s390-pv", "tdx", NULL };
-    g_autofree char *type = abConfProp(abConfChild(dom->root, "launchSecurity"), "type");
+    g_autofree char *type = abXmlProp(abXmlChild(dom->root, "launchSecurity", NULL), "type");
 
     if (type && g_strv_contains(confidential, type)) {
         abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
@@ -103,6 +99,10 @@ abConfDomainCheckLaunchSecurity(abConfDomain *dom, GError **error)
     }
     return 0;
 }
+
+/* Where the balloon cannot work because of VFIO, virtio-mem can. */
+#define AB_CONF_VFIO_HINT \
+    "; put autoballoon='on' on a <memory model='virtio-mem'> instead (docs/virtio-mem.md)"
 
 /* The checks that only apply to an enabled policy: the balloon must be able
  * to give memory back to the host. */
@@ -117,7 +117,7 @@ abConfDomainCheckEnabled(abConfDomain *dom, GError **error)
                        "autoballoon='on' needs a <memballoon model='virtio'>, but the domain has no <memballoon>");
         return -1;
     }
-    model = abConfProp(dom->balloon, "model");
+    model = abXmlProp(dom->balloon, "model");
     if (!abConfModelIsVirtio(model)) {
         abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                        "autoballoon='on' needs a virtio balloon, but <memballoon model='%s'>: "
@@ -126,14 +126,14 @@ abConfDomainCheckEnabled(abConfDomain *dom, GError **error)
         return -1;
     }
 
-    if ((backing = abConfChild(dom->root, "memoryBacking"))) {
-        if (abConfChild(backing, "hugepages")) {
+    if ((backing = abXmlChild(dom->root, "memoryBacking", NULL))) {
+        if (abXmlChild(backing, "hugepages", NULL)) {
             abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                            "autoballoon='on' with <memoryBacking><hugepages/>: huge pages are reserved "
                            "for the guest, so inflating the balloon frees nothing the host can use");
             return -1;
         }
-        if (abConfChild(backing, "locked")) {
+        if (abXmlChild(backing, "locked", NULL)) {
             abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                            "autoballoon='on' with <memoryBacking><locked/>: guest memory is locked in host RAM, "
                            "so inflating the balloon frees nothing");
@@ -149,40 +149,40 @@ abConfDomainCheckEnabled(abConfDomain *dom, GError **error)
         g_autofree char *type = NULL;
         g_autofree char *driver = NULL;
 
-        if (abConfNodeIs(cur, "interface", NULL)) {
-            type = abConfProp(cur, "type");
+        if (abXmlNodeIs(cur, "interface", NULL)) {
+            type = abXmlProp(cur, "type");
             if (g_strcmp0(type, "hostdev") == 0) {
                 abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                                "autoballoon='on' with <interface type='hostdev'>: VFIO pins all guest memory "
-                               "for device DMA, so inflating the balloon returns nothing to the host");
+                               "for device DMA, so inflating the balloon returns nothing to the host" AB_CONF_VFIO_HINT);
                 return -1;
             }
             continue;
         }
-        if (!abConfNodeIs(cur, "hostdev", NULL))
+        if (!abXmlNodeIs(cur, "hostdev", NULL))
             continue;
-        mode = abConfProp(cur, "mode");
-        type = abConfProp(cur, "type");
+        mode = abXmlProp(cur, "mode");
+        type = abXmlProp(cur, "type");
         if (mode && strcmp(mode, "subsystem") != 0)
             continue;
         if (g_strcmp0(type, "mdev") == 0) {
             abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                            "autoballoon='on' with <hostdev type='mdev'>: VFIO pins all guest memory "
-                           "for device DMA, so inflating the balloon returns nothing to the host");
+                           "for device DMA, so inflating the balloon returns nothing to the host" AB_CONF_VFIO_HINT);
             return -1;
         }
         if (g_strcmp0(type, "pci") != 0)
             continue;
-        driver = abConfProp(abConfChild(cur, "driver"), "name");
+        driver = abXmlProp(abXmlChild(cur, "driver", NULL), "name");
         if (!driver || strcmp(driver, "vfio") == 0) {
             abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                            "autoballoon='on' with a VFIO <hostdev type='pci'>: VFIO pins all guest memory "
-                           "for device DMA, so inflating the balloon returns nothing to the host");
+                           "for device DMA, so inflating the balloon returns nothing to the host" AB_CONF_VFIO_HINT);
         } else {
             abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                            "autoballoon='on' with a <hostdev type='pci'> driver '%s': PCI device assignment "
-                           "pins all guest memory for DMA, so inflating the balloon returns nothing to the host",
-                           driver);
+                           "pins all guest memory for DMA, so inflating the balloon returns nothing to the host"
+                           AB_CONF_VFIO_HINT, driver);
         }
         return -1;
     }
@@ -197,6 +197,18 @@ abConfDomainCheckPolicy(abConfDomain *dom, const abConfPolicy *def, GError **err
     if (abConfDomainMemory(dom, &memoryKiB, error) < 0 ||
         abConfPolicyValidate(def, dom->name, memoryKiB, error) < 0)
         return -1;
+    if (def->backend == AB_CONF_BACKEND_VIRTIO_MEM) {
+        if (!dom->vmem && !(dom->vmem = abConfVirtioMemNth(dom->devices, def->device))) {
+            abConfSetError(error, AB_ERROR_INVALID, dom->name,
+                           "the autoballoon policy drives <memory model='virtio-mem'> number %u, "
+                           "but the domain has no such device", def->device);
+            return -1;
+        }
+        if (def->enabled &&
+            abConfVirtioMemCheckEnabled(dom->root, dom->vmem, dom->balloon, dom->name, error) < 0)
+            return -1;
+        return 0;
+    }
     if (!dom->balloon) {
         abConfSetError(error, AB_ERROR_UNSUPPORTED, dom->name,
                        "an autoballoon policy needs a <memballoon model='virtio'>, but the domain has no <memballoon>");
@@ -208,164 +220,160 @@ abConfDomainCheckPolicy(abConfDomain *dom, const abConfPolicy *def, GError **err
 }
 
 int
-abConfDomainCheck(const char *xml, const abConfPolicy *def, GError **error)
+abConfDomainCheckDoc(xmlDocPtr doc, const abConfPolicy *def, GError **error)
 {
     abConfDomain dom;
-    int ret;
+    int ret = -1;
 
-    if (abConfDomainLoad(&dom, xml, error) < 0) {
-        abConfDomainClear(&dom);
-        return -1;
-    }
-    ret = abConfDomainCheckPolicy(&dom, def, error);
+    if (abConfDomainLoad(&dom, doc, error) == 0)
+        ret = abConfDomainCheckPolicy(&dom, def, error);
     abConfDomainClear(&dom);
     return ret;
+}
+
+int
+abConfDomainCheck(const char *xml, const abConfPolicy *def, GError **error)
+{
+    g_autoptr(xmlDoc) doc = abXmlParse(xml, "domain XML", error);
+
+    return doc ? abConfDomainCheckDoc(doc, def, error) : -1;
 }
 
 /* Our policy element(s) in <metadata>, found by namespace URI. */
 static xmlNodePtr
 abConfFindPolicyMetadata(xmlNodePtr metadata, unsigned int *count)
 {
-    xmlNodePtr found = NULL;
-
-    *count = 0;
-    for (xmlNodePtr cur = metadata ? metadata->children : NULL; cur; cur = cur->next) {
-        if (cur->type == XML_ELEMENT_NODE && cur->ns &&
-            xmlStrEqual(cur->ns->href, BAD_CAST AB_NS_POLICY_URI)) {
-            if (!found)
-                found = cur;
-            (*count)++;
-        }
-    }
-    return found;
+    *count = abXmlChildCount(metadata, NULL, AB_NS_POLICY_URI);
+    return abXmlChild(metadata, NULL, AB_NS_POLICY_URI);
 }
 
-static xmlNodePtr
-abConfFirstElement(xmlNodePtr parent)
-{
-    for (xmlNodePtr cur = parent->children; cur; cur = cur->next) {
-        if (cur->type == XML_ELEMENT_NODE)
-            return cur;
-    }
-    return NULL;
-}
-
-/* A new <metadata> goes where libvirt formats it: after the identity
- * elements, before everything else. */
-static xmlNodePtr
-abConfCreateMetadata(xmlNodePtr root)
-{
-    static const char *const before[] = { "name", "uuid", "genid", "title", "description" };
-    xmlNodePtr metadata = xmlNewDocNode(root->doc, NULL, BAD_CAST "metadata", NULL);
-    xmlNodePtr after = NULL;
-
-    for (xmlNodePtr cur = root->children; cur; cur = cur->next) {
-        for (size_t i = 0; i < G_N_ELEMENTS(before); i++) {
-            if (abConfNodeIs(cur, before[i], NULL))
-                after = cur;
-        }
-    }
-    if (after)
-        xmlAddNextSibling(after, metadata);
-    else if (abConfFirstElement(root))
-        xmlAddPrevSibling(abConfFirstElement(root), metadata);
-    else
-        xmlAddChild(root, metadata);
-    return metadata;
-}
-
-static unsigned int
-abConfChildElementCount(xmlNodePtr parent, const char *name)
-{
-    unsigned int n = 0;
-
-    for (xmlNodePtr cur = parent->children; cur; cur = cur->next) {
-        if (cur->type == XML_ELEMENT_NODE &&
-            (!name || xmlStrEqual(cur->name, BAD_CAST name)))
-            n++;
-    }
-    return n;
-}
-
-char *
-abConfExtendedToNative(const char *xml, GError **error)
-{
+/* What an extended document asks: its policy and where it is written. */
+typedef struct {
     abConfDomain dom;
+    abConfPolicy *def;              /* NULL: a plain libvirt domain */
+    xmlNodePtr owner;               /* the device with autoballoon= */
+    xmlNodePtr child;               /* the <autoballoon> element, or NULL */
+} abConfExtended;
+
+static void
+abConfExtendedClear(abConfExtended *ext)
+{
+    abConfDomainClear(&ext->dom);
+    abConfPolicyFree(ext->def);
+}
+
+/* Read and check the extended @doc without changing it. */
+static int
+abConfExtendedRead(xmlDocPtr doc, abConfExtended *ext, GError **error)
+{
+    abConfDomain *dom = &ext->dom;
     g_autoptr(abConfPolicy) def = abConfPolicyNew();
     g_autofree char *state = NULL;
-    xmlNodePtr child = NULL;
-    xmlNodePtr metadata;
-    xmlNodePtr node;
+    g_autoptr(GError) err = NULL;
     unsigned int npolicies;
-    abConfAdded added = { 0 };
-    char *ret = NULL;
+    const char *where;
 
-    if (abConfDomainLoad(&dom, xml, error) < 0)
-        goto cleanup;
+    memset(ext, 0, sizeof(*ext));
+    if (abConfDomainLoad(dom, doc, error) < 0)
+        return -1;
 
-    metadata = abConfChild(dom.root, "metadata");
-    if (abConfFindPolicyMetadata(metadata, &npolicies)) {
-        abConfSetError(error, AB_ERROR_INVALID, dom.name,
+    if (abConfFindPolicyMetadata(abXmlChild(dom->root, "metadata", NULL), &npolicies)) {
+        abConfSetError(error, AB_ERROR_INVALID, dom->name,
                        "<metadata> already holds an autoballoon policy (%s): "
                        "this is native XML, write the policy on <memballoon> instead",
                        AB_NS_POLICY_URI);
-        goto cleanup;
+        return -1;
     }
 
-    if (dom.balloon) {
-        state = abConfProp(dom.balloon, "autoballoon");
-        if (abConfChildCount(dom.balloon, "autoballoon") > 1) {
-            abConfSetError(error, AB_ERROR_INVALID, dom.name,
-                           "duplicate <autoballoon> in <memballoon>: a balloon has one policy");
-            goto cleanup;
+    if (abConfVirtioMemFindManaged(dom->devices, dom->name, &dom->vmem, &def->device, error) < 0)
+        return -1;
+    if (dom->vmem && dom->balloon &&
+        (xmlHasProp(dom->balloon, BAD_CAST "autoballoon") ||
+         abXmlChild(dom->balloon, "autoballoon", NULL))) {
+        abConfSetError(error, AB_ERROR_INVALID, dom->name,
+                       "both <memballoon> and <memory model='virtio-mem'> have autoballoon: "
+                       "a domain has one managed backend, choose one");
+        return -1;
+    }
+    ext->owner = dom->vmem ? dom->vmem : dom->balloon;
+    where = dom->vmem ? "<memory model='virtio-mem'>" : "<memballoon>";
+    if (ext->owner) {
+        state = abXmlProp(ext->owner, "autoballoon");
+        if (abXmlChildCount(ext->owner, "autoballoon", NULL) > 1) {
+            abConfSetError(error, AB_ERROR_INVALID, dom->name,
+                           "duplicate <autoballoon> in %s: a %s has one policy", where,
+                           dom->vmem ? "device" : "balloon");
+            return -1;
         }
-        child = abConfChild(dom.balloon, "autoballoon");
+        ext->child = abXmlChild(ext->owner, "autoballoon", NULL);
     }
-    if (!state && !child) {
-        /* a plain libvirt domain: nothing of ours, pass it through */
-        ret = g_strdup(xml);
-        goto cleanup;
-    }
+    if (!state && !ext->child)
+        return 0;   /* a plain libvirt domain: nothing of ours */
     if (!state) {
-        abConfSetError(error, AB_ERROR_INVALID, dom.name,
-                       "<memballoon> has an <autoballoon> policy but no autoballoon attribute: "
-                       "set autoballoon='on' or autoballoon='off'");
-        goto cleanup;
+        abConfSetError(error, AB_ERROR_INVALID, dom->name,
+                       "%s has an <autoballoon> policy but no autoballoon attribute: "
+                       "set autoballoon='on' or autoballoon='off'", where);
+        return -1;
     }
-    if (strcmp(state, "on") != 0 && strcmp(state, "off") != 0) {
-        abConfSetError(error, AB_ERROR_INVALID, dom.name,
-                       "invalid <memballoon> autoballoon '%s' (expected on or off)", state);
-        goto cleanup;
+    if (abXmlPropOnOff(ext->owner, "autoballoon", 0, &def->enabled, &err) < 0) {
+        abConfPropagate(error, g_steal_pointer(&err), dom->name);
+        return -1;
     }
-    def->enabled = strcmp(state, "on") == 0;
-    if (child && abConfPolicyParseNode(child, def, error) < 0)
-        goto cleanup;
-    if (abConfDomainCheckPolicy(&dom, def, error) < 0)
-        goto cleanup;
+    if (dom->vmem)
+        def->backend = AB_CONF_BACKEND_VIRTIO_MEM;
+    if (ext->child && abConfPolicyParseNode(ext->child, def, error) < 0)
+        return -1;
+    if (abConfDomainCheckPolicy(dom, def, error) < 0)
+        return -1;
+    ext->def = g_steal_pointer(&def);
+    return 0;
+}
 
-    xmlUnsetProp(dom.balloon, BAD_CAST "autoballoon");
-    if (child) {
-        xmlUnlinkNode(child);
-        xmlFreeNode(child);
+int
+abConfExtendedCheckDoc(xmlDocPtr doc, GError **error)
+{
+    abConfExtended ext;
+    int ret = abConfExtendedRead(doc, &ext, error);
+
+    abConfExtendedClear(&ext);
+    return ret;
+}
+
+int
+abConfExtendedToNativeDoc(xmlDocPtr doc, GError **error)
+{
+    abConfExtended ext;
+    abConfDomain *dom = &ext.dom;
+    xmlNodePtr metadata;
+    xmlNodePtr node;
+    abConfAdded added = { 0 };
+    int ret = -1;
+
+    if (abConfExtendedRead(doc, &ext, error) < 0)
+        goto cleanup;
+    if (!ext.def) {
+        ret = 0;
+        goto cleanup;
     }
-    if (def->enabled) {
-        xmlNodePtr stats = abConfChild(dom.balloon, "stats");
+
+    xmlUnsetProp(ext.owner, BAD_CAST "autoballoon");
+    abXmlRemove(ext.child);
+    if (ext.def->enabled) {
+        xmlNodePtr stats = abXmlChild(dom->balloon, "stats", NULL);
         g_autofree char *period = g_strdup_printf("%d", AB_CONF_STATS_PERIOD);
 
         /* deflate-on-oom: a guest the daemon squeezed too far gets its
-         * memory back from the balloon instead of from the OOM killer */
-        if (!xmlHasProp(dom.balloon, BAD_CAST "autodeflate")) {
-            xmlSetProp(dom.balloon, BAD_CAST "autodeflate", BAD_CAST "on");
+         * memory back from the balloon instead of from the OOM killer.
+         * Not with virtio-mem, whose balloon is only read for stats. */
+        if (!dom->vmem && !xmlHasProp(dom->balloon, BAD_CAST "autodeflate")) {
+            xmlSetProp(dom->balloon, BAD_CAST "autodeflate", BAD_CAST "on");
             added.autodeflate = true;
         }
         /* the engine decides on guest stats, which need a polling period */
         if (!stats) {
-            stats = xmlNewDocNode(dom.doc, NULL, BAD_CAST "stats", NULL);
+            stats = xmlNewDocNode(doc, NULL, BAD_CAST "stats", NULL);
             xmlSetProp(stats, BAD_CAST "period", BAD_CAST period);
-            if (abConfFirstElement(dom.balloon))
-                xmlAddPrevSibling(abConfFirstElement(dom.balloon), stats);
-            else
-                xmlAddChild(dom.balloon, stats);
+            abXmlPrepend(dom->balloon, stats);
             added.stats = AB_CONF_ADDED_STATS_ELEMENT;
             added.period = AB_CONF_STATS_PERIOD;
         } else if (!xmlHasProp(stats, BAD_CAST "period")) {
@@ -374,47 +382,36 @@ abConfExtendedToNative(const char *xml, GError **error)
             added.period = AB_CONF_STATS_PERIOD;
         }
     }
-    if (!metadata) {
-        metadata = abConfCreateMetadata(dom.root);
-        added.metadata = true;
-    }
-    node = abConfPolicyMetadataNode(def, &added);
+    metadata = abXmlMetadataEnsure(dom->root, &added.metadata);
+    node = abConfPolicyMetadataNode(ext.def, &added);
     xmlAddChild(metadata, node);
-    xmlReconciliateNs(dom.doc, node);
-
-    ret = abConfWriteDoc(dom.doc);
+    xmlReconciliateNs(doc, node);
+    ret = 1;
 
  cleanup:
-    abConfDomainClear(&dom);
+    abConfExtendedClear(&ext);
     return ret;
 }
 
-static bool
-abConfPropEquals(xmlNodePtr node, const char *name, const char *value)
-{
-    g_autofree char *cur = abConfProp(node, name);
-
-    return g_strcmp0(cur, value) == 0;
-}
-
-char *
-abConfNativeToExtended(const char *xml, GError **error)
+int
+abConfNativeToExtendedDoc(xmlDocPtr doc, GError **error)
 {
     abConfDomain dom;
     g_autoptr(abConfPolicy) def = NULL;
     xmlNodePtr metadata;
     xmlNodePtr policy;
+    xmlNodePtr owner;
     unsigned int npolicies;
     abConfAdded added;
-    char *ret = NULL;
+    int ret = -1;
 
-    if (abConfDomainLoad(&dom, xml, error) < 0)
+    if (abConfDomainLoad(&dom, doc, error) < 0)
         goto cleanup;
 
-    metadata = abConfChild(dom.root, "metadata");
+    metadata = abXmlChild(dom.root, "metadata", NULL);
     if (!(policy = abConfFindPolicyMetadata(metadata, &npolicies))) {
         /* a plain libvirt domain (or one we never touched): unchanged */
-        ret = g_strdup(xml);
+        ret = 0;
         goto cleanup;
     }
     if (npolicies > 1) {
@@ -427,46 +424,69 @@ abConfNativeToExtended(const char *xml, GError **error)
         goto cleanup;
     if (abConfDomainCheckPolicy(&dom, def, error) < 0)
         goto cleanup;
-    if (dom.balloon && abConfChild(dom.balloon, "autoballoon")) {
+    owner = dom.vmem ? dom.vmem : dom.balloon;
+    if ((dom.balloon && abXmlChild(dom.balloon, "autoballoon", NULL)) ||
+        (dom.vmem && abXmlChild(dom.vmem, "autoballoon", NULL))) {
         abConfSetError(error, AB_ERROR_INVALID, dom.name,
-                       "<memballoon> already has an <autoballoon> child and <metadata> a policy: "
-                       "the document mixes extended and native forms");
+                       "%s already has an <autoballoon> child and <metadata> a policy: "
+                       "the document mixes extended and native forms",
+                       dom.vmem ? "<memory model='virtio-mem'>" : "<memballoon>");
         goto cleanup;
     }
 
-    xmlUnlinkNode(policy);
-    xmlFreeNode(policy);
-    if (added.metadata && abConfChildElementCount(metadata, NULL) == 0) {
-        xmlUnlinkNode(metadata);
-        xmlFreeNode(metadata);
-    }
+    abXmlRemove(policy);
+    if (added.metadata && abXmlChildCount(metadata, NULL, NULL) == 0)
+        abXmlRemove(metadata);
 
     /* take back only what is still as we added it: a value the user changed
      * since is theirs */
-    if (added.autodeflate && abConfPropEquals(dom.balloon, "autodeflate", "on"))
+    if (added.autodeflate && abXmlPropIs(dom.balloon, "autodeflate", "on"))
         xmlUnsetProp(dom.balloon, BAD_CAST "autodeflate");
     if (added.stats) {
-        xmlNodePtr stats = abConfChild(dom.balloon, "stats");
+        xmlNodePtr stats = abXmlChild(dom.balloon, "stats", NULL);
         g_autofree char *period = g_strdup_printf("%u", added.period);
 
-        if (stats && abConfPropEquals(stats, "period", period)) {
+        if (stats && abXmlPropIs(stats, "period", period)) {
             if (added.stats == AB_CONF_ADDED_STATS_ELEMENT &&
-                stats->properties && !stats->properties->next && !stats->children) {
-                xmlUnlinkNode(stats);
-                xmlFreeNode(stats);
-            } else {
+                stats->properties && !stats->properties->next && !stats->children)
+                abXmlRemove(stats);
+            else
                 xmlUnsetProp(stats, BAD_CAST "period");
-            }
         }
     }
 
-    xmlSetProp(dom.balloon, BAD_CAST "autoballoon", BAD_CAST (def->enabled ? "on" : "off"));
+    xmlSetProp(owner, BAD_CAST "autoballoon", BAD_CAST (def->enabled ? "on" : "off"));
     if (def->hasElement)
-        xmlAddChild(dom.balloon, abConfPolicyFormatNode(def, NULL));
-
-    ret = abConfWriteDoc(dom.doc);
+        xmlAddChild(owner, abConfPolicyFormatNode(def, NULL));
+    ret = 1;
 
  cleanup:
     abConfDomainClear(&dom);
     return ret;
+}
+
+/* The string forms: a document with nothing of ours comes back byte for
+ * byte. */
+static char *
+abConfTranslateXML(const char *xml, int (*translate)(xmlDocPtr, GError **),
+                   GError **error)
+{
+    g_autoptr(xmlDoc) doc = abXmlParse(xml, "domain XML", error);
+    int rc;
+
+    if (!doc || (rc = translate(doc, error)) < 0)
+        return NULL;
+    return rc ? abXmlFormatDoc(doc) : g_strdup(xml);
+}
+
+char *
+abConfExtendedToNative(const char *xml, GError **error)
+{
+    return abConfTranslateXML(xml, abConfExtendedToNativeDoc, error);
+}
+
+char *
+abConfNativeToExtended(const char *xml, GError **error)
+{
+    return abConfTranslateXML(xml, abConfNativeToExtendedDoc, error);
 }

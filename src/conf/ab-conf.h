@@ -24,14 +24,20 @@
 #include <libxml/tree.h>
 
 #include "ab-level.h"
+#include "ab-status.h"
 #include "ab-policy.h"
 
 typedef struct {
     bool set;
     unsigned long long value;   /* as written */
     char *unit;                 /* as written; NULL when no unit attribute */
-    unsigned long long kib;     /* effective size */
+    unsigned long long kib;     /* effective size; 0 for a percentage */
+    unsigned int percent;       /* unit '%': hundredths of a percent of
+                                 * <memory> (abSizePercentParse); 0: none */
 } abConfSize;
+
+/* The KiB @size means for a guest of @memoryKiB (a percentage scales). */
+unsigned long long abConfSizeKiB(const abConfSize *size, unsigned long long memoryKiB);
 
 typedef struct {
     bool set;
@@ -39,9 +45,24 @@ typedef struct {
     char *unit;                 /* NULL or "s" */
 } abConfSeconds;
 
+/* The device a policy drives: a domain has one managed backend
+ * (docs/xml.md, docs/virtio-mem.md). */
+typedef enum {
+    AB_CONF_BACKEND_BALLOON = 0,      /* <memballoon model='virtio'> */
+    AB_CONF_BACKEND_VIRTIO_MEM,       /* <memory model='virtio-mem'> */
+
+    AB_CONF_BACKEND_LAST
+} abConfBackend;
+
+const char *abConfBackendToString(abConfBackend backend);
+int abConfBackendFromString(const char *name);
+
 typedef struct _abConfPolicy abConfPolicy;
 struct _abConfPolicy {
     bool enabled;               /* autoballoon='on' */
+    abConfBackend backend;      /* the element that carried autoballoon= */
+    unsigned int device;        /* virtio-mem: index among the domain's
+                                 * <memory model='virtio-mem'> devices */
     bool hasElement;            /* the <autoballoon> child was present */
     abConfSize floor;
     abConfSize ceiling;
@@ -50,6 +71,9 @@ struct _abConfPolicy {
     bool weightSet;
     unsigned int weight;
     abConfSeconds cooldown;
+    /* conf's own: what define added to the domain, read from the stored
+     * policy and written back by abConfPolicyFormatStored */
+    struct _abConfAdded *added;
 };
 
 /* The stats period the translation adds when autoballoon='on' and the user
@@ -84,13 +108,66 @@ int abConfPolicyValidate(const abConfPolicy *def, const char *domname,
 abConfPolicy *abConfPolicyParseMetadata(const char *xml, GError **error);
 char *abConfPolicyFormatMetadata(const abConfPolicy *def);
 
+/* The policy metadata that replaces the stored one @def was parsed from
+ * (abConfPolicyParseMetadata): abConfPolicyFormatMetadata plus conf's
+ * record of what define added to the domain, so that dumpxml
+ * --autoballoon still takes out exactly that. */
+char *abConfPolicyFormatStored(const abConfPolicy *def);
+
+/* A size set from KiB, written in the largest unit that divides it. */
+void abConfSizeSetKiB(abConfSize *size, unsigned long long kib);
+
+/* The sizes a change can set, in abConfPolicy's order. */
+typedef enum {
+    AB_CONF_POLICY_FLOOR,
+    AB_CONF_POLICY_CEILING,
+    AB_CONF_POLICY_RESERVE,
+    AB_CONF_POLICY_STEP_LOW,
+    AB_CONF_POLICY_STEP_MEDIUM,
+    AB_CONF_POLICY_STEP_CRITICAL,
+
+    AB_CONF_POLICY_SIZE_LAST
+} abConfPolicySizeField;
+
+abConfSize *abConfPolicySize(abConfPolicy *def, abConfPolicySizeField field);
+
+/* A change to a stored policy, as balloon-policy takes it. */
+typedef struct {
+    int enable;                 /* -1 unchanged, 0 off, 1 on */
+    bool sizeSet[AB_CONF_POLICY_SIZE_LAST];
+    unsigned long long sizeKiB[AB_CONF_POLICY_SIZE_LAST];
+    unsigned int sizePercent[AB_CONF_POLICY_SIZE_LAST];  /* floor, ceiling, reserve:
+                                                           * a percentage instead */
+    bool weightSet;
+    unsigned int weight;
+    bool cooldownSet;
+    unsigned int cooldown;      /* seconds */
+} abConfPolicyChange;
+
+/* Apply @chg to @def (validate afterwards with abConfPolicyValidate). */
+void abConfPolicyApply(abConfPolicy *def, const abConfPolicyChange *chg);
+
+/* @base (the daemon's [policy] defaults) under the domain's own settings
+ * @def (NULL: none) into @out, which borrows from both and is only read. */
+void abConfPolicyMerge(const abConfPolicy *base, const abConfPolicy *def,
+                       abConfPolicy *out);
+
 /* Effective parameters: defaults for a guest of @maxKiB, overridden by what
  * @def sets. @def may be NULL (all defaults, disabled). */
 void abConfPolicyResolve(const abConfPolicy *def, unsigned long long maxKiB,
                          abPolicyParams *params);
 
-/* Whole-document translation, on the libxml2 tree. Both validate (the
- * policy, the balloon model, the memory backing, VFIO host devices). */
+/* Whole-document translation, in place on a tree from abXmlParse. Both
+ * validate (the policy, the balloon model, the memory backing, VFIO host
+ * devices). 1 when @doc was changed, 0 when it holds nothing of ours (it
+ * is left as it is), -1 with @error. */
+int abConfExtendedToNativeDoc(xmlDocPtr doc, GError **error);
+int abConfNativeToExtendedDoc(xmlDocPtr doc, GError **error);
+/* Every check abConfExtendedToNativeDoc makes, without changing @doc: what
+ * the tools run before the schema, so that a refusal names the field. */
+int abConfExtendedCheckDoc(xmlDocPtr doc, GError **error);
+/* The same on strings; a document with nothing of ours comes back as it
+ * went in, byte for byte. */
 char *abConfExtendedToNative(const char *xml, GError **error);
 char *abConfNativeToExtended(const char *xml, GError **error);
 
@@ -99,6 +176,7 @@ char *abConfNativeToExtended(const char *xml, GError **error);
  * locked memory and no VFIO device; the policy fits its <memory>. For the
  * tools that set a policy on an existing domain. */
 int abConfDomainCheck(const char *xml, const abConfPolicy *def, GError **error);
+int abConfDomainCheckDoc(xmlDocPtr doc, const abConfPolicy *def, GError **error);
 
 /* Injected pressure (AB_NS_PRESSURE_URI), written by
  * balloon-inject-pressure into live metadata:
@@ -114,13 +192,12 @@ char *abConfInjectedFormat(const abConfInjected *inj);
 
 /* The daemon's status (AB_NS_STATUS_URI), in live metadata:
  *   <abstatus:status level='medium' source='psi' target='...' actual='...'
- *                    usable='...' action='inflate' reason='host-pressure'
- *                    [error='...'] time='1763900000'/>
+ *                    usable='...' action='inflate' reason='host-pressure' [error='...']
+ *                    time='1763900000'/>
  * sizes in KiB, time in seconds since the epoch. */
 /* Status written for a balloon that QEMU inflates itself (its automatic
  * property, src/qemu): the pressure came from QEMU's monitor, and no engine
  * reason applies. */
-#define AB_CONF_STATUS_SOURCE_QEMU "qemu"
 #define AB_CONF_STATUS_REASON_QEMU "qemu-automatic"
 /* Metadata a client wrote that the daemon cannot read: the policy (the
  * guest keeps its last valid one, none: not managed) or injected pressure
@@ -133,11 +210,11 @@ char *abConfInjectedFormat(const abConfInjected *inj);
 
 typedef struct {
     abLevel level;
-    char *source;               /* "psi", "vmpressure", "headroom", "injected", "qemu", "none" */
+    abStatusSource source;
     unsigned long long targetKiB;
     unsigned long long actualKiB;
     unsigned long long usableKiB;   /* 0: unknown */
-    char *action;               /* "inflate", "deflate", "hold", "none" */
+    abStatusAction action;
     char *reason;               /* abPolicyReasonToString, or AB_CONF_STATUS_REASON_* */
     char *error;                /* bad metadata: the field and value; NULL: none */
     bool unresponsive;
@@ -147,3 +224,30 @@ typedef struct {
 void abConfStatusClear(abConfStatus *st);
 int abConfStatusParse(const char *xml, abConfStatus *st, GError **error);
 char *abConfStatusFormat(const abConfStatus *st);
+
+/* The virtio-mem device a policy with backend virtio-mem drives, as the
+ * domain's (live) XML has it; sizes in KiB. */
+typedef struct {
+    unsigned long long memoryKiB;    /* the domain's <memory>: boot + devices */
+    unsigned long long sizeKiB;      /* <target><size>: the most it plugs */
+    unsigned long long blockKiB;     /* <block>; 0 when absent */
+    unsigned long long requestedKiB; /* <requested> */
+    unsigned long long currentKiB;   /* <current>: what the guest has plugged */
+    bool hasCurrent;
+    char *alias;                     /* NULL in an inactive definition */
+    char *xml;                       /* the <memory> element */
+} abConfVirtioMem;
+
+void abConfVirtioMemClear(abConfVirtioMem *dev);
+/* The <memory model='virtio-mem'> of the extended domain @root that
+ * carries autoballoon= (or an <autoballoon> child), and its index among
+ * the virtio-mem devices; NULL when there is none, or when the document
+ * is one the translation refuses (it says why). */
+xmlNodePtr abConfVirtioMemManaged(xmlNodePtr root, unsigned int *index);
+/* The @index-th <memory model='virtio-mem'> of the domain @xml. */
+int abConfVirtioMemFromDomain(const char *xml, unsigned int index,
+                              abConfVirtioMem *dev, GError **error);
+/* @dev's element with <requested> set to @requestedKiB: the argument of
+ * virDomainUpdateDeviceFlags. */
+char *abConfVirtioMemRequestXML(const abConfVirtioMem *dev,
+                                unsigned long long requestedKiB, GError **error);

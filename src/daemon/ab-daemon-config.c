@@ -43,6 +43,7 @@ abDaemonConfigFree(abDaemonConfig *cfg)
     if (!cfg)
         return;
     g_free(cfg->cgroup);
+    g_free(cfg->metricsTextfile);
     abConfPolicyFree(cfg->policy);
     g_free(cfg);
 }
@@ -180,10 +181,27 @@ abDaemonConfigParseSize(const abDaemonConfigItem *item, const char *value,
             abDaemonConfigExpected(error, "expected a size from %s to %s", min, max);
         return -1;
     }
+    /* kib came from a byte count: written in KiB it cannot overflow */
+    return abConfSizeSet(size, kib, "KiB", error);
+}
+
+/* floor and reserve: a size, or "25%" of each guest's <memory> */
+static int
+abDaemonConfigParseScaled(const abDaemonConfigItem *item, const char *value,
+                          void *field, GError **error)
+{
+    abConfSize *size = field;
+    unsigned int percent;
+
+    if (!abSizeIsPercent(value))
+        return abDaemonConfigParseSize(item, value, field, error);
+    if (abSizePercentParse(item->key, value, &percent, NULL) < 0) {
+        abDaemonConfigExpected(error, "expected a percentage of <memory> more than 0%% "
+                               "and at most 100%%, or a size");
+        return -1;
+    }
     g_free(size->unit);
-    *size = (abConfSize) {
-        .set = true, .value = kib, .unit = g_strdup("KiB"), .kib = kib,
-    };
+    *size = (abConfSize) { .set = true, .unit = g_strdup("%"), .percent = percent };
     return 0;
 }
 
@@ -286,6 +304,23 @@ abDaemonConfigParseCgroup(const abDaemonConfigItem *item, const char *value,
     return 0;
 }
 
+/* char *: an absolute path ending in .prom (node_exporter's textfile
+ * collector reads those only), or nothing for none */
+static int
+abDaemonConfigParseTextfile(const abDaemonConfigItem *item, const char *value,
+                            void *field, GError **error)
+{
+    char **path = field;
+
+    if (*value && (!g_path_is_absolute(value) || !g_str_has_suffix(value, ".prom"))) {
+        abDaemonConfigExpected(error, "expected an absolute path ending in .prom, or nothing");
+        return -1;
+    }
+    g_free(*path);
+    *path = *value ? g_strdup(value) : NULL;
+    return 0;
+}
+
 /* abPsiTrigger: "some|full STALL_US [WINDOW_US]" (the window the field has
  * when none is given); the kernel takes windows from 500 ms to 10 s */
 static int
@@ -342,9 +377,9 @@ static const abDaemonConfigItem abDaemonConfigItems[] = {
            pressure.headroom.freeBelow[AB_LEVEL_MEDIUM], 0, 1),
     AB_CFG("pressure", "headroom-critical", abDaemonConfigParseDouble,
            pressure.headroom.freeBelow[AB_LEVEL_CRITICAL], 0, 1),
-    AB_CFG_POLICY("floor", abDaemonConfigParseSize, floor,
+    AB_CFG_POLICY("floor", abDaemonConfigParseScaled, floor,
                   AB_POLICY_FLOOR_MIN_KIB, AB_CFG_KIB_MAX),
-    AB_CFG_POLICY("reserve", abDaemonConfigParseSize, reserve, 0, AB_CFG_KIB_MAX),
+    AB_CFG_POLICY("reserve", abDaemonConfigParseScaled, reserve, 0, AB_CFG_KIB_MAX),
     AB_CFG_POLICY("step-low", abDaemonConfigParseSize, step[AB_LEVEL_LOW],
                   1, AB_POLICY_STEP_MAX_KIB),
     AB_CFG_POLICY("step-medium", abDaemonConfigParseSize, step[AB_LEVEL_MEDIUM],
@@ -355,6 +390,7 @@ static const abDaemonConfigItem abDaemonConfigItems[] = {
       AB_POLICY_WEIGHT_MIN, AB_POLICY_WEIGHT_MAX },
     AB_CFG_POLICY("cooldown", abDaemonConfigParseSeconds, cooldown,
                   0, AB_POLICY_COOLDOWN_MAX_S),
+    AB_CFG("metrics", "textfile", abDaemonConfigParseTextfile, metricsTextfile, 0, 0),
 };
 
 static const abDaemonConfigItem *

@@ -53,6 +53,9 @@ typedef struct {
     /* [policy]: defaults for managed domains; only the set fields matter,
      * a domain's own metadata overrides each of them. */
     abConfPolicy *policy;
+
+    /* [metrics] */
+    char *metricsTextfile;                   /* NULL: no metrics file */
 } abDaemonConfig;
 
 abDaemonConfig *abDaemonConfigNew(void);

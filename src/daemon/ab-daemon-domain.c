@@ -5,10 +5,9 @@
 #include "ab-namespace.h"
 #include "ab-qemu-balloon.h"
 #include "ab-qemu-monitor.h"
+#include "ab-xml.h"
 
 #include <string.h>
-#include <libxml/parser.h>
-#include <libxml/xpath.h>
 
 abDaemonDomain *
 abDaemonDomainNew(const char *uuid, const char *name)
@@ -20,8 +19,8 @@ abDaemonDomainNew(const char *uuid, const char *name)
     abPolicyBalloonAdopt(&d->balloon, 0);
     d->lastGrowTime = -1;
     d->statusWriteTime = -1;
-    d->levelSource = "none";
-    d->action = "none";
+    d->levelSource = AB_STATUS_SOURCE_NONE;
+    d->action = AB_STATUS_ACTION_NONE;
     d->reason = AB_POLICY_REASON_NONE;
     return d;
 }
@@ -36,6 +35,7 @@ abDaemonDomainFree(abDaemonDomain *d)
     abConfPolicyFree(d->policy);
     g_free(d->policyErrorText);
     g_free(d->injectedErrorText);
+    abConfVirtioMemClear(&d->vmem);
     g_free(d->statusPublished);
     g_free(d->uuid);
     g_free(d->name);
@@ -242,33 +242,31 @@ abDaemonDomainReadInjected(abDaemon *daemon, abDaemonDomain *d)
     d->hasInjected = true;
 }
 
-/* The config's [policy] under the domain's own settings. The result
- * borrows strings from both; it is only read. */
-static void
-abDaemonPolicyMerge(const abConfPolicy *base, const abConfPolicy *def,
-                    abConfPolicy *out)
+/* manage = all takes guests without a policy: only those whose balloon
+ * can work (the checks define applies to autoballoon='on'), said once per
+ * start of the guest instead of failing every tick. */
+static bool
+abDaemonDomainCanBalloon(abDaemonDomain *d)
 {
-    *out = *base;
-    if (!def)
-        return;
-    out->enabled = def->enabled;
-    out->hasElement = def->hasElement;
-    if (def->floor.set)
-        out->floor = def->floor;
-    if (def->ceiling.set)
-        out->ceiling = def->ceiling;
-    if (def->reserve.set)
-        out->reserve = def->reserve;
-    for (int l = 0; l < AB_LEVEL_LAST; l++) {
-        if (def->step[l].set)
-            out->step[l] = def->step[l];
+    g_autofree char *xml = NULL;
+    g_autoptr(abConfPolicy) def = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (!d->live) {
+        d->balloonChecked = false;
+        return false;
     }
-    if (def->weightSet) {
-        out->weightSet = true;
-        out->weight = def->weight;
-    }
-    if (def->cooldown.set)
-        out->cooldown = def->cooldown;
+    if (d->balloonChecked)
+        return !d->balloonRefused;
+    if (!d->dom || !(xml = virDomainGetXMLDesc(d->dom, 0)))
+        return true;            /* asked again at the next resolve */
+    def = abConfPolicyNew();
+    def->enabled = true;
+    d->balloonChecked = true;
+    d->balloonRefused = abConfDomainCheck(xml, def, &err) < 0;
+    if (d->balloonRefused)
+        g_message("%s: not managed by 'manage = all': %s", d->name, err->message);
+    return !d->balloonRefused;
 }
 
 void
@@ -285,9 +283,10 @@ abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d)
     else if (d->policyError)
         wanted = false;
     else
-        wanted = daemon->cfg->manage == AB_DAEMON_MANAGE_ALL;
+        wanted = daemon->cfg->manage == AB_DAEMON_MANAGE_ALL &&
+                 abDaemonDomainCanBalloon(d);
 
-    abDaemonPolicyMerge(daemon->cfg->policy, d->policy, &merged);
+    abConfPolicyMerge(daemon->cfg->policy, d->policy, &merged);
     merged.enabled = wanted;
     abConfPolicyResolve(&merged, d->maxKiB, &d->params);
     d->params.enabled = wanted;
@@ -304,8 +303,8 @@ abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d)
              * metadata-change listeners see why nothing happens to it any
              * more */
             d->level = AB_LEVEL_NONE;
-            d->levelSource = "none";
-            d->action = "none";
+            d->levelSource = AB_STATUS_SOURCE_NONE;
+            d->action = AB_STATUS_ACTION_NONE;
             d->reason = AB_POLICY_REASON_DISABLED;
             d->reasonText = NULL;
             d->unresponsive = false;
@@ -455,25 +454,18 @@ static int
 abDaemonDomainReadXML(abDaemonDomain *d, unsigned int *period, bool *qemuInflates)
 {
     g_autofree char *xml = NULL;
-    xmlDocPtr doc;
-    xmlXPathContextPtr ctxt;
-    xmlXPathObjectPtr obj;
+    g_autofree char *value = NULL;
+    g_autoptr(xmlDoc) doc = NULL;
 
     *period = 0;
-    if (!(xml = virDomainGetXMLDesc(d->dom, 0)))
+    if (!(xml = virDomainGetXMLDesc(d->dom, 0)) ||
+        !(doc = abXmlParse(xml, "domain XML", NULL)))
         return -1;
-    if (!(doc = xmlReadMemory(xml, strlen(xml), "domain.xml", NULL,
-                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)))
-        return -1;
-    ctxt = xmlXPathNewContext(doc);
-    obj = xmlXPathEvalExpression(BAD_CAST "string(/domain/devices/memballoon/stats/@period)",
-                                 ctxt);
-    if (obj && obj->type == XPATH_STRING && obj->stringval && *obj->stringval)
-        *period = (unsigned int) g_ascii_strtoull((const char *) obj->stringval, NULL, 10);
+    value = abXmlProp(abXmlChildPath(xmlDocGetRootElement(doc), "devices", "memballoon",
+                                     "stats", NULL), "period");
+    if (value && abXmlNodeIs(xmlDocGetRootElement(doc), "domain", NULL))
+        *period = (unsigned int) g_ascii_strtoull(value, NULL, 10);
     *qemuInflates = abQemuBalloonInflater(doc) == AB_QEMU_INFLATER_QEMU;
-    xmlXPathFreeObject(obj);
-    xmlXPathFreeContext(ctxt);
-    xmlFreeDoc(doc);
     return 0;
 }
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* libvirt domain events: lifecycle, metadata-change, balloon-change. */
+/* libvirt domain events: lifecycle, metadata-change, balloon-change,
+ * memory-device-size-change. */
 #include "ab-daemon-priv.h"
+#include "ab-daemon-backend.h"
 #include "ab-namespace.h"
 #include "ab-error.h"
 
@@ -8,6 +10,7 @@ enum {
     AB_DAEMON_CB_LIFECYCLE,
     AB_DAEMON_CB_METADATA,
     AB_DAEMON_CB_BALLOON,
+    AB_DAEMON_CB_MEMORY_DEVICE,
 };
 
 static int
@@ -79,24 +82,50 @@ abDaemonEventMetadata(virConnectPtr conn, virDomainPtr dom, int type,
     return 0;
 }
 
+/* The table's entry of @dom, or NULL. */
+static abDaemonDomain *
+abDaemonEventDomain(abDaemon *daemon, virDomainPtr dom)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    if (virDomainGetUUIDString(dom, uuid) < 0)
+        return NULL;
+    return g_hash_table_lookup(daemon->domains, uuid);
+}
+
 static int
 abDaemonEventBalloon(virConnectPtr conn, virDomainPtr dom,
                      unsigned long long actual, void *opaque)
 {
     abDaemon *daemon = opaque;
-    char uuid[VIR_UUID_STRING_BUFLEN];
     abDaemonDomain *d;
 
-    if (virDomainGetUUIDString(dom, uuid) < 0 ||
-        !(d = g_hash_table_lookup(daemon->domains, uuid)))
+    if (!(d = abDaemonEventDomain(daemon, dom)))
         return 0;
     g_debug("%s: balloon actual %llu KiB", d->name, actual);
-    d->actualKiB = actual;
+    /* a virtio-mem guest's size is its device's; its balloon is only read */
+    if (!abDaemonBackendIsVirtioMem(d))
+        d->actualKiB = actual;
     /* while the host is short, the next decision comes as the balloons
      * arrive, not at the next tick */
     if (daemon->deficitOpen)
         abDaemonTickSoon(daemon);
     return 0;
+}
+
+static void
+abDaemonEventMemoryDevice(virConnectPtr conn, virDomainPtr dom, const char *alias,
+                          unsigned long long size, void *opaque)
+{
+    abDaemon *daemon = opaque;
+    abDaemonDomain *d;
+
+    if (!(d = abDaemonEventDomain(daemon, dom)))
+        return;
+    abDaemonBackendDeviceSize(daemon, d, alias, size);
+    /* an arrival, like the balloon's */
+    if (daemon->deficitOpen && abDaemonBackendIsVirtioMem(d))
+        abDaemonTickSoon(daemon);
 }
 
 int
@@ -112,6 +141,8 @@ abDaemonEventsRegister(abDaemon *daemon, GError **error)
             VIR_DOMAIN_EVENT_CALLBACK(abDaemonEventMetadata) },
         [AB_DAEMON_CB_BALLOON] = { VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE,
             VIR_DOMAIN_EVENT_CALLBACK(abDaemonEventBalloon) },
+        [AB_DAEMON_CB_MEMORY_DEVICE] = { VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE,
+            VIR_DOMAIN_EVENT_CALLBACK(abDaemonEventMemoryDevice) },
     };
     size_t i;
 

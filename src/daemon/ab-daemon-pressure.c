@@ -36,20 +36,27 @@ abDaemonPressureNewFixed(void)
     f->parent.sample = abDaemonPressureFixedSample;
     f->parent.free = abDaemonPressureFixedFree;
     f->sample.level = AB_LEVEL_NONE;
-    f->sample.source = "none";
+    f->sample.source = AB_STATUS_SOURCE_NONE;
     return &f->parent;
 }
 
 void
 abDaemonPressureFixedSet(abDaemonPressure *p, abLevel level,
-                         const char *source, unsigned long long requestKiB)
+                         abStatusSource source, unsigned long long requestKiB)
 {
     abDaemonPressureFixed *f = (abDaemonPressureFixed *) p;
     bool changed = f->sample.level != level;
+    int type;
 
     f->sample.level = level;
-    f->sample.source = level == AB_LEVEL_NONE ? "none" : source;
+    f->sample.source = level == AB_LEVEL_NONE ? AB_STATUS_SOURCE_NONE : source;
     f->sample.requestKiB = requestKiB;
+    memset(f->sample.sourceOpen, 0, sizeof(f->sample.sourceOpen));
+    memset(f->sample.sourceLevel, 0, sizeof(f->sample.sourceLevel));
+    if ((type = abPressureSourceTypeFromString(abStatusSourceToString(source))) >= 0) {
+        f->sample.sourceOpen[type] = true;
+        f->sample.sourceLevel[type] = level;
+    }
     if (changed && p->notify)
         p->notify(p->notifyOpaque);
 }
@@ -84,6 +91,15 @@ abDaemonPressureSourceName(abPressureSourceType type)
     return type < AB_PRESSURE_SOURCE_LAST ? abPressureSourceTypeToString(type) : "none";
 }
 
+/* The status word of a source: the same names (ab-status.h). */
+static abStatusSource
+abDaemonPressureStatusSource(abPressureSourceType type)
+{
+    int s = abStatusSourceFromString(abDaemonPressureSourceName(type));
+
+    return s < 0 ? AB_STATUS_SOURCE_NONE : s;
+}
+
 static void
 abDaemonPressureHostSample(abDaemonPressure *p, abDaemonPressureSample *out)
 {
@@ -95,9 +111,20 @@ abDaemonPressureHostSample(abDaemonPressure *p, abDaemonPressureSample *out)
     h->sampling = false;
     *out = (abDaemonPressureSample) {
         .level = s->level,
-        .source = s->level == AB_LEVEL_NONE ? "none" : abDaemonPressureSourceName(s->type),
+        .source = s->level == AB_LEVEL_NONE ? AB_STATUS_SOURCE_NONE :
+                  abDaemonPressureStatusSource(s->type),
         .requestKiB = s->requestKiB,
+        .roomKnown = s->roomKnown,
+        .roomKiB = s->roomKiB,
     };
+    for (guint i = 0; i < abPressureMonitorNumSources(h->mon); i++) {
+        const abPressureSample *src = abPressureMonitorSourceSample(h->mon, i);
+
+        if (src->type >= AB_PRESSURE_SOURCE_LAST)
+            continue;
+        out->sourceOpen[src->type] = true;
+        out->sourceLevel[src->type] = MAX(out->sourceLevel[src->type], src->level);
+    }
 }
 
 static void

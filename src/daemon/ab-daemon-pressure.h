@@ -11,14 +11,19 @@
 #include <glib.h>
 #include <stdbool.h>
 #include "ab-level.h"
+#include "ab-status.h"
 #include "ab-daemon-config.h"
 
 typedef struct {
     abLevel level;
-    const char *source;              /* static: "psi", "vmpressure", "headroom", "none" */
+    abStatusSource source;
     unsigned long long requestKiB;   /* 0: let the engine use the sum of steps */
-    unsigned long long totalKiB;     /* informational, 0: unknown */
-    unsigned long long availableKiB;
+    bool roomKnown;                  /* headroom knows roomKiB */
+    unsigned long long roomKiB;      /* headroom above the low mark */
+    /* each kind of source on its own (metrics): open, and its level,
+     * the highest of its sources (host and guests' cgroup) */
+    bool sourceOpen[AB_PRESSURE_SOURCE_LAST];
+    abLevel sourceLevel[AB_PRESSURE_SOURCE_LAST];
 } abDaemonPressureSample;
 
 typedef void (*abDaemonPressureNotify)(void *opaque);
@@ -63,5 +68,5 @@ guint abDaemonPressureNumSources(abDaemonPressure *p);
 /* A source with a fixed level that tests (and --dry-run experiments) set. */
 abDaemonPressure *abDaemonPressureNewFixed(void);
 void abDaemonPressureFixedSet(abDaemonPressure *p, abLevel level,
-                              const char *source,
+                              abStatusSource source,
                               unsigned long long requestKiB);

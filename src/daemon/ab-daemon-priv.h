@@ -3,6 +3,8 @@
 #pragma once
 
 #include "ab-daemon.h"
+#include "ab-daemon-metrics.h"
+#include "ab-daemon-test.h"
 #include "ab-policy.h"
 #include <libvirt/virterror.h>
 
@@ -18,6 +20,8 @@ typedef struct {
     bool policyError;                /* metadata present but unreadable */
     char *policyErrorText;           /* why, for the status; NULL: no error */
     bool managed;
+    bool balloonChecked;             /* manage = all: the live XML was checked */
+    bool balloonRefused;             /* ... and cannot be ballooned */
     abPolicyParams params;
     unsigned long long maxKiB;
 
@@ -33,6 +37,7 @@ typedef struct {
     abPolicyBalloon balloon;         /* what it was asked, whether it moves */
     double lastGrowTime;             /* <0: never */
     bool unresponsive;               /* balloon.unresponsive, for the status */
+    unsigned long long nSetMemory;   /* targets set on it (metrics) */
     /* residency: host memory its qemu holds */
     int pid;                         /* 0: not read yet, <0: unknown */
     unsigned long long residentKiB;  /* 0: unknown */
@@ -50,16 +55,19 @@ typedef struct {
     unsigned long long statsStamp;   /* last balloon.last-update seen */
     double statsStampMono;           /* when it was new, daemon clock */
 
+    /* virtio-mem backend (ab-daemon-backend-virtiomem.c) */
+    abConfVirtioMem vmem;            /* the managed device, as last read */
+    bool vmemKnown;
+
     /* last decision, for the status element */
     abLevel level;
-    const char *levelSource;
-    const char *action;
+    abStatusSource levelSource;
+    abStatusAction action;
     abPolicyReason reason;
     const char *reasonText;          /* overrides reason (QEMU-driven), static */
 
     /* status publishing */
     char *statusPublished;           /* formatted with time=0; NULL: none */
-    bool statusPending;
     double statusWriteTime;          /* <0: never */
 } abDaemonDomain;
 
@@ -69,7 +77,7 @@ struct _abDaemon {
     bool dryRun;
 
     virConnectPtr conn;
-    int callbackIds[3];
+    int callbackIds[4];
     int qemuMonitorId;               /* -1: none (not a QEMU connection) */
     bool closeRegistered;
 
@@ -92,6 +100,13 @@ struct _abDaemon {
 
     unsigned int nSetMemory;
     unsigned int nStatusWrites;
+
+    /* metrics (ab-daemon-textfile.c) */
+    unsigned long long nTicks;
+    unsigned long long nDecisions;
+    unsigned long long nErrors[AB_DAEMON_OP_LAST];
+    double tickSec;                  /* duration of the last tick */
+    bool metricsFailed;              /* the last textfile write failed */
 };
 
 double abDaemonNow(abDaemon *daemon);
@@ -135,3 +150,20 @@ void abDaemonDomainCheckStatus(abDaemon *daemon, abDaemonDomain *d);
 /* ab-daemon-events.c */
 int abDaemonEventsRegister(abDaemon *daemon, GError **error);
 void abDaemonEventsDeregister(abDaemon *daemon);
+
+/* ab-daemon-textfile.c: the metrics textfile. A tick declares
+ *     g_auto(abDaemonMetricsTick) mt = abDaemonMetricsTickBegin(daemon);
+ * first; whichever way the tick returns, the cleanup counts it, takes its
+ * duration and writes the file ([metrics] textfile; nothing when unset). */
+typedef struct {
+    abDaemon *daemon;
+    gint64 start;
+} abDaemonMetricsTick;
+
+abDaemonMetricsTick abDaemonMetricsTickBegin(abDaemon *daemon);
+void abDaemonMetricsTickEnd(abDaemonMetricsTick *t);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(abDaemonMetricsTick, abDaemonMetricsTickEnd)
+/* The exposition text of the daemon's state now. */
+char *abDaemonMetricsGather(abDaemon *daemon);
+/* Write it to the configured textfile (temp file and rename). */
+int abDaemonMetricsWrite(abDaemon *daemon, GError **error);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One decision round: stats in, engine, targets out, status published. */
 #include "ab-daemon-priv.h"
+#include "ab-daemon-backend.h"
 #include "ab-namespace.h"
 
 #include <stdlib.h>
@@ -68,6 +69,7 @@ abDaemonTickStats(abDaemon *daemon, GPtrArray *list)
     if ((n = virDomainListGetStats(doms, VIR_DOMAIN_STATS_BALLOON, &recs,
                                    VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)) < 0) {
         g_warning("cannot get balloon stats: %s", abDaemonLastError());
+        daemon->nErrors[AB_DAEMON_OP_STATS]++;
         return;
     }
 
@@ -133,12 +135,21 @@ abDaemonTickBalloon(abDaemon *daemon, abDaemonDomain *d, double now)
         break;
     }
     if (abPolicyBalloonRetryDue(b, now) && !daemon->dryRun) {
-        g_message("%s: asking the stuck balloon again for %llu KiB", d->name, d->targetKiB);
-        if (virDomainSetMemoryFlags(d->dom, d->targetKiB, VIR_DOMAIN_AFFECT_LIVE) < 0)
+        unsigned long long kib = d->targetKiB;
+        g_autoptr(GError) err = NULL;
+
+        g_message("%s: asking the stuck %s again for %llu KiB", d->name,
+                  abDaemonBackendName(d), d->targetKiB);
+        /* through the backend: a stuck virtio-mem device is asked again,
+         * never the stats-only balloon beside it */
+        if (abDaemonBackendApply(daemon, d, &kib, &err) < 0) {
             g_warning("%s: cannot set target %llu KiB: %s", d->name, d->targetKiB,
-                      abDaemonLastError());
-        else
+                      err->message);
+            daemon->nErrors[AB_DAEMON_OP_SET_MEMORY]++;
+        } else {
             daemon->nSetMemory++;
+            d->nSetMemory++;
+        }
         abPolicyBalloonSet(b, d->targetKiB, d->actualKiB, now);
         /* the back-off is kept: stuck again, it waits twice as long */
     }
@@ -204,15 +215,15 @@ abDaemonInjectedLevel(abDaemon *daemon, abDaemonDomain *d, gint64 wall)
     return d->injected.level;
 }
 
-static const char *
+static abStatusAction
 abDaemonHoldAction(abPolicyReason reason)
 {
     switch (reason) {
     case AB_POLICY_REASON_NONE:
     case AB_POLICY_REASON_DISABLED:
-        return "none";
+        return AB_STATUS_ACTION_NONE;
     default:
-        return "hold";
+        return AB_STATUS_ACTION_HOLD;
     }
 }
 
@@ -222,14 +233,16 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
                   const abDaemonPressureSample *host, double now)
 {
     unsigned long long oldKiB = d->targetKiB;
+    unsigned long long appliedKiB = dec->targetKiB;
     const char *reason = abPolicyReasonToString(dec->reason);
+    g_autoptr(GError) err = NULL;
 
     d->level = dec->level;
     d->reason = dec->reason;
     if (dec->level == AB_LEVEL_NONE)
-        d->levelSource = "none";
+        d->levelSource = AB_STATUS_SOURCE_NONE;
     else if (guest->injected > host->level)
-        d->levelSource = "injected";
+        d->levelSource = AB_STATUS_SOURCE_INJECTED;
     else
         d->levelSource = host->source;
 
@@ -241,21 +254,23 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
     if (daemon->dryRun) {
         g_message("%s: target %llu KiB -> %llu KiB (%s, level %s from %s) (dry run, not applied)",
                   d->name, oldKiB, dec->targetKiB, reason,
-                  abLevelToString(dec->level), d->levelSource);
+                  abLevelToString(dec->level), abStatusSourceToString(d->levelSource));
         d->action = abDaemonHoldAction(dec->reason);
         return;
     }
 
-    if (virDomainSetMemoryFlags(d->dom, dec->targetKiB, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+    if (abDaemonBackendApply(daemon, d, &appliedKiB, &err) < 0) {
         g_warning("%s: cannot set target %llu KiB -> %llu KiB (%s): %s",
-                  d->name, oldKiB, dec->targetKiB, reason, abDaemonLastError());
-        d->action = "none";
+                  d->name, oldKiB, dec->targetKiB, reason, err->message);
+        daemon->nErrors[AB_DAEMON_OP_SET_MEMORY]++;
+        d->action = AB_STATUS_ACTION_NONE;
         return;
     }
     daemon->nSetMemory++;
+    d->nSetMemory++;
     g_message("%s: target %llu KiB -> %llu KiB (%s, level %s from %s)",
-              d->name, oldKiB, dec->targetKiB, reason,
-              abLevelToString(dec->level), d->levelSource);
+              d->name, oldKiB, appliedKiB, reason,
+              abLevelToString(dec->level), abStatusSourceToString(d->levelSource));
 
     if (dec->targetKiB < oldKiB && d->inflateFromKiB == 0) {
         d->inflateFromKiB = d->actualKiB;
@@ -263,25 +278,26 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
     } else if (dec->targetKiB > oldKiB) {
         d->inflateFromKiB = 0;
     }
-    d->targetKiB = dec->targetKiB;
-    abPolicyBalloonSet(&d->balloon, dec->targetKiB, d->actualKiB, now);
+    d->targetKiB = appliedKiB;
+    abPolicyBalloonSet(&d->balloon, appliedKiB, d->actualKiB, now);
     /* growing the guest deflates the balloon; a guest that just grew is
      * protected by its cool-down */
     if (dec->targetKiB > oldKiB) {
         d->lastGrowTime = now;
-        d->action = "deflate";
+        d->action = AB_STATUS_ACTION_DEFLATE;
     } else {
-        d->action = "inflate";
+        d->action = AB_STATUS_ACTION_INFLATE;
     }
 }
 
 void
 abDaemonTick(abDaemon *daemon)
 {
+    g_auto(abDaemonMetricsTick) metrics = abDaemonMetricsTickBegin(daemon);
     g_autoptr(GPtrArray) list = NULL;
     g_autofree abPolicyGuest *guests = NULL;
     g_autofree abPolicyDecision *out = NULL;
-    abDaemonPressureSample sample = { .level = AB_LEVEL_NONE, .source = "none" };
+    abDaemonPressureSample sample = { .level = AB_LEVEL_NONE, .source = AB_STATUS_SOURCE_NONE };
     abPolicyHost host;
     double now = abDaemonNow(daemon);
     gint64 wall = abDaemonWallNow(daemon);
@@ -295,8 +311,6 @@ abDaemonTick(abDaemon *daemon)
      * the connection) still gets its cgroup watched */
     abDaemonPressureRediscover(daemon->pressure, now, false);
     daemon->pressure->sample(daemon->pressure, &sample);
-    if (!sample.source)
-        sample.source = "none";
 
     list = abDaemonManagedList(daemon);
     g_ptr_array_sort(list, abDaemonDomainCompareName);
@@ -318,11 +332,14 @@ abDaemonTick(abDaemon *daemon)
         return;
     }
     abDaemonTickStats(daemon, list);
+    abDaemonBackendReadActual(daemon, list);
 
     host = (abPolicyHost) {
         .now = now,
         .level = sample.level,
         .requestKiB = sample.requestKiB,
+        .roomKnown = sample.roomKnown,
+        .roomKiB = sample.roomKiB,
     };
     guests = g_new0(abPolicyGuest, list->len);
     out = g_new0(abPolicyDecision, list->len);
@@ -350,6 +367,7 @@ abDaemonTick(abDaemon *daemon)
     }
 
     abPolicyDecide(&host, guests, list->len, out);
+    daemon->nDecisions += list->len;
     /* While the host is short of its set point, the next decision comes
      * as the balloons arrive (abDaemonEventBalloon), not at the tick. */
     daemon->deficitOpen = sample.level != AB_LEVEL_NONE && sample.requestKiB > 0;
@@ -372,11 +390,11 @@ abDaemonStatusFormat(abDaemonDomain *d, gint64 time)
     const char *reason = abDaemonDomainStatusReason(d, &error);
     abConfStatus st = {
         .level = d->level,
-        .source = (char *) d->levelSource,
+        .source = d->levelSource,
         .targetKiB = d->targetKiB,
         .actualKiB = d->actualKiB,
         .usableKiB = d->stats.valid ? d->stats.usableKiB : 0,
-        .action = (char *) d->action,
+        .action = d->action,
         .reason = (char *) reason,
         .error = (char *) error,
         .unresponsive = d->unresponsive,
@@ -419,6 +437,7 @@ abDaemonFlushStatus(abDaemon *daemon, bool force)
                                  VIR_DOMAIN_AFFECT_LIVE) < 0) {
             g_warning("%s: cannot write the status metadata: %s",
                       d->name, abDaemonLastError());
+            daemon->nErrors[AB_DAEMON_OP_STATUS]++;
             /* do not retry a vanished domain at once; the next tick does */
             d->statusWriteTime = now;
             continue;

@@ -81,10 +81,9 @@ abDaemonQemuMonitorEvent(virConnectPtr conn, virDomainPtr dom,
         return;
     d->actualKiB = st->actualKiB;
     d->targetKiB = st->targetKiB ? st->targetKiB : st->actualKiB;
-    d->action = g_strcmp0(st->action, "inflate") == 0 ? "inflate" :
-                g_strcmp0(st->action, "deflate") == 0 ? "deflate" : "hold";
+    d->action = st->action == AB_STATUS_ACTION_NONE ? AB_STATUS_ACTION_HOLD : st->action;
     g_message("%s: QEMU moved the balloon to %llu KiB (%s)", d->name,
-              d->actualKiB, d->action);
+              d->actualKiB, abStatusActionToString(d->action));
     abDaemonFlushStatus(daemon, false);
 }
 static void abDaemonCloseCallback(virConnectPtr conn, int reason, void *opaque);
@@ -188,6 +187,10 @@ abDaemonSetPressure(abDaemon *daemon, abDaemonPressure *pressure)
     pressure->notify = abDaemonPressureChanged;
     pressure->notifyOpaque = daemon;
     pressure->liveGuests = abDaemonLiveGuests;
+    /* opened without knowing which guests libvirt runs (from every pid
+     * file libvirt has, stale ones too): look again with the live ones */
+    if (daemon->conn)
+        abDaemonPressureRediscover(pressure, abDaemonNow(daemon), true);
 }
 
 void
@@ -242,6 +245,8 @@ abDaemonResync(abDaemon *daemon, GError **error)
     }
     g_info("resync: %u domains, %u managed", g_hash_table_size(daemon->domains),
            abDaemonCountManaged(daemon));
+    /* the guests libvirt runs are known now: cgroup = auto uses theirs */
+    abDaemonPressureRediscover(daemon->pressure, abDaemonNow(daemon), true);
     return 0;
 }
 

@@ -28,14 +28,6 @@ typedef struct {
     void *opaque;
 } abDaemonClock;
 
-/* TEST HOOK: called once per domain after the tick's stats call, with the
- * domain's balloon stats record as libvirt returned it. A test adds fields
- * libvirt's test driver does not report (it reports no balloon.* at all),
- * or destroys the domain to make it vanish between listing and setmem. */
-typedef void (*abDaemonStatsHook)(abDaemon *daemon, virDomainPtr dom,
-                                  virTypedParameterPtr *params, int *nparams,
-                                  int *maxparams, void *opaque);
-
 /* @uri NULL: LIBVIRT_DEFAULT_URI, else qemu:///system. Takes @cfg. */
 abDaemon *abDaemonNew(const char *uri, abDaemonConfig *cfg, bool dryRun);
 void abDaemonFree(abDaemon *daemon);
@@ -44,7 +36,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(abDaemon, abDaemonFree)
 void abDaemonSetClock(abDaemon *daemon, const abDaemonClock *clock);
 /* Takes @pressure. */
 void abDaemonSetPressure(abDaemon *daemon, abDaemonPressure *pressure);
-void abDaemonSetStatsHook(abDaemon *daemon, abDaemonStatsHook hook, void *opaque);
 
 /* Open the connection, register the event callbacks and resync. */
 int abDaemonConnect(abDaemon *daemon, GError **error);

@@ -63,7 +63,7 @@ main(int argc, char **argv)
         { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dryRun,
           "decide and log, but change no balloon target, stats period or metadata", NULL },
         { "once", 0, 0, G_OPTION_ARG_NONE, &once,
-          "connect, run one tick, write the status and exit (exit 1 if the connection fails)", NULL },
+          "connect, run one tick, write the status and exit (exit 1 if the configuration or the connection fails)", NULL },
         { "tick", 0, 0, G_OPTION_ARG_STRING, &tick,
           "seconds between ticks, overriding the configuration's [daemon] tick", "SECONDS" },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,

@@ -127,9 +127,12 @@ abPolicyGrowBy(const abPolicyGuest *g)
             double horizon = (double)AB_POLICY_GROW_HORIZON_PERIODS * g->statsPeriodSec;
             double more = rate * horizon;
 
-            /* bounded by the guest's own size: a lying rate grows it to
-             * its ceiling at most, which the caller clamps anyway */
-            grow += more < (double)g->maxKiB + 1 ? (unsigned long long)more : g->maxKiB;
+            /* bounded by the guest's ceiling (its own size when known,
+             * maxKiB 0 is unknown): a lying rate grows it to its ceiling
+             * at most, which the caller clamps anyway */
+            unsigned long long bound = abPolicyCeiling(g);
+
+            grow += more < (double)bound + 1 ? (unsigned long long)more : bound;
         }
     }
     return grow > step ? grow : step;
@@ -471,6 +474,24 @@ abPolicyRequest(const abPolicyHost *host, unsigned long long stepsKiB,
     return abPolicyMin(want, freeKiB);
 }
 
+/* What the guests grown by this decision take beyond the host's room
+ * (0 when the room is not known). */
+static unsigned long long
+abPolicyGrowCharge(const abPolicyHost *host, const abPolicyGuest *guests,
+                   const abPolicyDecision *out, size_t nguests)
+{
+    unsigned long long grow = 0;
+
+    if (!host->roomKnown)
+        return 0;
+    for (size_t i = 0; i < nguests; i++) {
+        if (out[i].reason == AB_POLICY_REASON_GUEST_PRESSURE &&
+            out[i].targetKiB > guests[i].targetKiB)
+            grow += out[i].targetKiB - guests[i].targetKiB;
+    }
+    return grow > host->roomKiB ? grow - host->roomKiB : 0;
+}
+
 unsigned long long
 abPolicyDecide(const abPolicyHost *host,
                const abPolicyGuest *guests,
@@ -482,6 +503,7 @@ abPolicyDecide(const abPolicyHost *host,
     unsigned long long freeKiB = 0;
     unsigned long long stepsKiB = 0;
     unsigned long long requestKiB;
+    unsigned long long chargeKiB;
     size_t npool = 0;
 
     if (nguests == 0)
@@ -497,11 +519,46 @@ abPolicyDecide(const abPolicyHost *host,
         }
     }
 
+    /* What this decision grows is host memory about to be used: beyond
+     * the host's room above its set point, the others give it in the same
+     * decision, before the growing guest's pages land. On a host with no
+     * pressure yet they give at level low, that much and no step more. */
+    chargeKiB = abPolicyGrowCharge(host, guests, out, nguests);
+    if (chargeKiB > 0 && host->level == AB_LEVEL_NONE) {
+        abPolicyHost low = *host;
+
+        low.level = AB_LEVEL_LOW;
+        low.requestKiB = 0;
+        for (size_t i = 0; i < nguests; i++) {
+            if (out[i].reason != AB_POLICY_REASON_NONE || out[i].changed ||
+                out[i].level != AB_LEVEL_NONE)
+                continue;
+            out[i] = (abPolicyDecision) { 0 };
+            work[i] = (abPolicyWork) { 0 };
+            if (abPolicyClassify(&low, &guests[i], &out[i], &work[i], &takenKiB)) {
+                npool++;
+                freeKiB += work[i].freeKiB;
+            }
+        }
+    }
+
     if (npool == 0)
         return takenKiB;
 
-    requestKiB = abPolicyRequest(host, stepsKiB, freeKiB,
-                                 abPolicyInflight(guests, nguests));
+    if (host->level == AB_LEVEL_NONE) {
+        unsigned long long inflight = abPolicyInflight(guests, nguests);
+
+        requestKiB = chargeKiB > inflight ? chargeKiB - inflight : 0;
+        requestKiB = abPolicyMin(requestKiB, freeKiB);
+    } else {
+        abPolicyHost charged = *host;
+
+        /* a critical host with no figure asks for all the pool frees anyway */
+        if (charged.requestKiB > 0 || charged.level < AB_LEVEL_CRITICAL)
+            charged.requestKiB += chargeKiB;
+        requestKiB = abPolicyRequest(&charged, stepsKiB, freeKiB,
+                                     abPolicyInflight(guests, nguests));
+    }
     abPolicyFill(work, nguests, requestKiB);
 
     for (size_t i = 0; i < nguests; i++) {

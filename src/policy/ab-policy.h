@@ -95,6 +95,10 @@ typedef struct {
     abLevel level;                   /* host level, highest of the sources */
     unsigned long long requestKiB;   /* how far the host is short of its set
                                       * point (headroom), 0: not known */
+    bool roomKnown;                  /* headroom knows roomKiB */
+    unsigned long long roomKiB;      /* how far the host is above its set
+                                      * point: what guests may grow into
+                                      * before the others must give */
 } abPolicyHost;
 
 typedef enum {
@@ -163,7 +167,7 @@ typedef struct {
 
 typedef enum {
     AB_POLICY_BALLOON_NONE = 0,      /* nothing new */
-    AB_POLICY_BALLOON_REACHED,       /* arrived (within the margin) */
+    AB_POLICY_BALLOON_REACHED,       /* a stuck balloon arrived at last */
     AB_POLICY_BALLOON_FOLLOWED,      /* adopted target moved with the balloon */
     AB_POLICY_BALLOON_STUCK,         /* too slow or still: now unresponsive */
     AB_POLICY_BALLOON_MOVING,        /* a stuck balloon moves again */

@@ -224,6 +224,17 @@ abHeadroomReadCgroup(const char *dir, int version, abHeadroom *headroom,
     return -1;
 }
 
+guint64
+abHeadroomRoom(const abHeadroomConfig *config, const abHeadroom *headroom)
+{
+    guint64 mark;
+
+    if (!headroom->limited || headroom->totalKiB == 0 || !(config->freeBelow[AB_LEVEL_LOW] > 0))
+        return 0;
+    mark = (guint64)ceil(config->freeBelow[AB_LEVEL_LOW] * (double)headroom->totalKiB);
+    return headroom->freeKiB > mark ? headroom->freeKiB - mark : 0;
+}
+
 abLevel
 abHeadroomLevel(const abHeadroomConfig *config, const abHeadroom *headroom,
                 guint64 *requestKiB, double *freePercent)

@@ -50,12 +50,11 @@ struct _abPressureSrc {
 struct _abPressureMonitor {
     abPressureConfig config;
     GPtrArray *sources;            /* abPressureSrc * */
-    abPressureInjected *injected;
     abPressureSample combined;
     gint64 lastEval;
 
     abLevel reportedLevel;
-    gint reportedIdx;              /* -1: none; sources->len: injected */
+    gint reportedIdx;              /* -1: none */
     guint64 changes;
     guint gone;                    /* sources gone since opened */
 
@@ -145,7 +144,6 @@ abPressureMonitorNew(const abPressureConfig *config)
     else
         abPressureConfigDefaults(&mon->config);
     mon->sources = g_ptr_array_new_with_free_func(abPressureSrcFree);
-    mon->injected = abPressureInjectedNew();
     mon->reportedIdx = -1;
     mon->combined.type = AB_PRESSURE_SOURCE_LAST;
     mon->combined.where = "";
@@ -159,7 +157,6 @@ abPressureMonitorFree(abPressureMonitor *mon)
         return;
     abPressureMonitorDetach(mon);
     g_ptr_array_unref(mon->sources);
-    abPressureInjectedFree(mon->injected);
     g_free(mon);
 }
 
@@ -308,12 +305,6 @@ abPressureMonitorSourceSample(abPressureMonitor *mon, guint idx)
     return &((abPressureSrc *)g_ptr_array_index(mon->sources, idx))->sample;
 }
 
-abPressureInjected *
-abPressureMonitorInjected(abPressureMonitor *mon)
-{
-    return mon->injected;
-}
-
 guint64
 abPressureMonitorNumChanges(abPressureMonitor *mon)
 {
@@ -355,6 +346,7 @@ abPressureSrcGone(abPressureSrc *src, const char *why)
         src->fds[l] = -1;
     }
     g_clear_pointer(&src->vmp, abVmpressureFree);
+    g_clear_pointer(&src->thr, abUsageThresholdsFree);
     memset(&src->history, 0, sizeof(src->history));
     src->sample.level = AB_LEVEL_NONE;
     src->sample.figure = 0;
@@ -465,11 +457,15 @@ abPressureHeadroomSample(abPressureSrc *src)
         abPressureSrcWarn(src, err);
         src->sample.level = AB_LEVEL_NONE;
         src->sample.requestKiB = 0;
+        src->sample.roomKnown = false;
         return;
     }
     src->sample.level = abHeadroomLevel(&src->mon->config.headroom, &hr,
                                         &src->sample.requestKiB,
                                         &src->sample.figure);
+    /* an unlimited cgroup has no mark: it says nothing about room */
+    src->sample.roomKnown = hr.limited;
+    src->sample.roomKiB = abHeadroomRoom(&src->mon->config.headroom, &hr);
     if (src->version == 1)
         abPressureSrcThresholds(src, hr.limited ? hr.totalKiB * 1024 : 0);
 }
@@ -480,7 +476,6 @@ static bool
 abPressureMonitorCombine(abPressureMonitor *mon, gint64 now)
 {
     abPressureSample *c = &mon->combined;
-    abLevel injected;
     gint best = -1;
 
     memset(c, 0, sizeof(*c));
@@ -502,14 +497,11 @@ abPressureMonitorCombine(abPressureMonitor *mon, gint64 now)
             c->figure = src->sample.figure;
         }
         c->requestKiB = MAX(c->requestKiB, src->sample.requestKiB);
-    }
-    injected = abPressureInjectedGet(mon->injected, NULL, now);
-    if (injected > c->level) {
-        best = mon->sources->len;
-        c->level = injected;
-        c->type = AB_PRESSURE_SOURCE_INJECTED;
-        c->where = "all";
-        c->figure = 0;
+        if (src->sample.roomKnown && !src->gone) {
+            c->roomKiB = c->roomKnown ? MIN(c->roomKiB, src->sample.roomKiB)
+                                      : src->sample.roomKiB;
+            c->roomKnown = true;
+        }
     }
     if (c->level == mon->reportedLevel && best == mon->reportedIdx)
         return false;
@@ -524,7 +516,6 @@ static void abPressureMonitorArm(abPressureMonitor *mon);
 static bool
 abPressureMonitorSample(abPressureMonitor *mon, gint64 now)
 {
-    abPressureInjectedExpire(mon->injected, now);
     for (guint i = 0; i < mon->sources->len; i++) {
         abPressureSrc *src = g_ptr_array_index(mon->sources, i);
         guint64 events = 0;

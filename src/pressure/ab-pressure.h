@@ -9,7 +9,9 @@
  *   headroom   free memory of the host (MemAvailable / MemTotal) or of a
  *              memory-limited cgroup (limit - usage) / limit; the figure is
  *              the free percentage and the source asks for requestKiB.
- *   injected   levels set by hand (virsh plugin) for one domain or for all.
+ *   injected   a level set by hand for one domain (balloon-inject-pressure);
+ *              it lives in the domain's metadata and the daemon applies it,
+ *              the monitor only names the type.
  *
  * Two ways to drive it, both on the same monitor:
  *   - poll: call abPressureMonitorTick(mon, now) from your own timer; it
@@ -20,9 +22,8 @@
  *     causes an immediate evaluation; a vmpressure flood costs at most one
  *     wakeup per level per tick.
  *
- * Times ("now", expiries) are microseconds on one clock chosen by the caller;
- * the GLib mode uses g_get_monotonic_time(), so injected expiries given to a
- * monitor driven that way must be on that clock too.
+ * Times ("now") are microseconds on one clock chosen by the caller; the
+ * GLib mode uses g_get_monotonic_time().
  *
  * Paths: every function that touches the system takes a @root prefix
  * (NULL or "" for the real system) that is put in front of /proc/... and
@@ -85,8 +86,9 @@ typedef struct {
 } abPsiTrigger;
 
 /* Triggers per level (index AB_LEVEL_LOW..AB_LEVEL_CRITICAL; [AB_LEVEL_NONE]
- * is unused; a level whose windowUs is 0 is not registered). A level holds until no trigger of that level fired for
- * quietWindows windows. Defaults (abPsiConfigDefaults):
+ * is unused; a level whose windowUs is 0 is not registered). A level holds
+ * until no trigger of that level fired for quietWindows windows. Defaults
+ * (abPsiConfigDefaults):
  *   low      some 150 ms / 2 s   (7.5 % of the window stalled)
  *   medium   some 350 ms / 2 s   (17.5 %)
  *   critical full 500 ms / 2 s   (25 % with every task stalled)
@@ -186,6 +188,10 @@ abLevel abHeadroomLevel(const abHeadroomConfig *config,
                         const abHeadroom *headroom,
                         guint64 *requestKiB, double *freePercent);
 
+/* How many KiB @headroom has above its low threshold (0 at or below it,
+ * and for an unlimited cgroup, which has no mark). Pure. */
+guint64 abHeadroomRoom(const abHeadroomConfig *config, const abHeadroom *headroom);
+
 /* --------------------------------------------------------- vmpressure */
 
 typedef struct _abVmpressure abVmpressure;
@@ -209,25 +215,6 @@ guint64 abVmpressureDrain(abVmpressure *vmp, abLevel level);
 abLevel abVmpressureCollect(abVmpressure *vmp, guint64 *events);
 /* Events seen since open, per level. */
 guint64 abVmpressureTotal(abVmpressure *vmp, abLevel level);
-
-/* ----------------------------------------------------------- injected */
-
-typedef struct _abPressureInjected abPressureInjected;
-
-abPressureInjected *abPressureInjectedNew(void);
-void abPressureInjectedFree(abPressureInjected *inj);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(abPressureInjected, abPressureInjectedFree)
-
-/* Injects @level for domain @key (name or UUID string) or, with @key NULL,
- * for all domains, until @expiry (0: no expiry). AB_LEVEL_NONE clears. */
-void abPressureInjectedSet(abPressureInjected *inj, const char *key,
-                           abLevel level, gint64 expiry);
-/* Drops expired entries (expiry <= @now); returns how many. */
-guint abPressureInjectedExpire(abPressureInjected *inj, gint64 now);
-/* Effective level for @key: the higher of its own entry and the "all"
- * entry, ignoring expired ones. @key NULL: the "all" entry only. */
-abLevel abPressureInjectedGet(abPressureInjected *inj, const char *key,
-                              gint64 now);
 
 /* --------------------------------------------------- where guests are */
 
@@ -329,6 +316,9 @@ typedef struct {
     double figure;               /* psi: some avg10 %; headroom: free %;
                                     vmpressure: events this tick */
     guint64 requestKiB;          /* combined: the largest headroom request */
+    bool roomKnown;              /* a headroom source gives roomKiB */
+    guint64 roomKiB;             /* headroom above the low mark; combined:
+                                    the smallest of the sources' */
     gint64 time;                 /* the now of the tick */
 } abPressureSample;
 
@@ -382,9 +372,6 @@ guint abPressureMonitorNumSources(abPressureMonitor *mon);
 /* The latest sample of source @idx (from the last tick or event). */
 const abPressureSample *abPressureMonitorSourceSample(abPressureMonitor *mon,
                                                       guint idx);
-
-/* Injected levels; the monitor's "all" entry takes part in the combination. */
-abPressureInjected *abPressureMonitorInjected(abPressureMonitor *mon);
 
 /* Samples every source at @now without blocking and returns the combined
  * sample (owned by the monitor, valid until the next tick). */

@@ -1,74 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ab-qemu-balloon.c: emit and strip the balloon options a QEMU binary has */
 #include <string.h>
-#include <libxml/parser.h>
 
 #include "ab-conf.h"
 #include "ab-enum.h"
 #include "ab-error.h"
 #include "ab-qemu-balloon.h"
+#include "ab-xml.h"
 
 AB_ENUM_IMPL(abQemuInflater, AB_QEMU_INFLATER_LAST, "daemon", "qemu");
 
 #define XC(s) BAD_CAST (s)
 
-static bool
-abQemuNodeIs(xmlNodePtr node, const char *name, const char *href)
-{
-    if (!node || node->type != XML_ELEMENT_NODE ||
-        !xmlStrEqual(node->name, XC(name)))
-        return false;
-    if (!href)
-        return node->ns == NULL;
-    return node->ns && xmlStrEqual(node->ns->href, XC(href));
-}
-
-/* First child element @name in namespace @href (NULL: none) whose
- * attribute @attr (NULL: any) equals @value. */
-static xmlNodePtr
-abQemuChild(xmlNodePtr parent, const char *name, const char *href,
-            const char *attr, const char *value)
-{
-    if (!parent)
-        return NULL;
-    for (xmlNodePtr cur = parent->children; cur; cur = cur->next) {
-        g_autofree char *got = NULL;
-
-        if (!abQemuNodeIs(cur, name, href))
-            continue;
-        if (!attr)
-            return cur;
-        got = (char *)xmlGetProp(cur, XC(attr));
-        if (g_strcmp0(got, value) == 0)
-            return cur;
-    }
-    return NULL;
-}
-
-static bool
-abQemuPropIs(xmlNodePtr node, const char *attr, const char *value)
-{
-    g_autofree char *got = node ? (char *)xmlGetProp(node, XC(attr)) : NULL;
-    return g_strcmp0(got, value) == 0;
-}
-
-static void
-abQemuRemoveNode(xmlNodePtr node)
-{
-    if (!node)
-        return;
-    xmlUnlinkNode(node);
-    xmlFreeNode(node);
-}
-
 static char *
-abQemuDomainName(xmlNodePtr root)
+abQemuDomainName(xmlDocPtr doc)
 {
-    xmlNodePtr name = abQemuChild(root, "name", NULL, NULL, NULL);
-    char *val = name ? (char *)xmlNodeGetContent(name) : NULL;
-    char *ret = g_strdup(val ? val : "(unnamed)");
-    xmlFree(val);
-    return ret;
+    char *name = abXmlDomainName(doc);
+
+    return name ? name : g_strdup("(unnamed)");
 }
 
 static xmlNodePtr
@@ -76,7 +25,7 @@ abQemuDomainRoot(xmlDocPtr doc, GError **error)
 {
     xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
 
-    if (!abQemuNodeIs(root, "domain", NULL)) {
+    if (!abXmlNodeIs(root, "domain", NULL)) {
         g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
                     "not a libvirt domain document: root element is '%s'",
                     root ? (const char *)root->name : "(none)");
@@ -88,33 +37,31 @@ abQemuDomainRoot(xmlDocPtr doc, GError **error)
 static xmlNodePtr
 abQemuBalloonNode(xmlNodePtr root)
 {
-    return abQemuChild(abQemuChild(root, "devices", NULL, NULL, NULL),
-                       "memballoon", NULL, NULL, NULL);
+    return abXmlChildPath(root, "devices", "memballoon", NULL);
 }
 
 static xmlNodePtr
 abQemuMarker(xmlNodePtr root)
 {
-    return abQemuChild(abQemuChild(root, "metadata", NULL, NULL, NULL),
-                       "balloon", AB_QEMU_NS_URI, NULL, NULL);
+    return abXmlChild(abXmlChild(root, "metadata", NULL), "balloon", AB_QEMU_NS_URI);
 }
 
 static abQemuSwitch
 abQemuSwitchProp(xmlNodePtr node, const char *attr, const char *domname,
                  GError **error)
 {
-    g_autofree char *val = (char *)xmlGetProp(node, XC(attr));
+    g_autoptr(GError) err = NULL;
+    bool on;
+    int rc;
 
-    if (!val)
+    if ((rc = abXmlPropOnOff(node, attr, 0, &on, &err)) < 0) {
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "domain '%s': %s",
+                    domname, err->message);
+        return AB_QEMU_SWITCH_LAST;
+    }
+    if (rc == 0)
         return AB_QEMU_SWITCH_ABSENT;
-    if (g_str_equal(val, "on"))
-        return AB_QEMU_SWITCH_ON;
-    if (g_str_equal(val, "off"))
-        return AB_QEMU_SWITCH_OFF;
-    g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                "domain '%s': <memballoon %s='%s'>: expected 'on' or 'off'",
-                domname, attr, val);
-    return AB_QEMU_SWITCH_LAST;
+    return on ? AB_QEMU_SWITCH_ON : AB_QEMU_SWITCH_OFF;
 }
 
 int
@@ -131,15 +78,14 @@ abQemuBalloonRequestParse(xmlDocPtr doc, abQemuBalloonRequest *req,
         return -1;
     if (!(balloon = abQemuBalloonNode(root)))
         return 0;
-    domname = abQemuDomainName(root);
-    req->autoballoon = abQemuPropIs(balloon, "autoballoon", "on");
+    domname = abQemuDomainName(doc);
+    req->autoballoon = abXmlPropIs(balloon, "autoballoon", "on");
     if ((req->autodeflate = abQemuSwitchProp(balloon, "autodeflate", domname,
                                              error)) == AB_QEMU_SWITCH_LAST ||
         (req->freePageReporting = abQemuSwitchProp(balloon, "freePageReporting",
                                                    domname, error)) == AB_QEMU_SWITCH_LAST)
         return -1;
-    period = (char *)xmlGetProp(abQemuChild(balloon, "stats", NULL, NULL, NULL),
-                                XC("period"));
+    period = abXmlProp(abXmlChild(balloon, "stats", NULL), "period");
     req->statsPeriod = period && g_strcmp0(period, "0") != 0;
     return 0;
 }
@@ -160,7 +106,7 @@ static xmlNodePtr
 abQemuEnsureChild(xmlNodePtr parent, const char *name, xmlNsPtr ns,
                   const char *attr, const char *value, bool *created)
 {
-    xmlNodePtr node = abQemuChild(parent, name, (const char *)ns->href, attr, value);
+    xmlNodePtr node = abXmlChildWithProp(parent, name, (const char *)ns->href, attr, value);
 
     *created = false;
     if (node)
@@ -206,10 +152,10 @@ abQemuOverrideAdd(xmlNodePtr root, xmlNodePtr marker, const char *alias,
     frontend = abQemuEnsureChild(device, "frontend", ns, NULL, NULL, &created);
     if (created && !outer)
         outer = "frontend";
-    if ((property = abQemuChild(frontend, "property", AB_QEMU_LIBVIRT_NS_URI,
+    if ((property = abXmlChildWithProp(frontend, "property", AB_QEMU_LIBVIRT_NS_URI,
                                 "name", prop))) {
-        *userTrue = abQemuPropIs(property, "type", "bool") &&
-                    abQemuPropIs(property, "value", "true");
+        *userTrue = abXmlPropIs(property, "type", "bool") &&
+                    abXmlPropIs(property, "value", "true");
         return false;
     }
     property = xmlNewChild(frontend, ns, XC("property"), NULL);
@@ -225,30 +171,18 @@ abQemuOverrideAdd(xmlNodePtr root, xmlNodePtr marker, const char *alias,
 static void
 abQemuMarkerAttach(xmlNodePtr root, xmlNodePtr marker)
 {
-    xmlNodePtr metadata = abQemuChild(root, "metadata", NULL, NULL, NULL);
+    bool created;
+    xmlNodePtr metadata = abXmlMetadataEnsure(root, &created);
 
-    if (!metadata) {
-        static const char *before[] = { "description", "title", "genid", "uuid", "name" };
-        xmlNodePtr anchor = NULL;
-
-        metadata = xmlNewDocNode(root->doc, NULL, XC("metadata"), NULL);
-        for (size_t i = 0; i < G_N_ELEMENTS(before) && !anchor; i++)
-            anchor = abQemuChild(root, before[i], NULL, NULL, NULL);
-        if (anchor)
-            xmlAddNextSibling(anchor, metadata);
-        else if (root->children)
-            xmlAddPrevSibling(root->children, metadata);
-        else
-            xmlAddChild(root, metadata);
+    if (created)
         xmlSetProp(marker, XC("metadata"), XC("added"));
-    }
     xmlAddChild(metadata, marker);
 }
 
 static void
 abQemuDroppedAppend(xmlNodePtr marker, const char *what)
 {
-    g_autofree char *cur = (char *)xmlGetProp(marker, XC("dropped"));
+    g_autofree char *cur = abXmlProp(marker, "dropped");
     g_autofree char *val = cur ? g_strdup_printf("%s %s", cur, what) : g_strdup(what);
     xmlSetProp(marker, XC("dropped"), XC(val));
 }
@@ -269,7 +203,7 @@ abQemuBalloonEmit(xmlDocPtr doc, const abQemuBalloonRequest *req,
     memset(res, 0, sizeof(*res));
     if (!root)
         return -1;
-    domname = abQemuDomainName(root);
+    domname = abQemuDomainName(doc);
     if (abQemuMarker(root)) {
         g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
                     "domain '%s': balloon options for QEMU were already emitted",
@@ -277,7 +211,7 @@ abQemuBalloonEmit(xmlDocPtr doc, const abQemuBalloonRequest *req,
         return -1;
     }
     balloon = abQemuBalloonNode(root);
-    model = balloon ? (char *)xmlGetProp(balloon, XC("model")) : NULL;
+    model = balloon ? abXmlProp(balloon, "model") : NULL;
     if (!model || !g_str_has_prefix(model, "virtio"))
         return 0;
 
@@ -302,21 +236,21 @@ abQemuBalloonEmit(xmlDocPtr doc, const abQemuBalloonRequest *req,
     /* Implied by the conf step, impossible on this binary: drop quietly. */
     if (!abQemuCapsHas(caps, AB_QEMU_CAP_DEFLATE_ON_OOM) &&
         req->autodeflate == AB_QEMU_SWITCH_ABSENT &&
-        abQemuPropIs(balloon, "autodeflate", "on")) {
+        abXmlPropIs(balloon, "autodeflate", "on")) {
         xmlUnsetProp(balloon, XC("autodeflate"));
         abQemuDroppedAppend(marker, "autodeflate");
         res->dropped |= AB_QEMU_CAP_FLAG(AB_QEMU_CAP_DEFLATE_ON_OOM);
     }
-    stats = abQemuChild(balloon, "stats", NULL, NULL, NULL);
+    stats = abXmlChild(balloon, "stats", NULL);
     if (!abQemuCapsHas(caps, AB_QEMU_CAP_GUEST_STATS_POLLING_INTERVAL) &&
         !req->statsPeriod && stats && xmlHasProp(stats, XC("period"))) {
-        g_autofree char *period = (char *)xmlGetProp(stats, XC("period"));
+        g_autofree char *period = abXmlProp(stats, "period");
 
         xmlUnsetProp(stats, XC("period"));
         xmlSetProp(marker, XC("stats-period"), XC(period));
         abQemuDroppedAppend(marker, "stats-period");
         if (!stats->properties && !stats->children) {
-            abQemuRemoveNode(stats);
+            abXmlRemove(stats);
             xmlSetProp(marker, XC("stats-element"), XC("dropped"));
         }
         res->dropped |= AB_QEMU_CAP_FLAG(AB_QEMU_CAP_GUEST_STATS_POLLING_INTERVAL);
@@ -331,10 +265,10 @@ abQemuBalloonEmit(xmlDocPtr doc, const abQemuBalloonRequest *req,
             res->added |= AB_QEMU_CAP_FLAG(AB_QEMU_CAP_FREE_PAGE_REPORTING);
         }
         if ((prop = abQemuCapsAutomaticProperty(caps))) {
-            xmlNodePtr aliasNode = abQemuChild(balloon, "alias", NULL, NULL, NULL);
+            xmlNodePtr aliasNode = abXmlChild(balloon, "alias", NULL);
             bool userTrue = false;
 
-            alias = aliasNode ? (char *)xmlGetProp(aliasNode, XC("name")) : NULL;
+            alias = aliasNode ? abXmlProp(aliasNode, "name") : NULL;
             if (!alias)
                 alias = g_strdup(AB_QEMU_BALLOON_ALIAS);
             if (abQemuOverrideAdd(root, marker, alias, prop, &userTrue)) {
@@ -393,18 +327,18 @@ abQemuNsRemove(xmlNodePtr root, const char *href)
 static void
 abQemuOverrideStrip(xmlNodePtr root, xmlNodePtr marker)
 {
-    g_autofree char *prop = (char *)xmlGetProp(marker, XC("override"));
-    g_autofree char *alias = (char *)xmlGetProp(marker, XC("override-alias"));
-    g_autofree char *outer = (char *)xmlGetProp(marker, XC("override-added"));
+    g_autofree char *prop = abXmlProp(marker, "override");
+    g_autofree char *alias = abXmlProp(marker, "override-alias");
+    g_autofree char *outer = abXmlProp(marker, "override-added");
     const char *href = AB_QEMU_LIBVIRT_NS_URI;
     xmlNodePtr override, device, frontend, property;
 
     if (!prop)
         return;
-    override = abQemuChild(root, "override", href, NULL, NULL);
-    device = abQemuChild(override, "device", href, "alias", alias);
-    frontend = abQemuChild(device, "frontend", href, NULL, NULL);
-    property = abQemuChild(frontend, "property", href, "name", prop);
+    override = abXmlChild(root, "override", href);
+    device = abXmlChildWithProp(override, "device", href, "alias", alias);
+    frontend = abXmlChild(device, "frontend", href);
+    property = abXmlChildWithProp(frontend, "property", href, "name", prop);
     if (!property)
         return;     /* the user removed it already */
 
@@ -413,16 +347,16 @@ abQemuOverrideStrip(xmlNodePtr root, xmlNodePtr marker)
     if (g_strcmp0(outer, "override") == 0 &&
         xmlChildElementCount(override) == 1 && xmlChildElementCount(device) == 1 &&
         xmlChildElementCount(frontend) == 1)
-        abQemuRemoveNode(override);
+        abXmlRemove(override);
     else if (g_strcmp0(outer, "device") == 0 &&
              xmlChildElementCount(device) == 1 && xmlChildElementCount(frontend) == 1)
-        abQemuRemoveNode(device);
+        abXmlRemove(device);
     else if (g_strcmp0(outer, "frontend") == 0 && xmlChildElementCount(frontend) == 1)
-        abQemuRemoveNode(frontend);
+        abXmlRemove(frontend);
     else
-        abQemuRemoveNode(property);
+        abXmlRemove(property);
 
-    if (abQemuPropIs(marker, "override-ns", "added"))
+    if (abXmlPropIs(marker, "override-ns", "added"))
         abQemuNsRemove(root, href);
 }
 
@@ -442,37 +376,34 @@ abQemuBalloonStrip(xmlDocPtr doc, GError **error)
     balloon = abQemuBalloonNode(root);
 
     abQemuOverrideStrip(root, marker);
-    if (balloon && abQemuPropIs(marker, "free-page-reporting", "added") &&
-        abQemuPropIs(balloon, "freePageReporting", "on"))
+    if (balloon && abXmlPropIs(marker, "free-page-reporting", "added") &&
+        abXmlPropIs(balloon, "freePageReporting", "on"))
         xmlUnsetProp(balloon, XC("freePageReporting"));
 
-    dropped = (char *)xmlGetProp(marker, XC("dropped"));
+    dropped = abXmlProp(marker, "dropped");
     drops = g_strsplit(dropped ? dropped : "", " ", -1);
     for (size_t i = 0; balloon && drops[i]; i++) {
         if (g_str_equal(drops[i], "autodeflate") &&
             !xmlHasProp(balloon, XC("autodeflate"))) {
             xmlSetProp(balloon, XC("autodeflate"), XC("on"));
         } else if (g_str_equal(drops[i], "stats-period")) {
-            g_autofree char *period = (char *)xmlGetProp(marker, XC("stats-period"));
-            xmlNodePtr stats = abQemuChild(balloon, "stats", NULL, NULL, NULL);
+            g_autofree char *period = abXmlProp(marker, "stats-period");
+            xmlNodePtr stats = abXmlChild(balloon, "stats", NULL);
 
             if (!stats) {
                 stats = xmlNewDocNode(doc, NULL, XC("stats"), NULL);
-                if (balloon->children)
-                    xmlAddPrevSibling(balloon->children, stats);
-                else
-                    xmlAddChild(balloon, stats);
+                abXmlPrepend(balloon, stats);
             }
             if (period && !xmlHasProp(stats, XC("period")))
                 xmlSetProp(stats, XC("period"), XC(period));
         }
     }
 
-    if (abQemuPropIs(marker, "metadata", "added") &&
+    if (abXmlPropIs(marker, "metadata", "added") &&
         xmlChildElementCount(metadata) == 1)
-        abQemuRemoveNode(metadata);
+        abXmlRemove(metadata);
     else
-        abQemuRemoveNode(marker);
+        abXmlRemove(marker);
     return 0;
 }
 
@@ -485,97 +416,91 @@ abQemuBalloonInflater(xmlDocPtr doc)
 
     if (!root)
         return AB_QEMU_INFLATER_DAEMON;
-    val = (char *)xmlGetProp(abQemuMarker(root), XC("inflater"));
+    val = abXmlProp(abQemuMarker(root), "inflater");
     inflater = abQemuInflaterFromString(val);
     return inflater < 0 ? AB_QEMU_INFLATER_DAEMON : inflater;
 }
 
-static xmlDocPtr
-abQemuParse(const char *xml, GError **error)
+/* A policy on virtio-mem needs a binary whose virtio-mem-pci takes a
+ * requested-size; nothing is emitted for it (QEMU's defaults are what the
+ * backend wants: unplugged-inaccessible=auto, no prealloc). */
+static int
+abQemuCheckVirtioMem(xmlDocPtr doc, const abQemuCaps *caps, GError **error)
 {
-    xmlDocPtr doc = xmlReadMemory(xml, strlen(xml), "domain.xml", NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOBLANKS |
-                                  XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc) {
-        const xmlError *xerr = xmlGetLastError();
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "malformed domain XML: %s",
-                    xerr && xerr->message ? g_strstrip(xerr->message) : "unknown error");
-    }
-    return doc;
+    unsigned int index;
+    xmlNodePtr mem = abConfVirtioMemManaged(xmlDocGetRootElement(doc), &index);
+    g_autofree char *name = NULL;
+
+    if (!caps || !abXmlPropIs(mem, "autoballoon", "on") ||
+        abQemuCapsHasMem(caps, AB_QEMU_MEM_CAP_REQUESTED_SIZE))
+        return 0;
+    name = abQemuDomainName(doc);
+    g_set_error(error, AB_ERROR, AB_ERROR_UNSUPPORTED,
+                "domain '%s': autoballoon='on' on <memory model='virtio-mem'>, but QEMU binary "
+                "'%s' has no %s with requested-size (QEMU 5.1; with VFIO 6.2)",
+                name ? name : "", caps->binary, AB_QEMU_VIRTIO_MEM_DEVICE);
+    return -1;
 }
 
-static char *
-abQemuFormat(xmlDocPtr doc)
+int
+abQemuExtendedToNativeDoc(xmlDocPtr doc, const abQemuCaps *caps,
+                          abQemuBalloonResult *res, GError **error)
 {
-    xmlChar *buf = NULL;
-    int len = 0;
-    char *ret;
-
-    xmlDocDumpFormatMemory(doc, &buf, &len, 1);
-    /* drop the <?xml ...?> declaration: libvirt neither needs nor writes it */
-    ret = g_strdup(strstr((char *)buf, "?>\n") ? strstr((char *)buf, "?>\n") + 3
-                                               : (char *)buf);
-    xmlFree(buf);
-    return ret;
-}
-
-char *
-abQemuBalloonEmitXML(const char *extendedXml, const char *nativeXml,
-                     const abQemuCaps *caps, abQemuBalloonResult *res,
-                     GError **error)
-{
-    xmlDocPtr ext = abQemuParse(extendedXml, error);
-    xmlDocPtr nat = NULL;
     abQemuBalloonRequest req;
-    char *ret = NULL;
+    int changed;
 
-    if (!ext)
-        return NULL;
-    if (abQemuBalloonRequestParse(ext, &req, error) == 0 &&
-        (nat = abQemuParse(nativeXml, error)) &&
-        abQemuBalloonEmit(nat, &req, caps, res, error) == 0) {
-        /* untouched documents come back byte for byte */
-        ret = res->added || res->dropped ? abQemuFormat(nat) : g_strdup(nativeXml);
-    }
-    xmlFreeDoc(ext);
-    if (nat)
-        xmlFreeDoc(nat);
-    return ret;
+    memset(res, 0, sizeof(*res));
+    /* what the user wrote, before the conf step implies anything */
+    if (abQemuCheckVirtioMem(doc, caps, error) < 0 ||
+        abQemuBalloonRequestParse(doc, &req, error) < 0 ||
+        (changed = abConfExtendedToNativeDoc(doc, error)) < 0 ||
+        (caps && abQemuBalloonEmit(doc, &req, caps, res, error) < 0))
+        return -1;
+    return changed || res->added || res->dropped;
+}
+
+int
+abQemuNativeToExtendedDoc(xmlDocPtr doc, GError **error)
+{
+    bool marked = abQemuMarker(xmlDocGetRootElement(doc)) != NULL;
+    int changed;
+
+    if (abQemuBalloonStrip(doc, error) < 0 ||
+        (changed = abConfNativeToExtendedDoc(doc, error)) < 0)
+        return -1;
+    return marked || changed;
 }
 
 char *
 abQemuBalloonStripXML(const char *nativeXml, GError **error)
 {
-    xmlDocPtr doc = abQemuParse(nativeXml, error);
-    char *ret = NULL;
+    g_autoptr(xmlDoc) doc = abXmlParse(nativeXml, "domain XML", error);
 
-    if (!doc)
+    if (!doc || abQemuBalloonStrip(doc, error) < 0)
         return NULL;
-    if (!abQemuMarker(xmlDocGetRootElement(doc)))
-        ret = g_strdup(nativeXml);
-    else if (abQemuBalloonStrip(doc, error) == 0)
-        ret = abQemuFormat(doc);
-    xmlFreeDoc(doc);
-    return ret;
+    return abXmlFormatDoc(doc);
 }
 
 char *
 abQemuExtendedToNative(const char *extendedXml, const abQemuCaps *caps,
                        abQemuBalloonResult *res, GError **error)
 {
-    g_autofree char *native = abConfExtendedToNative(extendedXml, error);
+    g_autoptr(xmlDoc) doc = abXmlParse(extendedXml, "domain XML", error);
+    int rc;
 
-    if (!native)
+    if (!doc || (rc = abQemuExtendedToNativeDoc(doc, caps, res, error)) < 0)
         return NULL;
-    return abQemuBalloonEmitXML(extendedXml, native, caps, res, error);
+    /* untouched documents come back byte for byte */
+    return rc ? abXmlFormatDoc(doc) : g_strdup(extendedXml);
 }
 
 char *
 abQemuNativeToExtended(const char *nativeXml, GError **error)
 {
-    g_autofree char *stripped = abQemuBalloonStripXML(nativeXml, error);
+    g_autoptr(xmlDoc) doc = abXmlParse(nativeXml, "domain XML", error);
+    int rc;
 
-    if (!stripped)
+    if (!doc || (rc = abQemuNativeToExtendedDoc(doc, error)) < 0)
         return NULL;
-    return abConfNativeToExtended(stripped, error);
+    return rc ? abXmlFormatDoc(doc) : g_strdup(nativeXml);
 }

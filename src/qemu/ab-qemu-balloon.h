@@ -11,7 +11,8 @@
  *  - a binary with an automatic-ballooning property (`automatic`, else
  *    `auto-balloon`) gets it set to true through libvirt's <qemu:override>
  *    (libvirt >= 8.2) on the balloon's alias, and QEMU does the inflating:
- *    the daemon only forwards pressure;
+ *    the daemon sets no targets for such a guest (it leaves the tick) and
+ *    only publishes the status QEMU's monitor events give;
  *  - free-page-reporting is turned on where the binary has it, unless the
  *    user set freePageReporting;
  *  - an implied autodeflate or stats period the binary cannot honour is
@@ -92,16 +93,19 @@ int abQemuBalloonStrip(xmlDocPtr doc, GError **error);
  * the record, else DAEMON. */
 abQemuInflater abQemuBalloonInflater(xmlDocPtr doc);
 
-/* String forms of the above, on whole domain documents. */
-char *abQemuBalloonEmitXML(const char *extendedXml, const char *nativeXml,
-                           const abQemuCaps *caps, abQemuBalloonResult *res,
-                           GError **error);
-char *abQemuBalloonStripXML(const char *nativeXml, GError **error);
+/* The whole way, with the conf module, in place on a tree from
+ * abXmlParse: the request, abConfExtendedToNativeDoc, then
+ * abQemuBalloonEmit (skipped when @caps is NULL: the binary cannot be
+ * asked); and back: abQemuBalloonStrip then abConfNativeToExtendedDoc.
+ * What tools run before virDomainDefineXML and after virDomainGetXMLDesc.
+ * 1 when @doc changed, 0 when not, -1 with @error. */
+int abQemuExtendedToNativeDoc(xmlDocPtr doc, const abQemuCaps *caps,
+                              abQemuBalloonResult *res, GError **error);
+int abQemuNativeToExtendedDoc(xmlDocPtr doc, GError **error);
 
-/* The whole way, with the conf module: abConfExtendedToNative then
- * abQemuBalloonEmit; and back: abQemuBalloonStrip then
- * abConfNativeToExtended. What tools call before virDomainDefineXML and
- * after virDomainGetXMLDesc. */
+/* The same on strings; an untouched document comes back byte for byte
+ * (abQemuBalloonStripXML always formats it). */
+char *abQemuBalloonStripXML(const char *nativeXml, GError **error);
 char *abQemuExtendedToNative(const char *extendedXml, const abQemuCaps *caps,
                              abQemuBalloonResult *res, GError **error);
 char *abQemuNativeToExtended(const char *nativeXml, GError **error);

@@ -19,12 +19,19 @@ AB_ENUM_IMPL(abQemuCap, AB_QEMU_CAP_LAST,
              "auto-balloon",
              "automatic");
 
+AB_ENUM_IMPL(abQemuMemCap, AB_QEMU_MEM_CAP_LAST,
+             "requested-size",
+             "block-size",
+             "unplugged-inaccessible",
+             "prealloc",
+             "dynamic-memslots");
+
 AB_ENUM_IMPL(abQemuCapsSource, AB_QEMU_CAPS_FROM_LAST,
              "probe", "disk", "memory");
 
 /* Bumped whenever the parser learns something, so that files written by an
  * older parser are re-probed rather than trusted. */
-#define AB_QEMU_CAPS_FORMAT 1
+#define AB_QEMU_CAPS_FORMAT 2
 #define AB_QEMU_CAPS_GROUP "balloon"
 
 abQemuCaps *
@@ -42,6 +49,7 @@ abQemuCapsCopy(const abQemuCaps *caps)
     copy->size = caps->size;
     copy->mtimeNs = caps->mtimeNs;
     copy->flags = caps->flags;
+    copy->memFlags = caps->memFlags;
     return copy;
 }
 
@@ -64,24 +72,51 @@ abQemuCapsAutomaticProperty(const abQemuCaps *caps)
     return NULL;
 }
 
-char *
-abQemuCapsFlagsFormat(guint flags)
+typedef const char *(*abQemuCapName)(int cap);
+typedef int (*abQemuCapLookup)(const char *prop);
+
+static const char *
+abQemuCapName0(int cap)
+{
+    return abQemuCapToString(cap);
+}
+
+static const char *
+abQemuMemCapName(int cap)
+{
+    return abQemuMemCapToString(cap);
+}
+
+static char *
+abQemuCapsFormatWith(guint flags, int last, abQemuCapName name)
 {
     g_autoptr(GString) buf = g_string_new(NULL);
 
-    for (int i = 0; i < AB_QEMU_CAP_LAST; i++) {
+    for (int i = 0; i < last; i++) {
         if (!(flags & AB_QEMU_CAP_FLAG(i)))
             continue;
         if (buf->len)
             g_string_append_c(buf, ' ');
-        g_string_append(buf, abQemuCapToString(i));
+        g_string_append(buf, name(i));
     }
     return g_string_free(g_steal_pointer(&buf), FALSE);
 }
 
-int
-abQemuCapsParseDeviceHelp(const char *output, const char *device,
-                          guint *flags, GError **error)
+char *
+abQemuCapsFlagsFormat(guint flags)
+{
+    return abQemuCapsFormatWith(flags, AB_QEMU_CAP_LAST, abQemuCapName0);
+}
+
+char *
+abQemuCapsMemFlagsFormat(guint memFlags)
+{
+    return abQemuCapsFormatWith(memFlags, AB_QEMU_MEM_CAP_LAST, abQemuMemCapName);
+}
+
+static int
+abQemuCapsParseHelp(const char *output, const char *device, abQemuCapLookup lookup,
+                    guint *flags, GError **error)
 {
     g_auto(GStrv) lines = g_strsplit(output ? output : "", "\n", -1);
     g_autofree char *header = g_strdup_printf("%s options:", device);
@@ -113,7 +148,7 @@ abQemuCapsParseDeviceHelp(const char *output, const char *device,
         if (!(eq = strchr(name, '=')) || eq == name)
             continue;
         prop = g_strndup(name, eq - name);
-        if ((cap = abQemuCapFromString(prop)) >= 0)
+        if ((cap = lookup(prop)) >= 0)
             found |= AB_QEMU_CAP_FLAG(cap);
     }
 
@@ -126,6 +161,47 @@ abQemuCapsParseDeviceHelp(const char *output, const char *device,
     }
     *flags = found;
     return 0;
+}
+
+int
+abQemuCapsParseDeviceHelp(const char *output, const char *device,
+                          guint *flags, GError **error)
+{
+    return abQemuCapsParseHelp(output, device, abQemuCapFromString, flags, error);
+}
+
+int
+abQemuCapsParseVirtioMemHelp(const char *output, guint *memFlags, GError **error)
+{
+    return abQemuCapsParseHelp(output, AB_QEMU_VIRTIO_MEM_DEVICE,
+                               abQemuMemCapFromString, memFlags, error);
+}
+
+/* `@binary -device @device,help`: stdout, or NULL with @error. */
+static char *
+abQemuCapsRunHelp(const char *binary, const char *device, GError **error)
+{
+    g_autofree char *devarg = g_strdup_printf("%s,help", device);
+    const char *argv[] = { binary, "-device", devarg, NULL };
+    g_auto(GStrv) envp = g_environ_setenv(g_get_environ(), "LC_ALL", "C", TRUE);
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autoptr(GError) spawnErr = NULL;
+    int status = 0;
+
+    if (!g_spawn_sync(NULL, (char **)argv, envp, G_SPAWN_STDIN_FROM_DEV_NULL,
+                      NULL, NULL, &out, &err, &status, &spawnErr)) {
+        g_set_error(error, AB_ERROR, AB_ERROR_SYSTEM,
+                    "cannot run QEMU binary '%s': %s", binary, spawnErr->message);
+        return NULL;
+    }
+    if (!g_spawn_check_wait_status(status, NULL)) {
+        g_set_error(error, AB_ERROR, AB_ERROR_UNSUPPORTED,
+                    "QEMU binary '%s' failed to list '%s' properties: %s",
+                    binary, device, g_strstrip(err));
+        return NULL;
+    }
+    return g_steal_pointer(&out);
 }
 
 static int
@@ -150,13 +226,9 @@ abQemuCaps *
 abQemuCapsProbe(const char *binary, GError **error)
 {
     g_autoptr(abQemuCaps) caps = NULL;
-    g_autofree char *devarg = g_strdup_printf("%s,help", AB_QEMU_BALLOON_DEVICE);
-    const char *argv[] = { binary, "-device", devarg, NULL };
-    g_auto(GStrv) envp = g_environ_setenv(g_get_environ(), "LC_ALL", "C", TRUE);
     g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
-    g_autoptr(GError) spawnErr = NULL;
-    int status = 0;
+    g_autofree char *memOut = NULL;
+    g_autoptr(GError) memErr = NULL;
 
     if (!g_path_is_absolute(binary)) {
         g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
@@ -168,23 +240,21 @@ abQemuCapsProbe(const char *binary, GError **error)
     if (abQemuCapsStatBinary(binary, &caps->size, &caps->mtimeNs, error) < 0)
         return NULL;
 
-    if (!g_spawn_sync(NULL, (char **)argv, envp, G_SPAWN_STDIN_FROM_DEV_NULL,
-                      NULL, NULL, &out, &err, &status, &spawnErr)) {
-        g_set_error(error, AB_ERROR, AB_ERROR_SYSTEM,
-                    "cannot run QEMU binary '%s': %s", binary, spawnErr->message);
+    if (!(out = abQemuCapsRunHelp(binary, AB_QEMU_BALLOON_DEVICE, error)))
         return NULL;
-    }
-    if (!g_spawn_check_wait_status(status, NULL)) {
-        g_set_error(error, AB_ERROR, AB_ERROR_UNSUPPORTED,
-                    "QEMU binary '%s' failed to list '%s' properties: %s",
-                    binary, AB_QEMU_BALLOON_DEVICE, g_strstrip(err));
-        return NULL;
-    }
-
     if (abQemuCapsParseDeviceHelp(out, AB_QEMU_BALLOON_DEVICE,
                                   &caps->flags, error) < 0) {
         g_prefix_error(error, "QEMU binary '%s': ", binary);
         return NULL;
+    }
+
+    /* QEMU exits 1 with "Device 'virtio-mem-pci' not found" where it has
+     * no virtio-mem (before 5.1, or not built for this target): the
+     * balloon still works, so that is an empty set, not an error */
+    if (!(memOut = abQemuCapsRunHelp(binary, AB_QEMU_VIRTIO_MEM_DEVICE, &memErr)) ||
+        abQemuCapsParseVirtioMemHelp(memOut, &caps->memFlags, &memErr) < 0) {
+        g_debug("QEMU binary '%s' has no virtio-mem: %s", binary, memErr->message);
+        caps->memFlags = 0;
     }
     return g_steal_pointer(&caps);
 }
@@ -246,6 +316,7 @@ abQemuCapsCacheLoad(abQemuCapsCache *cache, const char *binary,
     g_autofree char *fileBinary = NULL;
     g_autofree char *generator = NULL;
     g_auto(GStrv) props = NULL;
+    g_auto(GStrv) memProps = NULL;
     const char *grp = AB_QEMU_CAPS_GROUP;
 
     if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
@@ -270,6 +341,14 @@ abQemuCapsCacheLoad(abQemuCapsCache *cache, const char *binary,
             return NULL;    /* written by something else: re-probe */
         caps->flags |= AB_QEMU_CAP_FLAG(cap);
     }
+    if (!(memProps = g_key_file_get_string_list(kf, grp, "virtio-mem-properties", NULL, NULL)))
+        memProps = g_new0(char *, 1);
+    for (size_t i = 0; memProps[i]; i++) {
+        int cap = abQemuMemCapFromString(memProps[i]);
+        if (cap < 0)
+            return NULL;
+        caps->memFlags |= AB_QEMU_CAP_FLAG(cap);
+    }
     return g_steal_pointer(&caps);
 }
 
@@ -279,6 +358,7 @@ abQemuCapsCacheSave(abQemuCapsCache *cache, const abQemuCaps *caps)
     g_autofree char *path = abQemuCapsCacheFile(cache, caps->binary);
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autoptr(GPtrArray) props = g_ptr_array_new();
+    g_autoptr(GPtrArray) memProps = g_ptr_array_new();
     g_autofree char *data = NULL;
     g_autoptr(GError) err = NULL;
     const char *grp = AB_QEMU_CAPS_GROUP;
@@ -288,6 +368,10 @@ abQemuCapsCacheSave(abQemuCapsCache *cache, const abQemuCaps *caps)
         if (caps->flags & AB_QEMU_CAP_FLAG(i))
             g_ptr_array_add(props, (char *)abQemuCapToString(i));
     }
+    for (int i = 0; i < AB_QEMU_MEM_CAP_LAST; i++) {
+        if (caps->memFlags & AB_QEMU_CAP_FLAG(i))
+            g_ptr_array_add(memProps, (char *)abQemuMemCapToString(i));
+    }
     g_key_file_set_integer(kf, grp, "format", AB_QEMU_CAPS_FORMAT);
     g_key_file_set_string(kf, grp, "generator", AB_VERSION);
     g_key_file_set_string(kf, grp, "binary", caps->binary);
@@ -296,6 +380,8 @@ abQemuCapsCacheSave(abQemuCapsCache *cache, const abQemuCaps *caps)
     g_key_file_set_int64(kf, grp, "mtime-ns", caps->mtimeNs);
     g_key_file_set_string_list(kf, grp, "properties",
                                (const char * const *)props->pdata, props->len);
+    g_key_file_set_string_list(kf, grp, "virtio-mem-properties",
+                               (const char * const *)memProps->pdata, memProps->len);
     data = g_key_file_to_data(kf, &len, NULL);
 
     /* A cache that cannot be written only costs a probe next time. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* ab-qemu-caps.h: what a QEMU binary's virtio balloon device can do.
+/* ab-qemu-caps.h: what a QEMU binary's virtio balloon and virtio-mem
+ * devices can do.
  *
  * The answer comes from the binary itself (`QEMU -device
  * virtio-balloon-pci,help`, which needs no guest and no machine), parsed by
@@ -38,11 +39,30 @@ int abQemuCapFromString(const char *prop);
 /* The balloon device the probe asks about. */
 #define AB_QEMU_BALLOON_DEVICE "virtio-balloon-pci"
 
+/* Properties of the virtio-mem device (the virtio-mem backend,
+ * docs/virtio-mem.md), probed the same way on AB_QEMU_VIRTIO_MEM_DEVICE.
+ * A binary without the device has none. */
+typedef enum {
+    AB_QEMU_MEM_CAP_REQUESTED_SIZE,             /* requested-size (5.1): resizable at all */
+    AB_QEMU_MEM_CAP_BLOCK_SIZE,                 /* block-size (5.1) */
+    AB_QEMU_MEM_CAP_UNPLUGGED_INACCESSIBLE,     /* unplugged-inaccessible (7.0) */
+    AB_QEMU_MEM_CAP_PREALLOC,                   /* prealloc (7.1) */
+    AB_QEMU_MEM_CAP_DYNAMIC_MEMSLOTS,           /* dynamic-memslots (8.2) */
+
+    AB_QEMU_MEM_CAP_LAST
+} abQemuMemCap;
+
+const char *abQemuMemCapToString(abQemuMemCap cap);
+int abQemuMemCapFromString(const char *prop);
+
+#define AB_QEMU_VIRTIO_MEM_DEVICE "virtio-mem-pci"
+
 typedef struct {
     char *binary;           /* absolute path as probed */
     guint64 size;           /* cache key, from stat() */
     gint64 mtimeNs;         /* cache key, nanoseconds since the epoch */
     guint flags;            /* AB_QEMU_CAP_FLAG() bits */
+    guint memFlags;         /* AB_QEMU_CAP_FLAG(abQemuMemCap) bits; 0: no virtio-mem */
 } abQemuCaps;
 
 abQemuCaps *abQemuCapsNew(const char *binary);
@@ -56,6 +76,12 @@ abQemuCapsHas(const abQemuCaps *caps, abQemuCap cap)
     return caps && (caps->flags & AB_QEMU_CAP_FLAG(cap));
 }
 
+static inline bool
+abQemuCapsHasMem(const abQemuCaps *caps, abQemuMemCap cap)
+{
+    return caps && (caps->memFlags & AB_QEMU_CAP_FLAG(cap));
+}
+
 /* The property name of the automatic-ballooning switch this binary has
  * (`automatic` preferred over `auto-balloon`), or NULL if it has none. */
 const char *abQemuCapsAutomaticProperty(const abQemuCaps *caps);
@@ -63,6 +89,7 @@ const char *abQemuCapsAutomaticProperty(const abQemuCaps *caps);
 /* Space-separated property names of the capabilities set in @flags, in
  * enum order; "" for none. */
 char *abQemuCapsFlagsFormat(guint flags);
+char *abQemuCapsMemFlagsFormat(guint memFlags);
 
 /* Pure parser of `-device DEV,help` output, both the current format
  * ("DEV options:" then "  name=<type> - ...") and the pre-2.12 one
@@ -70,8 +97,12 @@ char *abQemuCapsFlagsFormat(guint flags);
  * a property listing for @device (e.g. "Device 'x' not found"). */
 int abQemuCapsParseDeviceHelp(const char *output, const char *device,
                               guint *flags, GError **error);
+/* The same for the virtio-mem device's listing: abQemuMemCap bits. */
+int abQemuCapsParseVirtioMemHelp(const char *output, guint *memFlags,
+                                 GError **error);
 
-/* Run @binary (no shell, no guest) and parse its answer. Uncached. */
+/* Run @binary (no shell, no guest) twice, once per device, and parse its
+ * answers; a binary without virtio-mem is not an error. Uncached. */
 abQemuCaps *abQemuCapsProbe(const char *binary, GError **error);
 
 /* Where a cache lookup found its answer; for tests and the docs' figures. */

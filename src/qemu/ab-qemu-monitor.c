@@ -53,7 +53,7 @@ abQemuMonitorEventToStatus(const char *event, long long seconds,
                            abConfStatus *st, GError **error)
 {
     unsigned long long actual = 0;
-    const char *action;
+    abStatusAction action;
 
     if (!abQemuMonitorIsBalloonEvent(event)) {
         g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
@@ -71,18 +71,18 @@ abQemuMonitorEventToStatus(const char *event, long long seconds,
     /* The balloon size is what the guest keeps: smaller means inflated. */
     actual /= 1024;
     if (prevActualKiB == 0 || actual == prevActualKiB)
-        action = "hold";
+        action = AB_STATUS_ACTION_HOLD;
     else if (actual < prevActualKiB)
-        action = "inflate";
+        action = AB_STATUS_ACTION_INFLATE;
     else
-        action = "deflate";
+        action = AB_STATUS_ACTION_DEFLATE;
 
     memset(st, 0, sizeof(*st));
     st->level = AB_LEVEL_NONE;      /* QEMU does not say what pressure it saw */
-    st->source = g_strdup(AB_QEMU_MONITOR_SOURCE);
+    st->source = AB_STATUS_SOURCE_QEMU;
     st->targetKiB = actual;         /* QEMU sets its own target: what it reached */
     st->actualKiB = actual;
-    st->action = g_strdup(action);
+    st->action = action;
     st->reason = g_strdup(AB_QEMU_MONITOR_REASON);
     st->time = seconds;
     return 0;

@@ -28,7 +28,6 @@ extern const char * const abQemuMonitorBalloonEvents[];
 /* The status fields set for QEMU-driven ballooning: the event came from
  * QEMU (which does not say what pressure it saw: level none), and the
  * reason tells who moved the balloon. */
-#define AB_QEMU_MONITOR_SOURCE AB_CONF_STATUS_SOURCE_QEMU
 #define AB_QEMU_MONITOR_REASON AB_CONF_STATUS_REASON_QEMU
 
 /* Pure: one monitor event to a status. @details is the event's JSON data

@@ -51,7 +51,8 @@ abSizeUnitScale(const char *unit, unsigned long long defaultScale,
 
  invalid:
     g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                "unknown unit '%s' (expected one of b, bytes, KB, k, KiB, MB, M, MiB, GB, G, GiB, TB, T, TiB)",
+                "unknown unit '%s' (expected one of b, bytes, KB, k, KiB, MB, M, MiB, GB, G, GiB, "
+                "TB, T, TiB, PB, P, PiB, EB, E, EiB)",
                 unit);
     return -1;
 }
@@ -63,16 +64,22 @@ abSizeParseNumber(const char *what, const char *value, const char **end,
     char *p = NULL;
 
     if (!value || !g_ascii_isdigit(value[0])) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                    "invalid %s '%s': expected a non-negative integer",
-                    what, value ? value : "");
+        if (!what)
+            g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "expected a non-negative integer");
+        else
+            g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                        "invalid %s '%s': expected a non-negative integer",
+                        what, value ? value : "");
         return -1;
     }
     errno = 0;
     *number = g_ascii_strtoull(value, &p, 10);
     if (errno == ERANGE) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                    "invalid %s '%s': number too large", what, value);
+        if (!what)
+            g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "number too large");
+        else
+            g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                        "invalid %s '%s': number too large", what, value);
         return -1;
     }
     *end = p;
@@ -84,8 +91,11 @@ abSizeScale(const char *what, const char *value, unsigned long long number,
             unsigned long long scale, unsigned long long *bytes, GError **error)
 {
     if (scale != 0 && number > G_MAXUINT64 / scale) {
-        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                    "invalid %s '%s': size overflows", what, value);
+        if (!what)
+            g_set_error(error, AB_ERROR, AB_ERROR_INVALID, "size overflows");
+        else
+            g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                        "invalid %s '%s': size overflows", what, value);
         return -1;
     }
     *bytes = number * scale;
@@ -128,6 +138,10 @@ abSizeParseScaled(const char *what, const char *str,
     if (abSizeParseNumber(what, str, &end, &number, error) < 0)
         return -1;
     if (abSizeUnitScale(end, defaultScale, &scale, &uniterr) < 0) {
+        if (!what) {
+            g_propagate_error(error, g_steal_pointer(&uniterr));
+            return -1;
+        }
         g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
                     "invalid %s '%s': %s", what, str, uniterr->message);
         return -1;
@@ -164,4 +178,76 @@ abSizeFormatKiB(unsigned long long kib)
     if (v == (double)(unsigned long long)v)
         return g_strdup_printf("%llu %s", (unsigned long long)v, units[i]);
     return g_strdup_printf("%.1f %s", v, units[i]);
+}
+
+bool
+abSizeIsPercent(const char *str)
+{
+    return str && g_str_has_suffix(str, "%");
+}
+
+int
+abSizePercentParse(const char *what, const char *number,
+                   unsigned int *hundredths, GError **error)
+{
+    const char *p = number ? number : "";
+    unsigned long long whole = 0;
+    unsigned int frac = 0;
+    int fracDigits = 0;
+
+    if (!g_ascii_isdigit(*p))
+        goto invalid;
+    while (g_ascii_isdigit(*p) && whole <= 100)
+        whole = whole * 10 + (*p++ - '0');
+    if (*p == '.') {
+        p++;
+        while (g_ascii_isdigit(*p) && fracDigits < 2) {
+            frac = frac * 10 + (*p++ - '0');
+            fracDigits++;
+        }
+        if (fracDigits == 0)
+            goto invalid;
+        if (fracDigits == 1)
+            frac *= 10;
+    }
+    if (*p == '%')
+        p++;
+    if (*p != '\0')
+        goto invalid;
+    if (whole > 100 || whole * AB_SIZE_PERCENT_ONE + frac > AB_SIZE_PERCENT_ALL ||
+        whole * AB_SIZE_PERCENT_ONE + frac == 0) {
+        g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                    "invalid %s '%s': a percentage of <memory> is more than 0 and at most 100",
+                    what, number);
+        return -1;
+    }
+    *hundredths = whole * AB_SIZE_PERCENT_ONE + frac;
+    return 0;
+
+ invalid:
+    g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
+                "invalid %s '%s': expected a percentage such as 25%% or 12.5%%",
+                what, number ? number : "");
+    return -1;
+}
+
+char *
+abSizePercentFormat(unsigned int hundredths)
+{
+    unsigned int whole = hundredths / AB_SIZE_PERCENT_ONE;
+    unsigned int frac = hundredths % AB_SIZE_PERCENT_ONE;
+
+    if (frac == 0)
+        return g_strdup_printf("%u", whole);
+    if (frac % 10 == 0)
+        return g_strdup_printf("%u.%u", whole, frac / 10);
+    return g_strdup_printf("%u.%02u", whole, frac);
+}
+
+unsigned long long
+abSizePercentOf(unsigned int hundredths, unsigned long long kib)
+{
+    /* split as the default floor is, so that a huge size cannot overflow */
+    return kib / AB_SIZE_PERCENT_ALL * hundredths +
+           kib % AB_SIZE_PERCENT_ALL * hundredths / AB_SIZE_PERCENT_ALL;
 }

@@ -22,7 +22,8 @@ int abSizeParse(const char *what, const char *value, const char *unit,
                 GError **error);
 
 /* A virsh-style size: "512", "512M", "1GiB", "100MB"; no suffix means
- * @defaultScale (virsh uses KiB for memory). */
+ * @defaultScale (virsh uses KiB for memory). @what NULL: the message says
+ * only what is wrong, for a caller that names the field and value itself. */
 int abSizeParseScaled(const char *what, const char *str,
                       unsigned long long defaultScale,
                       unsigned long long *bytes, GError **error);
@@ -33,3 +34,26 @@ char *abSizeFormatKiB(unsigned long long kib);
 /* Largest binary unit that divides @bytes exactly: returns value and sets
  * @unit to "bytes", "KiB", "MiB", "GiB" or "TiB". */
 unsigned long long abSizeExact(unsigned long long bytes, const char **unit);
+
+/* Percentages of a guest's <memory>, for the policy sizes that scale with
+ * the guest ("25%" in the daemon's config and on the command line,
+ * <floor unit='%'>25</floor> in the XML): hundredths of a percent, so
+ * that 12.5 % (the default reserve) is exact. */
+#define AB_SIZE_PERCENT_ONE 100         /* 1 % in hundredths */
+#define AB_SIZE_PERCENT_ALL 10000       /* 100 % */
+
+/* Whether @str is written as a percentage: it ends with '%'. */
+bool abSizeIsPercent(const char *str);
+
+/* @number (digits, an optional '.' and at most two more digits, an
+ * optional trailing '%') as hundredths of a percent, more than 0 and at
+ * most 100 %. @what names the field in the message. */
+int abSizePercentParse(const char *what, const char *number,
+                       unsigned int *hundredths, GError **error);
+
+/* The shortest decimal form: 2500 -> "25", 1250 -> "12.5". */
+char *abSizePercentFormat(unsigned int hundredths);
+
+/* @hundredths of @kib, rounded down to whole KiB; no overflow for any
+ * 64-bit @kib. */
+unsigned long long abSizePercentOf(unsigned int hundredths, unsigned long long kib);

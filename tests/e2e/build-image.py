@@ -33,7 +33,8 @@ KERNEL_META = "linux-image-cloud-amd64"
 BUSYBOX = "/bin/busybox"
 # What the guest needs; their dependencies are added from the modules' own
 # .modinfo, so a kernel that splits them differently still loads in order.
-WANTED_MODULES = ["virtio_pci", "virtio_balloon", "virtio_console", "virtio_blk"]
+WANTED_MODULES = ["virtio_pci", "virtio_balloon", "virtio_console", "virtio_blk",
+                  "virtio_mem"]
 READY_MARKER = "ab-e2e: ready"
 PROMPT = "ab-e2e# "
 
@@ -47,9 +48,18 @@ mount -t devtmpfs devtmpfs /dev
 # driver (the device is there, nothing in the guest answers it).
 noballoon=
 grep -q 'ab.noballoon=1' /proc/cmdline && noballoon=1
+# ab.virtiomem=1: load virtio_mem (last, after the virtio transport); the
+# guests of the virtio-mem scenario also boot with
+# memhp_default_state=online_movable, so plugged blocks come online movable
+# and can be unplugged again.
+virtiomem=
+grep -q 'ab.virtiomem=1' /proc/cmdline && virtiomem=1
 for m in $(cat /etc/modules.order); do
     if [ -n "$noballoon" ] && [ "$m" = virtio_balloon ]; then
         echo "ab-e2e: virtio_balloon not loaded (ab.noballoon=1)"
+        continue
+    fi
+    if [ -z "$virtiomem" ] && [ "$m" = virtio_mem ]; then
         continue
     fi
     insmod /lib/modules/$m.ko || echo "ab-e2e: insmod $m failed"

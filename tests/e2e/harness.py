@@ -275,13 +275,16 @@ class Libvirt:
 # --- events -------------------------------------------------------------------
 
 class EventWatcher:
-    """A real `virsh event --loop --timestamp` process; lines kept with receive times."""
+    """A real `virsh event --loop --timestamp` process (or any other
+    command that prints one event a line: cmd); lines kept with receive
+    times."""
 
-    def __init__(self, events=None, domain=None, name="events", workdir=None):
-        cmd = virsh_cmd("event", "--loop", "--timestamp")
-        cmd += ["--event", events] if events else ["--all"]
-        if domain:
-            cmd += ["--domain", domain]
+    def __init__(self, events=None, domain=None, name="events", workdir=None, cmd=None):
+        if cmd is None:
+            cmd = virsh_cmd("event", "--loop", "--timestamp")
+            cmd += ["--event", events] if events else ["--all"]
+            if domain:
+                cmd += ["--domain", domain]
         self.lines = []          # (monotonic time, line)
         self.cond = threading.Condition()
         self.logpath = os.path.join(workdir, name + ".log") if workdir else None
@@ -356,12 +359,14 @@ class EventWatcher:
 def domain_xml(name, memory_mib, kernel, initrd, console_sock, console_log,
                current_mib=None, vcpus=1, cmdline=KERNEL_CMDLINE, autodeflate=True,
                stats_period=1, disk=None, balloon_attrs="", balloon_children="",
-               metadata=""):
+               metadata="", extra_top="", extra_devices=""):
     """Native libvirt XML for a TCG guest booting kernel+initrd directly.
 
     balloon_attrs/balloon_children/metadata let later tests write the
     extended autoballoon XML (e.g. autoballoon='on', <autoballoon>...) and
     define it with `virsh-autoballoon define` instead of `virsh define`.
+    extra_top (after <currentMemory>: <maxMemory>, <cpu>) and extra_devices
+    (before the balloon: a <memory> device) are inserted as given.
     """
     cur = current_mib if current_mib is not None else memory_mib
     disk_xml = ""
@@ -382,7 +387,7 @@ def domain_xml(name, memory_mib, kernel, initrd, console_sock, console_log,
   <name>%(name)s</name>
   <metadata>%(metadata)s</metadata>
   <memory unit='MiB'>%(mem)d</memory>
-  <currentMemory unit='MiB'>%(cur)d</currentMemory>
+  <currentMemory unit='MiB'>%(cur)d</currentMemory>%(extra_top)s
   <vcpu>%(vcpus)d</vcpu>
   <os>
     <type arch='x86_64' machine='pc'>hvm</type>
@@ -399,7 +404,7 @@ def domain_xml(name, memory_mib, kernel, initrd, console_sock, console_log,
       <source mode='bind' path=%(sock)s/>
       <log file=%(log)s append='off'/>
       <target port='0'/>
-    </serial>
+    </serial>%(extra_devices)s
     <memballoon model='virtio'%(deflate)s%(battrs)s>
       %(stats)s%(bchildren)s
     </memballoon>
@@ -410,7 +415,8 @@ def domain_xml(name, memory_mib, kernel, initrd, console_sock, console_log,
        "cmdline": escape(cmdline), "disk": disk_xml, "sock": quoteattr(console_sock),
        "log": quoteattr(console_log), "deflate": deflate,
        "battrs": (" " + balloon_attrs) if balloon_attrs else "",
-       "stats": stats, "bchildren": balloon_children}
+       "stats": stats, "bchildren": balloon_children,
+       "extra_top": extra_top, "extra_devices": extra_devices}
 
 
 def parse_memstat(text):
@@ -670,8 +676,8 @@ class Session:
         self.procs.append((name, p))
         return p
 
-    def event_watcher(self, events=None, domain=None, name="events"):
-        w = EventWatcher(events, domain, name, self.workdir)
+    def event_watcher(self, events=None, domain=None, name="events", cmd=None):
+        w = EventWatcher(events, domain, name, self.workdir, cmd)
         self.watchers.append(w)
         return w
 

@@ -1,16 +1,86 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* test-daemon-util.h: shared by the daemon tests: a log recorder. */
-#pragma once
+/* testutils.c: helpers shared by the tests (testutils.h) */
+#include "ab-config.h"
+#include "testutils.h"
 
-#include <glib.h>
-#include <stdbool.h>
+#include <stdarg.h>
 #include <string.h>
 
-/* Every log message the process writes, in order, as "LEVEL message
- * @domain". GLib's
- * g_test_expect_message does not see structured logging, so the tests
- * record messages themselves and search them. */
-static GPtrArray *testLogs;
+const char *
+abTestSourceRoot(void)
+{
+    const char *root = g_getenv("AB_SOURCE_ROOT");
+
+    return root && *root ? root : AB_SOURCE_ROOT;
+}
+
+char *
+abTestDataPath(const char *dir, const char *file)
+{
+    return g_build_filename(abTestSourceRoot(), "tests", dir, file, NULL);
+}
+
+char *
+abTestReadFile(const char *path)
+{
+    g_autoptr(GError) err = NULL;
+    char *content = NULL;
+
+    if (!g_file_get_contents(path, &content, NULL, &err))
+        g_error("cannot read %s: %s", path, err->message);
+    return content;
+}
+
+char *
+abTestReadData(const char *dir, const char *file)
+{
+    g_autofree char *path = abTestDataPath(dir, file);
+
+    return abTestReadFile(path);
+}
+
+bool
+abTestRegenerate(void)
+{
+    return g_strcmp0(g_getenv("AB_REGENERATE"), "1") == 0;
+}
+
+void
+abTestCompareToFile(const char *path, const char *actual)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *expected = NULL;
+    g_auto(GStrv) a = NULL;
+    g_auto(GStrv) e = NULL;
+    size_t i = 0;
+
+    if (abTestRegenerate()) {
+        if (!g_file_set_contents(path, actual, -1, &err))
+            g_error("cannot write %s: %s", path, err->message);
+        g_test_message("regenerated %s", path);
+        return;
+    }
+    if (!g_file_get_contents(path, &expected, NULL, NULL)) {
+        g_test_message("missing golden file %s (AB_REGENERATE=1 writes it); got:\n%s",
+                       path, actual);
+        g_test_fail();
+        return;
+    }
+    if (strcmp(actual, expected) == 0)
+        return;
+    a = g_strsplit(actual, "\n", -1);
+    e = g_strsplit(expected, "\n", -1);
+    while (a[i] && e[i] && strcmp(a[i], e[i]) == 0)
+        i++;
+    g_test_message("%s differs at line %zu:\n expected: %s\n actual:   %s\n"
+                   "(AB_REGENERATE=1 rewrites it after a deliberate change); got:\n%s",
+                   path, i + 1, e[i] ? e[i] : "(end)", a[i] ? a[i] : "(end)", actual);
+    g_test_fail();
+}
+
+/* ---- log recorder ------------------------------------------------------- */
+
+GPtrArray *testLogs;
 
 static GLogWriterOutput
 testLogWriter(GLogLevelFlags level, const GLogField *fields, gsize nfields,
@@ -41,14 +111,14 @@ testLogWriter(GLogLevelFlags level, const GLogField *fields, gsize nfields,
     return G_LOG_WRITER_HANDLED;
 }
 
-static void
+void
 testLogInit(void)
 {
     testLogs = g_ptr_array_new_with_free_func(g_free);
     g_log_set_writer_func(testLogWriter, NULL, NULL);
 }
 
-static void
+void
 testLogClear(void)
 {
     g_ptr_array_set_size(testLogs, 0);
@@ -56,7 +126,7 @@ testLogClear(void)
 
 /* Index of the first recorded message containing all of @needles (NULL
  * terminated), or -1. */
-static G_GNUC_NULL_TERMINATED int
+int
 testLogFind(const char *first, ...)
 {
     for (guint i = 0; i < testLogs->len; i++) {
@@ -80,28 +150,20 @@ testLogFind(const char *first, ...)
     return -1;
 }
 
-/* Number of recorded messages containing @needle. */
-static G_GNUC_UNUSED guint
+unsigned int
 testLogCount(const char *needle)
 {
-    guint n = 0;
+    unsigned int n = 0;
 
     for (guint i = 0; i < testLogs->len; i++)
         n += strstr(testLogs->pdata[i], needle) != NULL;
     return n;
 }
 
-static void
+void
 testLogDump(void)
 {
     for (guint i = 0; i < testLogs->len; i++)
         g_printerr("# log: %s\n", (const char *) testLogs->pdata[i]);
 }
 
-#define assertLogged(...) \
-    do { \
-        if (testLogFind(__VA_ARGS__, NULL) < 0) { \
-            testLogDump(); \
-            g_assert_not_reached(); \
-        } \
-    } while (0)

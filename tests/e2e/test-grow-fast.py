@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""e2e: a guest whose working set grows at 256 MiB/s is grown at that rate.
+
+The guest starts at 512 of 1024 MiB with autodeflate='off' (so virtio
+deflate-on-oom cannot rescue it) and the DEFAULT policy. memload grows a
+working set of LOAD_MIB in 32 MiB steps every 125 ms (256 MiB/s): it runs
+out of its own free memory about a second in. One low step (32 MiB) per
+decision, as the first engine grew, would OOM it; the engine grows a guest
+under pressure by its deficit plus its growth rate over two stats periods.
+
+The control comes first: with the policy disabled live the same load is
+OOM-killed. Then --enable --live: it completes, no OOM in the console.
+"""
+
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import abtest  # noqa: E402
+
+MEM = 1024
+CURRENT = 512
+LOAD = 800
+LOAD_CMD = "memload -s 32 -d 125 -t 1 %d" % LOAD
+PLAN = 5
+
+
+def run(s, tap, fig):
+    daemon = abtest.Daemon(s, tap)
+    g = abtest.guest(s, "g", MEM, current_mib=CURRENT, autodeflate=False)
+    tap.attach("guest console", g.console_log, lines=30)
+    g.start()
+    g.wait_ready()
+    abtest.wait_settled(g, CURRENT)
+    abtest.vab("balloon-policy", g.name, "--disable", "--live")
+    daemon.start()
+    daemon.wait_log(r"resync: \d+ domains?, 0 managed", 10)
+
+    # Control: nothing grows the guest, the load must be OOM-killed.
+    pos = len(g.console_text())
+    log_mark = daemon.mark()
+    rc, out = g.run(LOAD_CMD, timeout=120)
+    oom = abtest.oom_lines(g.console_text()[pos:])
+    fig["control_rc"] = rc
+    tap.ok(rc != 0 and "memload: done" not in out and oom and
+           not daemon.setmem_lines(g.name, log_mark),
+           "control (policy disabled): memload %d MiB at 256 MiB/s is OOM-killed (exit %d)"
+           % (LOAD, rc), "without the daemon the load must not fit;\n" + out[-600:])
+
+    log_mark = daemon.mark()
+    abtest.vab("balloon-policy", g.name, "--enable", "--live")
+    daemon.wait_log(r"%s: managed" % re.escape(g.name), 20, log_mark)
+    abtest.wait_status(g, lambda st: st.get("reason") == "none", 30,
+                       "status at rest (reason none)")
+    actual0 = g.dommemstat()["actual"]
+    tap.ok(actual0 < (CURRENT + 128) * 1024,
+           "the guest starts the load small (%d KiB)" % actual0)
+    pos = len(g.console_text())
+    log_mark = daemon.mark()
+    t0 = time.monotonic()
+    g.send("%s; echo ab-e2e-grow-rc=$?" % LOAD_CMD)
+    m = g.console_wait(r"ab-e2e-grow-rc=(\d+)", 120)
+    fig["load_s"] = time.monotonic() - t0
+    out = g.console_text()[pos:]
+    rc = int(m.group(1))
+    grows = [x for x in daemon.setmem_lines(g.name, log_mark) if x[2] == "guest-pressure"]
+    fig["grow_steps"] = len(grows)
+    fig["largest_grow_mib"] = max([(n - o) // 1024 for o, n, _ in grows] or [0])
+    tap.ok(rc == 0 and "memload: done" in out,
+           "with autoballoond: memload %d MiB at 256 MiB/s completes (exit %d) in %.1f s, "
+           "%d grows, the largest %d MiB" % (LOAD, rc, fig["load_s"], len(grows),
+                                             fig["largest_grow_mib"]), out[-600:])
+    oom = abtest.oom_lines(out)
+    tap.ok(not oom, "no OOM kill in the guest's console while it grew", "\n".join(oom))
+    tap.ok(any((n - o) > 32 * 1024 for o, n, _ in grows),
+           "a grow larger than one low step (32 MiB): growth follows the guest's rate",
+           grows)
+
+
+if __name__ == "__main__":
+    sys.exit(abtest.main("grow-fast", PLAN, run))
