@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testutils.h"
+
 static const char *program;
 static const char *front;
 static char *datadir;
@@ -337,19 +339,17 @@ int
 main(int argc, char **argv)
 {
     const char *root = g_getenv("AB_BUILD_ROOT");
-    const char *src = g_getenv("AB_SOURCE_ROOT");
     g_autofree char *prog = NULL;
     g_autofree char *frontPath = NULL;
     int ret;
 
     g_test_init(&argc, &argv, NULL);
     g_assert_nonnull(root);
-    g_assert_nonnull(src);
     prog = g_build_filename(root, "tools", "virsh-autoballoon", NULL);
     frontPath = g_build_filename(root, "tools", "virsh-front", NULL);
     program = prog;
     front = frontPath;
-    datadir = g_build_filename(src, "tests", "virshdata", NULL);
+    datadir = g_build_filename(abTestSourceRoot(), "tests", "virshdata", NULL);
     uri = g_strdup_printf("test://%s/testnode.xml", datadir);
 
     g_test_add_func("/virsh-edit/unchanged", testUnchanged);
