@@ -401,6 +401,8 @@ abDaemonTick(abDaemon *daemon)
 static char *
 abDaemonStatusFormat(abDaemonDomain *d, gint64 time)
 {
+    const char *error;
+    const char *reason = abDaemonDomainStatusReason(d, &error);
     abConfStatus st = {
         .level = d->level,
         .source = d->levelSource,
@@ -408,7 +410,8 @@ abDaemonStatusFormat(abDaemonDomain *d, gint64 time)
         .actualKiB = d->actualKiB,
         .usableKiB = d->stats.valid ? d->stats.usableKiB : 0,
         .action = d->action,
-        .reason = (char *) (d->reasonText ? d->reasonText : abPolicyReasonToString(d->reason)),
+        .reason = (char *) reason,
+        .error = (char *) error,
         .unresponsive = d->unresponsive,
         .time = time,
     };
@@ -431,7 +434,7 @@ abDaemonFlushStatus(abDaemon *daemon, bool force)
         g_autofree char *key = NULL;
         g_autofree char *xml = NULL;
 
-        if (!(d->managed || abDaemonDomainDisabled(d)) || !d->live || !d->dom)
+        if (!abDaemonDomainPublishes(d) || !d->dom)
             continue;
         /* compare without the time, or every write would be a change */
         key = abDaemonStatusFormat(d, 0);
