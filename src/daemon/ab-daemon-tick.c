@@ -208,7 +208,7 @@ abDaemonInjectedLevel(abDaemon *daemon, abDaemonDomain *d, gint64 wall)
 {
     if (!d->hasInjected)
         return AB_LEVEL_NONE;
-    if (d->injected.expires && d->injected.expires <= wall) {
+    if (d->injected.expires && d->injectedDeadline <= abDaemonNow(daemon)) {
         g_message("%s: injected pressure %s expired", d->name,
                   abLevelToString(d->injected.level));
         d->hasInjected = false;

@@ -136,6 +136,8 @@ class Daemon:
         self.log_path = os.path.join(session.workdir, name + ".log")
         self.proc = None
         self.starts = 0
+        self.env = {}            # added to its environment (e.g. libfaketime's)
+        self.cgroup = None       # a cgroup v1 directory to start it in
         cfg = {sec: dict(keys) for sec, keys in TEST_CONFIG.items()}
         for sec, keys in (config or {}).items():
             cfg.setdefault(sec, {}).update(keys)
@@ -160,8 +162,13 @@ class Daemon:
             f.write("=== e2e: start %d ===\n" % (self.starts + 1))
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
-        self.proc = self.session.spawn(self.name, [prog, "-c", harness.URI, "--config",
-                                                   self.conf_path, "--verbose"], env=env)
+        env.update(self.env)
+        argv = [prog, "-c", harness.URI, "--config", self.conf_path, "--verbose"]
+        if self.cgroup:
+            # in the cgroup from its first allocation on (sh execs it: same pid)
+            argv = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"',
+                    self.cgroup] + argv
+        self.proc = self.session.spawn(self.name, argv, env=env)
         self.starts += 1
         self.wait_log(r"connected to ", timeout, since)
         return time.monotonic() - t0
