@@ -19,10 +19,16 @@ DEPS_E2E = qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon \
 DEPS_DEMO = gnuplot-nox
 # Benchmarks: charts (the simulator itself needs only DEPS_BUILD).
 DEPS_BENCH = gnuplot-nox
+# Fuzzing (docs/fuzzing.md): clang's libFuzzer, in a build of its own.
+DEPS_FUZZ = clang
+FUZZDIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_MESON_OPTS = -Dfuzz=true -Dwerror=false -Db_sanitize=address,undefined \
+	-Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link -De2e=disabled
 # Real-guest benchmarks: DEPS_E2E, DEPS_BENCH and libvirt's Python binding.
 DEPS_BENCH_E2E = python3-libvirt
 
-.PHONY: all deps deps-e2e build check deb demo bench bench-e2e clean
+.PHONY: all deps deps-e2e build check deb demo bench bench-e2e fuzz clean
 
 all: build
 
@@ -62,5 +68,13 @@ bench-e2e: bench deps-e2e
 	@sh scripts/install-deps.sh $(DEPS_BENCH_E2E)
 	@sh bench/run-e2e.sh $(BUILDDIR)
 
+# Each libFuzzer target for FUZZ_SECONDS, one after the other; the figures
+# go to bench/results/DATE-COMMIT-fuzz.json. make check replays the corpora.
+fuzz: deps
+	@sh scripts/install-deps.sh $(DEPS_FUZZ)
+	@test -f $(FUZZDIR)/build.ninja || CC=clang meson setup $(FUZZDIR) $(FUZZ_MESON_OPTS)
+	meson compile -C $(FUZZDIR)
+	python3 bench/fuzz.py $(FUZZDIR) $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILDDIR) $(BUILDDIR)-vg build-demo build-deb
+	rm -rf $(BUILDDIR) $(BUILDDIR)-vg build-demo build-deb $(FUZZDIR)

@@ -455,6 +455,30 @@ testStatusRoundTrip(void)
     g_assert_cmpint(back.source, ==, AB_STATUS_SOURCE_QEMU);
     g_assert_cmpstr(back.reason, ==, "qemu-automatic");
     abConfStatusClear(&back);
+
+    /* metadata the daemon cannot read: reason and error round trip */
+    {
+        abConfStatus bad = {
+            .level = AB_LEVEL_NONE, .source = AB_STATUS_SOURCE_NONE, .action = AB_STATUS_ACTION_NONE,
+            .reason = (char *)AB_CONF_STATUS_REASON_BAD_POLICY,
+            .error = (char *)"invalid <floor> unit 'a&b<c>'",
+        };
+        g_autofree char *badxml = abConfStatusFormat(&bad);
+        g_autofree char *badxml2 = NULL;
+
+        g_assert_cmpint(abConfStatusParse(badxml, &back, &err), ==, 0);
+        g_assert_no_error(err);
+        g_assert_cmpstr(back.reason, ==, "bad-policy");
+        g_assert_cmpstr(back.error, ==, bad.error);
+        badxml2 = abConfStatusFormat(&back);
+        g_assert_cmpstr(badxml2, ==, badxml);
+        abConfStatusClear(&back);
+    }
+    g_assert_cmpint(abConfStatusParse("<status level='none' reason='"
+                                      AB_CONF_STATUS_REASON_BAD_PRESSURE "' error='x'/>",
+                                      &back, &err), ==, 0);
+    g_assert_cmpstr(back.reason, ==, "bad-pressure");
+    abConfStatusClear(&back);
 }
 
 static void

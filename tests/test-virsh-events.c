@@ -37,6 +37,23 @@ testStatus(void)
     g_assert_cmpstr(gone, ==, "event 'pressure-change' for domain 'db': no status");
 }
 
+/* Metadata the daemon cannot read: the event names the field and value. */
+static void
+testStatusError(void)
+{
+    abConfStatus st = {
+        .level = AB_LEVEL_NONE, .source = AB_STATUS_SOURCE_NONE, .action = AB_STATUS_ACTION_NONE,
+        .reason = (char *)"bad-policy",
+        .error = (char *)"autoballoon policy metadata: invalid <floor> unit 'parsecs'",
+    };
+    g_autofree char *line = abVshEventFormatStatus("db", &st, -1);
+
+    g_assert_cmpstr(line, ==,
+                    "event 'pressure-change' for domain 'db': none (none), "
+                    "target 0 KiB, actual 0 KiB, action none, "
+                    "reason bad-policy: autoballoon policy metadata: invalid <floor> unit 'parsecs'");
+}
+
 static void
 testInjected(void)
 {
@@ -57,6 +74,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/virsh-events/balloon", testBalloon);
     g_test_add_func("/virsh-events/status", testStatus);
+    g_test_add_func("/virsh-events/status-error", testStatusError);
     g_test_add_func("/virsh-events/injected", testInjected);
     return g_test_run();
 }

@@ -14,6 +14,7 @@ static const abVshOptDef abVshOptsTestPublishStatus[] = {
     { "usable", AB_VSH_OT_SIZE, 0, "usable" },
     { "action", AB_VSH_OT_STRING, 0, "action" },
     { "reason", AB_VSH_OT_STRING, 0, "reason" },
+    { "error", AB_VSH_OT_STRING, 0, "error" },
     { NULL },
 };
 
@@ -49,6 +50,7 @@ abVshCmdTestPublishStatus(abVshControl *ctl, const abVshCmd *cmd)
     st.action = MAX(abStatusActionFromString(abVshCommandOptString(cmd, "action", &str) > 0 ?
                                              str : "none"), 0);
     st.reason = g_strdup(abVshCommandOptString(cmd, "reason", &str) > 0 ? str : "none");
+    st.error = abVshCommandOptString(cmd, "error", &str) > 0 ? g_strdup(str) : NULL;
     st.time = abVshNow();
     xml = abConfStatusFormat(&st);
     abConfStatusClear(&st);

@@ -29,9 +29,19 @@ char *abVshExtendedToNative(abVshControl *ctl, const char *ext, GError **error);
  * check it:
  * autoballoon's own checks first (each refusal names the domain, the
  * element or attribute, the bad value and what is allowed), then the
- * RelaxNG @schema (its messages with the element's line and path). */
+ * RelaxNG @schema, unless it is NULL (its messages with the element's line
+ * and path). */
 xmlDocPtr abVshDomainXMLLoad(const char *xml, const char *file, const char *schema,
                              GError **error);
+
+/* The native XML of @file, read, checked (the RelaxNG schema too unless
+ * @validate is false) and translated as define does it; errors printed,
+ * the first one "Failed to @verb domain from @file". */
+char *abVshReadDomainFile(abVshControl *ctl, const char *file, const char *verb,
+                          bool validate);
+
+extern const abVshOptDef abVshOptsEdit[];
+bool abVshCmdEdit(abVshControl *ctl, const abVshCmd *cmd);
 
 extern const abVshOptDef abVshOptsDumpXML[];
 bool abVshCmdDumpXML(abVshControl *ctl, const abVshCmd *cmd);

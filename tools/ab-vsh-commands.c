@@ -57,6 +57,11 @@ static const abVshCmdDef abVshXMLCmds[] = {
       "domain information in XML",
       "Output the domain information as an XML dump to stdout; with --autoballoon, "
       "in the extended form.", 0 },
+    { "edit", abVshCmdEdit, abVshOptsEdit,
+      "edit XML configuration for a domain",
+      "Edit the XML configuration for a domain in its extended form "
+      "(<memballoon autoballoon='on'> with its <autoballoon> policy), in $VISUAL or "
+      "$EDITOR; it is validated and translated like define's when saved.", 0 },
     { NULL },
 };
 

@@ -55,13 +55,14 @@ abVshEventFormatStatus(const char *domname, const abConfStatus *st,
         return g_strdup_printf("%sevent 'pressure-change' for domain '%s': no status",
                                prefix, domname);
     return g_strdup_printf("%sevent 'pressure-change' for domain '%s': %s (%s), "
-                           "target %llu KiB, actual %llu KiB, action %s%s, reason %s",
+                           "target %llu KiB, actual %llu KiB, action %s%s, reason %s%s%s",
                            prefix, domname, abLevelToString(st->level),
                            abStatusSourceToString(st->source),
                            st->targetKiB, st->actualKiB,
                            abStatusActionToString(st->action),
                            st->unresponsive ? " (unresponsive)" : "",
-                           st->reason ? st->reason : "-");
+                           st->reason ? st->reason : "-",
+                           st->error ? ": " : "", st->error ? st->error : "");
 }
 
 char *

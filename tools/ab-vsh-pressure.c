@@ -58,24 +58,6 @@ abVshRunningDomains(abVshControl *ctl)
     return ret;
 }
 
-/* The live policy of @dom: 1 with *def set, 0 when there is none. */
-static int
-abVshLivePolicy(abVshControl *ctl, virDomainPtr dom, abConfPolicy **def)
-{
-    g_autofree char *xml = NULL;
-    g_autoptr(GError) err = NULL;
-    int rc;
-
-    if ((rc = abVshGetMetadata(ctl, dom, AB_NS_POLICY_URI, VIR_DOMAIN_AFFECT_LIVE, &xml)) <= 0)
-        return rc;
-    if (!(*def = abConfPolicyParseMetadata(xml, &err))) {
-        abVshError(ctl, "invalid autoballoon policy in the metadata of domain '%s': %s",
-                   virDomainGetName(dom), err->message);
-        return -1;
-    }
-    return 1;
-}
-
 typedef enum {
     AB_VSH_MANAGED_NO,          /* no policy and no status */
     AB_VSH_MANAGED_OFF,         /* a policy that says off */
@@ -85,21 +67,26 @@ typedef enum {
 /* Whether autoballoond manages @dom, as a client can tell: its live policy
  * says on, or it has no policy and the daemon published a status for it
  * (what [daemon] manage = all does; the daemon removes the status of a
- * guest it stops managing). -1 on error. @backend (may be NULL): the
- * policy's backend, the balloon's without a policy. */
+ * guest it stops managing). A policy that does not parse counts as on:
+ * the daemon keeps the last valid one, and its status says what is wrong.
+ * -1 on error. @backend (may be NULL): the policy's backend, the balloon's
+ * without a (readable) policy. */
 static int
 abVshDomainManaged(abVshControl *ctl, virDomainPtr dom, abConfBackend *backend)
 {
     g_autoptr(abConfPolicy) def = NULL;
+    g_autofree char *policy = NULL;
     g_autofree char *status = NULL;
-    int rc = abVshLivePolicy(ctl, dom, &def);
+    int rc = abVshGetMetadata(ctl, dom, AB_NS_POLICY_URI, VIR_DOMAIN_AFFECT_LIVE, &policy);
 
+    if (rc > 0)
+        def = abConfPolicyParseMetadata(policy, NULL);
     if (backend)
-        *backend = rc > 0 ? def->backend : AB_CONF_BACKEND_BALLOON;
+        *backend = def ? def->backend : AB_CONF_BACKEND_BALLOON;
     if (rc < 0)
         return -1;
     if (rc > 0)
-        return def->enabled ? AB_VSH_MANAGED_YES : AB_VSH_MANAGED_OFF;
+        return !def || def->enabled ? AB_VSH_MANAGED_YES : AB_VSH_MANAGED_OFF;
     if ((rc = abVshGetMetadata(ctl, dom, AB_NS_STATUS_URI, VIR_DOMAIN_AFFECT_LIVE, &status)) < 0)
         return -1;
     return rc > 0 ? AB_VSH_MANAGED_YES : AB_VSH_MANAGED_NO;
@@ -289,9 +276,11 @@ abVshAgeCell(gint64 time)
 }
 
 /* One row of balloon-status; false when the status could not be read.
- * *published: the daemon wrote a status for this domain. */
+ * *published: the daemon wrote a status for this domain. What the daemon
+ * says is wrong with the domain's metadata goes to @notes. */
 static bool
-abVshStatusRow(abVshControl *ctl, virDomainPtr dom, GPtrArray *row, bool *published)
+abVshStatusRow(abVshControl *ctl, virDomainPtr dom, GPtrArray *row, bool *published,
+               GPtrArray *notes)
 {
     g_autofree char *xml = NULL;
     g_autofree char *injxml = NULL;
@@ -335,6 +324,9 @@ abVshStatusRow(abVshControl *ctl, virDomainPtr dom, GPtrArray *row, bool *publis
                                          st.unresponsive ? " (unresponsive)" : ""));
     g_ptr_array_add(row, g_strdup(st.reason ? st.reason : "-"));
     g_ptr_array_add(row, abVshAgeCell(st.time));
+    if (st.error)
+        g_ptr_array_add(notes, g_strdup_printf("%s: %s: %s", virDomainGetName(dom),
+                                               st.reason ? st.reason : "-", st.error));
     abConfStatusClear(&st);
     return true;
 }
@@ -352,6 +344,7 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
     const char *domstr = NULL;
     g_autoptr(GPtrArray) backends = g_ptr_array_new_with_free_func(g_free);
     bool anyVirtioMem = false;
+    g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     bool anyPublished = false;
     bool ret = true;
 
@@ -399,7 +392,7 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
         if (rc == AB_VSH_MANAGED_NO)
             continue;
         row = abVshRowNew();
-        if (!abVshStatusRow(ctl, dom, row, &published)) {
+        if (!abVshStatusRow(ctl, dom, row, &published, notes)) {
             g_ptr_array_unref(row);
             ret = false;
             continue;
@@ -424,6 +417,10 @@ abVshCmdBalloonStatus(abVshControl *ctl, const abVshCmd *cmd)
         return ret;
     }
     abVshTablePrint(ctl, rows);
+    if (notes->len)
+        abVshPrint(ctl, "\n");
+    for (guint i = 0; i < notes->len; i++)
+        abVshPrint(ctl, "%s\n", (const char *) g_ptr_array_index(notes, i));
     if (!anyPublished)
         abVshPrint(ctl, "\nno status published: is autoballoond running?\n");
     return ret;

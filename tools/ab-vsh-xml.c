@@ -157,7 +157,7 @@ abVshDomainXMLLoad(const char *xml, const char *file, const char *schema,
     if (abQemuBalloonRequestParse(doc, &req, error) < 0 ||
         abConfExtendedCheckDoc(doc, error) < 0)
         return NULL;
-    if (abXmlValidate(doc, schema, &err) < 0) {
+    if (schema && abXmlValidate(doc, schema, &err) < 0) {
         g_autofree char *name = abXmlDomainName(doc);
 
         if (err->code != AB_ERROR_INVALID) {
@@ -173,10 +173,8 @@ abVshDomainXMLLoad(const char *xml, const char *file, const char *schema,
     return g_steal_pointer(&doc);
 }
 
-/* The native XML of @file: parsed once, checked and translated; on QEMU,
- * with the balloon options the binary that will run it has (src/qemu). */
-static char *
-abVshReadDomainFile(abVshControl *ctl, const char *file, const char *verb)
+char *
+abVshReadDomainFile(abVshControl *ctl, const char *file, const char *verb, bool validate)
 {
     g_autofree char *xml = NULL;
     g_autofree char *schema = abVshSchemaPath();
@@ -193,12 +191,12 @@ abVshReadDomainFile(abVshControl *ctl, const char *file, const char *verb)
         return NULL;
     }
     /* past opening the file, virsh's first line names what failed */
-    if (!g_file_test(schema, G_FILE_TEST_EXISTS)) {
+    if (validate && !g_file_test(schema, G_FILE_TEST_EXISTS)) {
         abVshFailedFrom(ctl, verb, file);
         abVshError(ctl, "cannot find the autoballoon schema '%s' (set AB_SCHEMA_DIR)", schema);
         return NULL;
     }
-    if (!(doc = abVshDomainXMLLoad(xml, file, schema, &err))) {
+    if (!(doc = abVshDomainXMLLoad(xml, file, validate ? schema : NULL, &err))) {
         abVshFailedFrom(ctl, verb, file);
         abVshError(ctl, "%s", err->message);
         return NULL;
@@ -220,7 +218,7 @@ abVshDefineOrCreate(abVshControl *ctl, const abVshCmd *cmd, bool create)
     const char *file = NULL;
 
     abVshCommandOptString(cmd, "file", &file);
-    if (!(native = abVshReadDomainFile(ctl, file, create ? "create" : "define")))
+    if (!(native = abVshReadDomainFile(ctl, file, create ? "create" : "define", true)))
         return false;
     if (create)
         dom = virDomainCreateXML(ctl->conn, native, 0);

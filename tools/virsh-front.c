@@ -3,6 +3,7 @@
  * autoballoon commands itself and execs the real virsh, with its arguments
  * untouched, for everything else. */
 #include "ab-vsh.h"
+#include "ab-vsh-edit.h"
 #include "ab-config.h"
 
 #include <errno.h>
@@ -88,7 +89,7 @@ abFrontFileIsExtended(GPtrArray *words)
 }
 
 static abFrontOwner
-abFrontCommandOwner(GPtrArray *words)
+abFrontCommandOwner(GPtrArray *words, const char *uri)
 {
     const char *name = g_ptr_array_index(words, 0);
 
@@ -98,6 +99,8 @@ abFrontCommandOwner(GPtrArray *words)
         return AB_FRONT_OURS;
     if ((strcmp(name, "define") == 0 || strcmp(name, "create") == 0) &&
         abFrontFileIsExtended(words))
+        return AB_FRONT_OURS;
+    if (strcmp(name, "edit") == 0 && abVshEditRoutes(uri, words))
         return AB_FRONT_OURS;
     if (strcmp(name, "help") == 0 && words->len > 1) {
         const char *topic = g_ptr_array_index(words, 1);
@@ -138,6 +141,7 @@ int
 main(int argc, char **argv)
 {
     g_autoptr(GPtrArray) cmds = NULL;
+    const char *uri = NULL;
     unsigned int ours = 0;
     int c;
 
@@ -147,6 +151,8 @@ main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, AB_VSH_GLOBAL_SHORTOPTS, abVshGlobalLongOpts, NULL)) != -1) {
         if (c == 'h' || c == 'v' || c == 'V' || c == '?' || c == ':')
             return abFrontExecReal(argv);
+        if (c == 'c')
+            uri = optarg;
     }
     if (optind == argc)
         return abFrontExecReal(argv);
@@ -158,7 +164,7 @@ main(int argc, char **argv)
         cmds = abVshSplitArgv(argc - optind, argv + optind);
     }
     for (guint i = 0; i < cmds->len; i++) {
-        if (abFrontCommandOwner(g_ptr_array_index(cmds, i)) == AB_FRONT_OURS)
+        if (abFrontCommandOwner(g_ptr_array_index(cmds, i), uri) == AB_FRONT_OURS)
             ours++;
     }
     if (ours == 0)

@@ -116,13 +116,17 @@ void
 abConfStatusClear(abConfStatus *st)
 {
     g_free(st->reason);
+    g_free(st->error);
     memset(st, 0, sizeof(*st));
 }
 
 /* Reasons a status may give besides the engine's own: who moved a balloon
  * the engine does not drive. */
 static const char *const abConfStatusExtraReasons[] = {
-    AB_CONF_STATUS_REASON_QEMU, NULL,
+    AB_CONF_STATUS_REASON_QEMU,
+    AB_CONF_STATUS_REASON_BAD_POLICY,
+    AB_CONF_STATUS_REASON_BAD_PRESSURE,
+    NULL,
 };
 
 static int
@@ -144,7 +148,7 @@ abConfStatusParse(const char *xml, abConfStatus *st, GError **error)
 {
     static const char *const attrs[] = {
         "level", "source", "target", "actual", "usable", "action", "reason",
-        "unresponsive", "time", NULL,
+        "error", "unresponsive", "time", NULL,
     };
     static const char *const yesno[] = { "yes", "no", NULL };
     g_autoptr(xmlDoc) doc = NULL;
@@ -170,6 +174,7 @@ abConfStatusParse(const char *xml, abConfStatus *st, GError **error)
         abConfStatusClear(st);
         return -1;
     }
+    st->error = abXmlProp(root, "error");
     st->unresponsive = g_strcmp0(unresponsive, "yes") == 0;
     st->source = source;
     st->action = action;
@@ -200,6 +205,8 @@ abConfStatusFormat(const abConfStatus *st)
     xmlNewProp(node, BAD_CAST "action", BAD_CAST (abStatusActionToString(st->action) ?: "none"));
     if (st->reason)
         xmlNewProp(node, BAD_CAST "reason", BAD_CAST st->reason);
+    if (st->error)
+        xmlNewProp(node, BAD_CAST "error", BAD_CAST st->error);
     if (st->unresponsive)
         xmlNewProp(node, BAD_CAST "unresponsive", BAD_CAST "yes");
     abConfSetULL(node, "time", st->time > 0 ? (unsigned long long)st->time : 0);

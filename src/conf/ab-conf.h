@@ -192,13 +192,21 @@ char *abConfInjectedFormat(const abConfInjected *inj);
 
 /* The daemon's status (AB_NS_STATUS_URI), in live metadata:
  *   <abstatus:status level='medium' source='psi' target='...' actual='...'
- *                    usable='...' action='inflate' reason='host-pressure'
+ *                    usable='...' action='inflate' reason='host-pressure' [error='...']
  *                    time='1763900000'/>
  * sizes in KiB, time in seconds since the epoch. */
 /* Status written for a balloon that QEMU inflates itself (its automatic
  * property, src/qemu): the pressure came from QEMU's monitor, and no engine
  * reason applies. */
 #define AB_CONF_STATUS_REASON_QEMU "qemu-automatic"
+/* Metadata a client wrote that the daemon cannot read: the policy (the
+ * guest keeps its last valid one, none: not managed) or injected pressure
+ * (ignored). The status's error attribute says what is wrong. */
+#define AB_CONF_STATUS_REASON_BAD_POLICY "bad-policy"
+#define AB_CONF_STATUS_REASON_BAD_PRESSURE "bad-pressure"
+/* The longest error attribute the daemon writes (bytes): a bad value can be
+ * as large as a client made it. */
+#define AB_CONF_STATUS_ERROR_MAX 256
 
 typedef struct {
     abLevel level;
@@ -207,7 +215,8 @@ typedef struct {
     unsigned long long actualKiB;
     unsigned long long usableKiB;   /* 0: unknown */
     abStatusAction action;
-    char *reason;               /* abPolicyReasonToString, or AB_CONF_STATUS_REASON_QEMU */
+    char *reason;               /* abPolicyReasonToString, or AB_CONF_STATUS_REASON_* */
+    char *error;                /* bad metadata: the field and value; NULL: none */
     bool unresponsive;
     gint64 time;
 } abConfStatus;

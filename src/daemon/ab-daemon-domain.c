@@ -34,6 +34,8 @@ abDaemonDomainFree(abDaemonDomain *d)
     if (d->dom)
         virDomainFree(d->dom);
     abConfPolicyFree(d->policy);
+    g_free(d->policyErrorText);
+    g_free(d->injectedErrorText);
     abConfVirtioMemClear(&d->vmem);
     g_free(d->statusPublished);
     g_free(d->uuid);
@@ -128,6 +130,40 @@ abDaemonDomainReadInfo(abDaemon *daemon, abDaemonDomain *d, bool adoptTarget)
     return true;
 }
 
+/* What goes into the status's error attribute: the message, cut (on a
+ * character boundary) where a client's oversized value would make it huge. */
+static char *
+abDaemonMetadataErrorText(const char *msg)
+{
+    const char *end;
+
+    if (!g_utf8_validate(msg, -1, NULL))
+        return g_utf8_make_valid(msg, AB_CONF_STATUS_ERROR_MAX);
+    if (strlen(msg) <= AB_CONF_STATUS_ERROR_MAX)
+        return g_strdup(msg);
+    end = g_utf8_find_prev_char(msg, msg + AB_CONF_STATUS_ERROR_MAX - 2);
+    return g_strdup_printf("%.*s...", (int) (end - msg), msg);
+}
+
+/* Record (or clear, @msg NULL) the error of one metadata element; true
+ * when it changed, so that it is logged once, not at every read. */
+static bool
+abDaemonSetMetadataError(char **slot, const char *msg)
+{
+    g_autofree char *text = msg ? abDaemonMetadataErrorText(msg) : NULL;
+
+    if (g_strcmp0(*slot, text) == 0)
+        return false;
+    g_free(*slot);
+    *slot = g_steal_pointer(&text);
+    return true;
+}
+
+/* Any libvirt client can write the policy (virsh metadata, a cluster
+ * manager): one that does not parse or validate leaves the guest with its
+ * last valid policy, so that a guest the daemon shrank is still grown back
+ * when it needs it; the status says what is wrong until a valid policy (or
+ * none) replaces it. */
 void
 abDaemonDomainReadPolicy(abDaemon *daemon, abDaemonDomain *d)
 {
@@ -143,6 +179,7 @@ abDaemonDomainReadPolicy(abDaemon *daemon, abDaemonDomain *d)
         if (verr && verr->code == VIR_ERR_NO_DOMAIN_METADATA) {
             g_clear_pointer(&d->policy, abConfPolicyFree);
             d->policyError = false;
+            abDaemonSetMetadataError(&d->policyErrorText, NULL);
         } else {
             /* keep what we had: a transient failure must not flip a guest
              * in or out of management */
@@ -155,18 +192,23 @@ abDaemonDomainReadPolicy(abDaemon *daemon, abDaemonDomain *d)
     if (!(def = abConfPolicyParseMetadata(xml, &err)) ||
         abConfPolicyValidate(def, d->name, d->maxKiB, &err) < 0) {
         abConfPolicyFree(def);
-        if (!d->policyError)
-            g_warning("%s: invalid autoballoon policy metadata, domain not managed: %s",
-                      d->name, err->message);
-        g_clear_pointer(&d->policy, abConfPolicyFree);
+        if (abDaemonSetMetadataError(&d->policyErrorText, err->message))
+            g_warning("%s: invalid autoballoon policy metadata, %s: %s", d->name,
+                      d->policy ? "keeping the last valid policy" : "domain not managed",
+                      err->message);
         d->policyError = true;
         return;
     }
+    if (d->policyError)
+        g_message("%s: valid autoballoon policy metadata again", d->name);
     abConfPolicyFree(d->policy);
     d->policy = def;
     d->policyError = false;
+    abDaemonSetMetadataError(&d->policyErrorText, NULL);
 }
 
+/* Injected pressure that does not parse is ignored (never taken for a
+ * level) and reported in the status. */
 void
 abDaemonDomainReadInjected(abDaemon *daemon, abDaemonDomain *d)
 {
@@ -179,20 +221,25 @@ abDaemonDomainReadInjected(abDaemon *daemon, abDaemonDomain *d)
                                AB_NS_PRESSURE_URI, VIR_DOMAIN_AFFECT_CURRENT);
     if (!xml) {
         verr = virGetLastError();
-        if (!verr || verr->code != VIR_ERR_NO_DOMAIN_METADATA)
+        if (!verr || verr->code != VIR_ERR_NO_DOMAIN_METADATA) {
             g_warning("%s: cannot read injected pressure: %s",
                       d->name, abDaemonLastError());
+        } else {
+            abDaemonSetMetadataError(&d->injectedErrorText, NULL);
+        }
         if (d->hasInjected)
             g_message("%s: injected pressure removed", d->name);
         d->hasInjected = false;
         return;
     }
     if (abConfInjectedParse(xml, &inj, &err) < 0) {
-        g_warning("%s: invalid injected pressure metadata, ignored: %s",
-                  d->name, err->message);
+        if (abDaemonSetMetadataError(&d->injectedErrorText, err->message))
+            g_warning("%s: invalid injected pressure metadata, ignored: %s",
+                      d->name, err->message);
         d->hasInjected = false;
         return;
     }
+    abDaemonSetMetadataError(&d->injectedErrorText, NULL);
     if (!d->hasInjected || d->injected.level != inj.level ||
         d->injected.expires != inj.expires) {
         if (inj.expires)
@@ -244,10 +291,12 @@ abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d)
     bool wasManaged = d->managed;
     bool wanted;
 
-    if (d->policyError)
-        wanted = false;
-    else if (d->policy)
+    /* d->policy is the last valid policy: a bad one written since does
+     * not change what the guest gets */
+    if (d->policy)
         wanted = d->policy->enabled;
+    else if (d->policyError)
+        wanted = false;
     else
         wanted = daemon->cfg->manage == AB_DAEMON_MANAGE_ALL &&
                  abDaemonDomainCanBalloon(d);
@@ -263,10 +312,11 @@ abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d)
                   d->managed ? "managed" : "no longer managed");
         if (d->managed) {
             /* the disabled status it may carry is rewritten at the next flush */
-        } else if (abDaemonDomainDisabled(d)) {
-            /* switched off by its policy: say so in its status, so that
-             * balloon-status and metadata-change listeners see why nothing
-             * happens to it any more */
+        } else if (abDaemonDomainDisabled(d) || (d->policyError && d->live)) {
+            /* switched off by its policy, or its policy does not parse:
+             * say so in its status, so that balloon-status and
+             * metadata-change listeners see why nothing happens to it any
+             * more */
             d->level = AB_LEVEL_NONE;
             d->levelSource = AB_STATUS_SOURCE_NONE;
             d->action = AB_STATUS_ACTION_NONE;
@@ -282,7 +332,30 @@ abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d)
 bool
 abDaemonDomainDisabled(const abDaemonDomain *d)
 {
-    return d->policy && !d->policy->enabled && !d->policyError && d->live;
+    return d->policy && !d->policy->enabled && d->live;
+}
+
+bool
+abDaemonDomainPublishes(const abDaemonDomain *d)
+{
+    return d->live && (d->managed || abDaemonDomainDisabled(d) || d->policyError);
+}
+
+const char *
+abDaemonDomainStatusReason(const abDaemonDomain *d, const char **error)
+{
+    *error = NULL;
+    if (d->policyErrorText) {
+        *error = d->policyErrorText;
+        return AB_CONF_STATUS_REASON_BAD_POLICY;
+    }
+    if (d->reasonText)
+        return d->reasonText;
+    if (d->injectedErrorText) {
+        *error = d->injectedErrorText;
+        return AB_CONF_STATUS_REASON_BAD_PRESSURE;
+    }
+    return abPolicyReasonToString(d->reason);
 }
 
 abDaemonDomain *
@@ -535,3 +608,30 @@ abDaemonDomainClearStatus(abDaemon *daemon, abDaemonDomain *d)
     d->statusWriteTime = -1;
 }
 
+
+void
+abDaemonDomainCheckStatus(abDaemon *daemon, abDaemonDomain *d)
+{
+    g_autofree char *xml = NULL;
+    g_autofree char *key = NULL;
+    g_autoptr(GError) err = NULL;
+    abConfStatus st = { 0 };
+
+    if (!d->statusPublished || !d->live || !d->dom)
+        return;
+    xml = virDomainGetMetadata(d->dom, VIR_DOMAIN_METADATA_ELEMENT,
+                               AB_NS_STATUS_URI, VIR_DOMAIN_AFFECT_LIVE);
+    if (xml && abConfStatusParse(xml, &st, &err) == 0) {
+        st.time = 0;
+        key = abConfStatusFormat(&st);
+        abConfStatusClear(&st);
+        if (g_strcmp0(key, d->statusPublished) == 0)
+            return;
+    }
+    if (!xml)
+        g_message("%s: status metadata removed by another client, writing it again", d->name);
+    else
+        g_message("%s: status metadata written by another client%s%s, replacing it",
+                  d->name, err ? ": " : "", err ? err->message : "");
+    g_clear_pointer(&d->statusPublished, g_free);
+}

@@ -52,19 +52,24 @@ abDaemonEventMetadata(virConnectPtr conn, virDomainPtr dom, int type,
 
     if (type != VIR_DOMAIN_METADATA_ELEMENT || !nsuri)
         return 0;
-    /* our own status writes come back to us: nothing to do */
-    if (g_str_equal(nsuri, AB_NS_STATUS_URI))
-        return 0;
-    if (!g_str_equal(nsuri, AB_NS_POLICY_URI) &&
+    if (!g_str_equal(nsuri, AB_NS_STATUS_URI) &&
+        !g_str_equal(nsuri, AB_NS_POLICY_URI) &&
         !g_str_equal(nsuri, AB_NS_PRESSURE_URI))
         return 0;
 
     if (virDomainGetUUIDString(dom, uuid) < 0 ||
         !(d = g_hash_table_lookup(daemon->domains, uuid))) {
-        abDaemonDomainUpdate(daemon, dom, false);
+        if (!g_str_equal(nsuri, AB_NS_STATUS_URI))
+            abDaemonDomainUpdate(daemon, dom, false);
         return 0;
     }
 
+    if (g_str_equal(nsuri, AB_NS_STATUS_URI)) {
+        /* our own writes come back to us; another client's are replaced
+         * at the next write, which needs no decision of its own */
+        abDaemonDomainCheckStatus(daemon, d);
+        return 0;
+    }
     if (g_str_equal(nsuri, AB_NS_POLICY_URI)) {
         g_info("%s: policy metadata changed", d->name);
         abDaemonDomainReadPolicy(daemon, d);

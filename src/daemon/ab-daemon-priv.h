@@ -16,8 +16,9 @@ typedef struct {
     bool running;                    /* takes balloon commands */
 
     /* policy */
-    abConfPolicy *policy;            /* NULL: no policy metadata */
+    abConfPolicy *policy;            /* the last valid policy; NULL: none */
     bool policyError;                /* metadata present but unreadable */
+    char *policyErrorText;           /* why, for the status; NULL: no error */
     bool managed;
     bool balloonChecked;             /* manage = all: the live XML was checked */
     bool balloonRefused;             /* ... and cannot be ballooned */
@@ -27,6 +28,7 @@ typedef struct {
     /* injected pressure */
     bool hasInjected;
     abConfInjected injected;
+    char *injectedErrorText;         /* element present but unreadable */
     double injectedDeadline;         /* its expiry on the daemon's monotonic clock */
 
     /* balloon */
@@ -115,6 +117,8 @@ gint64 abDaemonWallNow(abDaemon *daemon);
  * AB_DAEMON_EARLY_TICK_GAP_S. */
 #define AB_DAEMON_EARLY_TICK_GAP_S 0.2
 void abDaemonTickSoon(abDaemon *daemon);
+/* Decide at @when (daemon clock) if that is before the next tick. */
+void abDaemonTickAt(abDaemon *daemon, double when);
 /* libvirt's last error message, never NULL */
 const char *abDaemonLastError(void);
 
@@ -132,6 +136,12 @@ void abDaemonDomainResolve(abDaemon *daemon, abDaemonDomain *d);
 /* Running, with a policy that says off: not managed, but its status says
  * 'disabled'. */
 bool abDaemonDomainDisabled(const abDaemonDomain *d);
+/* Whether the daemon publishes a status for @d: managed, disabled, or live
+ * with metadata it cannot read (the status says what is wrong). */
+bool abDaemonDomainPublishes(const abDaemonDomain *d);
+/* The status reason of @d, and in *@error what is wrong with its metadata
+ * (NULL: nothing). Both borrowed from @d. */
+const char *abDaemonDomainStatusReason(const abDaemonDomain *d, const char **error);
 /* The balloon is at @actualKiB (stats or a balloon-change event); a size
  * someone else set becomes the target. */
 void abDaemonDomainSetActual(abDaemon *daemon, abDaemonDomain *d,
@@ -141,6 +151,9 @@ void abDaemonDomainParseStats(abDaemon *daemon, abDaemonDomain *d,
                               virTypedParameterPtr params, int nparams);
 void abDaemonDomainEnsureStatsPeriod(abDaemon *daemon, abDaemonDomain *d);
 void abDaemonDomainClearStatus(abDaemon *daemon, abDaemonDomain *d);
+/* The status element changed: when it is not what the daemon wrote (another
+ * client wrote it, well formed or not), write ours again at the next flush. */
+void abDaemonDomainCheckStatus(abDaemon *daemon, abDaemonDomain *d);
 
 /* ab-daemon-events.c */
 int abDaemonEventsRegister(abDaemon *daemon, GError **error);

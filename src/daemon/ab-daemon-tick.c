@@ -99,6 +99,8 @@ abDaemonTickStats(abDaemon *daemon, GPtrArray *list)
 /* How long a guest whose inflation freed nothing stays out of the host
  * pool. */
 #define AB_DAEMON_NO_GAIN_S 60.0
+/* how long after a guest's stats are due they are read */
+#define AB_DAEMON_STATS_SLACK_S 0.2
 /* qemu's own memory beside the guest's RAM (measured on TCG: 40-90 MiB) */
 #define AB_DAEMON_NO_GAIN_SLACK_KIB (128ULL * 1024)
 
@@ -367,6 +369,19 @@ abDaemonTick(abDaemon *daemon)
     }
 
     abPolicyDecide(&host, guests, list->len, out);
+    /* A guest that grows for its load decides again on its next stats,
+     * not on the next tick: at 2 s ticks and 2 s stats the second grow
+     * would come up to 4 s after the first, long after a fast load used
+     * it. */
+    for (i = 0; i < list->len; i++) {
+        abDaemonDomain *d = list->pdata[i];
+
+        if ((out[i].reason == AB_POLICY_REASON_GUEST_PRESSURE ||
+             (out[i].reason == AB_POLICY_REASON_PENDING && d->actualKiB < d->targetKiB)) &&
+            d->statsPeriodSec > 0 && d->stats.valid)
+            abDaemonTickAt(daemon, d->stats.lastUpdate + d->statsPeriodSec +
+                           AB_DAEMON_STATS_SLACK_S);
+    }
     daemon->nDecisions += list->len;
     /* While the host is short of its set point, the next decision comes
      * as the balloons arrive (abDaemonEventBalloon), not at the tick. */
@@ -386,6 +401,8 @@ abDaemonTick(abDaemon *daemon)
 static char *
 abDaemonStatusFormat(abDaemonDomain *d, gint64 time)
 {
+    const char *error;
+    const char *reason = abDaemonDomainStatusReason(d, &error);
     abConfStatus st = {
         .level = d->level,
         .source = d->levelSource,
@@ -393,7 +410,8 @@ abDaemonStatusFormat(abDaemonDomain *d, gint64 time)
         .actualKiB = d->actualKiB,
         .usableKiB = d->stats.valid ? d->stats.usableKiB : 0,
         .action = d->action,
-        .reason = (char *) (d->reasonText ? d->reasonText : abPolicyReasonToString(d->reason)),
+        .reason = (char *) reason,
+        .error = (char *) error,
         .unresponsive = d->unresponsive,
         .time = time,
     };
@@ -416,7 +434,7 @@ abDaemonFlushStatus(abDaemon *daemon, bool force)
         g_autofree char *key = NULL;
         g_autofree char *xml = NULL;
 
-        if (!(d->managed || abDaemonDomainDisabled(d)) || !d->live || !d->dom)
+        if (!abDaemonDomainPublishes(d) || !d->dom)
             continue;
         /* compare without the time, or every write would be a change */
         key = abDaemonStatusFormat(d, 0);

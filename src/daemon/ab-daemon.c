@@ -402,6 +402,24 @@ abDaemonTickSoon(abDaemon *daemon)
                           abDaemonEarlyTickCb, daemon);
 }
 
+void
+abDaemonTickAt(abDaemon *daemon, double when)
+{
+    double wait = when - abDaemonNow(daemon);
+
+    /* an early decision already on its way comes sooner; a time already
+     * past (stats overdue) is the regular tick's */
+    if (!daemon->started || daemon->earlyTickSource || !(wait > 0) ||
+        !(wait < daemon->cfg->tickSec))
+        return;
+    if (wait < AB_DAEMON_EARLY_TICK_GAP_S) {
+        abDaemonTickSoon(daemon);
+        return;
+    }
+    daemon->earlyTickSource = g_timeout_add((guint) (wait * 1000) + 1,
+                                            abDaemonEarlyTickCb, daemon);
+}
+
 static void
 abDaemonPressureChanged(void *opaque)
 {
