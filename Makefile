@@ -14,7 +14,7 @@ DEPS_BUILD = meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev \
 DEPS_DEB = dpkg-dev debhelper lintian
 # Real guests: end-to-end tests and the demo.
 DEPS_E2E = qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon \
-	libvirt-clients busybox-static cpio gzip gcc libc6-dev python3 \
+	libvirt-clients busybox-static cpio gzip gcc libc6-dev python3 faketime \
 	libvirt-dbus dbus
 DEPS_DEMO = gnuplot-nox
 # Benchmarks: charts (the simulator itself needs only DEPS_BUILD).

@@ -22,6 +22,7 @@
 
 typedef struct {
     double mono;
+    gint64 daemonWallStep;          /* the daemon's wall clock set off by this */
 } FakeClock;
 
 static inline double
@@ -30,10 +31,17 @@ fakeMono(void *opaque)
     return ((FakeClock *) opaque)->mono;
 }
 
+/* The wall clock of QEMU and of the clients */
 static inline gint64
 fakeWall(void *opaque)
 {
     return WALL_BASE + (gint64) ((FakeClock *) opaque)->mono;
+}
+
+static inline gint64
+fakeDaemonWall(void *opaque)
+{
+    return fakeWall(opaque) + ((FakeClock *) opaque)->daemonWallStep;
 }
 
 /* TEST STATS HOOK. libvirt's test driver reports no balloon.* stats at
@@ -104,7 +112,7 @@ fixtureSetupWith(Fixture *f, abDaemonConfig *cfg, bool dryRun, bool hook)
 {
     g_autofree char *uri = nodeURI();
     g_autoptr(GError) err = NULL;
-    abDaemonClock clock = { fakeMono, fakeWall, &f->clock };
+    abDaemonClock clock = { fakeMono, fakeDaemonWall, &f->clock };
 
     testLogClear();
     f->clock.mono = 1000;

@@ -203,6 +203,34 @@ testStatsStampAhead(Fixture *f, gconstpointer data)
     g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
 }
 
+/* Paused while its balloon was still on its way (fault 5 of issue 15): the
+ * pause does not count as time the balloon stood still, so the first
+ * tick after the resume does not call it stuck. */
+static void
+testResumedMidMove(Fixture *f, gconstpointer data)
+{
+    virDomainPtr dom = virDomainLookupByName(f->conn, "vm-on");
+
+    f->hook.stuck = "vm-on";
+    f->hook.stuckKiB = 1000 * MiB;
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, 1);
+    tick(f, 2);
+    g_assert_false(info(f, "vm-on").unresponsive);
+
+    g_assert_cmpint(virDomainSuspend(dom), ==, 0);
+    waitFor(!info(f, "vm-on").running);
+    for (int i = 0; i < 10; i++)
+        tick(f, 2);
+    g_assert_cmpint(virDomainResume(dom), ==, 0);
+    waitFor(info(f, "vm-on").running);
+    tick(f, 2);
+    g_assert_false(info(f, "vm-on").unresponsive);
+    g_assert_cmpint(testLogFind("vm-on: balloon stuck", NULL), <, 0);
+    virDomainFree(dom);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -220,6 +248,7 @@ main(int argc, char **argv)
     ADD("cgroup-found-on-tick", fixtureSetup, testCgroupDiscovery, GINT_TO_POINTER(1));
     ADD("cgroup-stale-pid-file", fixtureSetup, testCgroupStalePidFile, NULL);
     ADD("paused-stays-managed", fixtureSetup, testPausedStaysManaged, NULL);
+    ADD("resumed-mid-move", fixtureSetup, testResumedMidMove, NULL);
 
     return g_test_run();
 }

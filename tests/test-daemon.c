@@ -153,6 +153,34 @@ testInjectedExpires(Fixture *f, gconstpointer data)
     assertLogged("vm-on: injected pressure low expired");
 }
 
+/* The daemon's wall clock stepped while it runs (fault 11 of issue 15):
+ * an injection's expiry counts down on the monotonic clock, and stats
+ * QEMU stamps with its own wall clock stay fresh while they keep coming. */
+static void
+testWallClockStep(Fixture *f, gconstpointer data)
+{
+    unsigned int n;
+
+    inject(f, "vm-on", AB_LEVEL_LOW, fakeWall(&f->clock) + 10);
+    tick(f, 2);
+    n = abDaemonCountSetMemory(f->daemon);
+    g_assert_cmpuint(n, ==, 1);
+    f->clock.daemonWallStep = -3600;
+    for (int i = 0; i < 6; i++)
+        tick(f, 2);
+    assertLogged("vm-on: injected pressure low expired");
+    n = abDaemonCountSetMemory(f->daemon);
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
+
+    /* an hour forward: every stamp QEMU gives looks an hour old */
+    f->clock.daemonWallStep = 3600;
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    tick(f, 2);
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), >, n);
+}
+
 static void
 testHostPressure(Fixture *f, gconstpointer data)
 {
@@ -394,6 +422,58 @@ testAdoptedTargetFollows(Fixture *f, gconstpointer data)
     g_assert_cmpuint(libvirtMemory(f, "vm-on"), ==, (768 - 64) * MiB);
 }
 
+/* A user who sets a managed guest's size by hand (virsh setmem) is not
+ * fought: below the daemon's target the size becomes the target, the
+ * balloon is not called unresponsive, no command pulls it back, and
+ * pressure shrinks it from there; above it, the guest keeps it. */
+static void
+testUserSetmem(Fixture *f, gconstpointer data)
+{
+    virDomainPtr dom = virDomainLookupByName(f->conn, "vm-on");
+    unsigned int n;
+
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    tick(f, 2);
+    inject(f, "vm-on", AB_LEVEL_NONE, 0);
+    n = abDaemonCountSetMemory(f->daemon);
+    g_assert_cmpuint(n, ==, 1);
+    g_assert_cmpuint(info(f, "vm-on").targetKiB, <, 1024 * MiB);
+
+    g_assert_cmpint(virDomainSetMemoryFlags(dom, 800 * MiB, VIR_DOMAIN_AFFECT_LIVE), ==, 0);
+    virDomainFree(dom);
+    for (int i = 0; i < 10; i++)
+        tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
+    g_assert_false(info(f, "vm-on").unresponsive);
+    g_assert_cmpuint(info(f, "vm-on").targetKiB, ==, 800 * MiB);
+    g_assert_cmpuint(libvirtMemory(f, "vm-on"), ==, 800 * MiB);
+    assertLogged("MESSAGE", "vm-on: balloon at 819200 KiB, below the target",
+                 "set by someone else, taken as the target");
+
+    inject(f, "vm-on", AB_LEVEL_MEDIUM, 0);
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n + 1);
+    g_assert_cmpuint(libvirtMemory(f, "vm-on"), <, 800 * MiB);
+    inject(f, "vm-on", AB_LEVEL_NONE, 0);
+
+    /* memory given back (by the user here; deflate-on-oom looks the same)
+     * between two ticks: the size is the target, not a stuck balloon to
+     * ask again */
+    dom = virDomainLookupByName(f->conn, "vm-on");
+    g_assert_cmpint(virDomainSetMemoryFlags(dom, 1000 * MiB, VIR_DOMAIN_AFFECT_LIVE), ==, 0);
+    virDomainFree(dom);
+    n = abDaemonCountSetMemory(f->daemon);
+    tick(f, 2);
+    g_assert_cmpuint(info(f, "vm-on").targetKiB, ==, 1000 * MiB);
+    assertLogged("MESSAGE", "vm-on: balloon at 1024000 KiB, above the target",
+                 "taken as the target");
+    for (int i = 0; i < 10; i++)
+        tick(f, 2);
+    g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
+    g_assert_false(info(f, "vm-on").unresponsive);
+    g_assert_cmpuint(libvirtMemory(f, "vm-on"), ==, 1000 * MiB);
+}
+
 static void
 testStatsPeriodEnabled(Fixture *f, gconstpointer data)
 {
@@ -523,6 +603,7 @@ main(int argc, char **argv)
     ADD("no-stats-holds", fixtureSetupNoHook, testNoStatsHolds, NULL);
     ADD("injected-lowers-within-floor", fixtureSetup, testInjectedLowers, NULL);
     ADD("injected-expires", fixtureSetup, testInjectedExpires, NULL);
+    ADD("wall-clock-step", fixtureSetup, testWallClockStep, NULL);
     ADD("host-pressure", fixtureSetup, testHostPressure, NULL);
     ADD("dry-run", fixtureSetupDryRun, testDryRun, NULL);
     ADD("live-enable-disable", fixtureSetup, testLiveEnableDisable, NULL);
@@ -535,6 +616,7 @@ main(int argc, char **argv)
     ADD("level-change-ticks-early", fixtureSetup, testLevelChangeTicksEarly, NULL);
     ADD("qemu-inflates", fixtureSetup, testQemuInflates, NULL);
     ADD("reconnect-resync", fixtureSetup, testReconnectResync, NULL);
+    ADD("user-setmem", fixtureSetup, testUserSetmem, NULL);
     ADD("stats-period-enabled", fixtureSetup, testStatsPeriodEnabled, NULL);
     ADD("stats-period-retried", fixtureSetup, testStatsPeriodRetried, NULL);
 

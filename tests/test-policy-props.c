@@ -25,7 +25,11 @@ typedef struct {
     abPolicyHost host;
     size_t n;
     abPolicyGuest guests[MAX_GUESTS];
+    unsigned long long chargeKiB;    /* derived: the model's rule 12 charge */
 } State;
+
+static unsigned long long growOf(const State *s);
+static unsigned long long chargeOf(const State *s);
 
 static guint32 seed = DEFAULT_SEED;
 static guint iters = DEFAULT_ITERS;
@@ -269,6 +273,36 @@ genState(GRand *r, State *s)
     s->n = (size_t)g_rand_int_range(r, 1, MAX_GUESTS + 1);
     for (size_t i = 0; i < s->n; i++)
         genGuest(r, s->host.now, healthy && chance(r, 0.9), &s->guests[i]);
+    /* a healthy host where one guest grows: what rule 12 charges to the
+     * others (a fault, sometimes usable below the reserve too) */
+    if (healthy && s->n >= 2 && chance(r, 0.4)) {
+        abPolicyGuest *g = &s->guests[g_rand_int_range(r, 0, (gint32)s->n)];
+
+        if (g->prevStats.majorFaults < ULLONG_MAX)
+            g->stats.majorFaults = g->prevStats.majorFaults + 1;
+        if (chance(r, 0.5) && g->params.reserveKiB > 0)
+            g->stats.usableKiB = between(r, 0, g->params.reserveKiB - 1);
+    }
+
+    /* the room above the host's set point (rule 12): often not known (no
+     * headroom source, or an unlimited cgroup), else none, a little, a
+     * lot, or on the boundary of what this decision grows */
+    s->host.roomKnown = chance(r, 0.5);
+    if (s->host.roomKnown) {
+        unsigned long long grow = growOf(s);
+
+        switch (g_rand_int_range(r, 0, 8)) {
+        case 0: case 1: s->host.roomKiB = 0; break;
+        case 2: case 3: s->host.roomKiB = between(r, 1, MiB(64)); break;
+        case 4: s->host.roomKiB = between(r, MiB(64), MiB(16384)); break;
+        case 5: s->host.roomKiB = grow; break;
+        case 6: s->host.roomKiB = grow > 0 ? grow - 1 : 0; break;
+        default: s->host.roomKiB = grow > 0 ? between(r, 0, grow) : 0; break;
+        }
+    } else if (chance(r, 0.5)) {
+        s->host.roomKiB = between(r, 0, MiB(1024));   /* ignored */
+    }
+    s->chargeKiB = chargeOf(s);
 }
 
 /* --- the rules, stated independently of the engine --- */
@@ -286,11 +320,16 @@ floorOf(const abPolicyGuest *g)
     return MIN(g->params.floorKiB, ceilingOf(g));
 }
 
+/* The guest's level as the first classification sees it. */
 static abLevel
-levelOf(const State *s, const abPolicyGuest *g)
+baseLevelOf(const State *s, const abPolicyGuest *g)
 {
     return MAX(s->host.level, g->injected);
 }
+
+/* The level the decision works at for @g: rule 12 classifies some guests
+ * again at low (defined after the rules it needs). */
+static abLevel levelOf(const State *s, const abPolicyGuest *g);
 
 static bool
 fresh(const State *s, const abPolicyGuest *g)
@@ -472,7 +511,7 @@ growTarget(const State *s, const abPolicyGuest *g)
         g->targetKiB < floorOf(g) || g->targetKiB >= ceilingOf(g) ||
         !underPressure(g) || deflating(g))
         return 0;
-    if (levelOf(s, g) == AB_LEVEL_CRITICAL && usable * 2 >= res)
+    if (baseLevelOf(s, g) == AB_LEVEL_CRITICAL && usable * 2 >= res)
         return 0;
     if (g->prevStats.valid && g->stats.lastUpdate > g->prevStats.lastUpdate) {
         long long before = usedOf(g, &g->prevStats), now = usedOf(g, &g->stats);
@@ -494,13 +533,65 @@ growTarget(const State *s, const abPolicyGuest *g)
     return grow >= room ? ceilingOf(g) : g->targetKiB + grow;
 }
 
+/* Rule 12: what the decision grows (guest pressure) ... */
+static unsigned long long
+growOf(const State *s)
+{
+    unsigned long long sum = 0;
+
+    for (size_t i = 0; i < s->n; i++) {
+        unsigned long long t = growTarget(s, &s->guests[i]);
+
+        if (t > s->guests[i].targetKiB)
+            sum += t - s->guests[i].targetKiB;
+    }
+    return sum;
+}
+
+/* ... and of it, what the room above the host's set point does not
+ * cover, when the room is known. */
+static unsigned long long
+chargeOf(const State *s)
+{
+    unsigned long long grow = growOf(s);
+
+    if (!s->host.roomKnown)
+        return 0;
+    return grow > s->host.roomKiB ? grow - s->host.roomKiB : 0;
+}
+
+/* Rule 12 at host level none: with a charge to pay, a guest that the
+ * first classification left with nothing to do at level none (rule 8) is
+ * classified again at level low. Under guest pressure that is one with
+ * nothing to grow by (not at its ceiling, not deflating). */
+static bool
+reclassified(const State *s, const abPolicyGuest *g)
+{
+    if (s->host.level != AB_LEVEL_NONE || s->chargeKiB == 0 ||
+        g->injected != AB_LEVEL_NONE || !g->params.enabled || oomAdopts(g) ||
+        g->targetKiB < floorOf(g) || g->targetKiB > ceilingOf(g) ||
+        g->unresponsive || !fresh(s, g))
+        return false;
+    return !underPressure(g) ||
+           (g->targetKiB < ceilingOf(g) && !deflating(g) && growTarget(s, g) == 0);
+}
+
+static abLevel
+levelOf(const State *s, const abPolicyGuest *g)
+{
+    return reclassified(s, g) ? AB_LEVEL_LOW : baseLevelOf(s, g);
+}
+
 static GString *
 dumpState(const State *s)
 {
     GString *str = g_string_new(NULL);
 
-    g_string_append_printf(str, "host now=%.3f level=%s request=%llu\n", s->host.now,
-                           abLevelToString(s->host.level), s->host.requestKiB);
+    g_string_append_printf(str, "host now=%.3f level=%s request=%llu room=%s%llu"
+                           " (model: grow %llu, charge %llu)\n", s->host.now,
+                           abLevelToString(s->host.level), s->host.requestKiB,
+                           s->host.roomKnown ? "" : "unknown ", s->host.roomKiB,
+                           growOf(s), s->chargeKiB);
     for (size_t i = 0; i < s->n; i++) {
         const abPolicyGuest *g = &s->guests[i];
         g_string_append_printf(str,
@@ -534,11 +625,15 @@ enum {
     SEEN_RATE_GROW,     /* a guest grew by its rate, beyond step and deficit */
     SEEN_MOVED_STATS,   /* a shrink where the balloon moved since the stats */
     SEEN_LIAR,          /* a decision for a guest reporting usable above actual */
+    SEEN_CHARGE_NONE,   /* at level none, the others gave for a grow (rule 12) */
+    SEEN_CHARGE_LEVEL,  /* at low and up, the charge raised what the pool freed */
+    SEEN_ROOM_COVERED,  /* a grow the known room covered: no charge */
     SEEN_LAST
 };
 static guint seen[SEEN_LAST];
 static const char *seenNames[SEEN_LAST] = {
     "netted", "idle-give", "cooldown-give", "rate-grow", "moved-stats", "liar",
+    "charge-none", "charge-level", "room-covered",
 };
 
 #define CHECK(cond, ...) \
@@ -591,7 +686,12 @@ checkGuest(const State *s, guint it, size_t i, const abPolicyDecision *d)
         }
         CHECK(d->reason == AB_POLICY_REASON_HOST_PRESSURE ||
               d->reason == AB_POLICY_REASON_INJECTED, "guest %zu shrunk as %s", i, why);
-        CHECK(l >= AB_LEVEL_LOW, "guest %zu shrunk without pressure", i);
+        CHECK(d->level >= AB_LEVEL_LOW, "guest %zu shrunk without pressure", i);
+        /* rule 12: at host level none only for a charge, at level low */
+        if (s->host.level == AB_LEVEL_NONE && d->reason == AB_POLICY_REASON_HOST_PRESSURE)
+            CHECK(s->chargeKiB > 0 && d->level == AB_LEVEL_LOW,
+                  "guest %zu shrunk at host level none (charge %llu, level %s)", i,
+                  s->chargeKiB, abLevelToString(d->level));
         CHECK(fresh(s, g), "guest %zu shrunk on stale stats", i);
         CHECK(!g->unresponsive, "guest %zu shrunk while stuck", i);
         CHECK(!underPressure(g), "guest %zu shrunk under guest pressure", i);
@@ -700,8 +800,9 @@ checkGuest(const State *s, guint it, size_t i, const abPolicyDecision *d)
 }
 
 /* The sharing of the host's request: the pool frees exactly
- * R = min(want - in flight, sum of free), want = max(request, steps) or,
- * at critical without a figure, all of it; a guest given f > 0 inflates
+ * R = min(want - in flight, sum of free), want = max(request + charge,
+ * steps), at level none the charge alone (no step), at critical without a
+ * figure all of it; a guest given f > 0 inflates
  * by f + idle; and every guest below its free gave at least the share of
  * weight x free of every other (within a KiB of rounding each). */
 static void
@@ -725,8 +826,10 @@ checkPool(const State *s, guint it, const abPolicyDecision *out, unsigned long l
     }
     CHECK(total == hostTaken + injTaken, "total %llu != %llu + %llu", total,
           hostTaken, injTaken);
-    if (s->host.level == AB_LEVEL_NONE)
-        CHECK(hostTaken == 0, "host took %llu at level none", hostTaken);
+    if (s->host.level == AB_LEVEL_NONE && s->chargeKiB == 0)
+        CHECK(hostTaken == 0, "host took %llu at level none, no charge", hostTaken);
+    if (s->host.roomKnown && growOf(s) > 0 && s->chargeKiB == 0)
+        seen[SEEN_ROOM_COVERED]++;
 
     for (size_t i = 0; i < s->n; i++) {
         const abPolicyGuest *g = &s->guests[i];
@@ -763,9 +866,16 @@ checkPool(const State *s, guint it, const abPolicyDecision *out, unsigned long l
     if (s->host.level == AB_LEVEL_CRITICAL && s->host.requestKiB == 0)
         request = sumFree;
     else {
-        want = MAX(s->host.requestKiB, steps);
+        unsigned long long uncharged;
+
+        want = s->host.level == AB_LEVEL_NONE ? s->chargeKiB
+                                               : MAX(s->host.requestKiB + s->chargeKiB, steps);
         request = MIN(want > inflight ? want - inflight : 0, sumFree);
         seen[SEEN_NETTED] += inflight > 0 && sumFree > 0 && MIN(want, sumFree) > request;
+        uncharged = MAX(s->host.requestKiB, steps);
+        uncharged = MIN(uncharged > inflight ? uncharged - inflight : 0, sumFree);
+        seen[SEEN_CHARGE_NONE] += s->host.level == AB_LEVEL_NONE && request > 0;
+        seen[SEEN_CHARGE_LEVEL] += s->host.level > AB_LEVEL_NONE && request > uncharged;
     }
     CHECK(freed == request, "pool freed %llu, want %llu (request %llu, steps %llu, "
           "in flight %llu, free %llu)", freed, request, s->host.requestKiB, steps,

@@ -131,6 +131,63 @@ test_cgroup_reclaimable(void)
     g_rmdir(dir);
 }
 
+/* The room above the low mark (20 % free by default), what a guest may
+ * grow into before the others must give (docs/policy.md rule 12): of a
+ * 1000 MiB limit, the mark is 200 MiB = 204800 KiB free. A mark that is
+ * not a whole KiB rounds up as the request of abHeadroomLevel does, so
+ * that room and request are never both above 0: of 100001 KiB it is
+ * ceil(20000.2) = 20001. */
+static void
+test_headroom_room(void)
+{
+    static const struct { guint64 totalKiB, freeKiB, roomKiB, requestKiB; } cases[] = {
+        { 1024000, 307200, 102400, 0 },    /* 300 MiB free: 100 MiB above */
+        { 1024000, 204801, 1, 0 },         /* one KiB above the mark */
+        { 1024000, 204800, 0, 0 },         /* at the mark */
+        { 1024000, 204799, 0, 1 },         /* one KiB below it */
+        { 1024000, 0, 0, 204800 },
+        { 1024000, 1024000, 819200, 0 },   /* all free: 800 MiB */
+        { 100001, 20002, 1, 0 },
+        { 100001, 20001, 0, 0 },
+        { 100001, 20000, 0, 1 },
+    };
+    abHeadroomConfig cfg;
+
+    abHeadroomConfigDefaults(&cfg);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        abHeadroom hr = { .limited = true, .totalKiB = cases[i].totalKiB,
+                          .freeKiB = cases[i].freeKiB };
+        guint64 request = 99;
+
+        abHeadroomLevel(&cfg, &hr, &request, NULL);
+        g_assert_cmpuint(abHeadroomRoom(&cfg, &hr), ==, cases[i].roomKiB);
+        g_assert_cmpuint(request, ==, cases[i].requestKiB);
+    }
+
+    /* an unlimited cgroup has no mark: no room, whatever it holds */
+    {
+        abHeadroom hr = { .limited = false, .totalKiB = 1024000, .freeKiB = 307200 };
+        abHeadroom zero = { .limited = true, .totalKiB = 0, .freeKiB = 0 };
+
+        g_assert_cmpuint(abHeadroomRoom(&cfg, &hr), ==, 0);
+        g_assert_cmpuint(abHeadroomRoom(&cfg, &zero), ==, 0);
+    }
+
+    /* the mark follows the configured low threshold: at 50 % of 1000 MiB
+     * it is 500 MiB, 300 MiB free is below it; at 10 % it is 100 MiB,
+     * 200 MiB above; at 0 (headroom-low = 0) all 300 MiB free is room */
+    {
+        abHeadroom hr = { .limited = true, .totalKiB = 1024000, .freeKiB = 307200 };
+
+        cfg.freeBelow[AB_LEVEL_LOW] = 0.5;
+        g_assert_cmpuint(abHeadroomRoom(&cfg, &hr), ==, 0);
+        cfg.freeBelow[AB_LEVEL_LOW] = 0.1;
+        g_assert_cmpuint(abHeadroomRoom(&cfg, &hr), ==, 204800);
+        cfg.freeBelow[AB_LEVEL_LOW] = 0;
+        g_assert_cmpuint(abHeadroomRoom(&cfg, &hr), ==, 307200);
+    }
+}
+
 /* Marks for a 1000 MiB limit with the low mark at 20 % free: 800 MiB,
  * then every 25 MiB: 800, 825, ..., 975 (8 marks; 1000 is the limit
  * itself, where the kernel acts anyway). */
@@ -224,6 +281,7 @@ main(int argc, char **argv)
     g_test_add_func("/pressure/resident/pidfile", test_pidfile);
     g_test_add_func("/pressure/headroom/stat-parse", test_stat_parse);
     g_test_add_func("/pressure/headroom/reclaimable", test_cgroup_reclaimable);
+    g_test_add_func("/pressure/headroom/room", test_headroom_room);
     g_test_add_func("/pressure/threshold/marks", test_threshold_marks);
     g_test_add_func("/pressure/threshold/kernel", test_threshold_kernel);
     return g_test_run();

@@ -118,7 +118,7 @@ testRegisterUnsupported(void)
     int freed = 0;
 
     g_assert_nonnull(conn);
-    g_assert_cmpint(abQemuMonitorRegister(conn, NULL, onStatus, &freed, countFree,
+    g_assert_cmpint(abQemuMonitorRegister(conn, NULL, NULL, onStatus, &freed, countFree,
                                           &err), ==, -1);
     g_assert_error(err, AB_ERROR, AB_ERROR_FAILED);
     g_assert_nonnull(strstr(err->message, "BALLOON_CHANGE"));

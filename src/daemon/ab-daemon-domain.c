@@ -2,6 +2,7 @@
 /* The domain table's entries: state, policy and injected pressure read from
  * libvirt, and balloon stats read from a stats record. */
 #include "ab-daemon-priv.h"
+#include "ab-daemon-backend.h"
 #include "ab-namespace.h"
 #include "ab-qemu-balloon.h"
 #include "ab-qemu-monitor.h"
@@ -95,6 +96,12 @@ abDaemonDomainReadInfo(abDaemon *daemon, abDaemonDomain *d, bool adoptTarget)
         d->statsPeriodChecked = false;
         d->statsRetryDelay = 0;
         d->unresponsive = false;
+        /* the next qemu brings a new balloon, with no command of ours
+         * and no cool-down from this one's life */
+        abPolicyBalloonAdopt(&d->balloon, d->targetKiB);
+        d->lastGrowTime = -1;
+        d->qemuActualKiB = 0;
+        d->statsStamp = 0;          /* and its own stats */
         return true;
     }
     if (!d->running) {
@@ -114,7 +121,10 @@ abDaemonDomainReadInfo(abDaemon *daemon, abDaemonDomain *d, bool adoptTarget)
         d->pid = 0;
         d->residentKiB = 0;
     } else if (!wasRunning && d->balloon.setTime >= 0) {
-        /* resumed: the pause does not count against the balloon */
+        /* resumed: the pause does not count against the balloon. Set
+         * alone keeps the stall clocks of a balloon asked the same way
+         * before (it was, before the pause): start them again. */
+        abPolicyBalloonAdopt(&d->balloon, d->targetKiB);
         abPolicyBalloonSet(&d->balloon, d->targetKiB, d->actualKiB, abDaemonNow(daemon));
     }
     return true;
@@ -237,6 +247,11 @@ abDaemonDomainReadInjected(abDaemon *daemon, abDaemonDomain *d)
                       d->name, abLevelToString(inj.level), inj.expires);
         else
             g_message("%s: injected pressure %s", d->name, abLevelToString(inj.level));
+        /* The expiry is a wall-clock time (the client's): count it down on
+         * the monotonic clock from now, so that the wall clock stepping
+         * later neither ends it early nor makes it last an hour more. */
+        d->injectedDeadline = abDaemonNow(daemon) +
+                              (double) (inj.expires - abDaemonWallNow(daemon));
     }
     d->injected = inj;
     d->hasInjected = true;
@@ -388,6 +403,52 @@ abDaemonDomainUpdate(abDaemon *daemon, virDomainPtr dom, bool adoptTarget)
     return d;
 }
 
+void
+abDaemonDomainSetActual(abDaemon *daemon, abDaemonDomain *d,
+                        unsigned long long actualKiB)
+{
+    const abPolicyBalloon *b = &d->balloon;
+    bool set = b->setTime >= 0;
+    unsigned long long lo = d->targetKiB, hi = d->targetKiB;
+
+    d->actualKiB = actualKiB;
+    /* a stopping qemu's last word, or a new one's first, says nothing of
+     * a command; a virtio-mem guest's size is its device's (the tick
+     * reads it after the stats) */
+    if (!d->live || abDaemonBackendIsVirtioMem(d))
+        return;
+    /* Our command moves the balloon toward our target and stops there
+     * (moveKiB: where it was at its last move toward it); an adopted
+     * target follows the balloon anyway. */
+    if (set) {
+        lo = MIN(lo, b->moveKiB);
+        hi = MAX(hi, b->moveKiB);
+    }
+    if (actualKiB > hi + AB_POLICY_MOVE_MARGIN_KIB) {
+        /* The guest took memory back (deflate-on-oom) or a user gave it
+         * (virsh setmem). Balloon-change events arrive between decisions,
+         * so the engine, which compares with the previous decision's
+         * size, would not see the jump: record it here, with the
+         * cool-down of a grow. */
+        g_message("%s: balloon at %llu KiB, above the target %llu KiB: given back "
+                  "(deflate-on-oom or virsh setmem), taken as the target",
+                  d->name, actualKiB, d->targetKiB);
+        d->lastGrowTime = abDaemonNow(daemon);
+    } else if (set && actualKiB + AB_POLICY_MOVE_MARGIN_KIB < lo) {
+        /* A guest never inflates its own balloon: a user's virsh setmem
+         * did. Take it instead of calling the balloon stuck and asking
+         * it again for our target. */
+        g_message("%s: balloon at %llu KiB, below the target %llu KiB it was set to: "
+                  "set by someone else, taken as the target", d->name, actualKiB,
+                  d->targetKiB);
+    } else {
+        return;
+    }
+    d->targetKiB = actualKiB;
+    abPolicyBalloonAdopt(&d->balloon, actualKiB);
+    d->unresponsive = false;
+}
+
 static bool
 abDaemonParam(virTypedParameterPtr params, int nparams, const char *name,
               unsigned long long *value)
@@ -405,7 +466,7 @@ abDaemonDomainParseStats(abDaemon *daemon, abDaemonDomain *d,
     bool haveUsable, haveUnused;
 
     if (abDaemonParam(params, nparams, "balloon.current", &v))
-        d->actualKiB = v;
+        abDaemonDomainSetActual(daemon, d, v);
     if (abDaemonParam(params, nparams, "balloon.maximum", &v) && v)
         d->maxKiB = v;
 
@@ -430,6 +491,14 @@ abDaemonDomainParseStats(abDaemon *daemon, abDaemonDomain *d,
          * future, where it would count as fresh for as long. */
         if (lastUpdate != d->statsStamp || !d->stats.valid) {
             gint64 age = abDaemonWallNow(daemon) - (gint64) MIN(lastUpdate, (unsigned long long) G_MAXINT64);
+
+            /* A stamp that changed since the last one seen is a report
+             * the guest made since then, whatever the two wall clocks
+             * say: a wall clock stepped forward must not make every new
+             * report look an hour old. Only a stamp seen first (or again
+             * after stats went away) is judged by its age. */
+            if (lastUpdate != d->statsStamp && d->statsStamp != 0)
+                age = 0;
 
             d->statsStamp = lastUpdate;
             d->statsStampMono = abDaemonNow(daemon) - (double) MAX(age, 0);

@@ -105,7 +105,7 @@ abDaemonEventBalloon(virConnectPtr conn, virDomainPtr dom,
     g_debug("%s: balloon actual %llu KiB", d->name, actual);
     /* a virtio-mem guest's size is its device's; its balloon is only read */
     if (!abDaemonBackendIsVirtioMem(d))
-        d->actualKiB = actual;
+        abDaemonDomainSetActual(daemon, d, actual);
     /* while the host is short, the next decision comes as the balloons
      * arrive, not at the next tick */
     if (daemon->deficitOpen)

@@ -29,6 +29,7 @@ typedef struct {
     bool hasInjected;
     abConfInjected injected;
     char *injectedErrorText;         /* element present but unreadable */
+    double injectedDeadline;         /* its expiry on the daemon's monotonic clock */
 
     /* balloon */
     unsigned long long targetKiB;
@@ -49,6 +50,7 @@ typedef struct {
     double statsRetryTime;           /* enabling the period failed: not before */
     double statsRetryDelay;          /* its back-off, s; 0: no failure */
     bool qemuInflates;               /* QEMU's automatic property inflates */
+    unsigned long long qemuActualKiB; /* last QEMU monitor balloon event, 0: none */
     unsigned int statsPeriodSec;
     abPolicyStats stats;
     abPolicyStats prevStats;
@@ -115,6 +117,8 @@ gint64 abDaemonWallNow(abDaemon *daemon);
  * AB_DAEMON_EARLY_TICK_GAP_S. */
 #define AB_DAEMON_EARLY_TICK_GAP_S 0.2
 void abDaemonTickSoon(abDaemon *daemon);
+/* Decide at @when (daemon clock) if that is before the next tick. */
+void abDaemonTickAt(abDaemon *daemon, double when);
 /* libvirt's last error message, never NULL */
 const char *abDaemonLastError(void);
 
@@ -138,6 +142,10 @@ bool abDaemonDomainPublishes(const abDaemonDomain *d);
 /* The status reason of @d, and in *@error what is wrong with its metadata
  * (NULL: nothing). Both borrowed from @d. */
 const char *abDaemonDomainStatusReason(const abDaemonDomain *d, const char **error);
+/* The balloon is at @actualKiB (stats or a balloon-change event); a size
+ * someone else set becomes the target. */
+void abDaemonDomainSetActual(abDaemon *daemon, abDaemonDomain *d,
+                             unsigned long long actualKiB);
 /* Fill the stats fields from one stats record. */
 void abDaemonDomainParseStats(abDaemon *daemon, abDaemonDomain *d,
                               virTypedParameterPtr params, int nparams);

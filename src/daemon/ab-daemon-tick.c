@@ -99,6 +99,8 @@ abDaemonTickStats(abDaemon *daemon, GPtrArray *list)
 /* How long a guest whose inflation freed nothing stays out of the host
  * pool. */
 #define AB_DAEMON_NO_GAIN_S 60.0
+/* how long after a guest's stats are due they are read */
+#define AB_DAEMON_STATS_SLACK_S 0.2
 /* qemu's own memory beside the guest's RAM (measured on TCG: 40-90 MiB) */
 #define AB_DAEMON_NO_GAIN_SLACK_KIB (128ULL * 1024)
 
@@ -206,7 +208,7 @@ abDaemonInjectedLevel(abDaemon *daemon, abDaemonDomain *d, gint64 wall)
 {
     if (!d->hasInjected)
         return AB_LEVEL_NONE;
-    if (d->injected.expires && d->injected.expires <= wall) {
+    if (d->injected.expires && d->injectedDeadline <= abDaemonNow(daemon)) {
         g_message("%s: injected pressure %s expired", d->name,
                   abLevelToString(d->injected.level));
         d->hasInjected = false;
@@ -367,6 +369,19 @@ abDaemonTick(abDaemon *daemon)
     }
 
     abPolicyDecide(&host, guests, list->len, out);
+    /* A guest that grows for its load decides again on its next stats,
+     * not on the next tick: at 2 s ticks and 2 s stats the second grow
+     * would come up to 4 s after the first, long after a fast load used
+     * it. */
+    for (i = 0; i < list->len; i++) {
+        abDaemonDomain *d = list->pdata[i];
+
+        if ((out[i].reason == AB_POLICY_REASON_GUEST_PRESSURE ||
+             (out[i].reason == AB_POLICY_REASON_PENDING && d->actualKiB < d->targetKiB)) &&
+            d->statsPeriodSec > 0 && d->stats.valid)
+            abDaemonTickAt(daemon, d->stats.lastUpdate + d->statsPeriodSec +
+                           AB_DAEMON_STATS_SLACK_S);
+    }
     daemon->nDecisions += list->len;
     /* While the host is short of its set point, the next decision comes
      * as the balloons arrive (abDaemonEventBalloon), not at the tick. */

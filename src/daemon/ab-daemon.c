@@ -66,18 +66,38 @@ abDaemonWallNow(abDaemon *daemon)
 
 static void abDaemonPressureChanged(void *opaque);
 
+static abDaemonDomain *
+abDaemonDomainLookup(abDaemon *daemon, virDomainPtr dom)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    if (virDomainGetUUIDString(dom, uuid) < 0)
+        return NULL;
+    return g_hash_table_lookup(daemon->domains, uuid);
+}
+
+/* What the previous QEMU monitor balloon event of @dom said; kept in the
+ * domain table, which forgets a domain when it goes. */
+static unsigned long long
+abDaemonQemuMonitorActual(virDomainPtr dom, void *opaque)
+{
+    abDaemonDomain *d = abDaemonDomainLookup(opaque, dom);
+
+    return d ? d->qemuActualKiB : 0;
+}
+
 /* QEMU moved a balloon it inflates itself: that is the guest's status. */
 static void
 abDaemonQemuMonitorEvent(virConnectPtr conn, virDomainPtr dom,
                          const abConfStatus *st, void *opaque)
 {
     abDaemon *daemon = opaque;
-    char uuid[VIR_UUID_STRING_BUFLEN];
-    abDaemonDomain *d;
+    abDaemonDomain *d = abDaemonDomainLookup(daemon, dom);
 
-    if (virDomainGetUUIDString(dom, uuid) < 0 ||
-        !(d = g_hash_table_lookup(daemon->domains, uuid)) ||
-        !d->managed || !d->qemuInflates)
+    if (!d)
+        return;
+    d->qemuActualKiB = st->actualKiB;
+    if (!d->managed || !d->qemuInflates)
         return;
     d->actualKiB = st->actualKiB;
     d->targetKiB = st->targetKiB ? st->targetKiB : st->actualKiB;
@@ -294,6 +314,7 @@ abDaemonConnect(abDaemon *daemon, GError **error)
 
         /* only QEMU connections have monitor events */
         daemon->qemuMonitorId = abQemuMonitorRegister(daemon->conn, NULL,
+                                                      abDaemonQemuMonitorActual,
                                                       abDaemonQemuMonitorEvent,
                                                       daemon, NULL, &qerr);
         if (daemon->qemuMonitorId < 0)
@@ -379,6 +400,24 @@ abDaemonTickSoon(abDaemon *daemon)
         daemon->earlyTickSource =
             g_timeout_add((guint) ((AB_DAEMON_EARLY_TICK_GAP_S - since) * 1000) + 1,
                           abDaemonEarlyTickCb, daemon);
+}
+
+void
+abDaemonTickAt(abDaemon *daemon, double when)
+{
+    double wait = when - abDaemonNow(daemon);
+
+    /* an early decision already on its way comes sooner; a time already
+     * past (stats overdue) is the regular tick's */
+    if (!daemon->started || daemon->earlyTickSource || !(wait > 0) ||
+        !(wait < daemon->cfg->tickSec))
+        return;
+    if (wait < AB_DAEMON_EARLY_TICK_GAP_S) {
+        abDaemonTickSoon(daemon);
+        return;
+    }
+    daemon->earlyTickSource = g_timeout_add((guint) (wait * 1000) + 1,
+                                            abDaemonEarlyTickCb, daemon);
 }
 
 static void

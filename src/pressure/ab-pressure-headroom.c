@@ -227,11 +227,13 @@ abHeadroomReadCgroup(const char *dir, int version, abHeadroom *headroom,
 guint64
 abHeadroomRoom(const abHeadroomConfig *config, const abHeadroom *headroom)
 {
-    guint64 mark;
+    guint64 mark = 0;
 
-    if (!headroom->limited || headroom->totalKiB == 0 || !(config->freeBelow[AB_LEVEL_LOW] > 0))
+    if (!headroom->limited || headroom->totalKiB == 0)
         return 0;
-    mark = (guint64)ceil(config->freeBelow[AB_LEVEL_LOW] * (double)headroom->totalKiB);
+    /* headroom-low 0: the mark is at 0 free, all that is free is room */
+    if (config->freeBelow[AB_LEVEL_LOW] > 0)
+        mark = (guint64)ceil(config->freeBelow[AB_LEVEL_LOW] * (double)headroom->totalKiB);
     return headroom->freeKiB > mark ? headroom->freeKiB - mark : 0;
 }
 

@@ -189,7 +189,8 @@ abLevel abHeadroomLevel(const abHeadroomConfig *config,
                         guint64 *requestKiB, double *freePercent);
 
 /* How many KiB @headroom has above its low threshold (0 at or below it,
- * and for an unlimited cgroup, which has no mark). Pure. */
+ * and for an unlimited cgroup, which has no mark; a low threshold of 0
+ * puts the mark at 0 free). Pure. */
 guint64 abHeadroomRoom(const abHeadroomConfig *config, const abHeadroom *headroom);
 
 /* --------------------------------------------------------- vmpressure */

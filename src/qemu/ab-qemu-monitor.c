@@ -89,10 +89,10 @@ abQemuMonitorEventToStatus(const char *event, long long seconds,
 }
 
 typedef struct {
+    abQemuMonitorActualFunc actualFunc;
     abQemuMonitorStatusFunc func;
     void *opaque;
     GDestroyNotify freeFunc;
-    GHashTable *actual;     /* domain UUID string -> last actual KiB */
 } abQemuMonitorCallback;
 
 static void
@@ -102,7 +102,6 @@ abQemuMonitorCallbackFree(void *opaque)
 
     if (cb->freeFunc)
         cb->freeFunc(cb->opaque);
-    g_hash_table_unref(cb->actual);
     g_free(cb);
 }
 
@@ -112,30 +111,21 @@ abQemuMonitorEvent(virConnectPtr conn, virDomainPtr dom, const char *event,
                    void *opaque)
 {
     abQemuMonitorCallback *cb = opaque;
-    char uuid[VIR_UUID_STRING_BUFLEN] = "";
     g_autoptr(GError) err = NULL;
+    unsigned long long prev = cb->actualFunc ? cb->actualFunc(dom, cb->opaque) : 0;
     abConfStatus st;
-    unsigned long long *prev;
 
-    if (virDomainGetUUIDString(dom, uuid) < 0)
-        return;
-    prev = g_hash_table_lookup(cb->actual, uuid);
-    if (abQemuMonitorEventToStatus(event, seconds, details, prev ? *prev : 0,
-                                   &st, &err) < 0) {
+    if (abQemuMonitorEventToStatus(event, seconds, details, prev, &st, &err) < 0) {
         g_debug("domain '%s': %s", virDomainGetName(dom), err->message);
         return;
     }
-    if (!prev) {
-        prev = g_new0(unsigned long long, 1);
-        g_hash_table_insert(cb->actual, g_strdup(uuid), prev);
-    }
-    *prev = st.actualKiB;
     cb->func(conn, dom, &st, cb->opaque);
     abConfStatusClear(&st);
 }
 
 int
 abQemuMonitorRegister(virConnectPtr conn, virDomainPtr dom,
+                      abQemuMonitorActualFunc actualFunc,
                       abQemuMonitorStatusFunc func, void *opaque,
                       GDestroyNotify freeFunc, GError **error)
 {
@@ -147,10 +137,10 @@ abQemuMonitorRegister(virConnectPtr conn, virDomainPtr dom,
         g_string_append_printf(regex, "%s%s", i ? "|" : "", abQemuMonitorBalloonEvents[i]);
     g_string_append(regex, ")$");
 
+    cb->actualFunc = actualFunc;
     cb->func = func;
     cb->opaque = opaque;
     cb->freeFunc = freeFunc;
-    cb->actual = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
     id = virConnectDomainQemuMonitorEventRegister(conn, dom, regex->str,
                                                   abQemuMonitorEvent, cb,

@@ -44,11 +44,17 @@ int abQemuMonitorEventToStatus(const char *event, long long seconds,
  * valid during the call. */
 typedef void (*abQemuMonitorStatusFunc)(virConnectPtr conn, virDomainPtr dom,
                                         const abConfStatus *st, void *opaque);
+/* The balloon size (KiB) @dom's last balloon event gave, 0 when unknown:
+ * it decides inflate/deflate/hold. The module keeps nothing per domain, so
+ * the caller's table, which forgets domains that go, is the only one. */
+typedef unsigned long long (*abQemuMonitorActualFunc)(virDomainPtr dom, void *opaque);
 
 /* Listen to the balloon events of @dom (NULL: every domain of @conn).
  * Returns the libvirt callback id (>= 0) for abQemuMonitorDeregister, or -1.
+ * @actualFunc (may be NULL: always unknown) and @func get @opaque;
  * @freeFunc (may be NULL) releases @opaque when the callback goes away. */
 int abQemuMonitorRegister(virConnectPtr conn, virDomainPtr dom,
+                          abQemuMonitorActualFunc actualFunc,
                           abQemuMonitorStatusFunc func, void *opaque,
                           GDestroyNotify freeFunc, GError **error);
 int abQemuMonitorDeregister(virConnectPtr conn, int callbackID, GError **error);

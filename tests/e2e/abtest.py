@@ -136,6 +136,8 @@ class Daemon:
         self.log_path = os.path.join(session.workdir, name + ".log")
         self.proc = None
         self.starts = 0
+        self.env = {}            # added to its environment (e.g. libfaketime's)
+        self.cgroup = None       # a cgroup v1 directory to start it in
         cfg = {sec: dict(keys) for sec, keys in TEST_CONFIG.items()}
         for sec, keys in (config or {}).items():
             cfg.setdefault(sec, {}).update(keys)
@@ -160,8 +162,13 @@ class Daemon:
             f.write("=== e2e: start %d ===\n" % (self.starts + 1))
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
-        self.proc = self.session.spawn(self.name, [prog, "-c", harness.URI, "--config",
-                                                   self.conf_path, "--verbose"], env=env)
+        env.update(self.env)
+        argv = [prog, "-c", harness.URI, "--config", self.conf_path, "--verbose"]
+        if self.cgroup:
+            # in the cgroup from its first allocation on (sh execs it: same pid)
+            argv = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"',
+                    self.cgroup] + argv
+        self.proc = self.session.spawn(self.name, argv, env=env)
         self.starts += 1
         self.wait_log(r"connected to ", timeout, since)
         return time.monotonic() - t0
@@ -305,3 +312,33 @@ def wait_tag(g, pid, tag, timeout):
         return None
     g.pos = m.end()
     return int(m.group(1))
+
+
+def grow_control(g, daemon, tap, fig, load_cmd, load_mib, current_mib, what):
+    """The control of a grow scenario: the guest's policy disabled live
+    before the daemon starts, the load must be OOM-killed, or the scenario
+    proves nothing. Then the policy is enabled again and the guest left at
+    rest; returns the daemon's log mark for what follows."""
+    vab("balloon-policy", g.name, "--disable", "--live")
+    daemon.start()
+    daemon.wait_log(r"resync: \d+ domains?, 0 managed", 10)
+    actual = g.dommemstat()["actual"]
+    tap.ok(near(actual, current_mib, 4096) and status(g) is None,
+           "control: policy disabled live, the daemon leaves the guest alone at %d KiB"
+           % actual, status(g))
+    pos = len(g.console_text())
+    log_mark = daemon.mark()
+    rc, out = g.run(load_cmd, timeout=120)
+    oom = oom_lines(g.console_text()[pos:])
+    fig["control_rc"] = rc
+    tap.ok(rc != 0 and "memload: done" not in out and oom and
+           not daemon.setmem_lines(g.name, log_mark),
+           "control (policy disabled): memload %d MiB %sis OOM-killed (exit %d: %s)"
+           % (load_mib, what, rc, oom[0].strip() if oom else "no OOM line"),
+           "without the daemon the load must not fit, or this scenario proves nothing;\n"
+           + out[-600:])
+    log_mark = daemon.mark()
+    vab("balloon-policy", g.name, "--enable", "--live")
+    daemon.wait_log(r"%s: managed" % re.escape(g.name), 20, log_mark)
+    # Its first ticks may grow it to its reserve; the load starts from rest.
+    wait_status(g, lambda st: st.get("reason") == "none", 30, "status at rest (reason none)")

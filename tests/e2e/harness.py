@@ -265,6 +265,19 @@ class Libvirt:
             return time.monotonic() - t0
         return None
 
+    def kill_libvirtd(self):
+        """SIGKILL the libvirtd we started, as a crash would (its guests run
+        on); start() brings up a new one. Returns its pid, or None when
+        the libvirtd in use is not ours."""
+        for i, (name, p) in enumerate(self.procs):
+            if name == "libvirtd":
+                p.kill()
+                p.wait()
+                del self.procs[i]
+                log("killed libvirtd (pid %d) with SIGKILL" % p.pid)
+                return p.pid
+        return None
+
     def stop(self):
         while self.procs:
             name, p = self.procs.pop()
@@ -576,6 +589,42 @@ def cgroup_limit(limit_bytes, cgroup=MACHINE_CGROUP, knob="memory.limit_in_bytes
     finally:
         with open(path, "w") as f:
             f.write(old)
+
+
+@contextlib.contextmanager
+def own_memory_cgroup(name, limit_bytes, root="/sys/fs/cgroup/memory"):
+    """A cgroup v1 memory cgroup of its own (ROOT/NAME) limited to
+    limit_bytes for the block; afterwards whatever still runs in it goes
+    back to the root cgroup and the directory is removed."""
+    path = os.path.join(root, name)
+    os.mkdir(path)
+    try:
+        with open(os.path.join(path, "memory.limit_in_bytes"), "w") as f:
+            f.write(str(limit_bytes))
+        yield path
+    finally:
+        try:
+            with open(os.path.join(path, "cgroup.procs")) as f:
+                pids = f.read().split()
+        except OSError:
+            pids = []
+        for pid in pids:
+            try:
+                with open(os.path.join(root, "cgroup.procs"), "w") as f:
+                    f.write(pid)
+            except OSError:
+                pass             # gone meanwhile
+        wait_until(lambda: _rmdir(path), 10, interval=0.1, what="rmdir " + path)
+
+
+def _rmdir(path):
+    try:
+        os.rmdir(path)
+        return True
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
 
 
 # --- session ------------------------------------------------------------------

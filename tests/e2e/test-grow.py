@@ -16,7 +16,6 @@ shows no "Out of memory" / "oom-kill" / "Killed process".
 """
 
 import os
-import re
 import sys
 import time
 
@@ -44,33 +43,7 @@ def run(s, tap, fig):
     g.wait_ready()
     abtest.wait_settled(g, CURRENT)
     # Disabled before the daemon sees it: the control runs untouched.
-    abtest.vab("balloon-policy", g.name, "--disable", "--live")
-    daemon.start()
-    daemon.wait_log(r"resync: \d+ domains?, 0 managed", 10)
-    actual = g.dommemstat()["actual"]
-    tap.ok(abtest.near(actual, CURRENT, 4096) and abtest.status(g) is None,
-           "control: policy disabled live, the daemon leaves the guest alone at %d KiB"
-           % actual, abtest.status(g))
-
-    # Control: nothing grows the guest, the load must be OOM-killed.
-    pos = len(g.console_text())
-    log_mark = daemon.mark()
-    rc, out = g.run(LOAD_CMD, timeout=120)
-    oom = abtest.oom_lines(g.console_text()[pos:])
-    fig["control_rc"] = rc
-    tap.ok(rc != 0 and "memload: done" not in out and oom and
-           not daemon.setmem_lines(g.name, log_mark),
-           "control (policy disabled): memload %d MiB is OOM-killed (exit %d: %s)"
-           % (LOAD, rc, oom[0].strip() if oom else "no OOM line"),
-           "without the daemon the load must not fit, or this scenario proves nothing;\n"
-           + out[-600:])
-
-    log_mark = daemon.mark()
-    abtest.vab("balloon-policy", g.name, "--enable", "--live")
-    daemon.wait_log(r"%s: managed" % re.escape(g.name), 20, log_mark)
-    # Its first ticks may grow it to its reserve; the load starts from rest.
-    abtest.wait_status(g, lambda st: st.get("reason") == "none", 30,
-                       "status at rest (reason none)")
+    abtest.grow_control(g, daemon, tap, fig, LOAD_CMD, LOAD, CURRENT, "")
     actual0 = g.dommemstat()["actual"]
     pos = len(g.console_text())
     log_mark = daemon.mark()

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Fault 11: the daemon's wall clock stepped while it runs.
+
+autoballoond runs under libfaketime (Debian's faketime) with its own
+monotonic clock left alone and its wall clock read from a file that the
+test rewrites: the machine's clock is never touched. Low pressure injected
+with a 4 s duration (an expiry in the client's wall clock) and then the
+daemon's clock set back an hour: the pressure still ends about 4 s after
+it began, not an hour later. Then an hour ahead of the real clock: every
+stats stamp QEMU writes now looks an hour old to the daemon, which must
+still take them as fresh and manage the guest within 2 ticks. The status
+times follow the daemon's own clock, whole and consistent.
+"""
+
+import glob
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import abtest  # noqa: E402
+import fault  # noqa: E402
+
+PLAN = 5
+# low pressure (32 MiB a tick) for a few seconds: the guest stays above its
+# reserve, so no grow (and no cool-down) follows
+DURATION_S = 4
+HOUR = 3600
+
+
+def libfaketime():
+    found = glob.glob("/usr/lib/*/faketime/libfaketime.so.1")
+    return found[0] if found else None
+
+
+def set_offset(path, seconds):
+    with open(path + ".new", "w") as f:
+        f.write("%+d\n" % seconds)
+    os.rename(path + ".new", path)
+
+
+def run(s, tap, fig):
+    lib = libfaketime()
+    if lib is None:
+        tap.bail("libfaketime is not installed (apt-get install faketime)")
+        return
+    w = fault.World(s, tap, fig)
+    g = w.guests[0]
+    d = w.daemon
+    offset_file = os.path.join(s.workdir, "faketime")
+    set_offset(offset_file, 0)
+    d.env = {"LD_PRELOAD": lib, "FAKETIME_TIMESTAMP_FILE": offset_file,
+             "FAKETIME_NO_CACHE": "1", "DONT_FAKE_MONOTONIC": "1",
+             "ASAN_OPTIONS": "detect_leaks=0:verify_asan_link_order=0"}
+    w.boot()
+
+    mark = d.mark()
+    t0 = time.monotonic()
+    abtest.vab("balloon-inject-pressure", g.name, "low", "--duration", str(DURATION_S))
+    harness.wait_until(lambda: d.setmem_lines(g.name, mark), 20, interval=0.05,
+                       what="a target under the injected pressure")
+    set_offset(offset_file, -HOUR)
+    d.wait_log(r"%s: injected pressure low expired" % re.escape(g.name), 30, mark)
+    fig["inject_to_expiry_s"] = time.monotonic() - t0
+    tap.ok(True, "clock set back an hour: the %d s injection expired %.1f s after it began"
+           % (DURATION_S, fig["inject_to_expiry_s"]))
+
+    real = fault.wall()
+    st, _ = abtest.wait_status(g, lambda st: st.get("level") == "none", 15, "level none")
+    tap.ok(abs(st["time"] - (real - HOUR)) <= 10,
+           "status time %d is the daemon's clock (the real one minus an hour, %d)"
+           % (st["time"], real - HOUR), st)
+    abtest.wait_settled(g, kib=g.dommemstat()["actual"])
+
+    set_offset(offset_file, HOUR)
+    mark = d.mark()
+    w.wait_ticks(g, 2, mark)
+    w.check_managing(g, "with the clock an hour ahead (stats stamps an hour old)",
+                     key="ahead")
+    real = fault.wall()
+    ok, st, actual = w.truthful(g, real + HOUR - 10)
+    tap.ok(ok and abs(st["time"] - (real + HOUR)) <= 10,
+           "status truthful, its time %s the daemon's clock (real plus an hour, %d)"
+           % (st.get("time") if st else None, real + HOUR), st)
+    w.invariants()
+
+
+if __name__ == "__main__":
+    sys.exit(abtest.main("fault-clock", PLAN, run))

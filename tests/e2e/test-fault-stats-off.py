@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Fault 7: a user switches balloon stats polling off on a managed guest
+(`virsh dommemstat --period 0 --live`).
+
+Without fresh stats the daemon must not inflate: its status says
+stale-stats and injected pressure sets no target. It does not fight the
+user by switching polling back on. When the user turns polling on
+again, the pressure moves the balloon within 2 ticks.
+"""
+
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import abtest  # noqa: E402
+import fault  # noqa: E402
+
+PLAN = 7
+TICKS = 4
+
+
+def run(s, tap, fig):
+    w = fault.World(s, tap, fig)
+    g = w.guests[0]
+    d = w.daemon
+    w.boot()
+    ok, old, size, _ = w.managing(g)
+    tap.ok(ok, "with stats the daemon shrinks the guest %d -> %d KiB" % (old, size))
+
+    mark = d.mark()
+    harness.virsh("dommemstat", g.name, "--period", "0", "--live")
+    st, t = abtest.wait_status(g, lambda st: st.get("reason") == "stale-stats", 20,
+                               "reason stale-stats")
+    fig["period0_to_stale_s"] = t
+    # the stats are stale now; until then the daemon may rightly act
+    since = d.mark()
+    abtest.vab("balloon-inject-pressure", g.name, "medium")
+    st, _ = abtest.wait_status(g, lambda st: st.get("level") == "medium", 10,
+                               "level medium")
+    tap.ok(st.get("reason") == "stale-stats",
+           "polling off: %.1f s later the status says reason stale-stats, at level %s too"
+           % (t, st.get("level")), st)
+    w.wait_ticks(g, TICKS, since)
+    sent = d.setmem_lines(g.name, since)
+    tap.ok(not sent, "under medium pressure no target over %d ticks without fresh stats"
+           % TICKS, "targets: %s" % sent)
+    tap.ok(not re.search(r"%s: balloon stats enabled" % re.escape(g.name), d.text()[mark:]),
+           "the daemon leaves polling off, as the user set it")
+
+    harness.virsh("dommemstat", g.name, "--period", "1", "--live")
+    wall = fault.wall()
+    w.check_managing(g, "once polling is back on", key="period1")
+    w.check_truthful(g, wall)
+    w.invariants()
+
+
+if __name__ == "__main__":
+    sys.exit(abtest.main("fault-stats-off", PLAN, run))
