@@ -196,7 +196,8 @@ def main():
                   file=sys.stderr)
             return 1
         print("booting three 1 GiB guests (TCG) ...", flush=True)
-        guests = [abtest.guest(s, n, MEM, policy={"floor": 256, "cooldown": 5},
+        # the default policy, as a new user gets it
+        guests = [abtest.guest(s, n, MEM,
                                disk=s.disk(n, CACHE_MIB)) for n in ("a", "b", "c")]
         for g in guests:
             g.start()
