@@ -57,6 +57,12 @@ typedef struct {
     const char *vanish;             /* domain destroyed between listing and setmem */
     bool undefine;                  /* and undefined too */
     gint64 frozenStamp;             /* last-update to report, 0: now */
+    /* a balloon libvirt reports late (its size comes from QEMU's
+     * rate-limited events): current stays at lagKiB while the guest's own
+     * numbers already show the size libvirt has set */
+    const char *lagging;
+    unsigned long long lagKiB;
+    unsigned long long majorFaults; /* reported as balloon.major_fault */
     unsigned int calls;
 } StatsHook;
 
@@ -74,12 +80,13 @@ statsHook(abDaemon *daemon, virDomainPtr dom, virTypedParameterPtr *params,
     cur = info.memory;
     if (h->stuck && g_str_equal(name, h->stuck))
         cur = h->stuckKiB;
-    virTypedParamsAddULLong(params, nparams, maxparams, "balloon.current", cur);
+    virTypedParamsAddULLong(params, nparams, maxparams, "balloon.current",
+                            h->lagging && g_str_equal(name, h->lagging) ? h->lagKiB : cur);
     virTypedParamsAddULLong(params, nparams, maxparams, "balloon.maximum", info.maxMem);
     virTypedParamsAddULLong(params, nparams, maxparams, "balloon.available", cur);
     virTypedParamsAddULLong(params, nparams, maxparams, "balloon.usable", cur - h->usedKiB);
     virTypedParamsAddULLong(params, nparams, maxparams, "balloon.unused", cur - h->usedKiB);
-    virTypedParamsAddULLong(params, nparams, maxparams, "balloon.major_fault", 0);
+    virTypedParamsAddULLong(params, nparams, maxparams, "balloon.major_fault", h->majorFaults);
     virTypedParamsAddULLong(params, nparams, maxparams, "balloon.swap_in", 0);
     virTypedParamsAddULLong(params, nparams, maxparams, "balloon.last-update",
                             h->frozenStamp ? h->frozenStamp : fakeWall(h->clock));

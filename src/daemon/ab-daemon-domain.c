@@ -503,9 +503,15 @@ abDaemonDomainParseStats(abDaemon *daemon, abDaemonDomain *d,
             d->statsStamp = lastUpdate;
             d->statsStampMono = abDaemonNow(daemon) - (double) MAX(age, 0);
             st.lastUpdate = d->statsStampMono;
-            /* what the guest used is measured against the balloon of
-             * the moment its numbers are new */
-            st.actualAtKiB = d->actualKiB;
+            /* What the guest used is measured against the balloon of the
+             * moment its numbers are new. While it inflates, libvirt's
+             * size lags (QEMU's balloon-change events are rate-limited)
+             * and the guest's numbers may already show the inflation:
+             * measured against the old size it would seem to use the
+             * inflated pages itself, and to grow at that rate. The target
+             * is the size it is going to; the lower bound of its use. */
+            st.actualAtKiB = d->actualKiB > d->targetKiB + AB_POLICY_MOVE_MARGIN_KIB ?
+                             d->targetKiB : d->actualKiB;
             st.valid = true;
             /* decisions now come faster than stats: the previous sample
              * is the previous distinct one, or faults and growth rates
