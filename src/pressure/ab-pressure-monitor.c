@@ -44,6 +44,7 @@ struct _abPressureSrc {
      * set for (a new limit moves the marks) */
     abUsageThresholds *thr;
     guint64 thrLimitBytes;
+    bool thrTried;                 /* registered, or tried, for thrLimitBytes */
     GSource *thrWatch[AB_USAGE_THRESHOLDS_MAX];
 };
 
@@ -411,11 +412,14 @@ abPressureSrcThresholds(abPressureSrc *src, guint64 limitBytes)
     g_autoptr(GError) err = NULL;
     guint n;
 
-    if (limitBytes == src->thrLimitBytes && (src->thr || limitBytes == 0))
+    /* once per limit: a cgroup that refused them (a test tree) is not
+     * opened and written again at every sample */
+    if (src->thrTried && limitBytes == src->thrLimitBytes)
         return;
     abPressureSrcUnwatchThresholds(src);
     g_clear_pointer(&src->thr, abUsageThresholdsFree);
     src->thrLimitBytes = limitBytes;
+    src->thrTried = true;
     n = abUsageThresholdsMarks(limitBytes, src->mon->config.headroom.freeBelow[AB_LEVEL_LOW],
                                marks);
     if (n == 0)
