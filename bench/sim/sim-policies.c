@@ -123,9 +123,12 @@ simPolicyAutoballoon(const simHostModel *host, double now,
 
     h.level = simHostLevel(host, freeMiB, &h.requestKiB);
     /* headroom's room above the low mark, as the daemon passes it */
-    h.roomKnown = true;
-    h.roomKiB = freeMiB * 1024 > ceil(SIM_FREE_LOW * host->ramMiB * 1024) ?
-                (unsigned long long) (freeMiB * 1024 - ceil(SIM_FREE_LOW * host->ramMiB * 1024)) : 0;
+    {
+        double markKiB = ceil(SIM_FREE_LOW * host->ramMiB * 1024);
+
+        h.roomKnown = true;
+        h.roomKiB = freeMiB * 1024 > markKiB ? (unsigned long long) (freeMiB * 1024 - markKiB) : 0;
+    }
 
     for (guint i = 0; i < n; i++) {
         simGuest *g = &guests[i];
