@@ -377,7 +377,7 @@ reserveFor(const State *s, const abPolicyGuest *g)
 {
     long long res = (long long)g->params.reserveKiB;
 
-    return cooling(s, g) && levelOf(s, g) < AB_LEVEL_CRITICAL ? 2 * res : res;
+    return cooling(s, g) && levelOf(s, g) < AB_LEVEL_MEDIUM ? 2 * res : res;
 }
 
 static bool
@@ -699,15 +699,15 @@ checkGuest(const State *s, guint it, size_t i, const abPolicyDecision *d)
         CHECK(!deflating(g) || l == AB_LEVEL_CRITICAL,
               "guest %zu shrunk below critical while its grow has not landed", i);
         /* never into the reserve: what it used when the stats were new,
-         * plus the reserve (two of them in a cool-down below critical) */
+         * plus the reserve (two of them in a cool-down below medium) */
         CHECK((long long)d->targetKiB >= used + (long long)g->params.reserveKiB,
               "guest %zu shrunk into its reserve: %llu < used %lld + %llu", i,
               d->targetKiB, used, g->params.reserveKiB);
-        if (cooling(s, g) && l < AB_LEVEL_CRITICAL)
+        if (cooling(s, g) && l < AB_LEVEL_MEDIUM)
             CHECK((long long)d->targetKiB >= used + 2 * (long long)g->params.reserveKiB,
                   "guest %zu in cool-down shrunk below used %lld + 2 x %llu: %llu", i,
                   used, g->params.reserveKiB, d->targetKiB);
-        if (cooling(s, g) && l < AB_LEVEL_CRITICAL)
+        if (cooling(s, g) && l < AB_LEVEL_MEDIUM)
             seen[SEEN_COOLDOWN_GIVE]++;
         if (g->stats.actualAtKiB > 0 && g->stats.actualAtKiB != g->actualKiB)
             seen[SEEN_MOVED_STATS]++;

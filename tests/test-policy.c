@@ -355,7 +355,7 @@ static const Case cases[] = {
       { GUEST(.injected = AB_LEVEL_CRITICAL, USABLE(100)) },
       { { MiB(3072), R(CRITICAL_HOLD) } }, 0 },
 
-    /* --- cool-down (60 s): two reserves below critical --- */
+    /* --- cool-down (60 s): two reserves at low, one from medium on --- */
     /* usable 200 (still using what it got): cap with 256 is 0 */
     { "cooldown-working-set", HOST(LOW), 1, { GUEST(GREW(59.5), USABLE(200)) },
       { { MiB(3072), R(COOLDOWN) } }, 0 },
@@ -372,12 +372,20 @@ static const Case cases[] = {
     /* the cool-down is over at exactly 60 s: one reserve, 72 above it */
     { "cooldown-exact", HOST(LOW), 1, { GUEST(GREW(60), USABLE(200)) },
       { { MiB(3072 - 16), R(HOST_PRESSURE) } }, MiB(16) },
+    /* from medium on only the reserve stands: cap 200 - 128 = 72, the
+     * medium step 64 of it */
+    { "cooldown-medium", HOST(MEDIUM), 1, { GUEST(GREW(1), USABLE(200)) },
+      { { MiB(3072 - 64), R(HOST_PRESSURE) } }, MiB(64) },
     /* under critical the cool-down does not apply: 200 - 128 = 72 */
     { "cooldown-critical", HOST(CRITICAL), 1, { GUEST(GREW(1), USABLE(200)) },
       { { MiB(3000), R(HOST_PRESSURE) } }, MiB(72) },
+    { "cooldown-injected-low", HOST(), 1,
+      { GUEST(GREW(1), USABLE(200), .injected = AB_LEVEL_LOW) },
+      { { MiB(3072), R(COOLDOWN) } }, 0 },
+    /* injected medium: cap 72, its medium step 64 */
     { "cooldown-injected-medium", HOST(), 1,
       { GUEST(GREW(1), USABLE(200), .injected = AB_LEVEL_MEDIUM) },
-      { { MiB(3072), R(COOLDOWN) } }, 0 },
+      { { MiB(3072 - 64), R(INJECTED) } }, MiB(64) },
     { "cooldown-injected-critical", HOST(), 1,
       { GUEST(GREW(1), USABLE(200), .injected = AB_LEVEL_CRITICAL) },
       { { MiB(3000), R(INJECTED) } }, MiB(72) },
@@ -386,11 +394,11 @@ static const Case cases[] = {
       { { MiB(3072), R(AT_FLOOR) } }, 0 },
     { "cooldown-grow", HOST(), 1, { GUEST(GREW(1), USABLE(64)) },
       { { MiB(3072 + 64), R(GUEST_PRESSURE) } }, 0 },
-    /* A cools down with its working set; the pool is B alone: its step
-     * 64 above the 50 asked */
-    { "pool-without-cooldown", HOST(MEDIUM, .requestKiB = MiB(50)), 2,
+    /* A cools down with its working set; the pool is B alone: the 50
+     * asked, above its low step 16 */
+    { "pool-without-cooldown", HOST(LOW, .requestKiB = MiB(50)), 2,
       { GUEST(GREW(10), USABLE(200)), GUEST() },
-      { { MiB(3072), R(COOLDOWN) }, { MiB(3072 - 64), R(HOST_PRESSURE) } }, MiB(64) },
+      { { MiB(3072), R(COOLDOWN) }, { MiB(3072 - 50), R(HOST_PRESSURE) } }, MiB(50) },
 
     /* --- stale stats (3 periods of 2 s) --- */
     { "stale-boundary", HOST(LOW), 1, { GUEST(.stats.lastUpdate = NOW - 6) },

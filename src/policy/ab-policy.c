@@ -289,10 +289,10 @@ abPolicyClassify(const abPolicyHost *host, const abPolicyGuest *g,
 
     /* The cool-down protects the working set a guest grew for, not its
      * size: it keeps AB_POLICY_COOLDOWN_RESERVES reserves usable, and
-     * what it freed beyond that goes. Under critical only the reserve
-     * itself stands. */
+     * what it freed beyond that goes. From medium on (under 10 % free by
+     * default) only the reserve itself stands. */
     w->capKiB = abPolicyCap(g, g->params.reserveKiB, floorKiB);
-    if (w->capKiB > 0 && level < AB_LEVEL_CRITICAL && g->lastGrowTime >= 0 &&
+    if (w->capKiB > 0 && level < AB_LEVEL_MEDIUM && g->lastGrowTime >= 0 &&
         host->now - g->lastGrowTime < (double)g->params.cooldownSec) {
         w->capKiB = abPolicyCap(g, g->params.reserveKiB * AB_POLICY_COOLDOWN_RESERVES,
                                 floorKiB);
