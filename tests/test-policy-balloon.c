@@ -5,6 +5,7 @@
 #include <glib.h>
 #include <math.h>
 #include "ab-policy.h"
+#include "testutils.h"
 
 #define MiB(x) ((unsigned long long)(x) * 1024ULL)
 
@@ -173,9 +174,6 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    for (size_t i = 0; i < G_N_ELEMENTS(balloonCases); i++) {
-        g_autofree char *path = g_strdup_printf("/policy/balloon/%s", balloonCases[i].name);
-        g_test_add_data_func(path, &balloonCases[i], testBalloon);
-    }
+    AB_TEST_ADD_CASES("/policy/balloon", balloonCases, name, testBalloon);
     return g_test_run();
 }

@@ -133,9 +133,6 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
-    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *path = g_strdup_printf("/policy/charge/%s", cases[i].name);
-        g_test_add_data_func(path, &cases[i], testPolicyCase);
-    }
+    AB_TEST_ADD_CASES("/policy/charge", cases, name, testPolicyCase);
     return g_test_run();
 }

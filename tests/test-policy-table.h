@@ -18,6 +18,7 @@
 #include <glib.h>
 #include <math.h>
 #include "ab-policy.h"
+#include "testutils.h"
 
 /* The tables override single fields of the default guest with a later
  * designated initializer, which C11 defines to win (6.7.9p19). */

@@ -588,10 +588,7 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
-    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *path = g_strdup_printf("/policy/decide/%s", cases[i].name);
-        g_test_add_data_func(path, &cases[i], testPolicyCase);
-    }
+    AB_TEST_ADD_CASES("/policy/decide", cases, name, testPolicyCase);
     g_test_add_func("/policy/inflight", testInflight);
     g_test_add_func("/policy/host-fall", testHostFall);
     g_test_add_func("/policy/levels", testLevels);

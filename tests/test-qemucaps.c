@@ -393,14 +393,8 @@ main(int argc, char **argv)
     };
 
     g_test_init(&argc, &argv, NULL);
-    for (size_t i = 0; i < G_N_ELEMENTS(parseCases); i++) {
-        g_autofree char *name = g_strdup_printf("/qemucaps/parse/%s", parseCases[i].file);
-        g_test_add_data_func(name, &parseCases[i], testParse);
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(memCases); i++) {
-        g_autofree char *name = g_strdup_printf("/qemucaps/parse-virtio-mem/%s", memCases[i].file);
-        g_test_add_data_func(name, &memCases[i], testParse);
-    }
+    AB_TEST_ADD_CASES("/qemucaps/parse", parseCases, file, testParse);
+    AB_TEST_ADD_CASES("/qemucaps/parse-virtio-mem", memCases, file, testParse);
     g_test_add_func("/qemucaps/parse/not-found", testParseNotFound);
     g_test_add_func("/qemucaps/parse/exact-names", testParseExactNames);
     g_test_add_func("/qemucaps/enum", testEnum);

@@ -85,6 +85,19 @@ abTestAddFuncs(const AbTestFunc *tests, size_t ntests)
         g_test_add_func(tests[i].path, tests[i].func);
 }
 
+void
+abTestAddCases(const char *prefix, const void *cases, size_t n, size_t size,
+               size_t nameOffset, GTestDataFunc func)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *c = (const char *) cases + i * size;
+        const char *name = *(const char *const *) (c + nameOffset);
+        g_autofree char *path = g_strdup_printf("%s/%s", prefix, name);
+
+        g_test_add_data_func(path, c, func);
+    }
+}
+
 int
 abTestMain(int argc, char **argv, void (*setup)(void),
            const AbTestFunc *tests, size_t ntests)

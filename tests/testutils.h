@@ -39,6 +39,16 @@ typedef struct {
 /* g_test_add_func for each of the @ntests of @tests, in order. */
 void abTestAddFuncs(const AbTestFunc *tests, size_t ntests);
 
+/* g_test_add_data_func for each of the @n cases of a table of structs of
+ * @size bytes, named @prefix/NAME where NAME is the string at @nameOffset
+ * of each case; AB_TEST_ADD_CASES takes the table and its name member. */
+void abTestAddCases(const char *prefix, const void *cases, size_t n, size_t size,
+                    size_t nameOffset, GTestDataFunc func);
+#define AB_TEST_ADD_CASES(prefix, cases, member, func) \
+    abTestAddCases(prefix, cases, G_N_ELEMENTS(cases), sizeof((cases)[0]), \
+                   (size_t) ((const char *) &(cases)[0].member - \
+                             (const char *) &(cases)[0]), func)
+
 /* The main() of a program that is only its table: g_test_init, @setup
  * (when not NULL), the tests of @tests, g_test_run. */
 int abTestMain(int argc, char **argv, void (*setup)(void),
