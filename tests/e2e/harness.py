@@ -209,6 +209,12 @@ class Libvirt:
         t0 = time.monotonic()
         self._spawn("libvirtd", cmd, LIBVIRT_SOCK, check=libvirt_usable)
         log("libvirtd ready in %.2f s" % (time.monotonic() - t0))
+        # libvirt makes its machine partition when it starts the first
+        # domain; scenarios that limit it before that (overcommit, the
+        # benchmarks) would find nothing on a fresh machine. An existing
+        # directory is what libvirt uses as is.
+        if os.path.isdir(os.path.dirname(MACHINE_CGROUP)):
+            os.makedirs(MACHINE_CGROUP, exist_ok=True)
 
     def _private_etc(self):
         etc = os.path.join(self.rundir, "etc")

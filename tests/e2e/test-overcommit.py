@@ -93,6 +93,10 @@ class UsageSampler:
         self.limit = limit_bytes
         self.peak = 0
         self.near_s = 0.0
+        # the phase the load is in (set by run_load), and the one the peak
+        # fell in: where the daemon came closest to the limit
+        self.phase = "A"
+        self.peak_phase = None
         self.stop = harness.threading.Event()
         self.psi0 = psi_full_us()
         self.thread = harness.threading.Thread(target=self._run, daemon=True)
@@ -106,7 +110,8 @@ class UsageSampler:
             except OSError:
                 continue
             now = time.monotonic()
-            self.peak = max(self.peak, u)
+            if u > self.peak:
+                self.peak, self.peak_phase = u, self.phase
             if u >= self.limit - (NEAR_LIMIT_MIB << 20):
                 self.near_s += now - last
             last = now
@@ -116,6 +121,7 @@ class UsageSampler:
         self.thread.join()
         p1 = psi_full_us()
         return {"peak_mib": self.peak >> 20, "near_limit_s": self.near_s,
+                "peak_phase": self.peak_phase,
                 "psi_full_stall_s": (p1 - self.psi0) / 1e6 if p1 is not None and
                 self.psi0 is not None else -1}
 
@@ -217,6 +223,7 @@ def run_load(s, prefix, daemon=None, fpr=False):
             if not abtest.pid_alive(pids[g.name]):
                 continue
             t1 = time.monotonic()
+            sampler.phase = "B%d" % i
             g.send(PHASE_B)
             rc = abtest.wait_tag(g, pids[g.name], "ab-phase-b", PHASE_B_DEADLINE if daemon
                                  else CONTROL_PHASE_B_DEADLINE)
@@ -226,6 +233,7 @@ def run_load(s, prefix, daemon=None, fpr=False):
             else:
                 out["failed"].append("%s phase B (%s)" % (g.name, rc))
         if daemon:
+            sampler.phase = "C"
             run_ramp(out)
         out["max_usage_mib"] = cgroup_read("memory.max_usage_in_bytes") >> 20
         out.update(sampler.finish())
@@ -285,7 +293,7 @@ def run_daemon(s, tap, fig, limit, fpr):
     d = run_load(s, "f" if fpr else "a", daemon, fpr=fpr)
     for k, v in d["t"].items():
         fig["%s_%s" % (tag, k)] = v
-    for k in ("max_usage_mib", "peak_mib", "near_limit_s", "psi_full_stall_s"):
+    for k in ("max_usage_mib", "peak_mib", "peak_phase", "near_limit_s", "psi_full_stall_s"):
         fig["%s_%s" % (tag, k)] = d[k]
     names = [g.name for g in d["guests"]]
     shrinks = {n: [x for x in daemon.setmem_lines(n) if x[2] == "host-pressure"]
