@@ -9,7 +9,7 @@ MESON_OPTS ?= -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
 DEPS_BUILD = meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev \
 	libxml2-dev libxml2-utils libvirt-dev libvirt-glib-1.0-dev \
 	libvirt-clients libvirt-daemon python3 valgrind \
-	prometheus-node-exporter systemd
+	prometheus-node-exporter systemd bash-completion
 # The Debian package (make deb, and its install test in make check).
 DEPS_DEB = dpkg-dev debhelper lintian
 # Real guests: end-to-end tests and the demo.

@@ -9,6 +9,7 @@
 
 #include <libxml/parser.h>
 #include <string.h>
+#include "testutils.h"
 
 static abConfPolicy *
 parsePolicyElement(const char *xml, GError **error)
@@ -540,23 +541,21 @@ testNamespaces(void)
     }
 }
 
-int
-main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/conf/policy/parse-format", testPolicyParseFormat);
-    g_test_add_func("/conf/policy/parse-errors", testPolicyParseErrors);
-    g_test_add_func("/conf/policy/validate", testPolicyValidate);
-    g_test_add_func("/conf/policy/resolve", testPolicyResolve);
-    g_test_add_func("/conf/policy/metadata-round-trip", testPolicyMetadataRoundTrip);
-    g_test_add_func("/conf/policy/metadata-from-libvirt", testPolicyMetadataFromLibvirt);
-    g_test_add_func("/conf/policy/metadata-errors", testPolicyMetadataErrors);
-    g_test_add_func("/conf/domain-check", testDomainCheck);
-    g_test_add_func("/conf/translate-errors", testTranslateErrors);
-    g_test_add_func("/conf/injected/round-trip", testInjectedRoundTrip);
-    g_test_add_func("/conf/injected/errors", testInjectedErrors);
-    g_test_add_func("/conf/status/round-trip", testStatusRoundTrip);
-    g_test_add_func("/conf/status/errors", testStatusErrors);
-    g_test_add_func("/conf/namespaces", testNamespaces);
-    return g_test_run();
-}
+static const AbTestFunc tests[] = {
+    { "/conf/policy/parse-format", testPolicyParseFormat },
+    { "/conf/policy/parse-errors", testPolicyParseErrors },
+    { "/conf/policy/validate", testPolicyValidate },
+    { "/conf/policy/resolve", testPolicyResolve },
+    { "/conf/policy/metadata-round-trip", testPolicyMetadataRoundTrip },
+    { "/conf/policy/metadata-from-libvirt", testPolicyMetadataFromLibvirt },
+    { "/conf/policy/metadata-errors", testPolicyMetadataErrors },
+    { "/conf/domain-check", testDomainCheck },
+    { "/conf/translate-errors", testTranslateErrors },
+    { "/conf/injected/round-trip", testInjectedRoundTrip },
+    { "/conf/injected/errors", testInjectedErrors },
+    { "/conf/status/round-trip", testStatusRoundTrip },
+    { "/conf/status/errors", testStatusErrors },
+    { "/conf/namespaces", testNamespaces },
+};
+
+AB_TEST_MAIN(tests, NULL)

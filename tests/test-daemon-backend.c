@@ -5,6 +5,7 @@
 #include "ab-error.h"
 
 #include <string.h>
+#include "testutils.h"
 
 #define MiB 1024ULL
 
@@ -108,11 +109,9 @@ testFromDomain(void)
     g_assert_nonnull(strstr(err->message, "number 1"));
 }
 
-int
-main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/daemon-backend/virtio-mem/requested", testRequested);
-    g_test_add_func("/daemon-backend/virtio-mem/from-domain", testFromDomain);
-    return g_test_run();
-}
+static const AbTestFunc tests[] = {
+    { "/daemon-backend/virtio-mem/requested", testRequested },
+    { "/daemon-backend/virtio-mem/from-domain", testFromDomain },
+};
+
+AB_TEST_MAIN(tests, NULL)

@@ -348,21 +348,17 @@ testLogDomains(void)
     g_assert_true(abDaemonLogShows(NULL, G_LOG_LEVEL_WARNING, false));
 }
 
-int
-main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    testLogInit();
+static const AbTestFunc tests[] = {
+    { "/daemon-config/missing-is-defaults", testMissingIsDefaults },
+    { "/daemon-config/values", testValues },
+    { "/daemon-config/bad-values", testBadValues },
+    { "/daemon-config/set-value", testSetValue },
+    { "/daemon-config/syntax-error", testSyntaxError },
+    { "/daemon-config/unknown-warns", testUnknownWarns },
+    { "/daemon-config/dropins", testDropins },
+    { "/daemon-config/shipped-file", testShippedFile },
+    { "/daemon-config/metrics-textfile", testMetricsTextfile },
+    { "/daemon-config/log-domains", testLogDomains },
+};
 
-    g_test_add_func("/daemon-config/missing-is-defaults", testMissingIsDefaults);
-    g_test_add_func("/daemon-config/values", testValues);
-    g_test_add_func("/daemon-config/bad-values", testBadValues);
-    g_test_add_func("/daemon-config/set-value", testSetValue);
-    g_test_add_func("/daemon-config/syntax-error", testSyntaxError);
-    g_test_add_func("/daemon-config/unknown-warns", testUnknownWarns);
-    g_test_add_func("/daemon-config/dropins", testDropins);
-    g_test_add_func("/daemon-config/shipped-file", testShippedFile);
-    g_test_add_func("/daemon-config/metrics-textfile", testMetricsTextfile);
-    g_test_add_func("/daemon-config/log-domains", testLogDomains);
-    return g_test_run();
-}
+AB_TEST_MAIN(tests, testLogInit)

@@ -3,6 +3,7 @@
  * lines, label escaping of odd domain names, no duplicate series. */
 #include "ab-daemon-metrics.h"
 #include "test-metrics-util.h"
+#include "testutils.h"
 
 #define MiB 1024ULL
 
@@ -233,14 +234,12 @@ testNoGuests(void)
     g_assert_cmpuint(g_hash_table_size(m->help), ==, g_hash_table_size(m->type));
 }
 
-int
-main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/daemon-metrics/escape", testEscape);
-    g_test_add_func("/daemon-metrics/families", testFamilies);
-    g_test_add_func("/daemon-metrics/odd-names", testOddNames);
-    g_test_add_func("/daemon-metrics/values", testValues);
-    g_test_add_func("/daemon-metrics/no-guests", testNoGuests);
-    return g_test_run();
-}
+static const AbTestFunc tests[] = {
+    { "/daemon-metrics/escape", testEscape },
+    { "/daemon-metrics/families", testFamilies },
+    { "/daemon-metrics/odd-names", testOddNames },
+    { "/daemon-metrics/values", testValues },
+    { "/daemon-metrics/no-guests", testNoGuests },
+};
+
+AB_TEST_MAIN(tests, NULL)

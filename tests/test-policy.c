@@ -34,6 +34,17 @@ static const Case cases[] = {
     { "request-above-steps", HOST(LOW, .requestKiB = MiB(100)), 2, { GUEST(), GUEST() },
       { { MiB(3072 - 50), R(HOST_PRESSURE) }, { MiB(3072 - 50), R(HOST_PRESSURE) } },
       MiB(100) },
+    /* --- the lead: a host still falling asks for what one second of its
+     * fall adds, at most its deficit again --- */
+    /* 100 short, falling 64 MiB/s: 100 + 64 = 164 */
+    { "falling-host-leads", HOST(LOW, .requestKiB = MiB(100), .fallKiBps = MiB(64)), 1,
+      { GUEST() }, { { MiB(3072 - 164), R(HOST_PRESSURE) } }, MiB(164) },
+    /* falling 500 MiB/s (a jump, not a ramp): 100 + min(500, 100) = 200 */
+    { "lead-at-most-the-deficit", HOST(LOW, .requestKiB = MiB(100), .fallKiBps = MiB(500)),
+      1, { GUEST() }, { { MiB(3072 - 200), R(HOST_PRESSURE) } }, MiB(200) },
+    /* no figure, no deficit to lead: the step, 16 */
+    { "lead-needs-a-deficit", HOST(LOW, .fallKiBps = MiB(64)), 1,
+      { GUEST() }, { { MiB(3072 - 16), R(HOST_PRESSURE) } }, MiB(16) },
     /* request 1024 above the 896 free: all of it, 3072 - 896 = 2176 */
     { "request-above-free", HOST(LOW, .requestKiB = MiB(1024)), 1,
       { GUEST() }, { { MiB(2176), R(HOST_PRESSURE) } }, MiB(896) },
@@ -540,6 +551,30 @@ testDefaultFloor(void)
     }
 }
 
+/* The fall between two decisions: KiB/s of the distance lost, nothing
+ * for a rise, a hold, a clock that went back or a gap too long to mean a
+ * rate. */
+static void
+testHostFall(void)
+{
+    static const struct {
+        long long prev; double prevT; long long pos; double now; unsigned long long fall;
+    } falls[] = {
+        { MiB(200), 10.0, MiB(72), 12.0, MiB(64) },     /* 128 MiB in 2 s */
+        { MiB(50), 10.0, -(long long)MiB(14), 10.5, MiB(128) }, /* across the mark */
+        { -(long long)MiB(10), 10.0, -(long long)MiB(40), 11.0, MiB(30) }, /* deeper */
+        { MiB(72), 10.0, MiB(200), 12.0, 0 },           /* rose */
+        { MiB(72), 10.0, MiB(72), 12.0, 0 },            /* held */
+        { MiB(200), 12.0, MiB(72), 12.0, 0 },           /* same instant */
+        { MiB(200), 12.0, MiB(72), 11.0, 0 },           /* clock went back */
+        { MiB(200), 10.0, MiB(72), 10.0 + AB_POLICY_HOST_FALL_WINDOW_S + 0.1, 0 },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(falls); i++)
+        g_assert_cmpuint(abPolicyHostFall(falls[i].prev, falls[i].prevT, falls[i].pos,
+                                          falls[i].now), ==, falls[i].fall);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -550,6 +585,7 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &cases[i], testPolicyCase);
     }
     g_test_add_func("/policy/inflight", testInflight);
+    g_test_add_func("/policy/host-fall", testHostFall);
     g_test_add_func("/policy/levels", testLevels);
     g_test_add_func("/policy/default-floor", testDefaultFloor);
     g_test_add_func("/policy/no-guests", testNoGuests);

@@ -17,6 +17,7 @@
 
 #include "ab-pressure.h"
 #include "ab-error.h"
+#include "testutils.h"
 
 #define V1_MEMORY "/sys/fs/cgroup/memory"
 #define HOG_LIMIT (64 * 1024 * 1024)
@@ -496,16 +497,20 @@ test_v1_removed_cgroup(gconstpointer data)
     removedCgroupCheck(dir, GPOINTER_TO_INT(data));
 }
 
+static const AbTestFunc tests[] = {
+    { "/pressure/kernel/psi-trigger", test_psi_trigger },
+    { "/pressure/kernel/psi-monitor", test_psi_monitor },
+    { "/pressure/kernel/vmpressure-hog", test_vmpressure_hog },
+    { "/pressure/kernel/psi-event", test_psi_event },
+    { "/pressure/kernel/psi-removed-cgroup", test_psi_removed_cgroup },
+};
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_log_set_writer_func(countGoneWriter, NULL, NULL);
-    g_test_add_func("/pressure/kernel/psi-trigger", test_psi_trigger);
-    g_test_add_func("/pressure/kernel/psi-monitor", test_psi_monitor);
-    g_test_add_func("/pressure/kernel/vmpressure-hog", test_vmpressure_hog);
-    g_test_add_func("/pressure/kernel/psi-event", test_psi_event);
-    g_test_add_func("/pressure/kernel/psi-removed-cgroup", test_psi_removed_cgroup);
+    abTestAddFuncs(tests, G_N_ELEMENTS(tests));
     g_test_add_data_func("/pressure/kernel/vmpressure-removed-cgroup",
                          GINT_TO_POINTER(AB_PRESSURE_SOURCE_VMPRESSURE), test_v1_removed_cgroup);
     g_test_add_data_func("/pressure/kernel/headroom-removed-cgroup",

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "ab-pressure.h"
+#include "testutils.h"
 
 static void
 test_resident_parse(void)
@@ -272,17 +273,15 @@ test_threshold_kernel(void)
     g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
-int
-main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/pressure/resident/parse", test_resident_parse);
-    g_test_add_func("/pressure/resident/self", test_resident_self);
-    g_test_add_func("/pressure/resident/pidfile", test_pidfile);
-    g_test_add_func("/pressure/headroom/stat-parse", test_stat_parse);
-    g_test_add_func("/pressure/headroom/reclaimable", test_cgroup_reclaimable);
-    g_test_add_func("/pressure/headroom/room", test_headroom_room);
-    g_test_add_func("/pressure/threshold/marks", test_threshold_marks);
-    g_test_add_func("/pressure/threshold/kernel", test_threshold_kernel);
-    return g_test_run();
-}
+static const AbTestFunc tests[] = {
+    { "/pressure/resident/parse", test_resident_parse },
+    { "/pressure/resident/self", test_resident_self },
+    { "/pressure/resident/pidfile", test_pidfile },
+    { "/pressure/headroom/stat-parse", test_stat_parse },
+    { "/pressure/headroom/reclaimable", test_cgroup_reclaimable },
+    { "/pressure/headroom/room", test_headroom_room },
+    { "/pressure/threshold/marks", test_threshold_marks },
+    { "/pressure/threshold/kernel", test_threshold_kernel },
+};
+
+AB_TEST_MAIN(tests, NULL)

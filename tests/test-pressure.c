@@ -659,34 +659,32 @@ test_monitor_highest_wins(void)
     g_assert_cmpuint(s->requestKiB, ==, 120000);
 }
 
-int
-main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/pressure/psi/parse", test_psi_parse);
-    g_test_add_func("/pressure/psi/parse-bad", test_psi_parse_bad);
-    g_test_add_func("/pressure/psi/trigger-format", test_psi_trigger_format);
-    g_test_add_func("/pressure/psi/round-window", test_psi_round);
-    g_test_add_func("/pressure/psi/history", test_psi_history);
-    g_test_add_func("/pressure/psi/refuses-regular-file", test_psi_refuses_regular_file);
-    g_test_add_func("/pressure/headroom/meminfo", test_meminfo);
-    g_test_add_func("/pressure/headroom/cgroup-v1", test_cgroup_v1_headroom);
-    g_test_add_func("/pressure/headroom/cgroup-v2", test_cgroup_v2_headroom);
-    g_test_add_func("/pressure/headroom/cgroup-v2-no-memory", test_cgroup_v2_no_memory_controller);
-    g_test_add_func("/pressure/headroom/level", test_headroom_level);
-    g_test_add_func("/pressure/cgroup/proc-cgroup", test_proc_cgroup);
-    g_test_add_func("/pressure/cgroup/mounts", test_mounts);
-    g_test_add_func("/pressure/cgroup/common-parent", test_common_parent);
-    g_test_add_func("/pressure/cgroup/find-hybrid", test_find_guests_hybrid);
-    g_test_add_func("/pressure/cgroup/pid-files-named", test_pid_files_named);
-    g_test_add_func("/pressure/cgroup/find-v2", test_find_guests_v2);
-    g_test_add_func("/pressure/cgroup/find-none", test_find_guests_none);
-    g_test_add_func("/pressure/cgroup/guests-at", test_guests_at);
-    g_test_add_func("/pressure/monitor/sources-kinds", test_monitor_sources_kinds);
-    g_test_add_func("/pressure/monitor/defaults-hybrid", test_monitor_defaults_hybrid);
-    g_test_add_func("/pressure/monitor/defaults-v2", test_monitor_defaults_v2);
-    g_test_add_func("/pressure/monitor/highest-wins", test_monitor_highest_wins);
-    g_test_add_func("/pressure/vmpressure/coalesce", test_vmpressure_coalesce);
-    g_test_add_func("/pressure/vmpressure/glib-flood", test_vmpressure_glib_flood);
-    return g_test_run();
-}
+static const AbTestFunc tests[] = {
+    { "/pressure/psi/parse", test_psi_parse },
+    { "/pressure/psi/parse-bad", test_psi_parse_bad },
+    { "/pressure/psi/trigger-format", test_psi_trigger_format },
+    { "/pressure/psi/round-window", test_psi_round },
+    { "/pressure/psi/history", test_psi_history },
+    { "/pressure/psi/refuses-regular-file", test_psi_refuses_regular_file },
+    { "/pressure/headroom/meminfo", test_meminfo },
+    { "/pressure/headroom/cgroup-v1", test_cgroup_v1_headroom },
+    { "/pressure/headroom/cgroup-v2", test_cgroup_v2_headroom },
+    { "/pressure/headroom/cgroup-v2-no-memory", test_cgroup_v2_no_memory_controller },
+    { "/pressure/headroom/level", test_headroom_level },
+    { "/pressure/cgroup/proc-cgroup", test_proc_cgroup },
+    { "/pressure/cgroup/mounts", test_mounts },
+    { "/pressure/cgroup/common-parent", test_common_parent },
+    { "/pressure/cgroup/find-hybrid", test_find_guests_hybrid },
+    { "/pressure/cgroup/pid-files-named", test_pid_files_named },
+    { "/pressure/cgroup/find-v2", test_find_guests_v2 },
+    { "/pressure/cgroup/find-none", test_find_guests_none },
+    { "/pressure/cgroup/guests-at", test_guests_at },
+    { "/pressure/monitor/sources-kinds", test_monitor_sources_kinds },
+    { "/pressure/monitor/defaults-hybrid", test_monitor_defaults_hybrid },
+    { "/pressure/monitor/defaults-v2", test_monitor_defaults_v2 },
+    { "/pressure/monitor/highest-wins", test_monitor_highest_wins },
+    { "/pressure/vmpressure/coalesce", test_vmpressure_coalesce },
+    { "/pressure/vmpressure/glib-flood", test_vmpressure_glib_flood },
+};
+
+AB_TEST_MAIN(tests, NULL)

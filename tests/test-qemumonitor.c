@@ -6,6 +6,7 @@
 #include "ab-conf.h"
 #include "ab-error.h"
 #include "ab-qemu-monitor.h"
+#include "testutils.h"
 
 #define GiB_BYTES "1073741824"
 
@@ -126,14 +127,17 @@ testRegisterUnsupported(void)
     virConnectClose(conn);
 }
 
-int
-main(int argc, char **argv)
+static const AbTestFunc tests[] = {
+    { "/qemumonitor/events", testEvents },
+    { "/qemumonitor/bad-events", testBadEvents },
+    { "/qemumonitor/publishable", testPublishable },
+    { "/qemumonitor/register-unsupported", testRegisterUnsupported },
+};
+
+static void
+setupEvents(void)
 {
-    g_test_init(&argc, &argv, NULL);
     virEventRegisterDefaultImpl();
-    g_test_add_func("/qemumonitor/events", testEvents);
-    g_test_add_func("/qemumonitor/bad-events", testBadEvents);
-    g_test_add_func("/qemumonitor/publishable", testPublishable);
-    g_test_add_func("/qemumonitor/register-unsupported", testRegisterUnsupported);
-    return g_test_run();
 }
+
+AB_TEST_MAIN(tests, setupEvents)

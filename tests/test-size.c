@@ -4,6 +4,7 @@
 #include "ab-size.h"
 #include <string.h>
 #include "ab-error.h"
+#include "testutils.h"
 
 static void
 test_units(void)
@@ -158,16 +159,14 @@ test_percent(void)
     g_assert_cmpuint(abSizePercentOf(3333, 1000), ==, 333);
 }
 
-int
-main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/size/units", test_units);
-    g_test_add_func("/size/bad-units", test_bad_units);
-    g_test_add_func("/size/parse", test_parse);
-    g_test_add_func("/size/parse-errors", test_parse_errors);
-    g_test_add_func("/size/scaled", test_scaled);
-    g_test_add_func("/size/format", test_format);
-    g_test_add_func("/size/percent", test_percent);
-    return g_test_run();
-}
+static const AbTestFunc tests[] = {
+    { "/size/units", test_units },
+    { "/size/bad-units", test_bad_units },
+    { "/size/parse", test_parse },
+    { "/size/parse-errors", test_parse_errors },
+    { "/size/scaled", test_scaled },
+    { "/size/format", test_format },
+    { "/size/percent", test_percent },
+};
+
+AB_TEST_MAIN(tests, NULL)

@@ -335,6 +335,15 @@ testFrontRoutes(void)
     g_unlink(fake);
 }
 
+static const AbTestFunc tests[] = {
+    { "/virsh-edit/unchanged", testUnchanged },
+    { "/virsh-edit/edited", testEdited },
+    { "/virsh-edit/refused-no-tty", testRefusedNoTty },
+    { "/virsh-edit/try-again", testTryAgain },
+    { "/virsh-edit/skip-schema", testSkipSchema },
+    { "/virsh-edit/front-routes", testFrontRoutes },
+};
+
 int
 main(int argc, char **argv)
 {
@@ -352,12 +361,7 @@ main(int argc, char **argv)
     datadir = g_build_filename(abTestSourceRoot(), "tests", "virshdata", NULL);
     uri = g_strdup_printf("test://%s/testnode.xml", datadir);
 
-    g_test_add_func("/virsh-edit/unchanged", testUnchanged);
-    g_test_add_func("/virsh-edit/edited", testEdited);
-    g_test_add_func("/virsh-edit/refused-no-tty", testRefusedNoTty);
-    g_test_add_func("/virsh-edit/try-again", testTryAgain);
-    g_test_add_func("/virsh-edit/skip-schema", testSkipSchema);
-    g_test_add_func("/virsh-edit/front-routes", testFrontRoutes);
+    abTestAddFuncs(tests, G_N_ELEMENTS(tests));
     ret = g_test_run();
     g_free(datadir);
     g_free(uri);

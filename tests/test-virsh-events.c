@@ -5,6 +5,7 @@
  * here, against virsh's own "event 'balloon-change' ..." format. */
 #include <glib.h>
 #include "ab-vsh-cmds.h"
+#include "testutils.h"
 
 static void
 testBalloon(void)
@@ -68,13 +69,11 @@ testInjected(void)
     g_assert_cmpstr(c, ==, "event 'pressure-injected' for domain 'vm': none");
 }
 
-int
-main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/virsh-events/balloon", testBalloon);
-    g_test_add_func("/virsh-events/status", testStatus);
-    g_test_add_func("/virsh-events/status-error", testStatusError);
-    g_test_add_func("/virsh-events/injected", testInjected);
-    return g_test_run();
-}
+static const AbTestFunc tests[] = {
+    { "/virsh-events/balloon", testBalloon },
+    { "/virsh-events/status", testStatus },
+    { "/virsh-events/status-error", testStatusError },
+    { "/virsh-events/injected", testInjected },
+};
+
+AB_TEST_MAIN(tests, NULL)

@@ -165,10 +165,7 @@ testFormatUnqualified(void)
     g_assert_cmpstr(out, ==, "<policy state=\"on\">\n  <floor>1</floor>\n</policy>\n");
 }
 
-static const struct {
-    const char *path;
-    GTestFunc func;
-} tests[] = {
+static const AbTestFunc tests[] = {
     { "/xml/metadata-ensure", testMetadataEnsure },
     { "/xml/lookup", testLookup },
     { "/xml/readers", testReaders },
@@ -176,11 +173,4 @@ static const struct {
     { "/xml/format-unqualified", testFormatUnqualified },
 };
 
-int
-main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    for (size_t i = 0; i < G_N_ELEMENTS(tests); i++)
-        g_test_add_func(tests[i].path, tests[i].func);
-    return g_test_run();
-}
+AB_TEST_MAIN(tests, NULL)

@@ -78,6 +78,24 @@ abTestCompareToFile(const char *path, const char *actual)
     g_test_fail();
 }
 
+void
+abTestAddFuncs(const AbTestFunc *tests, size_t ntests)
+{
+    for (size_t i = 0; i < ntests; i++)
+        g_test_add_func(tests[i].path, tests[i].func);
+}
+
+int
+abTestMain(int argc, char **argv, void (*setup)(void),
+           const AbTestFunc *tests, size_t ntests)
+{
+    g_test_init(&argc, &argv, NULL);
+    if (setup)
+        setup();
+    abTestAddFuncs(tests, ntests);
+    return g_test_run();
+}
+
 /* ---- log recorder ------------------------------------------------------- */
 
 GPtrArray *testLogs;

@@ -30,6 +30,25 @@ bool abTestRegenerate(void);
  * difference the test fails, naming the first line that differs. */
 void abTestCompareToFile(const char *path, const char *actual);
 
+/* A test program's table: each test's TAP path and its function. */
+typedef struct {
+    const char *path;
+    GTestFunc func;
+} AbTestFunc;
+
+/* g_test_add_func for each of the @ntests of @tests, in order. */
+void abTestAddFuncs(const AbTestFunc *tests, size_t ntests);
+
+/* The main() of a program that is only its table: g_test_init, @setup
+ * (when not NULL), the tests of @tests, g_test_run. */
+int abTestMain(int argc, char **argv, void (*setup)(void),
+               const AbTestFunc *tests, size_t ntests);
+#define AB_TEST_MAIN(tests, setup) \
+    int main(int argc, char **argv) \
+    { \
+        return abTestMain(argc, argv, setup, tests, G_N_ELEMENTS(tests)); \
+    }
+
 /* Every log message the process writes, in order, as "LEVEL message
  * @domain". GLib's g_test_expect_message does not see structured logging,
  * so the tests record messages themselves and search them. A critical

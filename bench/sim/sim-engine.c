@@ -16,6 +16,7 @@ double simEngineGrowHorizonPeriods = AB_POLICY_GROW_HORIZON_PERIODS;
 #define AB_POLICY_GROW_HORIZON_PERIODS simEngineGrowHorizonPeriods
 #define abPolicyDecide simEngineDecide
 #define abPolicyInflight simEngineInflight
+#define abPolicyHostFall simEngineHostFall
 #define abPolicyReasonToString simEngineReasonToString
 #define abPolicyReasonFromString simEngineReasonFromString
 

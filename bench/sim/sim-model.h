@@ -168,6 +168,9 @@ typedef struct {
     const simAbTuning *tuning;   /* NULL: defaults */
     bool deficitOpen;            /* the last decision left a host deficit */
     abLevel level;               /* the host's level at the last decision */
+    bool posKnown;               /* room minus deficit at the last decision */
+    long long posKiB;
+    double posTime;
 } simAbState;
 abLevel simHostLevel(const simHostModel *host, double freeMiB,
                      unsigned long long *requestKiB);
@@ -189,6 +192,8 @@ unsigned long long simEngineDecide(const abPolicyHost *host,
                                    const abPolicyGuest *guests,
                                    size_t nguests, abPolicyDecision *out);
 unsigned long long simEngineInflight(const abPolicyGuest *guests, size_t nguests);
+unsigned long long simEngineHostFall(long long prevPosKiB, double prevTime,
+                                    long long posKiB, double now);
 const char *simEngineReasonToString(abPolicyReason reason);
 int simEngineReasonFromString(const char *name);
 

@@ -98,6 +98,11 @@ struct _abDaemon {
     double lastTickTime;             /* <0: never */
     bool deficitOpen;                /* the last decision left a host deficit:
                                       * balloon arrivals decide again */
+    /* the host's distance to its set point (room minus deficit) at the
+     * last decision that knew it, for the engine's fall rate */
+    bool hostPosKnown;
+    long long hostPosKiB;
+    double hostPosTime;
     unsigned int backoffSec;
 
     unsigned int nSetMemory;

@@ -292,6 +292,27 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
     }
 }
 
+/* How fast the host's free memory fell since the last decision that knew
+ * it (headroom figures), remembering this one's for the next. */
+static unsigned long long
+abDaemonTickHostFall(abDaemon *daemon, const abDaemonPressureSample *sample, double now)
+{
+    unsigned long long fall = 0;
+    long long pos;
+
+    if (!sample->roomKnown) {
+        daemon->hostPosKnown = false;
+        return 0;
+    }
+    pos = (long long) sample->roomKiB - (long long) sample->requestKiB;
+    if (daemon->hostPosKnown)
+        fall = abPolicyHostFall(daemon->hostPosKiB, daemon->hostPosTime, pos, now);
+    daemon->hostPosKnown = true;
+    daemon->hostPosKiB = pos;
+    daemon->hostPosTime = now;
+    return fall;
+}
+
 void
 abDaemonTick(abDaemon *daemon)
 {
@@ -303,6 +324,7 @@ abDaemonTick(abDaemon *daemon)
     abPolicyHost host;
     double now = abDaemonNow(daemon);
     gint64 wall = abDaemonWallNow(daemon);
+    unsigned long long fallKiBps;
     guint i;
 
     if (!daemon->conn)
@@ -313,6 +335,7 @@ abDaemonTick(abDaemon *daemon)
      * the connection) still gets its cgroup watched */
     abDaemonPressureRediscover(daemon->pressure, now, false);
     daemon->pressure->sample(daemon->pressure, &sample);
+    fallKiBps = abDaemonTickHostFall(daemon, &sample, now);
 
     list = abDaemonManagedList(daemon);
     g_ptr_array_sort(list, abDaemonDomainCompareName);
@@ -342,6 +365,7 @@ abDaemonTick(abDaemon *daemon)
         .requestKiB = sample.requestKiB,
         .roomKnown = sample.roomKnown,
         .roomKiB = sample.roomKiB,
+        .fallKiBps = fallKiBps,
     };
     guests = g_new0(abPolicyGuest, list->len);
     out = g_new0(abPolicyDecision, list->len);

@@ -457,19 +457,44 @@ abPolicyInflight(const abPolicyGuest *guests, size_t nguests)
     return sum;
 }
 
-/* What the pool is asked to free: what the host is short of (at least
- * the steps of its level; at critical with no figure, all it can), less
- * what the balloons are already bringing. */
+unsigned long long
+abPolicyHostFall(long long prevPosKiB, double prevTime, long long posKiB, double now)
+{
+    double dt = now - prevTime;
+
+    if (!(dt > 0) || dt > AB_POLICY_HOST_FALL_WINDOW_S || posKiB >= prevPosKiB)
+        return 0;
+    return (unsigned long long)((double)(prevPosKiB - posKiB) / dt);
+}
+
+/* What a falling host will be short of by the time the balloons arrive:
+ * AB_POLICY_HOST_LEAD_S of its fall, at most its deficit again (one
+ * jump between two decisions is not a ramp to extrapolate). */
+static unsigned long long
+abPolicyLead(const abPolicyHost *host)
+{
+    double lead = (double)host->fallKiBps * AB_POLICY_HOST_LEAD_S;
+
+    if (host->requestKiB == 0)
+        return 0;
+    return lead < (double)host->requestKiB ? (unsigned long long)lead : host->requestKiB;
+}
+
+/* What the pool is asked to free: what the host is short of plus its lead
+ * (at least the steps of its level; at critical with no figure, all it
+ * can), less what the balloons are already bringing. */
 static unsigned long long
 abPolicyRequest(const abPolicyHost *host, unsigned long long stepsKiB,
                 unsigned long long freeKiB, unsigned long long inflightKiB)
 {
     unsigned long long want;
 
-    if (host->requestKiB == 0 && host->level == AB_LEVEL_CRITICAL)
+    if (host->requestKiB == 0 && host->level == AB_LEVEL_CRITICAL) {
         want = freeKiB + inflightKiB;
-    else
-        want = host->requestKiB > stepsKiB ? host->requestKiB : stepsKiB;
+    } else {
+        want = host->requestKiB + abPolicyLead(host);
+        want = want > stepsKiB ? want : stepsKiB;
+    }
     want = want > inflightKiB ? want - inflightKiB : 0;
     return abPolicyMin(want, freeKiB);
 }

@@ -37,6 +37,13 @@
 /* Growth covers the guest's recent growth rate over this many stats
  * periods (the time until the next decision can see the result). */
 #define AB_POLICY_GROW_HORIZON_PERIODS 2
+/* While the host's free memory keeps falling under pressure (a ramp the
+ * balloons have not caught yet), the request leads by what this many
+ * seconds of that fall add: about the time a balloon takes to return a
+ * few hundred MiB. At most the deficit itself again. */
+#define AB_POLICY_HOST_LEAD_S          1.0
+/* The fall is measured between decisions at most this far apart. */
+#define AB_POLICY_HOST_FALL_WINDOW_S   5.0
 /* Stuck balloons (abPolicyBalloonObserve). */
 #define AB_POLICY_STUCK_RATE_KIB_S     (15ULL * 1024) /* slower inflation: stuck */
 #define AB_POLICY_STUCK_RATE_WINDOW_S  4.0
@@ -99,6 +106,10 @@ typedef struct {
     unsigned long long roomKiB;      /* how far the host is above its set
                                       * point: what guests may grow into
                                       * before the others must give */
+    unsigned long long fallKiBps;    /* how fast its free memory fell since
+                                      * the previous decision, net of what
+                                      * the balloons returned (0: steady,
+                                      * rising or not known) */
 } abPolicyHost;
 
 typedef enum {
@@ -149,6 +160,12 @@ unsigned long long abPolicyDecide(const abPolicyHost *host,
  * responsive guests still have to inflate to reach their targets (not
  * those that deflated on OOM: their targets follow them). */
 unsigned long long abPolicyInflight(const abPolicyGuest *guests, size_t nguests);
+
+/* The host's fall in KiB/s from its distance to the set point (room minus
+ * deficit) at two decisions: 0 when it rose, held, or the two are not
+ * (0, AB_POLICY_HOST_FALL_WINDOW_S] seconds apart. */
+unsigned long long abPolicyHostFall(long long prevPosKiB, double prevTime,
+                                    long long posKiB, double now);
 
 /* The balloon of one guest, as the caller tracks it between decisions:
  * the target it was given, whether it moves toward it, and the back-off

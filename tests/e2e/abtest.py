@@ -315,10 +315,15 @@ def wait_tag(g, pid, tag, timeout):
 
 
 def grow_control(g, daemon, tap, fig, load_cmd, load_mib, current_mib, what):
-    """The control of a grow scenario: the guest's policy disabled live
-    before the daemon starts, the load must be OOM-killed, or the scenario
-    proves nothing. Then the policy is enabled again and the guest left at
-    rest; returns the daemon's log mark for what follows."""
+    """The control of a grow scenario: the guest started and settled at
+    @current_mib, its policy disabled live before the daemon starts, the
+    load must be OOM-killed, or the scenario proves nothing. Then the
+    policy is enabled again and the guest left at rest; returns its
+    balloon size there (KiB)."""
+    g.start()
+    g.wait_ready()
+    wait_settled(g, current_mib)
+    # Disabled before the daemon sees it: the control runs untouched.
     vab("balloon-policy", g.name, "--disable", "--live")
     daemon.start()
     daemon.wait_log(r"resync: \d+ domains?, 0 managed", 10)
@@ -342,3 +347,23 @@ def grow_control(g, daemon, tap, fig, load_cmd, load_mib, current_mib, what):
     daemon.wait_log(r"%s: managed" % re.escape(g.name), 20, log_mark)
     # Its first ticks may grow it to its reserve; the load starts from rest.
     wait_status(g, lambda st: st.get("reason") == "none", 30, "status at rest (reason none)")
+    return g.dommemstat()["actual"]
+
+
+class GrowLoad:
+    """The load of a grow scenario, @load_cmd, sent to @g's console; the
+    console position, the daemon's log mark and the time it started."""
+
+    def __init__(self, g, daemon, load_cmd):
+        self.g = g
+        self.pos = len(g.console_text())
+        self.mark = daemon.mark()
+        self.t0 = time.monotonic()
+        g.send("%s; echo ab-e2e-grow-rc=$?" % load_cmd)
+
+    def wait(self, fig, timeout):
+        """Until the load exits: (its exit code, the console output since
+        it started); fig["load_s"] is how long it ran."""
+        m = self.g.console_wait(r"ab-e2e-grow-rc=(\d+)", timeout)
+        fig["load_s"] = time.monotonic() - self.t0
+        return int(m.group(1)), self.g.console_text()[self.pos:]

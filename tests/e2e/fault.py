@@ -8,13 +8,17 @@ the e2e test config, makes it act with injected pressure, breaks
 something, and then asks what a user asks:
 
     w = fault.World(s, tap, fig)             # daemon + guests, not started
-    w.boot()                                  # guests ready, daemon connected
+    g, d = w.boot()                           # guests ready, daemon connected
+    g, d, size = w.shrunk(what)               # or: boot, and the daemon shrinks
+                                              # the first guest (a TAP check)
     ... the fault ...
     w.managing(g)                             # pressure -> a target within 2 ticks
     w.invariants()                            # no qemu killed, no guest OOM,
                                               # every target within the bounds,
                                               # the daemon alive
     w.truthful(g)                             # status = what the balloon is at
+    w.recovers(g, what, key, wall)            # managing, truthful, invariants:
+                                              # three TAP checks
 """
 
 import re
@@ -61,12 +65,23 @@ class World:
 
     def boot(self):
         """Guests up and settled at <memory>, the daemon connected and
-        publishing a status for each."""
+        publishing a status for each. Returns the first guest and the
+        daemon."""
         self.start_guests()
         self.fig["daemon_start_s"] = self.daemon.start()
         for g in self.guests:
             abtest.wait_status(g, lambda st: st.get("usable", 0) > 0, 20,
                                "a status with guest stats")
+        return self.guests[0], self.daemon
+
+    def shrunk(self, what="the daemon shrinks the guest", above_kib=0):
+        """boot(), then injected pressure shrinks the first guest to a
+        target above @above_kib: one TAP check, "@what old -> new KiB".
+        Returns the guest, the daemon and the target (KiB)."""
+        g, d = self.boot()
+        ok, old, size, _ = self.managing(g)
+        self.tap.ok(ok and size > above_kib, "%s %d -> %d KiB" % (what, old, size))
+        return g, d, size
 
     # --- what the user cares about -----------------------------------------
 
@@ -190,6 +205,14 @@ class World:
                            "KiB after %d tick(s)" % (" " + what if what else "", level,
                                                      old, new, ticks),
                            "expected a lower target within %d ticks" % MANAGE_TICKS)
+
+    def recovers(self, g, what, key, wall_since):
+        """After the fault: pressure moves @g again within 2 ticks, its
+        status is truthful from @wall_since on, the invariants hold
+        (three TAP checks)."""
+        self.check_managing(g, what, key=key)
+        self.check_truthful(g, wall_since)
+        self.invariants()
 
 
 def wall():

@@ -27,9 +27,7 @@ TICKS = 3
 
 def run(s, tap, fig):
     w = fault.World(s, tap, fig)
-    g = w.guests[0]
-    d = w.daemon
-    w.boot()
+    g, d = w.boot()
 
     mark = d.mark()
     abtest.vab("balloon-inject-pressure", g.name, "critical")

@@ -25,15 +25,11 @@ TICKS = 2
 
 def run(s, tap, fig):
     w = fault.World(s, tap, fig)
-    g = w.guests[0]
-    d = w.daemon
     tap.attach("libvirtd output", os.path.join(s.workdir, "libvirtd.out"), lines=20)
     if not s.libvirt.started_libvirtd():
         tap.skip_rest("the libvirtd in use was not started by this test; not killing it")
         return
-    w.boot()
-    ok, old, size, _ = w.managing(g)
-    tap.ok(ok, "before the fault the daemon manages the guest: %d -> %d KiB" % (old, size))
+    g, d, size = w.shrunk("before the fault the daemon manages the guest:")
 
     mark = d.mark()
     t_kill = time.monotonic()
@@ -61,9 +57,7 @@ def run(s, tap, fig):
            "reconnected %.1f s after libvirtd came back; the resync keeps the guest at "
            "%d KiB over %d ticks" % (fig["libvirtd_back_to_reconnect_s"], actual, TICKS),
            "targets: %s" % sent)
-    w.check_managing(g, "after the reconnect", key="reconnect")
-    w.check_truthful(g, 0)
-    w.invariants()
+    w.recovers(g, "after the reconnect", "reconnect", 0)
 
 
 if __name__ == "__main__":

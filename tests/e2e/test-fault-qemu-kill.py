@@ -50,11 +50,7 @@ def adopted(w, g, since, wall):
 
 def run(s, tap, fig):
     w = fault.World(s, tap, fig)
-    g = w.guests[0]
-    d = w.daemon
-    w.boot()
-    ok, old, size, _ = w.managing(g)
-    tap.ok(ok, "the daemon shrinks the guest %d -> %d KiB" % (old, size))
+    g, d, size = w.shrunk()
 
     mark = kill_qemu(w, g)
     tap.ok(d.alive() and abtest.status(g) is None and not d.setmem_lines(g.name, mark),
@@ -82,9 +78,7 @@ def run(s, tap, fig):
     tap.ok(ok and g2.name == g.name,
            "a new guest with the same name (new UUID) is managed from its own size: %s" % st,
            "targets %s; status %s" % (sent, st))
-    w.check_managing(g2, "the new guest", key="new_guest")
-    w.check_truthful(g2, wall)
-    w.invariants()
+    w.recovers(g2, "the new guest", "new_guest", wall)
 
 
 if __name__ == "__main__":

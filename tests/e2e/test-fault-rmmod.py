@@ -24,11 +24,7 @@ TICKS = 4
 
 def run(s, tap, fig):
     w = fault.World(s, tap, fig)
-    g = w.guests[0]
-    d = w.daemon
-    w.boot()
-    ok, old, size, _ = w.managing(g)
-    tap.ok(ok, "the daemon shrinks the guest %d -> %d KiB" % (old, size))
+    g, d, size = w.shrunk()
 
     mark = d.mark()
     rc, out = g.run("rmmod virtio_balloon", timeout=30)
@@ -57,9 +53,7 @@ def run(s, tap, fig):
     tap.ok(rc == 0, "insmod virtio_balloon: stats flow again (%.1f s), balloon at %d KiB"
            % (t, g.dommemstat()["actual"]), out)
     wall = fault.wall()
-    w.check_managing(g, "with the driver back", key="insmod")
-    w.check_truthful(g, wall)
-    w.invariants()
+    w.recovers(g, "with the driver back", "insmod", wall)
 
 
 if __name__ == "__main__":

@@ -33,12 +33,7 @@ def quiet(w, g, since):
 
 def run(s, tap, fig):
     w = fault.World(s, tap, fig)
-    g = w.guests[0]
-    d = w.daemon
-    w.boot()
-    ok, old, size, _ = w.managing(g)
-    tap.ok(ok and size > USER_MIB * 1024,
-           "the daemon set a target of its own: %d -> %d KiB" % (old, size))
+    g, d, _ = w.shrunk("the daemon set a target of its own:", above_kib=USER_MIB * 1024)
 
     mark = d.mark()
     g.setmem(USER_MIB)

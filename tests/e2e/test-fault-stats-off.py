@@ -24,11 +24,7 @@ TICKS = 4
 
 def run(s, tap, fig):
     w = fault.World(s, tap, fig)
-    g = w.guests[0]
-    d = w.daemon
-    w.boot()
-    ok, old, size, _ = w.managing(g)
-    tap.ok(ok, "with stats the daemon shrinks the guest %d -> %d KiB" % (old, size))
+    g, d, size = w.shrunk("with stats the daemon shrinks the guest")
 
     mark = d.mark()
     harness.virsh("dommemstat", g.name, "--period", "0", "--live")
@@ -52,9 +48,7 @@ def run(s, tap, fig):
 
     harness.virsh("dommemstat", g.name, "--period", "1", "--live")
     wall = fault.wall()
-    w.check_managing(g, "once polling is back on", key="period1")
-    w.check_truthful(g, wall)
-    w.invariants()
+    w.recovers(g, "once polling is back on", "period1", wall)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ OOM-killed. Then --enable --live: it completes, no OOM in the console.
 
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import abtest  # noqa: E402
@@ -34,22 +33,12 @@ def run(s, tap, fig):
     daemon = abtest.Daemon(s, tap)
     g = abtest.guest(s, "g", MEM, current_mib=CURRENT, autodeflate=False)
     tap.attach("guest console", g.console_log, lines=30)
-    g.start()
-    g.wait_ready()
-    abtest.wait_settled(g, CURRENT)
-    abtest.grow_control(g, daemon, tap, fig, LOAD_CMD, LOAD, CURRENT, "at 128 MiB/s ")
-    actual0 = g.dommemstat()["actual"]
+    actual0 = abtest.grow_control(g, daemon, tap, fig, LOAD_CMD, LOAD, CURRENT, "at 128 MiB/s ")
     tap.ok(actual0 < (CURRENT + 128) * 1024,
            "the guest starts the load small (%d KiB)" % actual0)
-    pos = len(g.console_text())
-    log_mark = daemon.mark()
-    t0 = time.monotonic()
-    g.send("%s; echo ab-e2e-grow-rc=$?" % LOAD_CMD)
-    m = g.console_wait(r"ab-e2e-grow-rc=(\d+)", 120)
-    fig["load_s"] = time.monotonic() - t0
-    out = g.console_text()[pos:]
-    rc = int(m.group(1))
-    grows = [x for x in daemon.setmem_lines(g.name, log_mark) if x[2] == "guest-pressure"]
+    load = abtest.GrowLoad(g, daemon, LOAD_CMD)
+    rc, out = load.wait(fig, 120)
+    grows = [x for x in daemon.setmem_lines(g.name, load.mark) if x[2] == "guest-pressure"]
     fig["grow_steps"] = len(grows)
     fig["largest_grow_mib"] = max([(n - o) // 1024 for o, n, _ in grows] or [0])
     tap.ok(rc == 0 and "memload: done" in out,

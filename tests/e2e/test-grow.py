@@ -39,40 +39,29 @@ def run(s, tap, fig):
     tap.ok("autodeflate" not in xml or "autodeflate='off'" in xml.replace('"', "'"),
            "guest defined with autodeflate off: deflate-on-oom cannot do the daemon's job",
            xml)
-    g.start()
-    g.wait_ready()
-    abtest.wait_settled(g, CURRENT)
-    # Disabled before the daemon sees it: the control runs untouched.
-    abtest.grow_control(g, daemon, tap, fig, LOAD_CMD, LOAD, CURRENT, "")
-    actual0 = g.dommemstat()["actual"]
-    pos = len(g.console_text())
-    log_mark = daemon.mark()
-    t0 = time.monotonic()
-    g.send("%s; echo ab-e2e-grow-rc=$?" % LOAD_CMD)
+    actual0 = abtest.grow_control(g, daemon, tap, fig, LOAD_CMD, LOAD, CURRENT, "")
+    load = abtest.GrowLoad(g, daemon, LOAD_CMD)
 
-    first, _ = harness.wait_until(lambda: daemon.setmem_lines(g.name, log_mark), 60,
+    first, _ = harness.wait_until(lambda: daemon.setmem_lines(g.name, load.mark), 60,
                                   interval=0.05, what="the daemon's first grow")
-    fig["load_to_first_grow_s"] = time.monotonic() - t0
+    fig["load_to_first_grow_s"] = time.monotonic() - load.t0
     old, new, reason = first[0]
     g.wait_memstat(lambda m: m["actual"] >= new - 1024, 20, interval=0.05,
                    what="actual reaches %d KiB" % new)
-    fig["load_to_first_grow_actual_s"] = time.monotonic() - t0
+    fig["load_to_first_grow_actual_s"] = time.monotonic() - load.t0
     tap.ok(new > old and reason == "guest-pressure",
            "first grow %d -> %d KiB (%s) %.2f s after the load started, actual there at "
            "%.2f s" % (old, new, reason, fig["load_to_first_grow_s"],
                        fig["load_to_first_grow_actual_s"]), first)
 
-    m = g.console_wait(r"ab-e2e-grow-rc=(\d+)", 180)
-    fig["load_s"] = time.monotonic() - t0
-    out = g.console_text()[pos:]
-    rc = int(m.group(1))
+    rc, out = load.wait(fig, 180)
     tap.ok(rc == 0 and "memload: done" in out,
            "with autoballoond: memload %d MiB completes (exit %d) in %.1f s"
            % (LOAD, rc, fig["load_s"]), out[-600:])
     oom = abtest.oom_lines(out)
     tap.ok(not oom, "no OOM kill in the guest's console while it grew", "\n".join(oom))
 
-    grows = [x for x in daemon.setmem_lines(g.name, log_mark) if x[2] == "guest-pressure"]
+    grows = [x for x in daemon.setmem_lines(g.name, load.mark) if x[2] == "guest-pressure"]
     actual = g.dommemstat()["actual"]
     fig["grow_steps"] = len(grows)
     fig["grown_to_mib"] = actual // 1024

@@ -13,10 +13,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_autoptr(GError) err = NULL;
     abDaemonConfig *cfg;
 
-    fuzzInit();
-    if (size > 64 * 1024)
+    if (!(text = fuzzText(data, size, 64 * 1024)))
         return 0;
-    text = fuzzString(data, size);
     cfg = abDaemonConfigNew();
     if (abDaemonConfigApplyData(cfg, "fuzz.conf", text, &err) == 0 &&
         abDaemonConfigCheck(cfg, "fuzz.conf", &err) == 0) {

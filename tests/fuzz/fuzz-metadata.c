@@ -66,10 +66,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     g_autofree char *xml = NULL;
 
-    fuzzInit();
-    if (size > 64 * 1024)
+    if (!(xml = fuzzText(data, size, 64 * 1024)))
         return 0;
-    xml = fuzzString(data, size);
     fuzzPolicy(xml);
     fuzzInjected(xml);
     fuzzStatus(xml);

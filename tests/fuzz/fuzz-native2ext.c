@@ -11,10 +11,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_autofree char *ext = NULL;
     g_autoptr(GError) err = NULL;
 
-    fuzzInit();
-    if (size > 256 * 1024)
+    if (!(xml = fuzzText(data, size, 256 * 1024)))
         return 0;
-    xml = fuzzString(data, size);
     if (!(ext = abConfNativeToExtended(xml, &err)))
         fuzzAssert(err && err->message && *err->message, "refused without a message");
     return 0;

@@ -17,10 +17,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     guint64 request;
     double freePercent;
 
-    fuzzInit();
-    if (size > 64 * 1024)
+    if (!(text = fuzzText(data, size, 64 * 1024)))
         return 0;
-    text = fuzzString(data, size);
     /* the second file starts after the first NUL (or is empty) */
     second = memchr(data, '\0', size) ? text + strlen(text) + 1 : "";
 

@@ -11,10 +11,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_autofree char *flagstr = NULL;
     guint flags = 0;
 
-    fuzzInit();
-    if (size > 256 * 1024)
+    if (!(text = fuzzText(data, size, 256 * 1024)))
         return 0;
-    text = fuzzString(data, size);
     if (abQemuCapsParseDeviceHelp(text, "virtio-balloon-pci", &flags, NULL) == 0) {
         flagstr = abQemuCapsFlagsFormat(flags);
         fuzzAssert(flagstr, "flags %u", flags);

@@ -39,26 +39,34 @@ fuzzCounters(const uint8_t *data, size_t size)
                "counts not reset");
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* @text as /proc/PID/cgroup and as /proc/self/mounts */
+static void
+fuzzCgroupText(const char *text)
 {
-    g_autofree char *text = NULL;
     g_autofree char *v1 = NULL;
     g_autofree char *v2 = NULL;
     g_autofree char *v1mount = NULL;
     g_autofree char *v2mount = NULL;
     g_autofree char *parent = NULL;
 
-    fuzzInit();
-    if (size > 64 * 1024)
-        return 0;
-    fuzzCounters(data, size);
-    text = fuzzString(data + MIN(size, 24), size - MIN(size, 24));
     if (abCgroupParseProcCgroup(text, &v1, &v2, NULL) == 0) {
         const char *paths[2] = { v1 ? v1 : "/", v2 ? v2 : "/" };
 
         parent = abCgroupCommonParent(paths, 2);
     }
     abCgroupParseMounts(text, &v1mount, &v2mount);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    g_autofree char *text = NULL;
+
+    fuzzInit();
+    if (size > 64 * 1024)
+        return 0;
+    fuzzCounters(data, size);
+    text = fuzzString(data + MIN(size, 24), size - MIN(size, 24));
+    fuzzCgroupText(text);
     return 0;
 }

@@ -15,10 +15,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     abVshCmd *cmd;
     bool empty = false;
 
-    fuzzInit();
-    if (size > 16 * 1024)
+    if (!(text = fuzzText(data, size, 16 * 1024)))
         return 0;
-    text = fuzzString(data, size);
     cmds = abVshSplitCommands(text, &err);
     fuzzAssert(cmds || (err && err->message), "split refused without a message");
     cmd = abVshCommandStringParse(&ctl, text, &empty);

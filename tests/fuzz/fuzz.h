@@ -50,6 +50,18 @@ fuzzString(const uint8_t *data, size_t size)
     return s;
 }
 
+/* fuzzInit(), then the input as a C string (fuzzString), or NULL when
+ * it is longer than @max bytes: no real caller reads that much, and the
+ * fuzzer's time is better spent on shorter inputs. */
+static inline char *
+fuzzText(const uint8_t *data, size_t size, size_t max)
+{
+    fuzzInit();
+    if (size > max)
+        return NULL;
+    return fuzzString(data, size);
+}
+
 /* A broken invariant: report it the way a sanitizer would, so that the
  * input is kept as a crash. */
 #define fuzzAssert(cond, ...) \
