@@ -203,6 +203,9 @@ def host_control(s, tap, fig, g, limit, cgroup):
     """No daemon: the load takes the cgroup past its low mark, and nothing
     shrinks by itself (else the daemon's run proves nothing)."""
     pid = g.qemu_pid()
+    # the guest-pressure phase's last grow may still be plugging
+    wait_device(g, lambda d: d.get("current", -1) == d.get("requested"), 30,
+                "the device settled before the control")
     before = host_sample(g, pid, limit)
     load = HostLoad(s, "host-load-control", cgroup)
     try:
@@ -213,7 +216,7 @@ def host_control(s, tap, fig, g, limit, cgroup):
     last = got[-1]
     fig["control_min_free_pct"] = 100 * low
     tap.ok(held and rc == 0 and low < LOW_MARK and
-           (last["requested"], last["current"]) == (before["requested"], before["current"]) and
+           last["requested"] >= before["requested"] and last["current"] >= before["current"] and
            last["rss"] >= before["rss"] - 16 * KIB,
            "control, no daemon: the %d MiB host load takes the machine cgroup (limit %d MiB) "
            "past its low mark (free %.1f %% < %d %%); nothing shrinks: plugged %d MiB, qemu "
