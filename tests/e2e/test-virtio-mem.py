@@ -19,7 +19,16 @@ holds that memory. Then:
     memory): the daemon raises the requested size with reason
     guest-pressure, the device plugs, the load completes without an OOM
     kill;
-  - balloon-status lists the guest with backend virtio-mem.
+  - balloon-status lists the guest with backend virtio-mem;
+  - host pressure: the load has left the guest with ~400 MiB plugged and
+    free, and its qemu holds it. The machine cgroup gets a limit that puts
+    it HOST_DEFICIT MiB past its low mark once a host process (memload,
+    in a cgroup below machine) holds HOST_LOAD MiB. Control first, no
+    daemon: the load takes the cgroup past its low mark and nothing
+    shrinks. Then autoballoond with its defaults and the machine cgroup's
+    headroom as its only source: the same load makes it lower the
+    requested size (reason host-pressure), the device unplugs, the qemu's
+    resident memory falls and the cgroup is back at its low mark.
 A second guest boots without virtio_mem: its device never plugs, so the
 daemon's grow is never answered; like a stuck balloon, its status says
 unresponsive and the daemon sends nothing more.
@@ -46,8 +55,27 @@ MEM = BOOT + SIZE
 TOUCH = 500
 LOAD = 600
 LOAD_CMD = "memload -s 16 -d 750 %d" % LOAD
-PLAN = 8
+PLAN = 12
 KIB = 1024
+MIB = 1024 * 1024
+# host pressure: what a host process allocates, and how far that takes the
+# machine cgroup past its low mark (the limit is set from the usage
+# measured before). The deficit is well below what the guest can give
+# (its plugged memory above its reserve) and the load stays 0.2 x limit -
+# HOST_DEFICIT below the limit, so nothing is OOM-killed without a daemon.
+HOST_LOAD = 384
+HOST_DEFICIT = 128
+HOST_LOAD_ARGS = ["-s", "16", "-d", "100", "-t", "-1", str(HOST_LOAD)]
+HOST_CGROUP = "ab-e2e-vmem-load"
+# the default [pressure] headroom-low: the daemon holds the cgroup's free
+# share at this mark
+LOW_MARK = 0.2
+# The daemon's defaults (tick 2 s, stats period 2 s) and the guests' cgroup
+# headroom as the only source, as in scenario 3 (test-overcommit.py).
+HOST_CONFIG = {
+    "daemon": {"tick": "2", "stats-period": "2"},
+    "pressure": {"sources": "headroom", "cgroup": "auto", "system-wide": "false"},
+}
 
 EXTRA_TOP = """
   <maxMemory slots='4' unit='MiB'>%d</maxMemory>
@@ -109,6 +137,181 @@ def mem_total_kib(g):
     rc, out = g.run("grep MemTotal /proc/meminfo", timeout=30)
     m = re.search(r"MemTotal:\s+(\d+) kB", out)
     return int(m.group(1)) if rc == 0 and m else 0
+
+
+def machine_used():
+    """What the headroom source counts as used in libvirt's machine cgroup
+    (bytes): its usage less its inactive file pages."""
+    with open(os.path.join(harness.MACHINE_CGROUP, "memory.usage_in_bytes")) as f:
+        usage = int(f.read())
+    with open(os.path.join(harness.MACHINE_CGROUP, "memory.stat")) as f:
+        m = re.search(r"^total_inactive_file (\d+)$", f.read(), re.M)
+    return usage - (int(m.group(1)) if m else 0)
+
+
+class HostLoad:
+    """memload on the host in CGROUP (below machine), holding HOST_LOAD MiB
+    until stopped; its output in the work directory."""
+
+    def __init__(self, s, name, cgroup):
+        mod = harness.load_image_builder()
+        prog = mod.build_memload(os.environ.get("AB_E2E_CACHE") or mod.DEFAULT_CACHE)
+        self.log = os.path.join(s.workdir, name + ".log")
+        # in the cgroup from its first allocation on (sh execs it: same pid)
+        self.proc = s.spawn(name, ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"',
+                                   cgroup, prog] + HOST_LOAD_ARGS)
+        self.t0 = time.monotonic()
+
+    def text(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+    def holding(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError("the host load exited (%s) before it held its memory: %s"
+                               % (self.proc.returncode, self.text()[-300:]))
+        return "memload: holding" in self.text()
+
+    def stop(self):
+        """SIGTERM: it frees and exits 0, unless something killed it."""
+        return harness.terminate(self.proc)
+
+
+def host_sample(g, pid, limit):
+    d = device(g)
+    return {"t": time.monotonic(), "requested": d.get("requested", -1),
+            "current": d.get("current", -1), "rss": rss_kib(pid),
+            "free": max(0, limit - machine_used()) / limit}
+
+
+def host_watch(g, pid, limit, until, timeout):
+    """Sample the device, the qemu's RSS and the cgroup's free share until
+    until(samples); the samples, and whether it held within timeout."""
+    samples = []
+
+    def check():
+        samples.append(host_sample(g, pid, limit))
+        return until(samples)
+    try:
+        harness.wait_until(check, timeout, interval=0.05)
+        return samples, True
+    except TimeoutError:
+        return samples, False
+
+
+def host_control(s, tap, fig, g, limit, cgroup):
+    """No daemon: the load takes the cgroup past its low mark, and nothing
+    shrinks by itself (else the daemon's run proves nothing)."""
+    pid = g.qemu_pid()
+    # the guest-pressure phase's last grow may still be plugging
+    wait_device(g, lambda d: d.get("current", -1) == d.get("requested"), 30,
+                "the device settled before the control")
+    before = host_sample(g, pid, limit)
+    load = HostLoad(s, "host-load-control", cgroup)
+    try:
+        got, held = host_watch(g, pid, limit, lambda ss: load.holding(), 60)
+    finally:
+        rc = load.stop()
+    low = min(x["free"] for x in got)
+    last = got[-1]
+    fig["control_min_free_pct"] = 100 * low
+    tap.ok(held and rc == 0 and low < LOW_MARK and
+           last["requested"] >= before["requested"] and last["current"] >= before["current"] and
+           last["rss"] >= before["rss"] - 16 * KIB,
+           "control, no daemon: the %d MiB host load takes the machine cgroup (limit %d MiB) "
+           "past its low mark (free %.1f %% < %d %%); nothing shrinks: plugged %d MiB, qemu "
+           "RSS %d -> %d MiB"
+           % (HOST_LOAD, limit // MIB, 100 * low, 100 * LOW_MARK, last["current"] // KIB,
+              before["rss"] // KIB, last["rss"] // KIB),
+           "held %s, load exit %s; a load that stays above the low mark gives the daemon "
+           "nothing to do, a device or RSS that shrinks by itself proves nothing\n%s -> %s"
+           % (held, rc, before, last))
+
+
+def host_daemon(s, tap, fig, g, limit, cgroup):
+    """autoballoond with its defaults and the cgroup's headroom: the same
+    load makes it unplug, the qemu's RSS falls, the cgroup gets back to its
+    low mark. Returns the load's exit status."""
+    pid = g.qemu_pid()
+    hd = abtest.Daemon(s, tap, name="autoballoond-host", config=HOST_CONFIG)
+    mark = hd.mark()
+    hd.start()
+    abtest.TickCounter(hd, g.name).wait(2, 20, mark)
+    dev0 = device(g)
+    req0, cur0 = dev0.get("requested", -1), dev0.get("current", -1)
+    rss0 = rss_kib(pid)
+    fig["host_requested_before_mib"] = req0 // KIB
+    fig["host_plugged_before_mib"] = cur0 // KIB
+    fig["host_rss_before_mib"] = rss0 // KIB
+    unasked = hd.setmem_lines(g.name, mark)
+    log_mark = hd.mark()
+    load = HostLoad(s, "host-load", cgroup)
+    try:
+        def shrunk(ss):
+            x = ss[-1]
+            gone = cur0 - x["current"]
+            return (load.holding() and x["requested"] < req0 and
+                    x["current"] == x["requested"] and gone > 0 and x["rss"] <= rss0 - gone // 2)
+        got, ok = host_watch(g, pid, limit, shrunk, 60)
+        last = got[-1]
+        first = next((x["t"] for x in got if x["requested"] < req0), None)
+        crossed = next((x["t"] for x in got if x["free"] < LOW_MARK), None)
+        fig["host_requested_after_mib"] = last["requested"] // KIB
+        fig["host_plugged_after_mib"] = last["current"] // KIB
+        fig["host_rss_after_mib"] = last["rss"] // KIB
+        if first is not None:
+            fig["host_load_to_first_shrink_s"] = first - load.t0
+            if crossed is not None:
+                fig["host_low_mark_to_first_shrink_s"] = first - crossed
+        tap.ok(ok and not unasked,
+               "host pressure: plugged %d -> %d MiB (requested %d -> %d MiB), the first shrink "
+               "%s s after the host load started; qemu RSS %d -> %d MiB"
+               % (cur0 // KIB, last["current"] // KIB, req0 // KIB, last["requested"] // KIB,
+                  "%.2f" % (first - load.t0) if first is not None else "-",
+                  rss0 // KIB, last["rss"] // KIB),
+               "within 60 s the plugged size must shrink to the requested one and the RSS fall "
+               "by half of what was unplugged at least; targets before the load: %s; last "
+               "sample: %s" % (unasked, last))
+
+        # The set point: the daemon asks for the deficit, no more.
+        back, ok = host_watch(g, pid, limit, lambda ss: ss[-1]["free"] >= LOW_MARK - 0.01, 30)
+        got += back
+        fig["host_min_free_pct"] = 100 * min(x["free"] for x in got)
+        fig["host_free_after_pct"] = 100 * back[-1]["free"]
+        fig["host_plugged_settled_mib"] = back[-1]["current"] // KIB
+        shrinks = hd.setmem_lines(g.name, log_mark)
+        fig["host_shrinks"] = len(shrinks)
+        tap.ok(ok and shrinks and all(n < o and r == "host-pressure" for o, n, r in shrinks),
+               "the cgroup is back at its low mark (free %.1f %%, at least %.1f %% under the "
+               "load) after %d shrinks, all host-pressure: %s KiB"
+               % (100 * back[-1]["free"], fig["host_min_free_pct"], len(shrinks),
+                  [n for _, n, _ in shrinks]), (shrinks, back[-1]))
+    finally:
+        hd.stop()
+        rc = load.stop()
+    return rc, load
+
+
+def host_pressure(s, tap, fig, g):
+    """The control and the daemon's run, under a limit of the machine cgroup
+    set from its usage now, written back afterwards."""
+    used0 = machine_used()
+    # used0 + load - (1 - LOW_MARK) x limit = the deficit
+    limit = int((used0 + (HOST_LOAD - HOST_DEFICIT) * MIB) / (1 - LOW_MARK))
+    fig["host_limit_mib"] = limit // MIB
+    fig["host_used_before_mib"] = used0 // MIB
+    with harness.cgroup_limit(limit) as old_limit, \
+            harness.own_memory_cgroup(HOST_CGROUP, 2 * HOST_LOAD * MIB,
+                                      root=harness.MACHINE_CGROUP) as cgroup:
+        host_control(s, tap, fig, g, limit, cgroup)
+        rc, load = host_daemon(s, tap, fig, g, limit, cgroup)
+    with open(os.path.join(harness.MACHINE_CGROUP, "memory.limit_in_bytes")) as f:
+        now_limit = f.read().strip()
+    tap.ok(rc == 0 and "memload: done" in load.text() and now_limit == old_limit and
+           not os.path.exists(cgroup),
+           "the host load held %d MiB until stopped (exit %s), the machine cgroup's limit "
+           "is written back (%s) and the load's cgroup removed" % (HOST_LOAD, rc, now_limit),
+           load.text()[-300:])
 
 
 def vmem_guest(s, short, driver=True):
@@ -216,10 +419,14 @@ def run(s, tap, fig):
     tap.ok("Backend" in out and row and "virtio-mem" in row[0],
            "balloon-status lists the guest with its backend:\n" + out.strip(), out)
 
+    # --- host side asks: the machine cgroup's headroom (the test daemon,
+    # injected pressure only, stops; another one runs with the defaults)
+    daemon.stop()
+    host_pressure(s, tap, fig, g)
+
     # The device's own speed, for docs/virtio-mem.md next to the balloon's
     # (docs/e2e.md): one request for everything, without the daemon's
     # per-tick steps. Figures only.
-    daemon.stop()
     plugged = device(g).get("current", 0)
     for what, size in (("unplug", 0), ("plug", plugged)):
         t0 = time.monotonic()
