@@ -37,13 +37,7 @@ py=python3
 python3 -c 'import libvirt' 2>/dev/null || py=/usr/bin/python3
 $py -c 'import libvirt' || { echo "error: python3-libvirt missing (make bench-e2e installs it)" >&2; exit 1; }
 
-commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git status --porcelain -- . ':!bench/results' ':!bench/README.md' 2>/dev/null)" ]; then
-    commit="$commit-dirty"
-fi
-short=$(echo "$commit" | cut -c1-10 | sed 's/-dirty//')
-case "$commit" in *-dirty) short="$short-dirty" ;; esac
-stamp=$(date -u +%Y-%m-%d-%H%M)
+. "$here/stamp.sh"
 tick=${BENCH_E2E_TICK:-2}
 # A run with another tick than the daemon's default is recorded beside the
 # default one, but does not replace the README table and charts.

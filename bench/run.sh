@@ -15,14 +15,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 cd "$root"
-commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
-# results and README are what this script writes: they do not make a run dirty
-if [ -n "$(git status --porcelain -- . ':!bench/results' ':!bench/README.md' 2>/dev/null)" ]; then
-    commit="$commit-dirty"
-fi
-short=$(echo "$commit" | cut -c1-10 | sed 's/-dirty//')
-case "$commit" in *-dirty) short="$short-dirty" ;; esac
-stamp=$(date -u +%Y-%m-%d-%H%M)
+. "$here/stamp.sh"
 out="bench/results/$stamp-$short.json"
 mkdir -p bench/results
 
