@@ -583,6 +583,27 @@ testHostFall(void)
                                           falls[i].now), ==, falls[i].fall);
 }
 
+/* The record between decisions: the first decision has nothing to fall
+ * from, a decision without a room figure forgets the record. */
+static void
+testHostTrend(void)
+{
+    abPolicyHostTrend t = { 0 };
+
+    /* first: room 200, nothing recorded yet */
+    g_assert_cmpuint(abPolicyHostTrendUpdate(&t, true, MiB(200), 0, 10.0), ==, 0);
+    /* 2 s later 100 short: 300 MiB lost in 2 s */
+    g_assert_cmpuint(abPolicyHostTrendUpdate(&t, true, 0, MiB(100), 12.0), ==, MiB(150));
+    g_assert_true(t.known);
+    g_assert_cmpint(t.posKiB, ==, -(long long)MiB(100));
+    /* no figure: 0 and forgotten, so the next has nothing to fall from */
+    g_assert_cmpuint(abPolicyHostTrendUpdate(&t, false, 0, 0, 13.0), ==, 0);
+    g_assert_false(t.known);
+    g_assert_cmpuint(abPolicyHostTrendUpdate(&t, true, 0, MiB(200), 14.0), ==, 0);
+    /* 1 s later 264 short: 64 MiB/s */
+    g_assert_cmpuint(abPolicyHostTrendUpdate(&t, true, 0, MiB(264), 15.0), ==, MiB(64));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -591,6 +612,7 @@ main(int argc, char **argv)
     AB_TEST_ADD_CASES("/policy/decide", cases, name, testPolicyCase);
     g_test_add_func("/policy/inflight", testInflight);
     g_test_add_func("/policy/host-fall", testHostFall);
+    g_test_add_func("/policy/host-trend", testHostTrend);
     g_test_add_func("/policy/levels", testLevels);
     g_test_add_func("/policy/default-floor", testDefaultFloor);
     g_test_add_func("/policy/no-guests", testNoGuests);

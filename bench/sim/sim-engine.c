@@ -17,6 +17,7 @@ double simEngineGrowHorizonPeriods = AB_POLICY_GROW_HORIZON_PERIODS;
 #define abPolicyDecide simEngineDecide
 #define abPolicyInflight simEngineInflight
 #define abPolicyHostFall simEngineHostFall
+#define abPolicyHostTrendUpdate simEngineHostTrendUpdate
 #define abPolicyReasonToString simEngineReasonToString
 #define abPolicyReasonFromString simEngineReasonFromString
 

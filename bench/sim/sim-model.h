@@ -168,9 +168,7 @@ typedef struct {
     const simAbTuning *tuning;   /* NULL: defaults */
     bool deficitOpen;            /* the last decision left a host deficit */
     abLevel level;               /* the host's level at the last decision */
-    bool posKnown;               /* room minus deficit at the last decision */
-    long long posKiB;
-    double posTime;
+    abPolicyHostTrend hostTrend; /* for the host's fall, as the daemon */
 } simAbState;
 abLevel simHostLevel(const simHostModel *host, double freeMiB,
                      unsigned long long *requestKiB);
@@ -194,6 +192,9 @@ unsigned long long simEngineDecide(const abPolicyHost *host,
 unsigned long long simEngineInflight(const abPolicyGuest *guests, size_t nguests);
 unsigned long long simEngineHostFall(long long prevPosKiB, double prevTime,
                                     long long posKiB, double now);
+unsigned long long simEngineHostTrendUpdate(abPolicyHostTrend *trend, bool roomKnown,
+                                            unsigned long long roomKiB,
+                                            unsigned long long requestKiB, double now);
 const char *simEngineReasonToString(abPolicyReason reason);
 int simEngineReasonFromString(const char *name);
 

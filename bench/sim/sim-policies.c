@@ -130,15 +130,8 @@ simPolicyAutoballoon(const simHostModel *host, double now,
         h.roomKiB = freeMiB * 1024 > markKiB ? (unsigned long long) (freeMiB * 1024 - markKiB) : 0;
     }
     /* the fall since the last decision, as the daemon measures it */
-    {
-        long long pos = (long long) h.roomKiB - (long long) h.requestKiB;
-
-        if (state->posKnown)
-            h.fallKiBps = abPolicyHostFall(state->posKiB, state->posTime, pos, now);
-        state->posKnown = true;
-        state->posKiB = pos;
-        state->posTime = now;
-    }
+    h.fallKiBps = abPolicyHostTrendUpdate(&state->hostTrend, h.roomKnown, h.roomKiB,
+                                          h.requestKiB, now);
 
     for (guint i = 0; i < n; i++) {
         simGuest *g = &guests[i];

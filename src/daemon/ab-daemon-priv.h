@@ -98,11 +98,9 @@ struct _abDaemon {
     double lastTickTime;             /* <0: never */
     bool deficitOpen;                /* the last decision left a host deficit:
                                       * balloon arrivals decide again */
-    /* the host's distance to its set point (room minus deficit) at the
-     * last decision that knew it, for the engine's fall rate */
-    bool hostPosKnown;
-    long long hostPosKiB;
-    double hostPosTime;
+    /* the host's distance to its set point at the last decision, for
+     * the engine's fall rate */
+    abPolicyHostTrend hostTrend;
     unsigned int backoffSec;
 
     unsigned int nSetMemory;

@@ -292,27 +292,6 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
     }
 }
 
-/* How fast the host's free memory fell since the last decision that knew
- * it (headroom figures), remembering this one's for the next. */
-static unsigned long long
-abDaemonTickHostFall(abDaemon *daemon, const abDaemonPressureSample *sample, double now)
-{
-    unsigned long long fall = 0;
-    long long pos;
-
-    if (!sample->roomKnown) {
-        daemon->hostPosKnown = false;
-        return 0;
-    }
-    pos = (long long) sample->roomKiB - (long long) sample->requestKiB;
-    if (daemon->hostPosKnown)
-        fall = abPolicyHostFall(daemon->hostPosKiB, daemon->hostPosTime, pos, now);
-    daemon->hostPosKnown = true;
-    daemon->hostPosKiB = pos;
-    daemon->hostPosTime = now;
-    return fall;
-}
-
 void
 abDaemonTick(abDaemon *daemon)
 {
@@ -335,7 +314,8 @@ abDaemonTick(abDaemon *daemon)
      * the connection) still gets its cgroup watched */
     abDaemonPressureRediscover(daemon->pressure, now, false);
     daemon->pressure->sample(daemon->pressure, &sample);
-    fallKiBps = abDaemonTickHostFall(daemon, &sample, now);
+    fallKiBps = abPolicyHostTrendUpdate(&daemon->hostTrend, sample.roomKnown, sample.roomKiB,
+                                        sample.requestKiB, now);
 
     list = abDaemonManagedList(daemon);
     g_ptr_array_sort(list, abDaemonDomainCompareName);

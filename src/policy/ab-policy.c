@@ -467,6 +467,24 @@ abPolicyHostFall(long long prevPosKiB, double prevTime, long long posKiB, double
     return (unsigned long long)((double)(prevPosKiB - posKiB) / dt);
 }
 
+unsigned long long
+abPolicyHostTrendUpdate(abPolicyHostTrend *trend, bool roomKnown, unsigned long long roomKiB,
+                        unsigned long long requestKiB, double now)
+{
+    unsigned long long fall = 0;
+    long long pos;
+
+    if (!roomKnown) {
+        trend->known = false;
+        return 0;
+    }
+    pos = (long long)roomKiB - (long long)requestKiB;
+    if (trend->known)
+        fall = abPolicyHostFall(trend->posKiB, trend->time, pos, now);
+    *trend = (abPolicyHostTrend) { .known = true, .posKiB = pos, .time = now };
+    return fall;
+}
+
 /* What a falling host will be short of by the time the balloons arrive:
  * AB_POLICY_HOST_LEAD_S of its fall, at most its deficit again (one
  * jump between two decisions is not a ramp to extrapolate). */

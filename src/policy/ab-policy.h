@@ -167,6 +167,21 @@ unsigned long long abPolicyInflight(const abPolicyGuest *guests, size_t nguests)
 unsigned long long abPolicyHostFall(long long prevPosKiB, double prevTime,
                                     long long posKiB, double now);
 
+/* The host's distance to its set point at the last decision that knew
+ * it, kept by the caller between decisions (zeroed: none yet). */
+typedef struct {
+    bool known;
+    long long posKiB;
+    double time;
+} abPolicyHostTrend;
+
+/* abPolicyHostFall since the decision @trend recorded, from this one's
+ * headroom figures at @now, which @trend then records; without a room
+ * figure 0, and the record is dropped. */
+unsigned long long abPolicyHostTrendUpdate(abPolicyHostTrend *trend, bool roomKnown,
+                                           unsigned long long roomKiB,
+                                           unsigned long long requestKiB, double now);
+
 /* The balloon of one guest, as the caller tracks it between decisions:
  * the target it was given, whether it moves toward it, and the back-off
  * of a stuck one. Pure: the caller passes the time. */
