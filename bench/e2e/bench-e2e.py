@@ -131,19 +131,6 @@ def cg_read(name):
         return int(f.read().split()[0])
 
 
-def cg_used_kib():
-    """The machine cgroup's usage as the daemon's headroom source counts
-    it: usage less its inactive file pages (page cache the kernel drops
-    before it reclaims anything else)."""
-    inactive = 0
-    with open(os.path.join(MACHINE, "memory.stat")) as f:
-        for line in f:
-            k, v = line.split()
-            if k == "total_inactive_file":
-                inactive = int(v)
-    return (cg_read("memory.usage_in_bytes") - inactive) // KIB
-
-
 def rss_kib(pid):
     try:
         with open("/proc/%d/status" % pid) as f:
@@ -639,7 +626,7 @@ class Bench:
                     # to 3 % free as the daemon counts it: a load sized
                     # from the raw usage only evicts the cgroup's page
                     # cache and never makes the host critical
-                    mib = int((0.97 * limit_kib - cg_used_kib()) / MIB_KIB)
+                    mib = int((0.97 * limit_kib - harness.machine_used() // KIB) / MIB_KIB)
                     load, t0 = self.load(mib)
                     self.wait_held(load)
                 self.settle(d, quiet_s=self.args.tick + 1.5, timeout=40)

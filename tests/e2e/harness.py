@@ -583,6 +583,17 @@ class Guest:
 # --- cgroup -------------------------------------------------------------------
 
 @contextlib.contextmanager
+def machine_used():
+    """What autoballoond's headroom source counts as used in libvirt's
+    machine cgroup (bytes): its usage less its inactive file pages (page
+    cache the kernel drops before it reclaims anything else)."""
+    with open(os.path.join(MACHINE_CGROUP, "memory.usage_in_bytes")) as f:
+        usage = int(f.read())
+    with open(os.path.join(MACHINE_CGROUP, "memory.stat")) as f:
+        m = re.search(r"^total_inactive_file (\d+)$", f.read(), re.M)
+    return usage - (int(m.group(1)) if m else 0)
+
+
 def cgroup_limit(limit_bytes, cgroup=MACHINE_CGROUP, knob="memory.limit_in_bytes"):
     """Set a cgroup v1 memory limit for the block; always write the old one back."""
     path = os.path.join(cgroup, knob)

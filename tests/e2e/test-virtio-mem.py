@@ -139,16 +139,6 @@ def mem_total_kib(g):
     return int(m.group(1)) if rc == 0 and m else 0
 
 
-def machine_used():
-    """What the headroom source counts as used in libvirt's machine cgroup
-    (bytes): its usage less its inactive file pages."""
-    with open(os.path.join(harness.MACHINE_CGROUP, "memory.usage_in_bytes")) as f:
-        usage = int(f.read())
-    with open(os.path.join(harness.MACHINE_CGROUP, "memory.stat")) as f:
-        m = re.search(r"^total_inactive_file (\d+)$", f.read(), re.M)
-    return usage - (int(m.group(1)) if m else 0)
-
-
 class HostLoad:
     """memload on the host in CGROUP (below machine), holding HOST_LOAD MiB
     until stopped; its output in the work directory."""
@@ -181,7 +171,7 @@ def host_sample(g, pid, limit):
     d = device(g)
     return {"t": time.monotonic(), "requested": d.get("requested", -1),
             "current": d.get("current", -1), "rss": rss_kib(pid),
-            "free": max(0, limit - machine_used()) / limit}
+            "free": max(0, limit - harness.machine_used()) / limit}
 
 
 def host_watch(g, pid, limit, until, timeout):
@@ -295,7 +285,7 @@ def host_daemon(s, tap, fig, g, limit, cgroup):
 def host_pressure(s, tap, fig, g):
     """The control and the daemon's run, under a limit of the machine cgroup
     set from its usage now, written back afterwards."""
-    used0 = machine_used()
+    used0 = harness.machine_used()
     # used0 + load - (1 - LOW_MARK) x limit = the deficit
     limit = int((used0 + (HOST_LOAD - HOST_DEFICIT) * MIB) / (1 - LOW_MARK))
     fig["host_limit_mib"] = limit // MIB
