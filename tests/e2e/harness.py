@@ -582,7 +582,6 @@ class Guest:
 
 # --- cgroup -------------------------------------------------------------------
 
-@contextlib.contextmanager
 def machine_used():
     """What autoballoond's headroom source counts as used in libvirt's
     machine cgroup (bytes): its usage less its inactive file pages (page
@@ -594,6 +593,7 @@ def machine_used():
     return usage - (int(m.group(1)) if m else 0)
 
 
+@contextlib.contextmanager
 def cgroup_limit(limit_bytes, cgroup=MACHINE_CGROUP, knob="memory.limit_in_bytes"):
     """Set a cgroup v1 memory limit for the block; always write the old one back."""
     path = os.path.join(cgroup, knob)
