@@ -24,6 +24,7 @@ import harness  # noqa: E402
 import abtest  # noqa: E402
 
 MEM = 1024
+# the default floor of a 1024 MiB guest (25 %): it starts at its floor
 CURRENT = 256
 LOAD = 560
 LOAD_CMD = "memload -s 16 -d 750 %d" % LOAD
@@ -32,8 +33,8 @@ PLAN = 7
 
 def run(s, tap, fig):
     daemon = abtest.Daemon(s, tap)
-    g = abtest.guest(s, "g", MEM, current_mib=CURRENT, autodeflate=False,
-                     policy={"floor": CURRENT, "reserve": 128, "steps": {"low": 32}})
+    # the default policy: floor 256, reserve 128, low step 32 MiB
+    g = abtest.guest(s, "g", MEM, current_mib=CURRENT, autodeflate=False)
     tap.attach("guest console", g.console_log, lines=30)
     xml = harness.virsh("dumpxml", g.name, "--inactive").stdout
     tap.ok("autodeflate" not in xml or "autodeflate='off'" in xml.replace('"', "'"),
