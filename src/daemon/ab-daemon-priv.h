@@ -95,6 +95,7 @@ struct _abDaemon {
     guint tickSource;
     guint reconnectSource;
     guint earlyTickSource;
+    bool earlyTick;                  /* the round running came from an event */
     double lastTickTime;             /* <0: never */
     bool deficitOpen;                /* the last decision left a host deficit:
                                       * balloon arrivals decide again */

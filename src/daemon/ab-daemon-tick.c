@@ -394,9 +394,11 @@ abDaemonTick(abDaemon *daemon)
     for (i = 0; i < list->len; i++) {
         abDaemonDomain *d = list->pdata[i];
 
-        g_debug("%s: %s, target %llu KiB, actual %llu KiB, level %s",
+        /* "on tick" or "on event": tests count ticks of the clock */
+        g_debug("%s: %s, target %llu KiB, actual %llu KiB, level %s, on %s",
                 d->name, abPolicyReasonToString(out[i].reason),
-                out[i].targetKiB, d->actualKiB, abLevelToString(out[i].level));
+                out[i].targetKiB, d->actualKiB, abLevelToString(out[i].level),
+                daemon->earlyTick ? "event" : "tick");
         abDaemonTickApply(daemon, d, &guests[i], &out[i], &sample, now);
     }
     abDaemonFlushStatus(daemon, false);

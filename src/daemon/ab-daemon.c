@@ -379,7 +379,9 @@ abDaemonEarlyTickCb(gpointer opaque)
     abDaemon *daemon = opaque;
 
     daemon->earlyTickSource = 0;
+    daemon->earlyTick = true;
     abDaemonTickCb(daemon);
+    daemon->earlyTick = false;
     return G_SOURCE_REMOVE;
 }
 

@@ -247,13 +247,15 @@ def main(test_name, plan, run):
 
 class TickCounter:
     """Counts the daemon's decision rounds for one domain (its --verbose
-    line per domain per tick), so a test can wait for N ticks instead of
-    sleeping for them."""
+    line per domain per round), so a test can wait for N rounds instead of
+    sleeping for them. A round runs on the daemon's clock ("on tick") or
+    early, on an event ("on event"); with clock=True only the first kind
+    counts: that is what a bound in ticks means."""
 
-    def __init__(self, daemon, domain):
+    def __init__(self, daemon, domain, clock=False):
         self.daemon = daemon
-        self.rx = re.compile(r"%s: [a-z-]+, target \d+ KiB, actual \d+ KiB, level"
-                             % re.escape(domain))
+        self.rx = re.compile(r"%s: [a-z-]+, target \d+ KiB, actual \d+ KiB, level [a-z]+, on %s"
+                             % (re.escape(domain), "tick" if clock else "[a-z]+"))
 
     def count(self, since=0):
         return len(self.rx.findall(self.daemon.text(), since))

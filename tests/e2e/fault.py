@@ -31,7 +31,9 @@ KIB = 1024
 MEM = 384                  # MiB: default floor 128, ceiling 384
 MARGIN_KIB = 4096          # the engine's "reached" margin (AB_POLICY_MOVE_MARGIN_KIB)
 # "managing again within 2 ticks": the new target comes in at most this
-# many of the daemon's ticks for the guest after the pressure is injected.
+# many of the daemon's clock ticks for the guest after the pressure is
+# injected (rounds that events start in between do not count: they only
+# come sooner).
 MANAGE_TICKS = 2
 
 
@@ -85,8 +87,10 @@ class World:
 
     # --- what the user cares about -----------------------------------------
 
-    def ticks(self, g, since):
-        return abtest.TickCounter(self.daemon, g.name).count(since)
+    def ticks(self, g, since, clock=True):
+        """The daemon's clock ticks for @g since log offset @since (with
+        clock=False: every decision round, events' too)."""
+        return abtest.TickCounter(self.daemon, g.name, clock).count(since)
 
     def wait_ticks(self, g, n, since, timeout=30):
         abtest.TickCounter(self.daemon, g.name).wait(n, timeout, since)
@@ -105,8 +109,8 @@ class World:
                            interval=0.05, what="a new target for %s" % g.name)
         text = self.daemon.text()
         m = re.compile(r"%s: target \d+ KiB -> \d+ KiB" % re.escape(g.name)).search(text, mark)
-        ticks_before = len(abtest.TickCounter(self.daemon, g.name).rx.findall(text[:m.start()],
-                                                                              mark))
+        ticks_before = len(abtest.TickCounter(self.daemon, g.name, clock=True)
+                           .rx.findall(text[:m.start()], mark))
         old, new, _ = self.daemon.setmem_lines(g.name, mark)[0]
         if clear:
             abtest.vab("balloon-inject-pressure", g.name, "none")

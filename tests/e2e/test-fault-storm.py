@@ -98,10 +98,13 @@ def run(s, tap, fig):
                                st.get("source") in ("injected", "none"), 15,
                                "status level %s" % final)
     ticks = w.ticks(g, since)
-    fig["ticks_during_storm"] = w.ticks(g, mark) - ticks
+    fig["ticks_after_storm"] = ticks
+    fig["rounds_after_storm"] = w.ticks(g, since, clock=False)
+    fig["rounds_during_storm"] = w.ticks(g, mark, clock=False) - fig["rounds_after_storm"]
     tap.ok(ticks <= fault.MANAGE_TICKS,
-           "the last write wins: libvirt has level %s, the status says %s after %d tick(s)"
-           % (final, st.get("level"), ticks), st)
+           "the last write wins: libvirt has level %s, the status says %s after %d tick(s) "
+           "(%d decision rounds)" % (final, st.get("level"), ticks, fig["rounds_after_storm"]),
+           st)
 
     abtest.vab("balloon-inject-pressure", g.name, "none")
     w.wait_ticks(g, 2, d.mark())
