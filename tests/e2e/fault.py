@@ -95,6 +95,20 @@ class World:
     def wait_ticks(self, g, n, since, timeout=30):
         abtest.TickCounter(self.daemon, g.name).wait(n, timeout, since)
 
+    def quiet(self, g, ticks=2, timeout=60):
+        """Until the daemon has set no target for @g for @ticks clock
+        ticks in a row (a guest it is still growing for its own pressure
+        would answer an injection with a grow)."""
+        counter = abtest.TickCounter(self.daemon, g.name, clock=True)
+        rx = re.compile(r"%s: target \d+ KiB -> " % re.escape(g.name))
+
+        def still():
+            text = self.daemon.text()
+            last = [m.end() for m in rx.finditer(text)]
+            return len(counter.rx.findall(text, last[-1] if last else 0)) >= ticks
+        harness.wait_until(still, timeout, interval=0.1,
+                           what="%s: %d ticks without a new target" % (g.name, ticks))
+
     def managing(self, g, level="medium", clear=True, timeout=20):
         """Inject @level on @g and wait for the daemon's next target for
         it: (ok, old KiB, new KiB, ticks it took). ok: the target is lower

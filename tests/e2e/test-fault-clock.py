@@ -10,7 +10,10 @@ daemon's clock set back an hour: the pressure still ends about 4 s after
 it began, not an hour later. Then an hour ahead of the real clock: every
 stats stamp QEMU writes now looks an hour old to the daemon, which must
 still take them as fresh and manage the guest within 2 ticks. The status
-times follow the daemon's own clock, whole and consistent.
+times follow the daemon's own clock, whole and consistent. Last, a load
+makes the daemon grow the guest, which starts its cool-down; the clock
+jumps another hour ahead in it, and the cool-down still ends 60 ticks of
+the monotonic clock after the grow.
 """
 
 import glob
@@ -24,11 +27,18 @@ import harness  # noqa: E402
 import abtest  # noqa: E402
 import fault  # noqa: E402
 
-PLAN = 5
+PLAN = 7
 # low pressure (32 MiB a tick) for a few seconds: the guest stays above its
 # reserve, so no grow (and no cool-down) follows
 DURATION_S = 4
 HOUR = 3600
+KIB = 1024
+# the default cool-down (docs/policy.md) and the tick of the test config
+COOLDOWN_S = 60
+
+
+def GROW_RX(g):
+    return re.compile(r"%s: target \d+ KiB -> \d+ KiB \(guest-pressure" % re.escape(g.name))
 
 
 def libfaketime():
@@ -65,7 +75,10 @@ def run(s, tap, fig):
     set_offset(offset_file, -HOUR)
     d.wait_log(r"%s: injected pressure low expired" % re.escape(g.name), 30, mark)
     fig["inject_to_expiry_s"] = time.monotonic() - t0
-    tap.ok(True, "clock set back an hour: the %d s injection expired %.1f s after it began"
+    # on a wall clock it would end an hour late (the wait above fails);
+    # not before its duration either
+    tap.ok(fig["inject_to_expiry_s"] >= DURATION_S - 0.5,
+           "clock set back an hour: the %d s injection expired %.1f s after it began"
            % (DURATION_S, fig["inject_to_expiry_s"]))
 
     real = fault.wall()
@@ -85,7 +98,48 @@ def run(s, tap, fig):
     tap.ok(ok and abs(st["time"] - (real + HOUR)) <= 10,
            "status truthful, its time %s the daemon's clock (real plus an hour, %d)"
            % (st.get("time") if st else None, real + HOUR), st)
+    cooldown(w, g, d, offset_file, tap, fig)
     w.invariants()
+
+
+def cooldown(w, g, d, offset_file, tap, fig):
+    """A grow starts the guest's cool-down (60 s by default); the clock
+    jumps another hour ahead in it. Under injected low pressure the guest
+    still keeps its cool-down's two reserves, and gives the rest only
+    when the cool-down is over: COOLDOWN_S ticks of the daemon's clock
+    after the grow, not at the jump."""
+    abtest.wait_settled(g, kib=g.dommemstat()["actual"])
+    st, _ = abtest.wait_status(g, lambda st: st.get("usable", 0) > 0, 15, "guest stats")
+    # a stepwise load that takes the guest's usable memory under its
+    # reserve: the daemon grows it (guest pressure)
+    load_mib = max(st["usable"] // KIB - 64, 32)
+    load = abtest.GrowLoad(g, d, "memload -s 16 -d 500 -t 2 %d" % load_mib)
+    rc, out = load.wait(fig, 120)
+    grows = [m for m in GROW_RX(g).finditer(d.text(), load.mark)]
+    tap.ok(rc == 0 and grows,
+           "a %d MiB load in the guest: grown %d time(s) (guest pressure), load exit %d"
+           % (load_mib, len(grows), rc), out[-400:])
+    if not grows:
+        return
+    grown_at = grows[-1].end()
+    set_offset(offset_file, 2 * HOUR)
+    mark = d.mark()
+    abtest.vab("balloon-inject-pressure", g.name, "low")
+    # the cool-down holds: a round says so after the jump
+    d.wait_log(r"%s: cooldown, target" % re.escape(g.name), 30, mark)
+    held = w.ticks(g, grown_at)
+    # then it ends, and low pressure takes the guest below what it held
+    m = d.wait_log(r"%s: target \d+ KiB -> \d+ KiB \(injected" % re.escape(g.name),
+                   COOLDOWN_S + 30, d.mark())
+    # clock ticks from the grow up to the round that gave
+    after = len(abtest.TickCounter(d, g.name, clock=True).rx.findall(d.text(), grown_at,
+                                                                      m.start()))
+    fig["cooldown_held_ticks"] = after
+    tap.ok(held < COOLDOWN_S - 2 and COOLDOWN_S - 2 <= after <= COOLDOWN_S + 3,
+           "clock an hour ahead in the cool-down: still held %d tick(s) after the grow; "
+           "gave again after %d ticks (cool-down %d s, 1 s ticks)" % (held, after, COOLDOWN_S),
+           m.group(0))
+    abtest.vab("balloon-inject-pressure", g.name, "none")
 
 
 if __name__ == "__main__":
