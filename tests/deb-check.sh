@@ -46,6 +46,7 @@ grep -q balloon-policy "$out/help.log" || fail "virsh-autoballoon help lists no 
 for f in /usr/sbin/autoballoond /usr/bin/virsh-autoballoon \
          /usr/share/man/man8/autoballoond.8.gz /usr/share/man/man1/virsh-autoballoon.1.gz \
          /usr/share/autoballoon/schemas/autoballoon.rng /lib/systemd/system/autoballoond.service \
+         /lib/systemd/system/autoballoon.slice \
          /usr/share/bash-completion/completions/virsh-autoballoon \
          /usr/share/doc/autoballoon/metrics.md.gz /usr/share/doc/autoballoon/copyright; do
     dpkg -L autoballoon | grep -qx "$f" || fail "$f not in the package"

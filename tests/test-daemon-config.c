@@ -138,6 +138,35 @@ testBadValues(void)
     }
 }
 
+/* A size with a unit it does not know lists every unit it does (as
+ * virsh-autoballoon and the XML do); floor and reserve also say that a
+ * percentage is allowed. */
+static void
+testSizeUnits(void)
+{
+    static const struct {
+        const char *text;
+        bool percent;
+    } cases[] = {
+        { "[policy]\nfloor = 3furlongs\n", true },
+        { "[policy]\nreserve = 3furlongs\n", true },
+        { "[policy]\nstep-low = 3furlongs\n", false },
+        { "[policy]\nstep-critical = 1 GiB\n", false },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(abDaemonConfig) cfg = abDaemonConfigNew();
+        g_autoptr(GError) err = NULL;
+
+        g_assert_cmpint(abDaemonConfigApplyData(cfg, "x.conf", cases[i].text, &err), ==, -1);
+        g_test_message("%s", err->message);
+        g_assert_nonnull(strstr(err->message, "KiB"));
+        g_assert_nonnull(strstr(err->message, "PiB"));
+        g_assert_nonnull(strstr(err->message, "EiB"));
+        g_assert_true((strstr(err->message, "25%") != NULL) == cases[i].percent);
+    }
+}
+
 /* --tick goes through the same parser and bounds. */
 static void
 testSetValue(void)
@@ -348,10 +377,31 @@ testLogDomains(void)
     g_assert_true(abDaemonLogShows(NULL, G_LOG_LEVEL_WARNING, false));
 }
 
+/* The daemon's log writer prints GLib's curly quotes (file errors) as
+ * ASCII quotes: under a C locale they would come out as '?'. */
+static void
+testLogQuotes(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *plain = NULL;
+    g_autofree char *text = NULL;
+
+    g_assert_false(g_file_get_contents("/nonexistent/ab.prom", &text, NULL, &err));
+    g_assert_nonnull(strstr(err->message, "\u201c/nonexistent/ab.prom\u201d"));
+    plain = abDaemonLogPlainQuotes(err->message);
+    g_assert_nonnull(plain);
+    g_assert_nonnull(strstr(plain, "'/nonexistent/ab.prom'"));
+    g_assert_null(strstr(plain, "\u201c"));
+    g_assert_null(strstr(plain, "\u201d"));
+    g_assert_null(abDaemonLogPlainQuotes("no quotes 'here'"));
+    g_assert_null(abDaemonLogPlainQuotes(NULL));
+}
+
 static const AbTestFunc tests[] = {
     { "/daemon-config/missing-is-defaults", testMissingIsDefaults },
     { "/daemon-config/values", testValues },
     { "/daemon-config/bad-values", testBadValues },
+    { "/daemon-config/size-units", testSizeUnits },
     { "/daemon-config/set-value", testSetValue },
     { "/daemon-config/syntax-error", testSyntaxError },
     { "/daemon-config/unknown-warns", testUnknownWarns },
@@ -359,6 +409,7 @@ static const AbTestFunc tests[] = {
     { "/daemon-config/shipped-file", testShippedFile },
     { "/daemon-config/metrics-textfile", testMetricsTextfile },
     { "/daemon-config/log-domains", testLogDomains },
+    { "/daemon-config/log-quotes", testLogQuotes },
 };
 
 AB_TEST_MAIN(tests, testLogInit)

@@ -154,6 +154,9 @@ scrapeParse(Exporter *e)
     g_assert_nonnull(text);
     /* the exporter read our file and its own parser took every line */
     g_assert_nonnull(strstr(text, "node_textfile_mtime_seconds"));
+    /* its file label is the whole path: docs/metrics.md's staleness
+     * query matches it with file=~".*<name>" */
+    g_assert_nonnull(strstr(text, "node_textfile_mtime_seconds{file=\"/"));
     return metricsParse(text);
 }
 

@@ -14,7 +14,9 @@ echo "1..3"
 
 # verify runs the ExecStart binary's checks: point it at the built one
 sed "s|^ExecStart=.*/autoballoond|ExecStart=$build/src/daemon/autoballoond|" "$unit" >"$dir/autoballoond.service"
-if out=$(systemd-analyze verify --man=no "$dir/autoballoond.service" 2>&1) && [ -z "$out" ]; then
+cp "$build/src/daemon/autoballoon.slice" "$dir/"
+if out=$(cd "$dir" && systemd-analyze verify --man=no autoballoon.slice autoballoond.service 2>&1) &&
+   [ -z "$out" ]; then
     echo "ok 1 systemd-analyze verify"
 else
     echo "$out" | sed 's/^/# /'; echo "not ok 1 systemd-analyze verify"
@@ -29,7 +31,12 @@ fi
 
 # the settings the daemon relies on, in the file and as systemd parsed them
 missing=""
-for want in "OOMScoreAdjust=-900" "MemoryMin=" "MemoryLow=" "Restart=on-failure" \
+# memory protection counts only where every ancestor has it: the
+# service's own slice, directly under the root slice
+grep -q "^MemoryMin=" "$dir/autoballoon.slice" && grep -q "^MemoryLow=" "$dir/autoballoon.slice" ||
+    missing="$missing autoballoon.slice:MemoryMin/MemoryLow"
+for want in "OOMScoreAdjust=-900" "Slice=autoballoon.slice" "MemoryMin=" "MemoryLow=" \
+            "Restart=on-failure" \
             "ProtectSystem=strict" "ProtectHome=yes" "PrivateTmp=yes" "NoNewPrivileges=yes" \
             "CapabilityBoundingSet=CAP_SYS_RESOURCE$" "ReadWritePaths="; do
     grep -q "^$want" "$dir/autoballoond.service" || missing="$missing $want"

@@ -155,6 +155,10 @@ abDaemonConfigParseBool(const abDaemonConfigItem *item, const char *value,
     return 0;
 }
 
+static int
+abDaemonConfigParseScaled(const abDaemonConfigItem *item, const char *value,
+                          void *field, GError **error);
+
 /* abConfSize: a size with an optional unit (KiB when none), within
  * [min, max] KiB */
 static int
@@ -167,8 +171,12 @@ abDaemonConfigParseSize(const abDaemonConfigItem *item, const char *value,
     g_autofree char *max = NULL;
 
     if (abSizeParseScaled(item->key, value, 1024, &bytes, NULL) < 0) {
+        /* the units the parser takes, as virsh-autoballoon and the XML
+         * list them; floor and reserve also take a percentage */
         abDaemonConfigExpected(error, "expected a size: an integer and an optional unit "
-                               "(KiB, MiB, GiB, TiB; no unit: KiB)");
+                               "(one of " AB_SIZE_UNITS "; no unit: KiB)%s",
+                               item->parse == abDaemonConfigParseScaled ?
+                               ", or a percentage of <memory> such as 25%" : "");
         return -1;
     }
     kib = bytes / 1024;
@@ -197,7 +205,7 @@ abDaemonConfigParseScaled(const abDaemonConfigItem *item, const char *value,
         return abDaemonConfigParseSize(item, value, field, error);
     if (abSizePercentParse(item->key, value, &percent, NULL) < 0) {
         abDaemonConfigExpected(error, "expected a percentage of <memory> more than 0%% "
-                               "and at most 100%%, or a size");
+                               "and at most 100%% with at most two decimals, or a size");
         return -1;
     }
     g_free(size->unit);

@@ -538,22 +538,43 @@ abDaemonLogShows(const char *domain, GLogLevelFlags level, bool verbose)
     return verbose && abDaemonLogDomainIsOurs(domain);
 }
 
+char *
+abDaemonLogPlainQuotes(const char *msg)
+{
+    g_autoptr(GString) s = NULL;
+
+    if (!msg || (!strstr(msg, "\u201c") && !strstr(msg, "\u201d")))
+        return NULL;
+    s = g_string_new(msg);
+    g_string_replace(s, "\u201c", "'", 0);
+    g_string_replace(s, "\u201d", "'", 0);
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
 static GLogWriterOutput
 abDaemonLogWriter(GLogLevelFlags level, const GLogField *fields, gsize nfields,
                   gpointer opaque)
 {
     const char *domain = NULL;
+    bool verbose = GPOINTER_TO_INT(opaque);
+    g_autofree GLogField *copy = NULL;
+    g_autofree char *plain = NULL;
 
     for (gsize i = 0; i < nfields; i++) {
-        if (g_str_equal(fields[i].key, "GLIB_DOMAIN")) {
+        if (g_str_equal(fields[i].key, "GLIB_DOMAIN"))
             domain = fields[i].value;
-            break;
+        else if (g_str_equal(fields[i].key, "MESSAGE") && fields[i].length < 0 &&
+                 (plain = abDaemonLogPlainQuotes(fields[i].value))) {
+            copy = g_memdup2(fields, nfields * sizeof(*fields));
+            copy[i].value = plain;
         }
     }
+    if (copy)
+        fields = copy;
     /* GLib's default writer drops info and debug unless G_MESSAGES_DEBUG
      * names the domain; ours bypass that filter, the libraries' do not. */
     if ((level & (G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG)) &&
-        abDaemonLogShows(domain, level, true)) {
+        abDaemonLogShows(domain, level, verbose)) {
         if (g_log_writer_is_journald(fileno(stderr)) &&
             g_log_writer_journald(level, fields, nfields, opaque) == G_LOG_WRITER_HANDLED)
             return G_LOG_WRITER_HANDLED;
@@ -565,6 +586,5 @@ abDaemonLogWriter(GLogLevelFlags level, const GLogField *fields, gsize nfields,
 void
 abDaemonLogSetup(bool verbose)
 {
-    if (verbose)
-        g_log_set_writer_func(abDaemonLogWriter, NULL, NULL);
+    g_log_set_writer_func(abDaemonLogWriter, GINT_TO_POINTER(verbose), NULL);
 }

@@ -87,5 +87,9 @@ void abDaemonGlobalInit(void);
  * ours ("autoballoond", "autoballoon-*" log domains) and only those. Call
  * once, before anything logs. */
 void abDaemonLogSetup(bool verbose);
+/* GLib's own messages (file errors) quote with U+201C and U+201D, which a
+ * C locale prints as '?'; the daemon's log writer prints ASCII quotes.
+ * Returns the message with them, or NULL when it has none. */
+char *abDaemonLogPlainQuotes(const char *msg);
 /* Whether a message of @domain at @level is shown. */
 bool abDaemonLogShows(const char *domain, GLogLevelFlags level, bool verbose);

@@ -51,8 +51,7 @@ abSizeUnitScale(const char *unit, unsigned long long defaultScale,
 
  invalid:
     g_set_error(error, AB_ERROR, AB_ERROR_INVALID,
-                "unknown unit '%s' (expected one of b, bytes, KB, k, KiB, MB, M, MiB, GB, G, GiB, "
-                "TB, T, TiB, PB, P, PiB, EB, E, EiB)",
+                "unknown unit '%s' (expected one of " AB_SIZE_UNITS ")",
                 unit);
     return -1;
 }

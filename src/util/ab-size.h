@@ -12,6 +12,10 @@
 
 /* Scale factor of @unit in bytes; @unit NULL or "" gives @defaultScale.
  * Returns 0 and sets @scale, or -1 with @error naming the unit. */
+/* Every unit abSizeUnitScale takes, for messages. */
+#define AB_SIZE_UNITS "b, bytes, KB, k, KiB, MB, M, MiB, GB, G, GiB, TB, T, TiB, " \
+    "PB, P, PiB, EB, E, EiB"
+
 int abSizeUnitScale(const char *unit, unsigned long long defaultScale,
                     unsigned long long *scale, GError **error);
 
