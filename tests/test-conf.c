@@ -238,7 +238,7 @@ testPolicyMetadataErrors(void)
         { "<policy/>", "<policy>: missing attribute state" },
         { "<policy state='on' element='maybe'/>", "<policy element='maybe'>: element must be one of yes, no" },
         { "<policy state='on' colour='red'/>", "<policy colour='red'>: unknown attribute colour" },
-        { "<policy state='on'><weight>0</weight></policy>", "weight 0 is out of range" },
+        { "<policy state='on'><weight>0</weight></policy>", "<weight>0</weight>: weight must be an integer from 1 to 10000" },
         { "<policy state='on'><floor unit='MiB'>1</floor></policy>", "below the minimum" },
         { "<policy state='on'><added stats='banana'/></policy>", "<added autodeflate='' stats='banana'" },
         { "<policy state='on'><added stats='none' period='2'/></policy>", ">: invalid record" },

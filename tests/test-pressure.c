@@ -45,6 +45,7 @@ test_psi_parse_bad(void)
         { "psi/bad-value", "avg10=abc" },
         { "psi/bad-missing", "avg300" },
         { "psi/bad-nosome", "no 'some' line" },
+        { "psi/bad-nan", "avg10=nan" },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *text = dataRead(cases[i].file);

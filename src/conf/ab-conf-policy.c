@@ -169,12 +169,12 @@ abConfParseSize(xmlNodePtr node, abConfSize *size, bool percentOK,
 }
 
 static int
-abConfParseUInt(xmlNodePtr node, unsigned long long max, unsigned long long *value,
-                const char *domname, GError **error)
+abConfParseUInt(xmlNodePtr node, unsigned long long min, unsigned long long max,
+                unsigned long long *value, const char *domname, GError **error)
 {
     g_autoptr(GError) err = NULL;
 
-    if (abXmlTextUInt(node, 0, max, value, &err) < 0) {
+    if (abXmlTextUInt(node, min, max, value, &err) < 0) {
         abConfPropagate(error, g_steal_pointer(&err), domname);
         return -1;
     }
@@ -226,7 +226,9 @@ abConfPolicyParseCooldown(xmlNodePtr node, abConfPolicy *def, const char *domnam
         abConfPropagate(error, g_steal_pointer(&err), domname);
         return -1;
     }
-    if (abConfParseUInt(node, G_MAXUINT64, &def->cooldown.value, domname, error) < 0)
+    /* the range validation holds, so that a message says what is allowed */
+    if (abConfParseUInt(node, 0, AB_POLICY_COOLDOWN_MAX_S, &def->cooldown.value, domname,
+                        error) < 0)
         return -1;
     def->cooldown.set = true;
     def->cooldown.unit = g_steal_pointer(&unit);
@@ -298,7 +300,8 @@ abConfPolicyParseChildren(xmlNodePtr node, abConfPolicy *def,
             unsigned long long weight;
 
             if (abConfCheckAttrs(cur, noAttrs, domname, error) < 0 ||
-                abConfParseUInt(cur, G_MAXUINT, &weight, domname, error) < 0)
+                abConfParseUInt(cur, AB_POLICY_WEIGHT_MIN, AB_POLICY_WEIGHT_MAX, &weight,
+                                domname, error) < 0)
                 return -1;
             def->weightSet = true;
             def->weight = weight;

@@ -2,6 +2,7 @@
 /* ab-pressure-psi.c: PSI file parsing and trigger registration */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,7 +46,8 @@ abPsiParseLine(const char *line, abPsiLine *out, GError **error)
             out->total = g_ascii_strtoull(f, &end, 10);
         } else {
             double v = g_ascii_strtod(f, &end);
-            if (end == f || v < 0 || v > 100)
+            /* NaN passes any range written as "< 0 || > 100" */
+            if (end == f || !isfinite(v) || v < 0 || v > 100)
                 goto bad;
             if (k == 0)
                 out->avg10 = v;
