@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The backends: the balloon's one call, and virtio-mem's device resize. */
 #include "ab-daemon-backend.h"
+#include "ab-daemon-call.h"
 #include "ab-error.h"
 
 #include <string.h>
@@ -144,15 +145,80 @@ abDaemonVirtioMemApply(abDaemonDomain *d, unsigned long long *targetKiB, GError 
     return 0;
 }
 
+/* The balloon's call, on a worker thread (ab-daemon-call.h). */
+typedef struct {
+    virDomainPtr dom;
+    char *uuid;
+    unsigned long long kib;
+    int rc;
+    char *error;
+} abDaemonSetMemCall;
+
+static void
+abDaemonSetMemCallRun(gpointer opaque)
+{
+    abDaemonSetMemCall *c = opaque;
+
+    if ((c->rc = virDomainSetMemoryFlags(c->dom, c->kib, VIR_DOMAIN_AFFECT_LIVE)) < 0)
+        c->error = abDaemonCallError();
+}
+
+static void
+abDaemonSetMemCallFree(gpointer opaque)
+{
+    abDaemonSetMemCall *c = opaque;
+
+    virDomainFree(c->dom);
+    g_free(c->uuid);
+    g_free(c->error);
+    g_free(c);
+}
+
+/* Its QEMU answered at last (or the domain went away). */
+static void
+abDaemonSetMemCallLate(abDaemon *daemon, gpointer opaque)
+{
+    abDaemonSetMemCall *c = opaque;
+    abDaemonDomain *d = g_hash_table_lookup(daemon->domains, c->uuid);
+
+    if (d && d->callsPending > 0)
+        d->callsPending--;
+    if (c->rc < 0) {
+        g_warning("%s: target %llu KiB, answered late, failed: %s",
+                  d ? d->name : c->uuid, c->kib, c->error);
+        daemon->nErrors[AB_DAEMON_OP_SET_MEMORY]++;
+    } else {
+        g_message("%s: target %llu KiB answered late", d ? d->name : c->uuid, c->kib);
+    }
+}
+
 int
 abDaemonBackendApply(abDaemon *daemon, abDaemonDomain *d,
                      unsigned long long *targetKiB, GError **error)
 {
+    abDaemonSetMemCall *c;
+
     if (abDaemonBackendIsVirtioMem(d))
         return abDaemonVirtioMemApply(d, targetKiB, error);
-    if (virDomainSetMemoryFlags(d->dom, *targetKiB, VIR_DOMAIN_AFFECT_LIVE) < 0) {
-        g_set_error_literal(error, AB_ERROR, AB_ERROR_FAILED, abDaemonLastError());
+    c = g_new0(abDaemonSetMemCall, 1);
+    c->dom = d->dom;
+    virDomainRef(c->dom);
+    c->uuid = g_strdup(d->uuid);
+    c->kib = *targetKiB;
+    if (!abDaemonCallRun(daemon, abDaemonSetMemCallRun, c, abDaemonSetMemCallFree,
+                         abDaemonSetMemCallLate, AB_DAEMON_CALL_TIMEOUT_S)) {
+        /* with libvirt, on its way to QEMU: taken as sent */
+        d->callsPending++;
+        g_warning("%s: no answer to target %llu KiB within %g s (its QEMU monitor does not "
+                  "answer); no more calls to it until it does",
+                  d->name, *targetKiB, AB_DAEMON_CALL_TIMEOUT_S);
+        return 0;
+    }
+    if (c->rc < 0) {
+        g_set_error_literal(error, AB_ERROR, AB_ERROR_FAILED, c->error);
+        abDaemonSetMemCallFree(c);
         return -1;
     }
+    abDaemonSetMemCallFree(c);
     return 0;
 }

@@ -557,7 +557,8 @@ abDaemonDomainEnsureStatsPeriod(abDaemon *daemon, abDaemonDomain *d)
     bool qemuInflates = false;
     double now = abDaemonNow(daemon);
 
-    if (d->statsPeriodChecked)
+    /* (a call to a guest that has not answered holds its job) */
+    if (d->statsPeriodChecked || d->callsPending)
         return;
     if (d->statsRetryDelay > 0 && now < d->statsRetryTime)
         return;

@@ -70,6 +70,9 @@ typedef struct {
 
     /* status publishing */
     char *statusPublished;           /* formatted with time=0; NULL: none */
+    unsigned int callsPending;       /* calls to it that missed their deadline
+                                      * (ab-daemon-call.h): none more until
+                                      * they answer */
     double statusWriteTime;          /* <0: never */
 } abDaemonDomain;
 

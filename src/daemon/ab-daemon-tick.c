@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One decision round: stats in, engine, targets out, status published. */
+#include "ab-daemon-call.h"
 #include "ab-daemon-priv.h"
 #include "ab-daemon-backend.h"
 #include "ab-namespace.h"
@@ -48,30 +49,76 @@ abDaemonListFind(GPtrArray *list, virDomainPtr dom)
     return NULL;
 }
 
+/* The stats call, made on a worker thread (ab-daemon-call.h). */
+typedef struct {
+    virDomainPtr *doms;              /* NULL-terminated, referenced */
+    virDomainStatsRecordPtr *recs;
+    int n;
+    char *error;
+} abDaemonStatsCall;
+
+static void
+abDaemonStatsCallRun(gpointer opaque)
+{
+    abDaemonStatsCall *c = opaque;
+
+    /* NOWAIT: a guest whose monitor is busy (a call to it that has not
+     * answered holds its job) is skipped, not waited for; its stats go
+     * stale and the engine holds it alone */
+    if ((c->n = virDomainListGetStats(c->doms, VIR_DOMAIN_STATS_BALLOON, &c->recs,
+                                      VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)) < 0)
+        c->error = abDaemonCallError();
+}
+
+static void
+abDaemonStatsCallFree(gpointer opaque)
+{
+    abDaemonStatsCall *c = opaque;
+
+    for (virDomainPtr *p = c->doms; p && *p; p++)
+        virDomainFree(*p);
+    g_free(c->doms);
+    if (c->recs)
+        virDomainStatsRecordListFree(c->recs);
+    g_free(c->error);
+    g_free(c);
+}
+
 /* One call for all managed guests; the hook (tests only) may add fields
  * or make a domain vanish. */
 static void
 abDaemonTickStats(abDaemon *daemon, GPtrArray *list)
 {
-    g_autofree virDomainPtr *doms = g_new0(virDomainPtr, list->len + 1);
-    virDomainStatsRecordPtr *recs = NULL;
+    abDaemonStatsCall *c = g_new0(abDaemonStatsCall, 1);
+    virDomainStatsRecordPtr *recs;
     int n, i, j;
 
+    c->doms = g_new0(virDomainPtr, list->len + 1);
     for (guint k = 0; k < list->len; k++) {
         abDaemonDomain *d = list->pdata[k];
 
         d->prevActualKiB = d->actualKiB;
-        doms[k] = d->dom;
+        virDomainRef(d->dom);
+        c->doms[k] = d->dom;
     }
 
-    /* NOWAIT: a guest whose monitor is busy (or hung) is skipped, not
-     * waited for; its stats go stale and the engine holds it alone */
-    if ((n = virDomainListGetStats(doms, VIR_DOMAIN_STATS_BALLOON, &recs,
-                                   VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)) < 0) {
-        g_warning("cannot get balloon stats: %s", abDaemonLastError());
+    if (!abDaemonCallRun(daemon, abDaemonStatsCallRun, c, abDaemonStatsCallFree, NULL,
+                         AB_DAEMON_CALL_TIMEOUT_S)) {
+        /* a qemu that does not answer its monitor: from the next round
+         * on NOWAIT skips it, the others' stats come again */
+        g_warning("no balloon stats within %g s (a QEMU monitor does not answer); "
+                  "deciding without them", AB_DAEMON_CALL_TIMEOUT_S);
         daemon->nErrors[AB_DAEMON_OP_STATS]++;
         return;
     }
+    if (c->n < 0) {
+        g_warning("cannot get balloon stats: %s", c->error);
+        daemon->nErrors[AB_DAEMON_OP_STATS]++;
+        abDaemonStatsCallFree(c);
+        return;
+    }
+    n = c->n;
+    recs = c->recs;
 
     for (i = 0; i < n; i++) {
         abDaemonDomain *d = abDaemonListFind(list, recs[i]->dom);
@@ -93,7 +140,7 @@ abDaemonTickStats(abDaemon *daemon, GPtrArray *list)
         abDaemonDomainParseStats(daemon, d, params, nparams);
         virTypedParamsFree(params, nparams);
     }
-    virDomainStatsRecordListFree(recs);
+    abDaemonStatsCallFree(c);
 }
 
 /* How long a guest whose inflation freed nothing stays out of the host
@@ -250,6 +297,11 @@ abDaemonTickApply(abDaemon *daemon, abDaemonDomain *d,
 
     if (!dec->changed || dec->targetKiB == oldKiB) {
         d->action = abDaemonHoldAction(dec->reason);
+        return;
+    }
+    if (d->callsPending) {
+        g_debug("%s: holds target %llu KiB: a call to it has not answered", d->name, oldKiB);
+        d->action = AB_STATUS_ACTION_HOLD;
         return;
     }
 
@@ -425,6 +477,84 @@ abDaemonStatusFormat(abDaemonDomain *d, gint64 time)
     return abConfStatusFormat(&st);
 }
 
+/* The status write, on a worker thread (ab-daemon-call.h): libvirt
+ * takes the domain's job for it, which a call to a hung QEMU holds. */
+typedef struct {
+    virDomainPtr dom;
+    char *uuid;
+    char *xml;
+    int rc;
+    char *error;
+} abDaemonStatusCall;
+
+static void
+abDaemonStatusCallRun(gpointer opaque)
+{
+    abDaemonStatusCall *c = opaque;
+
+    if ((c->rc = virDomainSetMetadata(c->dom, VIR_DOMAIN_METADATA_ELEMENT, c->xml,
+                                      AB_NS_STATUS_PREFIX, AB_NS_STATUS_URI,
+                                      VIR_DOMAIN_AFFECT_LIVE)) < 0)
+        c->error = abDaemonCallError();
+}
+
+static void
+abDaemonStatusCallFree(gpointer opaque)
+{
+    abDaemonStatusCall *c = opaque;
+
+    virDomainFree(c->dom);
+    g_free(c->uuid);
+    g_free(c->xml);
+    g_free(c->error);
+    g_free(c);
+}
+
+static void
+abDaemonStatusCallLate(abDaemon *daemon, gpointer opaque)
+{
+    abDaemonStatusCall *c = opaque;
+    abDaemonDomain *d = g_hash_table_lookup(daemon->domains, c->uuid);
+
+    if (d && d->callsPending > 0)
+        d->callsPending--;
+    if (c->rc < 0) {
+        g_warning("%s: cannot write the status metadata (answered late): %s",
+                  d ? d->name : c->uuid, c->error);
+        daemon->nErrors[AB_DAEMON_OP_STATUS]++;
+        /* written again by the next flush */
+        if (d)
+            g_clear_pointer(&d->statusPublished, g_free);
+    }
+}
+
+/* 0: written, or on its way (no answer by the deadline: the domain takes
+ * no more calls until it answers); -1: refused, logged. */
+static int
+abDaemonStatusWrite(abDaemon *daemon, abDaemonDomain *d, const char *xml)
+{
+    abDaemonStatusCall *c = g_new0(abDaemonStatusCall, 1);
+
+    c->dom = d->dom;
+    virDomainRef(c->dom);
+    c->uuid = g_strdup(d->uuid);
+    c->xml = g_strdup(xml);
+    if (!abDaemonCallRun(daemon, abDaemonStatusCallRun, c, abDaemonStatusCallFree,
+                         abDaemonStatusCallLate, AB_DAEMON_CALL_TIMEOUT_S)) {
+        d->callsPending++;
+        g_warning("%s: no answer to the status write within %g s; no more calls to it "
+                  "until it answers", d->name, AB_DAEMON_CALL_TIMEOUT_S);
+        return 0;
+    }
+    if (c->rc < 0) {
+        g_warning("%s: cannot write the status metadata: %s", d->name, c->error);
+        abDaemonStatusCallFree(c);
+        return -1;
+    }
+    abDaemonStatusCallFree(c);
+    return 0;
+}
+
 void
 abDaemonFlushStatus(abDaemon *daemon, bool force)
 {
@@ -452,12 +582,10 @@ abDaemonFlushStatus(abDaemon *daemon, bool force)
             now - d->statusWriteTime < daemon->cfg->statusIntervalSec)
             continue;
 
+        if (d->callsPending)
+            continue;
         xml = abDaemonStatusFormat(d, abDaemonWallNow(daemon));
-        if (!xml || virDomainSetMetadata(d->dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
-                                 AB_NS_STATUS_PREFIX, AB_NS_STATUS_URI,
-                                 VIR_DOMAIN_AFFECT_LIVE) < 0) {
-            g_warning("%s: cannot write the status metadata: %s",
-                      d->name, abDaemonLastError());
+        if (!xml || abDaemonStatusWrite(daemon, d, xml) < 0) {
             daemon->nErrors[AB_DAEMON_OP_STATUS]++;
             /* do not retry a vanished domain at once; the next tick does */
             d->statusWriteTime = now;

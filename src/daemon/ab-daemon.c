@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The daemon object: connection with keepalive and reconnect, resync, the
  * tick timer, reload. */
+#include "ab-daemon-call.h"
 #include "ab-daemon-priv.h"
 #include "ab-error.h"
 #include "ab-qemu-monitor.h"
@@ -130,6 +131,7 @@ abDaemonNew(const char *uri, abDaemonConfig *cfg, bool dryRun)
     daemon->clock = (abDaemonClock) { abDaemonClockMonotonic, abDaemonClockWall, NULL };
     daemon->backoffSec = AB_DAEMON_BACKOFF_MIN_S;
     abDaemonSetPressure(daemon, abDaemonPressureNewFixed());
+    abDaemonCallRegister(daemon);
     return daemon;
 }
 
@@ -163,6 +165,7 @@ abDaemonFree(abDaemon *daemon)
 {
     if (!daemon)
         return;
+    abDaemonCallUnregister(daemon);
     g_clear_handle_id(&daemon->tickSource, g_source_remove);
     g_clear_handle_id(&daemon->reconnectSource, g_source_remove);
     g_clear_handle_id(&daemon->earlyTickSource, g_source_remove);

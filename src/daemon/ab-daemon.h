@@ -86,6 +86,10 @@ void abDaemonGlobalInit(void);
 /* --verbose: also log info and debug messages, those of every module of
  * ours ("autoballoond", "autoballoon-*" log domains) and only those. Call
  * once, before anything logs. */
+/* libvirt calls that missed their deadline and have not returned (a QEMU
+ * monitor that does not answer; ab-daemon-call.h). */
+unsigned int abDaemonCallsBlocked(void);
+
 void abDaemonLogSetup(bool verbose);
 /* GLib's own messages (file errors) quote with U+201C and U+201D, which a
  * C locale prints as '?'; the daemon's log writer prints ASCII quotes.
