@@ -180,7 +180,9 @@ class Probe:
         self.limit = MachineLimit()
         self.dom = self.conn.lookupByName(dom_name)
         self.lock = threading.Lock()
-        self.samples = []        # (t, actual_kib, rss_kib, target_kib, machine_usage_kib)
+        # (t, actual_kib, rss_kib, target_kib, machine_usage_kib, machine_used_kib):
+        # used is usage less inactive file pages, the daemon's count
+        self.samples = []
         self.status_events = []  # t of metadata-change events for the status namespace
         self.pid = None
         self.stop = False
@@ -234,10 +236,11 @@ class Probe:
             rss = rss_kib(self.pid) if self.pid else None
             try:
                 use = cg_read("memory.usage_in_bytes") // KIB
+                used = harness.machine_used() // KIB
             except OSError:
-                use = None
+                use = used = None
             with self.lock:
-                self.samples.append((t, act, rss, tgt, use))
+                self.samples.append((t, act, rss, tgt, use, used))
             PSI_HIST.append((t, psi_total()))
             if len(PSI_HIST) > 2000:
                 del PSI_HIST[:1000]
@@ -526,11 +529,15 @@ class Bench:
             held = self.wait_held(load) if load else None
             ev = next((t for t in events if t >= t0), None)
             src = re.search(r"level (\w+) from (\w+)", logl[1]) if logl else None
-            # the host path's onset is a ramp: when did free fall below 10 %?
-            crossed = None
+            # the host path's onset is a ramp: when did free fall below 10 %,
+            # raw (usage) and as the daemon counts it (usage less inactive
+            # file pages: its low mark)?
+            crossed = counted = None
             if limit_kib:
                 crossed = next((x[0] for x in samples
                                 if x[4] is not None and x[4] >= 0.90 * limit_kib), None)
+                counted = next((x[0] for x in samples
+                                if x[5] is not None and x[5] >= 0.90 * limit_kib), None)
             r = {"path": path, "daemon_start_s": round(up_s, 3),
                  "libvirt_size_stale_kib": self.stale,
                  "level": src.group(1) if src else None,
@@ -546,7 +553,11 @@ class Bench:
                  "load_held_s": round(held - t0, 3) if held else None,
                  "below_10pct_free_s": round(crossed - t0, 3) if crossed else None,
                  "log_after_10pct_s": round(logl[0] - crossed, 3) if crossed and logl else None,
-                 "actual_after_10pct_s": round(s2[0] - crossed, 3) if crossed else None}
+                 "actual_after_10pct_s": round(s2[0] - crossed, 3) if crossed else None,
+                 "low_mark_s": round(counted - t0, 3) if counted else None,
+                 "log_after_low_mark_s": (round(logl[0] - counted, 3)
+                                          if counted and logl else None),
+                 "actual_after_low_mark_s": round(s2[0] - counted, 3) if counted else None}
             log("%s: new target %d KiB after %s s (log), actual there after %.2f s"
                 % (path, new, r["log_s"], r["actual_s"]))
             return r
@@ -643,7 +654,12 @@ class Bench:
             self.p.limit.lift()
             if d and d.disturbed:
                 raise Disturbed("other guests appeared during the trial")
-        r = reclaim_figures(kind, t0, rss0, a0, samples)
+        first = None
+        if d:
+            with d.lock:
+                first = next((t for t, line in d.lines if t >= t0 and re.search(
+                    r"%s: target \d+ KiB -> \d+ KiB" % re.escape(self.g.name), line)), None)
+        r = reclaim_figures(kind, t0, rss0, a0, samples, first)
         r["host_psi_some_stall_ms"] = round(psi_ms, 1)
         if kind == "host":
             # how long the machine cgroup stayed critical (< 5 % free), medium
@@ -663,9 +679,12 @@ class Bench:
         return r
 
 
-def reclaim_figures(kind, t0, rss0, a0, samples):
-    """MiB returned and the rate: the drop, over the time until 95 % of it."""
-    def rate(idx, start):
+def reclaim_figures(kind, t0, rss0, a0, samples, first=None):
+    """MiB returned and the rate: the drop, over the time until 95 % of it,
+    from the onset t0 and (the daemon's paths) from its first command, as
+    a raw setmem's counts from its command: on the host path the load
+    that makes the deficit takes its own time to arrive."""
+    def rate(idx, start, since):
         vals = [(t, s[idx]) for t, s in ((s[0], s) for s in samples) if s[idx] is not None]
         if not vals or start is None:
             return None, None, None
@@ -674,15 +693,18 @@ def reclaim_figures(kind, t0, rss0, a0, samples):
         if drop <= MIB_KIB:
             return drop / MIB_KIB, None, None
         t95 = next(t for t, v in vals if start - v >= 0.95 * drop)
-        return drop / MIB_KIB, t95 - t0, 0.95 * drop / MIB_KIB / max(t95 - t0, 1e-3)
-    rss_mib, rss_t, rss_rate = rate(2, rss0)
-    act_mib, act_t, act_rate = rate(1, a0)
+        return drop / MIB_KIB, t95 - since, 0.95 * drop / MIB_KIB / max(t95 - since, 1e-3)
+    rss_mib, rss_t, rss_rate = rate(2, rss0, t0)
+    act_mib, act_t, act_rate = rate(1, a0, t0)
+    _, _, rss_rate_first = rate(2, rss0, first if first is not None else t0)
     tgts = [s[3] for s in samples if s[3] is not None]
     commands = len({t for t in tgts}) - 1 if tgts else 0
     r = {"kind": kind, "rss_before_mib": round(rss0 / MIB_KIB, 1),
          "rss_returned_mib": round(rss_mib, 1) if rss_mib is not None else None,
          "rss_t95_s": round(rss_t, 3) if rss_t else None,
          "rss_mib_s": round(rss_rate, 1) if rss_rate else None,
+         "first_command_s": round(first - t0, 3) if first is not None else None,
+         "rss_mib_s_from_command": round(rss_rate_first, 1) if rss_rate_first else None,
          "actual_returned_mib": round(act_mib, 1) if act_mib is not None else None,
          "actual_t95_s": round(act_t, 3) if act_t else None,
          "actual_mib_s": round(act_rate, 1) if act_rate else None,
@@ -820,14 +842,17 @@ def main():
         summ[path] = {k: summary([r.get(k) for r in tr])
                       for k in ("log_s", "status_event_s", "moving_s", "actual_s",
                                 "below_10pct_free_s", "load_held_s", "log_after_10pct_s",
-                                "actual_after_10pct_s")}
+                                "actual_after_10pct_s", "low_mark_s", "log_after_low_mark_s",
+                                "actual_after_low_mark_s")}
         summ[path]["failed"] = len([r for r in res["reaction"]
                                     if r["path"] == path and "failed" in r])
     summ["setmem"] = {"actual_s": summary([r["actual_s"] for r in res["setmem"]])}
     for kind in ("injected", "host", "setmem", "setmem-host"):
         tr = [r for r in res["reclaim"] if r["kind"] == kind and "failed" not in r]
         summ["reclaim_" + kind.replace("-", "_")] = {k: summary([r.get(k) for r in tr])
-                                   for k in ("rss_mib_s", "actual_mib_s", "rss_returned_mib",
+                                   for k in ("rss_mib_s", "rss_mib_s_from_command",
+                                             "first_command_s", "actual_mib_s",
+                                             "rss_returned_mib",
                                              "actual_returned_mib", "rss_t95_s",
                                              "critical_until_s", "medium_until_s",
                                              "low_until_s")}
