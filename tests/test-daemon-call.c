@@ -55,10 +55,36 @@ testCallFree(gpointer opaque)
     (*c->freed)++;
 }
 
-static abDaemon *
-testDaemon(void)
+typedef struct {
+    abDaemon *daemon;
+    int late;
+    int freed;
+    TestCall call;
+} TestFixture;
+
+static void
+testSetUp(TestFixture *f, bool release)
 {
-    return abDaemonNew("test:///default", abDaemonConfigNew(), false);
+    f->daemon = abDaemonNew("test:///default", abDaemonConfigNew(), false);
+    f->late = f->freed = 0;
+    f->call = (TestCall) { .release = release, .lateRuns = &f->late, .freed = &f->freed };
+    g_mutex_init(&f->call.lock);
+    g_cond_init(&f->call.cond);
+}
+
+static void
+testTearDown(TestFixture *f)
+{
+    abDaemonFree(f->daemon);
+    g_mutex_clear(&f->call.lock);
+    g_cond_clear(&f->call.cond);
+}
+
+static bool
+testRun(TestFixture *f, double timeoutSec)
+{
+    return abDaemonCallRun(f->daemon, testCallRun, &f->call, testCallFree, testCallLate,
+                           timeoutSec);
 }
 
 static void
@@ -74,44 +100,34 @@ testIterateUntil(int *counter, int want)
 static void
 testInTime(void)
 {
-    abDaemon *daemon = testDaemon();
-    int late = 0, freed = 0;
-    TestCall c = { .release = true, .lateRuns = &late, .freed = &freed };
+    TestFixture f;
 
-    g_mutex_init(&c.lock);
-    g_cond_init(&c.cond);
-    g_assert_true(abDaemonCallRun(daemon, testCallRun, &c, testCallFree, testCallLate, 5));
-    g_assert_cmpint(c.result, ==, 42);
+    testSetUp(&f, true);
+    g_assert_true(testRun(&f, 5));
+    g_assert_cmpint(f.call.result, ==, 42);
     /* the caller's: neither callback ran */
-    g_assert_cmpint(late, ==, 0);
-    g_assert_cmpint(freed, ==, 0);
+    g_assert_cmpint(f.late, ==, 0);
+    g_assert_cmpint(f.freed, ==, 0);
     g_assert_cmpuint(abDaemonCallsBlocked(), ==, 0);
-    abDaemonFree(daemon);
-    g_mutex_clear(&c.lock);
-    g_cond_clear(&c.cond);
+    testTearDown(&f);
 }
 
 static void
 testLate(void)
 {
-    abDaemon *daemon = testDaemon();
-    int late = 0, freed = 0;
-    TestCall c = { .lateRuns = &late, .freed = &freed };
+    TestFixture f;
     gint64 t0 = g_get_monotonic_time();
 
-    g_mutex_init(&c.lock);
-    g_cond_init(&c.cond);
-    g_assert_false(abDaemonCallRun(daemon, testCallRun, &c, testCallFree, testCallLate, 0.2));
+    testSetUp(&f, false);
+    g_assert_false(testRun(&f, 0.2));
     /* back by the deadline, not when the call answers */
     g_assert_cmpint(g_get_monotonic_time() - t0, <, 5 * G_USEC_PER_SEC);
     g_assert_cmpuint(abDaemonCallsBlocked(), ==, 1);
-    testCallRelease(&c);
-    testIterateUntil(&freed, 1);
-    g_assert_cmpint(late, ==, 1);
+    testCallRelease(&f.call);
+    testIterateUntil(&f.freed, 1);
+    g_assert_cmpint(f.late, ==, 1);
     g_assert_cmpuint(abDaemonCallsBlocked(), ==, 0);
-    abDaemonFree(daemon);
-    g_mutex_clear(&c.lock);
-    g_cond_clear(&c.cond);
+    testTearDown(&f);
 }
 
 /* A call that answers after its daemon is gone frees its data and runs
@@ -119,19 +135,15 @@ testLate(void)
 static void
 testLateAfterFree(void)
 {
-    abDaemon *daemon = testDaemon();
-    int late = 0, freed = 0;
-    TestCall c = { .lateRuns = &late, .freed = &freed };
+    TestFixture f;
 
-    g_mutex_init(&c.lock);
-    g_cond_init(&c.cond);
-    g_assert_false(abDaemonCallRun(daemon, testCallRun, &c, testCallFree, testCallLate, 0.1));
-    abDaemonFree(daemon);
-    testCallRelease(&c);
-    testIterateUntil(&freed, 1);
-    g_assert_cmpint(late, ==, 0);
-    g_mutex_clear(&c.lock);
-    g_cond_clear(&c.cond);
+    testSetUp(&f, false);
+    g_assert_false(testRun(&f, 0.1));
+    abDaemonFree(g_steal_pointer(&f.daemon));
+    testCallRelease(&f.call);
+    testIterateUntil(&f.freed, 1);
+    g_assert_cmpint(f.late, ==, 0);
+    testTearDown(&f);
 }
 
 static const AbTestFunc tests[] = {

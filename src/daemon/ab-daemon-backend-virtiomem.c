@@ -146,49 +146,21 @@ abDaemonVirtioMemApply(abDaemonDomain *d, unsigned long long *targetKiB, GError 
 }
 
 /* The balloon's call, on a worker thread (ab-daemon-call.h). */
-typedef struct {
-    virDomainPtr dom;
-    char *uuid;
-    unsigned long long kib;
-    int rc;
-    char *error;
-} abDaemonSetMemCall;
-
-static void
-abDaemonSetMemCallRun(gpointer opaque)
+static int
+abDaemonSetMemRun(abDaemonDomainCall *c)
 {
-    abDaemonSetMemCall *c = opaque;
-
-    if ((c->rc = virDomainSetMemoryFlags(c->dom, c->kib, VIR_DOMAIN_AFFECT_LIVE)) < 0)
-        c->error = abDaemonCallError();
-}
-
-static void
-abDaemonSetMemCallFree(gpointer opaque)
-{
-    abDaemonSetMemCall *c = opaque;
-
-    virDomainFree(c->dom);
-    g_free(c->uuid);
-    g_free(c->error);
-    g_free(c);
+    return virDomainSetMemoryFlags(c->dom, c->kib, VIR_DOMAIN_AFFECT_LIVE);
 }
 
 /* Its QEMU answered at last (or the domain went away). */
 static void
-abDaemonSetMemCallLate(abDaemon *daemon, gpointer opaque)
+abDaemonSetMemLate(abDaemon *daemon, abDaemonDomain *d G_GNUC_UNUSED, abDaemonDomainCall *c)
 {
-    abDaemonSetMemCall *c = opaque;
-    abDaemonDomain *d = g_hash_table_lookup(daemon->domains, c->uuid);
-
-    if (d && d->callsPending > 0)
-        d->callsPending--;
     if (c->rc < 0) {
-        g_warning("%s: target %llu KiB, answered late, failed: %s",
-                  d ? d->name : c->uuid, c->kib, c->error);
+        g_warning("%s: target %llu KiB, answered late, failed: %s", c->name, c->kib, c->error);
         daemon->nErrors[AB_DAEMON_OP_SET_MEMORY]++;
     } else {
-        g_message("%s: target %llu KiB answered late", d ? d->name : c->uuid, c->kib);
+        g_message("%s: target %llu KiB answered late", c->name, c->kib);
     }
 }
 
@@ -196,29 +168,22 @@ int
 abDaemonBackendApply(abDaemon *daemon, abDaemonDomain *d,
                      unsigned long long *targetKiB, GError **error)
 {
-    abDaemonSetMemCall *c;
+    abDaemonDomainCall *c;
+    g_autofree char *what = NULL;
 
     if (abDaemonBackendIsVirtioMem(d))
         return abDaemonVirtioMemApply(d, targetKiB, error);
-    c = g_new0(abDaemonSetMemCall, 1);
-    c->dom = d->dom;
-    virDomainRef(c->dom);
-    c->uuid = g_strdup(d->uuid);
+    c = abDaemonDomainCallNew(d, abDaemonSetMemRun, abDaemonSetMemLate);
     c->kib = *targetKiB;
-    if (!abDaemonCallRun(daemon, abDaemonSetMemCallRun, c, abDaemonSetMemCallFree,
-                         abDaemonSetMemCallLate, AB_DAEMON_CALL_TIMEOUT_S)) {
-        /* with libvirt, on its way to QEMU: taken as sent */
-        d->callsPending++;
-        g_warning("%s: no answer to target %llu KiB within %g s (its QEMU monitor does not "
-                  "answer); no more calls to it until it does",
-                  d->name, *targetKiB, AB_DAEMON_CALL_TIMEOUT_S);
+    what = g_strdup_printf("target %llu KiB", c->kib);
+    /* no answer in time: with libvirt, on its way to QEMU, taken as sent */
+    if (!abDaemonDomainCallRun(daemon, d, c, what))
         return 0;
-    }
     if (c->rc < 0) {
         g_set_error_literal(error, AB_ERROR, AB_ERROR_FAILED, c->error);
-        abDaemonSetMemCallFree(c);
+        abDaemonDomainCallFree(c);
         return -1;
     }
-    abDaemonSetMemCallFree(c);
+    abDaemonDomainCallFree(c);
     return 0;
 }

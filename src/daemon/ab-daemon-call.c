@@ -139,3 +139,66 @@ abDaemonCallsBlocked(void)
 {
     return (unsigned int) g_atomic_int_get(&abDaemonCallsLate);
 }
+
+abDaemonDomainCall *
+abDaemonDomainCallNew(abDaemonDomain *d, abDaemonDomainCallFunc func,
+                      abDaemonDomainCallLate late)
+{
+    abDaemonDomainCall *c = g_new0(abDaemonDomainCall, 1);
+
+    c->dom = d->dom;
+    virDomainRef(c->dom);
+    c->uuid = g_strdup(d->uuid);
+    c->name = g_strdup(d->name);
+    c->func = func;
+    c->late = late;
+    return c;
+}
+
+void
+abDaemonDomainCallFree(abDaemonDomainCall *c)
+{
+    if (!c)
+        return;
+    virDomainFree(c->dom);
+    g_free(c->uuid);
+    g_free(c->name);
+    g_free(c->error);
+    g_free(c->xml);
+    g_free(c);
+}
+
+static void
+abDaemonDomainCallWork(gpointer opaque)
+{
+    abDaemonDomainCall *c = opaque;
+
+    if ((c->rc = c->func(c)) < 0)
+        c->error = abDaemonCallError();
+}
+
+static void
+abDaemonDomainCallAnswered(abDaemon *daemon, gpointer opaque)
+{
+    abDaemonDomainCall *c = opaque;
+    abDaemonDomain *d = g_hash_table_lookup(daemon->domains, c->uuid);
+
+    if (d && d->callsPending > 0)
+        d->callsPending--;
+    if (c->late)
+        c->late(daemon, d, c);
+}
+
+bool
+abDaemonDomainCallRun(abDaemon *daemon, abDaemonDomain *d, abDaemonDomainCall *c,
+                      const char *what)
+{
+    if (abDaemonCallRun(daemon, abDaemonDomainCallWork, c,
+                        (GDestroyNotify) abDaemonDomainCallFree, abDaemonDomainCallAnswered,
+                        AB_DAEMON_CALL_TIMEOUT_S))
+        return true;
+    d->callsPending++;
+    g_warning("%s: no answer to %s within %g s (its QEMU monitor does not answer); "
+              "no more calls to it until it does", d->name, what, AB_DAEMON_CALL_TIMEOUT_S);
+    return false;
+}

@@ -30,6 +30,38 @@ typedef void (*abDaemonCallLate)(abDaemon *daemon, gpointer data);
 bool abDaemonCallRun(abDaemon *daemon, abDaemonCallFunc func, gpointer data,
                      GDestroyNotify free, abDaemonCallLate late, double timeoutSec);
 
+/* A call for one domain. */
+typedef struct _abDaemonDomainCall abDaemonDomainCall;
+/* On the worker: the libvirt call, its return value. */
+typedef int (*abDaemonDomainCallFunc)(abDaemonDomainCall *c);
+/* In the main context, when a call that missed its deadline answered;
+ * @d is NULL when its domain is gone. */
+typedef void (*abDaemonDomainCallLate)(abDaemon *daemon, abDaemonDomain *d,
+                                       abDaemonDomainCall *c);
+
+struct _abDaemonDomainCall {
+    virDomainPtr dom;                /* referenced */
+    char *uuid;
+    char *name;
+    abDaemonDomainCallFunc func;
+    abDaemonDomainCallLate late;
+    int rc;                          /* the call's answer */
+    char *error;                     /* its libvirt error when rc < 0 */
+    /* the calls' arguments */
+    unsigned long long kib;
+    char *xml;
+};
+
+abDaemonDomainCall *abDaemonDomainCallNew(abDaemonDomain *d, abDaemonDomainCallFunc func,
+                                          abDaemonDomainCallLate late);
+void abDaemonDomainCallFree(abDaemonDomainCall *c);
+/* Runs @c for @d with AB_DAEMON_CALL_TIMEOUT_S. true: it answered
+ * (c->rc, c->error), @c stays the caller's to free. false: no answer by
+ * the deadline, logged as "no answer to @what"; @d takes no more calls
+ * (callsPending) until it answers and @c's late callback has run. */
+bool abDaemonDomainCallRun(abDaemon *daemon, abDaemonDomain *d, abDaemonDomainCall *c,
+                           const char *what);
+
 /* The daemon exists for the calls' late callbacks from abDaemonNew to
  * abDaemonFree. */
 void abDaemonCallRegister(abDaemon *daemon);

@@ -479,53 +479,23 @@ abDaemonStatusFormat(abDaemonDomain *d, gint64 time)
 
 /* The status write, on a worker thread (ab-daemon-call.h): libvirt
  * takes the domain's job for it, which a call to a hung QEMU holds. */
-typedef struct {
-    virDomainPtr dom;
-    char *uuid;
-    char *xml;
-    int rc;
-    char *error;
-} abDaemonStatusCall;
-
-static void
-abDaemonStatusCallRun(gpointer opaque)
+static int
+abDaemonStatusRun(abDaemonDomainCall *c)
 {
-    abDaemonStatusCall *c = opaque;
-
-    if ((c->rc = virDomainSetMetadata(c->dom, VIR_DOMAIN_METADATA_ELEMENT, c->xml,
-                                      AB_NS_STATUS_PREFIX, AB_NS_STATUS_URI,
-                                      VIR_DOMAIN_AFFECT_LIVE)) < 0)
-        c->error = abDaemonCallError();
+    return virDomainSetMetadata(c->dom, VIR_DOMAIN_METADATA_ELEMENT, c->xml,
+                                AB_NS_STATUS_PREFIX, AB_NS_STATUS_URI, VIR_DOMAIN_AFFECT_LIVE);
 }
 
 static void
-abDaemonStatusCallFree(gpointer opaque)
+abDaemonStatusLate(abDaemon *daemon, abDaemonDomain *d, abDaemonDomainCall *c)
 {
-    abDaemonStatusCall *c = opaque;
-
-    virDomainFree(c->dom);
-    g_free(c->uuid);
-    g_free(c->xml);
-    g_free(c->error);
-    g_free(c);
-}
-
-static void
-abDaemonStatusCallLate(abDaemon *daemon, gpointer opaque)
-{
-    abDaemonStatusCall *c = opaque;
-    abDaemonDomain *d = g_hash_table_lookup(daemon->domains, c->uuid);
-
-    if (d && d->callsPending > 0)
-        d->callsPending--;
-    if (c->rc < 0) {
-        g_warning("%s: cannot write the status metadata (answered late): %s",
-                  d ? d->name : c->uuid, c->error);
-        daemon->nErrors[AB_DAEMON_OP_STATUS]++;
-        /* written again by the next flush */
-        if (d)
-            g_clear_pointer(&d->statusPublished, g_free);
-    }
+    if (c->rc >= 0)
+        return;
+    g_warning("%s: cannot write the status metadata (answered late): %s", c->name, c->error);
+    daemon->nErrors[AB_DAEMON_OP_STATUS]++;
+    /* written again by the next flush */
+    if (d)
+        g_clear_pointer(&d->statusPublished, g_free);
 }
 
 /* 0: written, or on its way (no answer by the deadline: the domain takes
@@ -533,26 +503,16 @@ abDaemonStatusCallLate(abDaemon *daemon, gpointer opaque)
 static int
 abDaemonStatusWrite(abDaemon *daemon, abDaemonDomain *d, const char *xml)
 {
-    abDaemonStatusCall *c = g_new0(abDaemonStatusCall, 1);
+    abDaemonDomainCall *c = abDaemonDomainCallNew(d, abDaemonStatusRun, abDaemonStatusLate);
+    int rc;
 
-    c->dom = d->dom;
-    virDomainRef(c->dom);
-    c->uuid = g_strdup(d->uuid);
     c->xml = g_strdup(xml);
-    if (!abDaemonCallRun(daemon, abDaemonStatusCallRun, c, abDaemonStatusCallFree,
-                         abDaemonStatusCallLate, AB_DAEMON_CALL_TIMEOUT_S)) {
-        d->callsPending++;
-        g_warning("%s: no answer to the status write within %g s; no more calls to it "
-                  "until it answers", d->name, AB_DAEMON_CALL_TIMEOUT_S);
+    if (!abDaemonDomainCallRun(daemon, d, c, "the status write"))
         return 0;
-    }
-    if (c->rc < 0) {
+    if ((rc = c->rc) < 0)
         g_warning("%s: cannot write the status metadata: %s", d->name, c->error);
-        abDaemonStatusCallFree(c);
-        return -1;
-    }
-    abDaemonStatusCallFree(c);
-    return 0;
+    abDaemonDomainCallFree(c);
+    return rc < 0 ? -1 : 0;
 }
 
 void

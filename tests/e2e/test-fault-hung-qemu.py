@@ -26,6 +26,15 @@ HUNG_TICKS = 4            # ticks of b while a's qemu is stopped
 STOP_S = 5                # SIGTERM: the daemon has exited within this
 
 
+def hang(d, g, pid):
+    """Stop @g's qemu (@pid) and inject medium on it: returns once the
+    daemon's command to it is on its way (and cannot be answered)."""
+    os.kill(pid, signal.SIGSTOP)
+    mark = d.mark()
+    abtest.vab("balloon-inject-pressure", g.name, "medium")
+    d.wait_log(r"%s: target \d+ KiB -> \d+ KiB" % g.name, 20, mark)
+
+
 def run(s, tap, fig):
     w = fault.World(s, tap, fig, n=2)
     a, b = w.guests
@@ -34,13 +43,8 @@ def run(s, tap, fig):
     w.wait_libvirt_current(a)
 
     pid = w.pids[a.name]
-    os.kill(pid, signal.SIGSTOP)
     try:
-        mark = d.mark()
-        abtest.vab("balloon-inject-pressure", a.name, "medium")
-        # the daemon's command to a is on its way (and cannot be answered)
-        d.wait_log(r"%s: target \d+ KiB -> \d+ KiB" % a.name, 20, mark)
-        hung = d.mark()
+        hang(d, a, pid)
         ok, old, new, ticks = w.managing(b, clear=False)
         tap.ok(ok, "with %s's qemu stopped: injected medium on %s moves its target "
                "%d -> %d KiB after %d tick(s)" % (a.name, b.name, old, new, ticks))
@@ -62,11 +66,8 @@ def run(s, tap, fig):
     w.invariants()
 
     # SIGTERM while a's qemu hangs again
-    os.kill(pid, signal.SIGSTOP)
     try:
-        mark = d.mark()
-        abtest.vab("balloon-inject-pressure", a.name, "medium")
-        d.wait_log(r"%s: target \d+ KiB -> \d+ KiB" % a.name, 20, mark)
+        hang(d, a, pid)
         t0 = time.monotonic()
         d.proc.send_signal(signal.SIGTERM)
         try:
