@@ -620,38 +620,29 @@ testLaggingBalloon(Fixture *f, gconstpointer data)
     g_assert_cmpuint(info(f, "vm-on").targetKiB, >, after);
 }
 
-int
-main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    testLogInit();
-    abDaemonGlobalInit();
+static const FixtureTest tests[] = {
+    { "/daemon/managed-set", testManagedSet },
+    { "/daemon/lagging-balloon-no-false-growth", testLaggingBalloon },
+    { "/daemon/manage-all-reload", testManageAll },
+    { "/daemon/no-stats-holds", testNoStatsHolds, NULL, fixtureSetupNoHook },
+    { "/daemon/injected-lowers-within-floor", testInjectedLowers },
+    { "/daemon/injected-expires", testInjectedExpires },
+    { "/daemon/wall-clock-step", testWallClockStep },
+    { "/daemon/host-pressure", testHostPressure },
+    { "/daemon/dry-run", testDryRun, NULL, fixtureSetupDryRun },
+    { "/daemon/live-enable-disable", testLiveEnableDisable },
+    { "/daemon/malformed-metadata", testMalformedLive },
+    { "/daemon/vanish-destroy", testVanish, GINT_TO_POINTER(0) },
+    { "/daemon/vanish-undefine", testVanish, GINT_TO_POINTER(1) },
+    { "/daemon/status", testStatus },
+    { "/daemon/unresponsive", testUnresponsive },
+    { "/daemon/adopted-target-follows", testAdoptedTargetFollows },
+    { "/daemon/level-change-ticks-early", testLevelChangeTicksEarly },
+    { "/daemon/qemu-inflates", testQemuInflates },
+    { "/daemon/reconnect-resync", testReconnectResync },
+    { "/daemon/user-setmem", testUserSetmem },
+    { "/daemon/stats-period-enabled", testStatsPeriodEnabled },
+    { "/daemon/stats-period-retried", testStatsPeriodRetried },
+};
 
-#define ADD(path, setup, fn, data) \
-    g_test_add("/daemon/" path, Fixture, data, setup, fn, fixtureTeardown)
-
-    ADD("managed-set", fixtureSetup, testManagedSet, NULL);
-    ADD("lagging-balloon-no-false-growth", fixtureSetup, testLaggingBalloon, NULL);
-    ADD("manage-all-reload", fixtureSetup, testManageAll, NULL);
-    ADD("no-stats-holds", fixtureSetupNoHook, testNoStatsHolds, NULL);
-    ADD("injected-lowers-within-floor", fixtureSetup, testInjectedLowers, NULL);
-    ADD("injected-expires", fixtureSetup, testInjectedExpires, NULL);
-    ADD("wall-clock-step", fixtureSetup, testWallClockStep, NULL);
-    ADD("host-pressure", fixtureSetup, testHostPressure, NULL);
-    ADD("dry-run", fixtureSetupDryRun, testDryRun, NULL);
-    ADD("live-enable-disable", fixtureSetup, testLiveEnableDisable, NULL);
-    ADD("malformed-metadata", fixtureSetup, testMalformedLive, NULL);
-    ADD("vanish-destroy", fixtureSetup, testVanish, GINT_TO_POINTER(0));
-    ADD("vanish-undefine", fixtureSetup, testVanish, GINT_TO_POINTER(1));
-    ADD("status", fixtureSetup, testStatus, NULL);
-    ADD("unresponsive", fixtureSetup, testUnresponsive, NULL);
-    ADD("adopted-target-follows", fixtureSetup, testAdoptedTargetFollows, NULL);
-    ADD("level-change-ticks-early", fixtureSetup, testLevelChangeTicksEarly, NULL);
-    ADD("qemu-inflates", fixtureSetup, testQemuInflates, NULL);
-    ADD("reconnect-resync", fixtureSetup, testReconnectResync, NULL);
-    ADD("user-setmem", fixtureSetup, testUserSetmem, NULL);
-    ADD("stats-period-enabled", fixtureSetup, testStatsPeriodEnabled, NULL);
-    ADD("stats-period-retried", fixtureSetup, testStatsPeriodRetried, NULL);
-
-    return g_test_run();
-}
+FIXTURE_MAIN(tests)
