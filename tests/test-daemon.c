@@ -138,15 +138,26 @@ testInjectedLowers(Fixture *f, gconstpointer data)
     g_assert_cmpint(steps, >, 1);
 }
 
-static void
-testInjectedExpires(Fixture *f, gconstpointer data)
+/* Injects low pressure into vm-on, expiring @seconds from now on QEMU's
+ * wall clock, and ticks: that one guest is set. Returns the count of
+ * targets set. */
+static unsigned int
+injectLowOnce(Fixture *f, gint64 seconds)
 {
     unsigned int n;
 
-    inject(f, "vm-on", AB_LEVEL_LOW, fakeWall(&f->clock) + 3);
+    inject(f, "vm-on", AB_LEVEL_LOW, fakeWall(&f->clock) + seconds);
     tick(f, 2);
     n = abDaemonCountSetMemory(f->daemon);
     g_assert_cmpuint(n, ==, 1);
+    return n;
+}
+
+static void
+testInjectedExpires(Fixture *f, gconstpointer data)
+{
+    unsigned int n = injectLowOnce(f, 3);
+
     tick(f, 2);   /* now past the expiry */
     tick(f, 2);
     g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
@@ -159,12 +170,8 @@ testInjectedExpires(Fixture *f, gconstpointer data)
 static void
 testWallClockStep(Fixture *f, gconstpointer data)
 {
-    unsigned int n;
+    unsigned int n = injectLowOnce(f, 10);
 
-    inject(f, "vm-on", AB_LEVEL_LOW, fakeWall(&f->clock) + 10);
-    tick(f, 2);
-    n = abDaemonCountSetMemory(f->daemon);
-    g_assert_cmpuint(n, ==, 1);
     f->clock.daemonWallStep = -3600;
     for (int i = 0; i < 6; i++)
         tick(f, 2);
