@@ -33,6 +33,7 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "ab-enum.h"
 #include "ab-level.h"
 #include "ab-status.h"
 
