@@ -116,13 +116,8 @@ testChurn(Fixture *f, gconstpointer data)
     g_assert_cmpint((long long) after - (long long) before, <, CHURN_GROWTH_BOUND);
 }
 
-int
-main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    testLogInit();
-    abDaemonGlobalInit();
-    g_test_add("/daemon-churn/define-undefine-10000", Fixture, NULL, fixtureSetup,
-               testChurn, fixtureTeardown);
-    return g_test_run();
-}
+static const FixtureTest tests[] = {
+    { "/daemon-churn/define-undefine-10000", testChurn },
+};
+
+FIXTURE_MAIN(tests)

@@ -160,6 +160,38 @@ fixtureTeardown(Fixture *f, gconstpointer data)
     abDaemonFree(f->daemon);
 }
 
+typedef void (*FixtureFunc)(Fixture *f, gconstpointer data);
+
+/* One test on the fixture: its path, the test and its data; setup NULL is
+ * fixtureSetup and teardown NULL fixtureTeardown. */
+typedef struct {
+    const char *path;
+    FixtureFunc fn;
+    gconstpointer data;
+    FixtureFunc setup;
+    FixtureFunc teardown;
+} FixtureTest;
+
+/* The main of a daemon test program: GLib's test setup, the log recorder,
+ * the daemon's global setup, the tests of @tests in order, g_test_run. */
+static inline int
+fixtureMain(int argc, char **argv, const FixtureTest *tests, size_t ntests)
+{
+    g_test_init(&argc, &argv, NULL);
+    testLogInit();
+    abDaemonGlobalInit();
+    for (size_t i = 0; i < ntests; i++)
+        g_test_add(tests[i].path, Fixture, tests[i].data,
+                   tests[i].setup ? tests[i].setup : fixtureSetup, tests[i].fn,
+                   tests[i].teardown ? tests[i].teardown : fixtureTeardown);
+    return g_test_run();
+}
+#define FIXTURE_MAIN(tests) \
+    int main(int argc, char **argv) \
+    { \
+        return fixtureMain(argc, argv, tests, G_N_ELEMENTS(tests)); \
+    }
+
 static inline gboolean
 wakeup(gpointer opaque)
 {

@@ -231,24 +231,15 @@ testResumedMidMove(Fixture *f, gconstpointer data)
     virDomainFree(dom);
 }
 
-int
-main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    testLogInit();
-    abDaemonGlobalInit();
+static const FixtureTest tests[] = {
+    { "/daemon-lifecycle/undefine-running", testUndefineRunning },
+    { "/daemon-lifecycle/rename", testRename },
+    { "/daemon-lifecycle/stats-stamp-ahead", testStatsStampAhead },
+    { "/daemon-lifecycle/cgroup-found-on-start", testCgroupDiscovery, GINT_TO_POINTER(0) },
+    { "/daemon-lifecycle/cgroup-found-on-tick", testCgroupDiscovery, GINT_TO_POINTER(1) },
+    { "/daemon-lifecycle/cgroup-stale-pid-file", testCgroupStalePidFile },
+    { "/daemon-lifecycle/paused-stays-managed", testPausedStaysManaged },
+    { "/daemon-lifecycle/resumed-mid-move", testResumedMidMove },
+};
 
-#define ADD(path, setup, fn, data) \
-    g_test_add("/daemon-lifecycle/" path, Fixture, data, setup, fn, fixtureTeardown)
-
-    ADD("undefine-running", fixtureSetup, testUndefineRunning, NULL);
-    ADD("rename", fixtureSetup, testRename, NULL);
-    ADD("stats-stamp-ahead", fixtureSetup, testStatsStampAhead, NULL);
-    ADD("cgroup-found-on-start", fixtureSetup, testCgroupDiscovery, GINT_TO_POINTER(0));
-    ADD("cgroup-found-on-tick", fixtureSetup, testCgroupDiscovery, GINT_TO_POINTER(1));
-    ADD("cgroup-stale-pid-file", fixtureSetup, testCgroupStalePidFile, NULL);
-    ADD("paused-stays-managed", fixtureSetup, testPausedStaysManaged, NULL);
-    ADD("resumed-mid-move", fixtureSetup, testResumedMidMove, NULL);
-
-    return g_test_run();
-}
+FIXTURE_MAIN(tests)

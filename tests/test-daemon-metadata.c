@@ -298,24 +298,15 @@ testForeignStatus(Fixture *f, gconstpointer data)
     abConfStatusClear(&st);
 }
 
-int
-main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    testLogInit();
-    abDaemonGlobalInit();
+static const FixtureTest tests[] = {
+    { "/daemon-metadata/bad-policy-keeps-last", testBadPolicyKeepsLast },
+    { "/daemon-metadata/valid-policy-applies", testValidPolicyAppliesAtOnce },
+    { "/daemon-metadata/valid-policy-ticks-early", testValidPolicyTicksEarly },
+    { "/daemon-metadata/bad-policy-none-before", testBadPolicyNoneBefore },
+    { "/daemon-metadata/bad-policy-over-off", testBadPolicyOverOff },
+    { "/daemon-metadata/bad-policy-oversized", testBadPolicyOversized },
+    { "/daemon-metadata/bad-injected", testBadInjected },
+    { "/daemon-metadata/foreign-status", testForeignStatus },
+};
 
-#define ADD(path, fn) \
-    g_test_add("/daemon-metadata/" path, Fixture, NULL, fixtureSetup, fn, fixtureTeardown)
-
-    ADD("bad-policy-keeps-last", testBadPolicyKeepsLast);
-    ADD("valid-policy-applies", testValidPolicyAppliesAtOnce);
-    ADD("valid-policy-ticks-early", testValidPolicyTicksEarly);
-    ADD("bad-policy-none-before", testBadPolicyNoneBefore);
-    ADD("bad-policy-over-off", testBadPolicyOverOff);
-    ADD("bad-policy-oversized", testBadPolicyOversized);
-    ADD("bad-injected", testBadInjected);
-    ADD("foreign-status", testForeignStatus);
-
-    return g_test_run();
-}
+FIXTURE_MAIN(tests)

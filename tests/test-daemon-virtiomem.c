@@ -87,15 +87,9 @@ testGrowGoesToDevice(Fixture *f, gconstpointer data)
     g_assert_cmpuint(info(f, VMEM).targetKiB, ==, VMEM_BASE_KIB);
 }
 
-int
-main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    testLogInit();
-    abDaemonGlobalInit();
-    g_test_add("/daemon/virtio-mem/floor-is-boot-memory", Fixture, NULL, fixtureSetup,
-               testFloorIsBootMemory, fixtureTeardown);
-    g_test_add("/daemon/virtio-mem/grow-goes-to-device", Fixture, NULL, fixtureSetup,
-               testGrowGoesToDevice, fixtureTeardown);
-    return g_test_run();
-}
+static const FixtureTest tests[] = {
+    { "/daemon/virtio-mem/floor-is-boot-memory", testFloorIsBootMemory },
+    { "/daemon/virtio-mem/grow-goes-to-device", testGrowGoesToDevice },
+};
+
+FIXTURE_MAIN(tests)

@@ -138,15 +138,26 @@ testInjectedLowers(Fixture *f, gconstpointer data)
     g_assert_cmpint(steps, >, 1);
 }
 
-static void
-testInjectedExpires(Fixture *f, gconstpointer data)
+/* Injects low pressure into vm-on, expiring @seconds from now on QEMU's
+ * wall clock, and ticks: that one guest is set. Returns the count of
+ * targets set. */
+static unsigned int
+injectLowOnce(Fixture *f, gint64 seconds)
 {
     unsigned int n;
 
-    inject(f, "vm-on", AB_LEVEL_LOW, fakeWall(&f->clock) + 3);
+    inject(f, "vm-on", AB_LEVEL_LOW, fakeWall(&f->clock) + seconds);
     tick(f, 2);
     n = abDaemonCountSetMemory(f->daemon);
     g_assert_cmpuint(n, ==, 1);
+    return n;
+}
+
+static void
+testInjectedExpires(Fixture *f, gconstpointer data)
+{
+    unsigned int n = injectLowOnce(f, 3);
+
     tick(f, 2);   /* now past the expiry */
     tick(f, 2);
     g_assert_cmpuint(abDaemonCountSetMemory(f->daemon), ==, n);
@@ -159,12 +170,8 @@ testInjectedExpires(Fixture *f, gconstpointer data)
 static void
 testWallClockStep(Fixture *f, gconstpointer data)
 {
-    unsigned int n;
+    unsigned int n = injectLowOnce(f, 10);
 
-    inject(f, "vm-on", AB_LEVEL_LOW, fakeWall(&f->clock) + 10);
-    tick(f, 2);
-    n = abDaemonCountSetMemory(f->daemon);
-    g_assert_cmpuint(n, ==, 1);
     f->clock.daemonWallStep = -3600;
     for (int i = 0; i < 6; i++)
         tick(f, 2);
@@ -620,38 +627,29 @@ testLaggingBalloon(Fixture *f, gconstpointer data)
     g_assert_cmpuint(info(f, "vm-on").targetKiB, >, after);
 }
 
-int
-main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    testLogInit();
-    abDaemonGlobalInit();
+static const FixtureTest tests[] = {
+    { "/daemon/managed-set", testManagedSet },
+    { "/daemon/lagging-balloon-no-false-growth", testLaggingBalloon },
+    { "/daemon/manage-all-reload", testManageAll },
+    { "/daemon/no-stats-holds", testNoStatsHolds, NULL, fixtureSetupNoHook },
+    { "/daemon/injected-lowers-within-floor", testInjectedLowers },
+    { "/daemon/injected-expires", testInjectedExpires },
+    { "/daemon/wall-clock-step", testWallClockStep },
+    { "/daemon/host-pressure", testHostPressure },
+    { "/daemon/dry-run", testDryRun, NULL, fixtureSetupDryRun },
+    { "/daemon/live-enable-disable", testLiveEnableDisable },
+    { "/daemon/malformed-metadata", testMalformedLive },
+    { "/daemon/vanish-destroy", testVanish, GINT_TO_POINTER(0) },
+    { "/daemon/vanish-undefine", testVanish, GINT_TO_POINTER(1) },
+    { "/daemon/status", testStatus },
+    { "/daemon/unresponsive", testUnresponsive },
+    { "/daemon/adopted-target-follows", testAdoptedTargetFollows },
+    { "/daemon/level-change-ticks-early", testLevelChangeTicksEarly },
+    { "/daemon/qemu-inflates", testQemuInflates },
+    { "/daemon/reconnect-resync", testReconnectResync },
+    { "/daemon/user-setmem", testUserSetmem },
+    { "/daemon/stats-period-enabled", testStatsPeriodEnabled },
+    { "/daemon/stats-period-retried", testStatsPeriodRetried },
+};
 
-#define ADD(path, setup, fn, data) \
-    g_test_add("/daemon/" path, Fixture, data, setup, fn, fixtureTeardown)
-
-    ADD("managed-set", fixtureSetup, testManagedSet, NULL);
-    ADD("lagging-balloon-no-false-growth", fixtureSetup, testLaggingBalloon, NULL);
-    ADD("manage-all-reload", fixtureSetup, testManageAll, NULL);
-    ADD("no-stats-holds", fixtureSetupNoHook, testNoStatsHolds, NULL);
-    ADD("injected-lowers-within-floor", fixtureSetup, testInjectedLowers, NULL);
-    ADD("injected-expires", fixtureSetup, testInjectedExpires, NULL);
-    ADD("wall-clock-step", fixtureSetup, testWallClockStep, NULL);
-    ADD("host-pressure", fixtureSetup, testHostPressure, NULL);
-    ADD("dry-run", fixtureSetupDryRun, testDryRun, NULL);
-    ADD("live-enable-disable", fixtureSetup, testLiveEnableDisable, NULL);
-    ADD("malformed-metadata", fixtureSetup, testMalformedLive, NULL);
-    ADD("vanish-destroy", fixtureSetup, testVanish, GINT_TO_POINTER(0));
-    ADD("vanish-undefine", fixtureSetup, testVanish, GINT_TO_POINTER(1));
-    ADD("status", fixtureSetup, testStatus, NULL);
-    ADD("unresponsive", fixtureSetup, testUnresponsive, NULL);
-    ADD("adopted-target-follows", fixtureSetup, testAdoptedTargetFollows, NULL);
-    ADD("level-change-ticks-early", fixtureSetup, testLevelChangeTicksEarly, NULL);
-    ADD("qemu-inflates", fixtureSetup, testQemuInflates, NULL);
-    ADD("reconnect-resync", fixtureSetup, testReconnectResync, NULL);
-    ADD("user-setmem", fixtureSetup, testUserSetmem, NULL);
-    ADD("stats-period-enabled", fixtureSetup, testStatsPeriodEnabled, NULL);
-    ADD("stats-period-retried", fixtureSetup, testStatsPeriodRetried, NULL);
-
-    return g_test_run();
-}
+FIXTURE_MAIN(tests)

@@ -294,15 +294,9 @@ testWriteFails(Fixture *f, gconstpointer data)
     g_assert_cmpuint(testLogCount("cannot write the metrics textfile"), ==, 1);
 }
 
-int
-main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    testLogInit();
-    abDaemonGlobalInit();
-    g_test_add("/metrics/node-exporter", Fixture, NULL, setupMetrics, testNodeExporter,
-               teardownMetrics);
-    g_test_add("/metrics/write-fails", Fixture, NULL, setupMetrics, testWriteFails,
-               teardownMetrics);
-    return g_test_run();
-}
+static const FixtureTest tests[] = {
+    { "/metrics/node-exporter", testNodeExporter, NULL, setupMetrics, teardownMetrics },
+    { "/metrics/write-fails", testWriteFails, NULL, setupMetrics, teardownMetrics },
+};
+
+FIXTURE_MAIN(tests)

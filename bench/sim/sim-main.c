@@ -20,30 +20,24 @@ simTuningDefault(simAbTuning *t)
                          .cooldownReserves = -1, .growHorizonPeriods = -1 };
 }
 
-/* The defaults the sweeps vary; the names are the JSON's "param". */
-typedef enum {
-    SIM_SWEEP_STEP_SCALE = 0,
-    SIM_SWEEP_SHRINK_STEP_SCALE,
-    SIM_SWEEP_RESERVE_PCT,
-    SIM_SWEEP_RESERVE_MIB,
-    SIM_SWEEP_COOLDOWN_S,
-    SIM_SWEEP_FLOOR_PCT,
-    SIM_SWEEP_AUTODEFLATE,
-    SIM_SWEEP_COOLDOWN_RESERVES,
-    SIM_SWEEP_GROW_HORIZON_PERIODS,
-    SIM_SWEEP_EVENT_DECISIONS,
-    SIM_SWEEP_GROW_CHARGED,
-    SIM_SWEEP_RESIDENCY,
+/* The defaults the sweeps vary (SIM_SWEEP_STEP_SCALE ..); the names are
+ * the JSON's "param". */
+#define SIM_SWEEP_PARAM_LIST(X, P) \
+    X(P, STEP_SCALE, "step_scale") \
+    X(P, SHRINK_STEP_SCALE, "shrink_step_scale") \
+    X(P, RESERVE_PCT, "reserve_pct") \
+    X(P, RESERVE_MIB, "reserve_mib") \
+    X(P, COOLDOWN_S, "cooldown_s") \
+    X(P, FLOOR_PCT, "floor_pct") \
+    X(P, AUTODEFLATE, "autodeflate") \
+    X(P, COOLDOWN_RESERVES, "cooldown_reserves") \
+    X(P, GROW_HORIZON_PERIODS, "grow_horizon_periods") \
+    X(P, EVENT_DECISIONS, "event_decisions") \
+    X(P, GROW_CHARGED, "grow_charged") \
+    X(P, RESIDENCY, "residency")
 
-    SIM_SWEEP_LAST
-} simSweepParam;
-
-const char *simSweepParamToString(simSweepParam type);
-int simSweepParamFromString(const char *type);
-AB_ENUM_IMPL(simSweepParam, SIM_SWEEP_LAST,
-             "step_scale", "shrink_step_scale", "reserve_pct", "reserve_mib",
-             "cooldown_s", "floor_pct", "autodeflate", "cooldown_reserves",
-             "grow_horizon_periods", "event_decisions", "grow_charged", "residency");
+AB_ENUM_TYPEDEF(simSweepParam, SIM_SWEEP_, SIM_SWEEP_PARAM_LIST);
+AB_ENUM_IMPL_LIST(simSweepParam, SIM_SWEEP_, SIM_SWEEP_PARAM_LIST);
 
 static void
 simTuningSet(simAbTuning *t, simSweepParam param, double v)

@@ -44,36 +44,74 @@ simHostNew(double ramGiB, double swapGiB, double baseMiB)
     };
 }
 
+/* What names a scenario and when it runs. */
+static void
+simScenarioSet(simScenario *sc, const char *name, const char *title, guint32 seed,
+               double durationSec, double disturbSec)
+{
+    sc->name = name;
+    sc->title = title;
+    sc->seed = seed;
+    sc->durationSec = durationSec;
+    sc->disturbSec = disturbSec;
+}
+
+/* Draws what varies from guest to guest in a load, from the scenario's seed. */
+typedef void (*simLoadDraw)(simLoad *load, GRand *rnd);
+
+/* @n guests of @maxMiB, with @residentMiB backed, each running @load as
+ * @draw varies it. */
+static void
+simScenarioGuests(simScenario *sc, guint n, const char *prefix, double maxMiB,
+                  const simLoad *load, simLoadDraw draw, double residentMiB)
+{
+    g_autoptr(GRand) rnd = g_rand_new_with_seed(sc->seed);
+
+    sc->nguests = n;
+    sc->guests = g_new0(simGuest, sc->nguests);
+    for (guint i = 0; i < sc->nguests; i++) {
+        simLoad l = *load;
+
+        draw(&l, rnd);
+        sc->guests[i] = simGuestNew(prefix, i, maxMiB, &l, residentMiB);
+    }
+}
+
+/* a build's working set: 250-350 MiB between jobs, 600-700 MiB at the peak
+ * of one, a job every 60-180 s, out of phase */
+static void
+simDrawBuild(simLoad *l, GRand *rnd)
+{
+    l->loMiB = g_rand_double_range(rnd, 250, 350);
+    l->hiMiB = g_rand_double_range(rnd, 600, 700);
+    l->periodSec = g_rand_double_range(rnd, 60, 180);
+    l->phase = g_rand_double(rnd);
+}
+
+/* a service at 550-650 MiB that spikes to 1700-1900 MiB */
+static void
+simDrawSpike(simLoad *l, GRand *rnd)
+{
+    l->loMiB = g_rand_double_range(rnd, 550, 650);
+    l->hiMiB = g_rand_double_range(rnd, 1700, 1900);
+}
+
 /* (a) the 2013 patches' benchmark: 35 guests of 1 GiB on a 32 GiB host
  * with 16 GiB swap, each building a kernel. */
 static void
 simScenarioA(simScenario *sc)
 {
-    g_autoptr(GRand) rnd = NULL;
+    simLoad build = {
+        .kind = SIM_LOAD_BUILD,
+        .workSec = 560,
+        .cacheRateMiB = 4,
+        .cacheHotMiB = 150,
+    };
 
-    sc->name = "a";
-    sc->title = "35 x 1 GiB guests building kernels on a 32 GiB host (2013 benchmark)";
-    sc->seed = 20130101;
+    simScenarioSet(sc, "a", "35 x 1 GiB guests building kernels on a 32 GiB host (2013 benchmark)",
+                   20130101, 1500, 0);
     sc->host = simHostNew(32, 16, 2048);
-    sc->durationSec = 1500;
-    sc->disturbSec = 0;
-    sc->nguests = 35;
-    sc->guests = g_new0(simGuest, sc->nguests);
-    rnd = g_rand_new_with_seed(sc->seed);
-    for (guint i = 0; i < sc->nguests; i++) {
-        simLoad l = {
-            .kind = SIM_LOAD_BUILD,
-            .loMiB = g_rand_double_range(rnd, 250, 350),
-            .hiMiB = g_rand_double_range(rnd, 600, 700),
-            .periodSec = g_rand_double_range(rnd, 60, 180),
-            .phase = g_rand_double(rnd),
-            .workSec = 560,
-            .cacheRateMiB = 4,
-            .cacheHotMiB = 150,
-        };
-
-        sc->guests[i] = simGuestNew("build", i, 1024, &l, 200);
-    }
+    simScenarioGuests(sc, 35, "build", 1024, &build, simDrawBuild, 200);
 }
 
 /* (b) idle guests holding stale page cache while one guest grows */
@@ -97,12 +135,9 @@ simScenarioB(simScenario *sc)
         .initCacheMiB = 200,
     };
 
-    sc->name = "b";
-    sc->title = "6 idle 4 GiB guests with stale cache, one 8 GiB guest grows (24 GiB host)";
-    sc->seed = 20140202;
+    simScenarioSet(sc, "b", "6 idle 4 GiB guests with stale cache, one 8 GiB guest grows (24 GiB host)",
+                   20140202, 1800, ramp.startSec);
     sc->host = simHostNew(24, 8, 1024);
-    sc->durationSec = 1800;
-    sc->disturbSec = ramp.startSec;
     sc->nguests = 7;
     sc->guests = g_new0(simGuest, sc->nguests);
     for (guint i = 0; i < 6; i++)
@@ -114,31 +149,19 @@ simScenarioB(simScenario *sc)
 static void
 simScenarioC(simScenario *sc)
 {
-    g_autoptr(GRand) rnd = NULL;
+    simLoad spike = {
+        .kind = SIM_LOAD_SPIKE,
+        .startSec = 600,
+        .holdSec = 120,
+        .cacheRateMiB = 0.5,
+        .cacheHotMiB = 100,
+        .initCacheMiB = 200,
+    };
 
-    sc->name = "c";
-    sc->title = "12 x 2 GiB guests, all spike from 600 MiB to 1.8 GiB at once (16 GiB host)";
-    sc->seed = 20150303;
+    simScenarioSet(sc, "c", "12 x 2 GiB guests, all spike from 600 MiB to 1.8 GiB at once (16 GiB host)",
+                   20150303, 1500, spike.startSec);
     sc->host = simHostNew(16, 8, 1024);
-    sc->durationSec = 1500;
-    sc->disturbSec = 600;
-    sc->nguests = 12;
-    sc->guests = g_new0(simGuest, sc->nguests);
-    rnd = g_rand_new_with_seed(sc->seed);
-    for (guint i = 0; i < sc->nguests; i++) {
-        simLoad l = {
-            .kind = SIM_LOAD_SPIKE,
-            .loMiB = g_rand_double_range(rnd, 550, 650),
-            .hiMiB = g_rand_double_range(rnd, 1700, 1900),
-            .startSec = sc->disturbSec,
-            .holdSec = 120,
-            .cacheRateMiB = 0.5,
-            .cacheHotMiB = 100,
-            .initCacheMiB = 200,
-        };
-
-        sc->guests[i] = simGuestNew("svc", i, 2048, &l, 800);
-    }
+    simScenarioGuests(sc, 12, "svc", 2048, &spike, simDrawSpike, 800);
 }
 
 /* The machine cgroup of e2e scenario 3 (tests/e2e/test-overcommit.py):
@@ -168,11 +191,8 @@ simScenarioD(simScenario *sc)
 {
     simLoad loads[3];
 
-    sc->name = "d";
-    sc->title = "3 x 1 GiB guests in a 2304 MiB cgroup without swap, sequential 700 MiB bursts (e2e scenario 3, phase B)";
-    sc->seed = 20261201;
-    sc->durationSec = 660;
-    sc->disturbSec = 60;
+    simScenarioSet(sc, "d", "3 x 1 GiB guests in a 2304 MiB cgroup without swap, sequential 700 MiB bursts (e2e scenario 3, phase B)",
+                   20261201, 660, 60);
     for (guint i = 0; i < G_N_ELEMENTS(loads); i++) {
         loads[i] = (simLoad) {
             .kind = SIM_LOAD_RAMP,
@@ -204,11 +224,8 @@ simScenarioE(simScenario *sc)
     };
     simLoad loads[3] = { idle, idle, idle };
 
-    sc->name = "e";
-    sc->title = "3 x 1 GiB idle guests in a 2304 MiB cgroup without swap, a non-guest process ramps to 512 MiB (e2e scenario 3, phase C)";
-    sc->seed = 20261202;
-    sc->durationSec = 600;
-    sc->disturbSec = 120;
+    simScenarioSet(sc, "e", "3 x 1 GiB idle guests in a 2304 MiB cgroup without swap, a non-guest process ramps to 512 MiB (e2e scenario 3, phase C)",
+                   20261202, 600, 120);
     simScenarioCgroup(sc, loads);
     sc->host.otherMiB = 512;
     sc->host.otherStartSec = sc->disturbSec;

@@ -14,7 +14,7 @@
 /* Where a metadata policy's errors say they are. */
 #define AB_CONF_POLICY_METADATA "policy metadata <policy>"
 
-AB_ENUM_IMPL(abConfAddedStats, AB_CONF_ADDED_STATS_LAST, "none", "element", "period");
+AB_ENUM_IMPL_LIST(abConfAddedStats, AB_CONF_ADDED_STATS_, AB_CONF_ADDED_STATS_LIST);
 
 static const char *const abConfPolicyChildren[] = {
     "floor", "ceiling", "reserve", "step", "weight", "cooldown",

@@ -6,22 +6,20 @@
 #include <stdbool.h>
 #include <libxml/tree.h>
 
+#include "ab-enum.h"
 #include "ab-conf.h"
 #include "ab-xml.h"
 
 /* What the extended -> native translation added to the domain, recorded in
- * the policy metadata so that the way back removes exactly that. */
-typedef enum {
-    AB_CONF_ADDED_STATS_NONE = 0,
-    AB_CONF_ADDED_STATS_ELEMENT,     /* a whole <stats period='2'/> */
-    AB_CONF_ADDED_STATS_PERIOD,      /* the period attribute of a <stats/> */
+ * the policy metadata so that the way back removes exactly that:
+ * AB_CONF_ADDED_STATS_NONE (0) ..; the names are those of the
+ * <added stats='...'> record. */
+#define AB_CONF_ADDED_STATS_LIST(X, P) \
+    X(P, NONE, "none") \
+    X(P, ELEMENT, "element")    /* a whole <stats period='2'/> */ \
+    X(P, PERIOD, "period")      /* the period attribute of a <stats/> */
 
-    AB_CONF_ADDED_STATS_LAST
-} abConfAddedStats;
-
-/* The names in the <added stats='...'> record. */
-const char *abConfAddedStatsToString(abConfAddedStats stats);
-int abConfAddedStatsFromString(const char *name);
+AB_ENUM_TYPEDEF(abConfAddedStats, AB_CONF_ADDED_STATS_, AB_CONF_ADDED_STATS_LIST);
 
 typedef struct _abConfAdded abConfAdded;
 struct _abConfAdded {

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-AB_ENUM_IMPL(abConfBackend, AB_CONF_BACKEND_LAST, "balloon", "virtio-mem");
+AB_ENUM_IMPL_LIST(abConfBackend, AB_CONF_BACKEND_, AB_CONF_BACKEND_LIST);
 
 static bool
 abConfIsVirtioMem(xmlNodePtr node)

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <libxml/tree.h>
 
+#include "ab-enum.h"
 #include "ab-level.h"
 #include "ab-status.h"
 #include "ab-policy.h"
@@ -46,16 +47,12 @@ typedef struct {
 } abConfSeconds;
 
 /* The device a policy drives: a domain has one managed backend
- * (docs/xml.md, docs/virtio-mem.md). */
-typedef enum {
-    AB_CONF_BACKEND_BALLOON = 0,      /* <memballoon model='virtio'> */
-    AB_CONF_BACKEND_VIRTIO_MEM,       /* <memory model='virtio-mem'> */
+ * (docs/xml.md, docs/virtio-mem.md). AB_CONF_BACKEND_BALLOON (0) .. */
+#define AB_CONF_BACKEND_LIST(X, P) \
+    X(P, BALLOON, "balloon")          /* <memballoon model='virtio'> */ \
+    X(P, VIRTIO_MEM, "virtio-mem")    /* <memory model='virtio-mem'> */
 
-    AB_CONF_BACKEND_LAST
-} abConfBackend;
-
-const char *abConfBackendToString(abConfBackend backend);
-int abConfBackendFromString(const char *name);
+AB_ENUM_TYPEDEF(abConfBackend, AB_CONF_BACKEND_, AB_CONF_BACKEND_LIST);
 
 typedef struct _abConfPolicy abConfPolicy;
 struct _abConfPolicy {

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-AB_ENUM_IMPL(abDaemonManage, AB_DAEMON_MANAGE_LAST, "opted-in", "all");
+AB_ENUM_IMPL_LIST(abDaemonManage, AB_DAEMON_MANAGE_, AB_DAEMON_MANAGE_LIST);
 
 abDaemonConfig *
 abDaemonConfigNew(void)

@@ -13,19 +13,17 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "ab-enum.h"
 #include "ab-level.h"
 #include "ab-conf.h"
 #include "ab-pressure.h"
 
-typedef enum {
-    AB_DAEMON_MANAGE_OPTED_IN = 0,   /* only domains with autoballoon='on' */
-    AB_DAEMON_MANAGE_ALL,            /* every running domain unless it says off */
+/* AB_DAEMON_MANAGE_OPTED_IN (0) .. AB_DAEMON_MANAGE_ALL */
+#define AB_DAEMON_MANAGE_LIST(X, P) \
+    X(P, OPTED_IN, "opted-in")    /* only domains with autoballoon='on' */ \
+    X(P, ALL, "all")              /* every running domain unless it says off */
 
-    AB_DAEMON_MANAGE_LAST
-} abDaemonManage;
-
-const char *abDaemonManageToString(abDaemonManage manage);
-int abDaemonManageFromString(const char *name);
+AB_ENUM_TYPEDEF(abDaemonManage, AB_DAEMON_MANAGE_, AB_DAEMON_MANAGE_LIST);
 
 #define AB_DAEMON_TICK_DEFAULT_S             2.0
 #define AB_DAEMON_TICK_MIN_S                 0.1

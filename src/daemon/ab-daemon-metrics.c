@@ -6,7 +6,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-AB_ENUM_IMPL(abDaemonOp, AB_DAEMON_OP_LAST, "stats", "set_memory", "status");
+AB_ENUM_IMPL_LIST(abDaemonOp, AB_DAEMON_OP_, AB_DAEMON_OP_LIST);
 
 #define AB_KIB 1024.0
 

@@ -10,20 +10,18 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include "ab-enum.h"
 #include "ab-level.h"
 #include "ab-pressure.h"
 
-/* The libvirt operations whose failures are counted. */
-typedef enum {
-    AB_DAEMON_OP_STATS = 0,          /* virDomainListGetStats */
-    AB_DAEMON_OP_SET_MEMORY,         /* virDomainSetMemoryFlags */
-    AB_DAEMON_OP_STATUS,             /* virDomainSetMetadata (status) */
+/* The libvirt operations whose failures are counted: AB_DAEMON_OP_STATS (0)
+ * .. AB_DAEMON_OP_STATUS. */
+#define AB_DAEMON_OP_LIST(X, P) \
+    X(P, STATS, "stats")              /* virDomainListGetStats */ \
+    X(P, SET_MEMORY, "set_memory")    /* virDomainSetMemoryFlags */ \
+    X(P, STATUS, "status")            /* virDomainSetMetadata (status) */
 
-    AB_DAEMON_OP_LAST
-} abDaemonOp;
-
-const char *abDaemonOpToString(abDaemonOp op);
-int abDaemonOpFromString(const char *name);
+AB_ENUM_TYPEDEF(abDaemonOp, AB_DAEMON_OP_, AB_DAEMON_OP_LIST);
 
 /* One managed guest. */
 typedef struct {

@@ -11,11 +11,7 @@
 #include "ab-policy.h"
 #include "ab-enum.h"
 
-AB_ENUM_IMPL(abPolicyReason, AB_POLICY_REASON_LAST,
-             "none", "disabled", "host-pressure", "injected",
-             "guest-pressure", "oom-deflate", "cooldown", "at-floor",
-             "at-ceiling", "stale-stats", "unresponsive", "pending",
-             "critical-hold", "clamped", "no-gain");
+AB_ENUM_IMPL_LIST(abPolicyReason, AB_POLICY_REASON_, AB_POLICY_REASON_LIST);
 
 /* What the first pass found for one guest. */
 typedef struct {

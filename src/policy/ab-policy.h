@@ -11,6 +11,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include "ab-enum.h"
 #include "ab-level.h"
 
 /* Defaults of the per-domain policy; docs/policy.md says which figure chose
@@ -112,28 +113,25 @@ typedef struct {
                                       * rising or not known) */
 } abPolicyHost;
 
-typedef enum {
-    AB_POLICY_REASON_NONE = 0,        /* nothing to do */
-    AB_POLICY_REASON_DISABLED,        /* autoballoon off for this guest */
-    AB_POLICY_REASON_HOST_PRESSURE,   /* shrunk: host pressure */
-    AB_POLICY_REASON_INJECTED,        /* shrunk: injected pressure */
-    AB_POLICY_REASON_GUEST_PRESSURE,  /* grown: guest pressure */
-    AB_POLICY_REASON_OOM_DEFLATE,     /* guest deflated on OOM: target follows */
-    AB_POLICY_REASON_COOLDOWN,        /* would shrink, but grew recently */
-    AB_POLICY_REASON_AT_FLOOR,        /* would shrink, but at floor or reserve */
-    AB_POLICY_REASON_AT_CEILING,      /* would grow, but at ceiling */
-    AB_POLICY_REASON_STALE_STATS,     /* no fresh stats: hold */
-    AB_POLICY_REASON_UNRESPONSIVE,    /* balloon does not move: hold */
-    AB_POLICY_REASON_PENDING,         /* balloon still moving to its target */
-    AB_POLICY_REASON_CRITICAL_HOLD,   /* guest pressure, not severe, host critical */
-    AB_POLICY_REASON_CLAMPED,         /* target outside [floor, ceiling]: brought back */
-    AB_POLICY_REASON_NO_GAIN,         /* would give, but inflating frees no host memory */
+/* AB_POLICY_REASON_NONE (0) .. AB_POLICY_REASON_NO_GAIN */
+#define AB_POLICY_REASON_LIST(X, P) \
+    X(P, NONE, "none")                        /* nothing to do */ \
+    X(P, DISABLED, "disabled")                /* autoballoon off for this guest */ \
+    X(P, HOST_PRESSURE, "host-pressure")      /* shrunk: host pressure */ \
+    X(P, INJECTED, "injected")                /* shrunk: injected pressure */ \
+    X(P, GUEST_PRESSURE, "guest-pressure")    /* grown: guest pressure */ \
+    X(P, OOM_DEFLATE, "oom-deflate")          /* guest deflated on OOM: target follows */ \
+    X(P, COOLDOWN, "cooldown")                /* would shrink, but grew recently */ \
+    X(P, AT_FLOOR, "at-floor")                /* would shrink, but at floor or reserve */ \
+    X(P, AT_CEILING, "at-ceiling")            /* would grow, but at ceiling */ \
+    X(P, STALE_STATS, "stale-stats")          /* no fresh stats: hold */ \
+    X(P, UNRESPONSIVE, "unresponsive")        /* balloon does not move: hold */ \
+    X(P, PENDING, "pending")                  /* balloon still moving to its target */ \
+    X(P, CRITICAL_HOLD, "critical-hold")      /* guest pressure, not severe, host critical */ \
+    X(P, CLAMPED, "clamped")                  /* target outside [floor, ceiling]: brought back */ \
+    X(P, NO_GAIN, "no-gain")                  /* would give, but inflating frees no host memory */
 
-    AB_POLICY_REASON_LAST
-} abPolicyReason;
-
-const char *abPolicyReasonToString(abPolicyReason reason);
-int abPolicyReasonFromString(const char *name);
+AB_ENUM_TYPEDEF(abPolicyReason, AB_POLICY_REASON_, AB_POLICY_REASON_LIST);
 
 typedef struct {
     unsigned long long targetKiB;    /* new target (== guest target if unchanged) */

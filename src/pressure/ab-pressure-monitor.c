@@ -10,8 +10,7 @@
 #include "ab-enum.h"
 #include "ab-error.h"
 
-AB_ENUM_IMPL(abPressureSourceType, AB_PRESSURE_SOURCE_LAST,
-             "psi", "vmpressure", "headroom", "injected");
+AB_ENUM_IMPL_LIST(abPressureSourceType, AB_PRESSURE_SOURCE_, AB_STATUS_PRESSURE_LIST);
 
 typedef struct _abPressureSrc abPressureSrc;
 

@@ -13,7 +13,7 @@
 #include "ab-enum.h"
 #include "ab-error.h"
 
-AB_ENUM_IMPL(abPsiKind, AB_PSI_LAST, "some", "full");
+AB_ENUM_IMPL_LIST(abPsiKind, AB_PSI_, AB_PSI_KIND_LIST);
 
 #define AB_PSI_UNPRIV_STEP_US  (2 * G_USEC_PER_SEC)
 #define AB_PSI_MAX_WINDOW_US   (10 * G_USEC_PER_SEC)

@@ -33,34 +33,25 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "ab-enum.h"
 #include "ab-level.h"
+#include "ab-status.h"
 
-typedef enum {
-    AB_PRESSURE_SOURCE_PSI,
-    AB_PRESSURE_SOURCE_VMPRESSURE,
-    AB_PRESSURE_SOURCE_HEADROOM,
-    AB_PRESSURE_SOURCE_INJECTED,
-
-    AB_PRESSURE_SOURCE_LAST
-} abPressureSourceType;
-
-const char *abPressureSourceTypeToString(abPressureSourceType type);
-int abPressureSourceTypeFromString(const char *name);
+/* AB_PRESSURE_SOURCE_PSI (0), _VMPRESSURE, _HEADROOM, _INJECTED: the names
+ * a status gives them. */
+AB_ENUM_TYPEDEF(abPressureSourceType, AB_PRESSURE_SOURCE_, AB_STATUS_PRESSURE_LIST);
 
 /* @path under @root (NULL or "": @path itself). */
 char *abPressureJoinRoot(const char *root, const char *path);
 
 /* ------------------------------------------------------------------ PSI */
 
-typedef enum {
-    AB_PSI_SOME,
-    AB_PSI_FULL,
+/* AB_PSI_SOME (0), AB_PSI_FULL */
+#define AB_PSI_KIND_LIST(X, P) \
+    X(P, SOME, "some") \
+    X(P, FULL, "full")
 
-    AB_PSI_LAST
-} abPsiKind;
-
-const char *abPsiKindToString(abPsiKind kind);
-int abPsiKindFromString(const char *name);
+AB_ENUM_TYPEDEF(abPsiKind, AB_PSI_, AB_PSI_KIND_LIST);
 
 typedef struct {
     double avg10;   /* percent of wall time stalled, last 10 s */

@@ -8,7 +8,7 @@
 #include "ab-qemu-balloon.h"
 #include "ab-xml.h"
 
-AB_ENUM_IMPL(abQemuInflater, AB_QEMU_INFLATER_LAST, "daemon", "qemu");
+AB_ENUM_IMPL_LIST(abQemuInflater, AB_QEMU_INFLATER_, AB_QEMU_INFLATER_LIST);
 
 #define XC(s) BAD_CAST (s)
 

@@ -40,15 +40,12 @@
 /* libvirt's alias for the first (only) balloon device */
 #define AB_QEMU_BALLOON_ALIAS "balloon0"
 
-typedef enum {
-    AB_QEMU_INFLATER_DAEMON,    /* autoballoond sets the targets */
-    AB_QEMU_INFLATER_QEMU,      /* QEMU's automatic property inflates */
+/* AB_QEMU_INFLATER_DAEMON (0) .. AB_QEMU_INFLATER_QEMU */
+#define AB_QEMU_INFLATER_LIST(X, P) \
+    X(P, DAEMON, "daemon")    /* autoballoond sets the targets */ \
+    X(P, QEMU, "qemu")        /* QEMU's automatic property inflates */
 
-    AB_QEMU_INFLATER_LAST
-} abQemuInflater;
-
-const char *abQemuInflaterToString(abQemuInflater inflater);
-int abQemuInflaterFromString(const char *inflater);
+AB_ENUM_TYPEDEF(abQemuInflater, AB_QEMU_INFLATER_, AB_QEMU_INFLATER_LIST);
 
 typedef enum {
     AB_QEMU_SWITCH_ABSENT,

@@ -11,23 +11,11 @@
 #include "ab-error.h"
 #include "ab-qemu-caps.h"
 
-AB_ENUM_IMPL(abQemuCap, AB_QEMU_CAP_LAST,
-             "deflate-on-oom",
-             "free-page-reporting",
-             "free-page-hint",
-             "guest-stats-polling-interval",
-             "auto-balloon",
-             "automatic");
+AB_ENUM_IMPL_LIST(abQemuCap, AB_QEMU_CAP_, AB_QEMU_CAP_LIST);
 
-AB_ENUM_IMPL(abQemuMemCap, AB_QEMU_MEM_CAP_LAST,
-             "requested-size",
-             "block-size",
-             "unplugged-inaccessible",
-             "prealloc",
-             "dynamic-memslots");
+AB_ENUM_IMPL_LIST(abQemuMemCap, AB_QEMU_MEM_CAP_, AB_QEMU_MEM_CAP_LIST);
 
-AB_ENUM_IMPL(abQemuCapsSource, AB_QEMU_CAPS_FROM_LAST,
-             "probe", "disk", "memory");
+AB_ENUM_IMPL_LIST(abQemuCapsSource, AB_QEMU_CAPS_FROM_, AB_QEMU_CAPS_FROM_LIST);
 
 /* Bumped whenever the parser learns something, so that files written by an
  * older parser are re-probed rather than trusted. */

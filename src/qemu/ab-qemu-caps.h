@@ -18,21 +18,20 @@
 #include <glib.h>
 #include <stdbool.h>
 
-typedef enum {
-    AB_QEMU_CAP_DEFLATE_ON_OOM,                 /* deflate-on-oom (QEMU 2.1) */
-    AB_QEMU_CAP_FREE_PAGE_REPORTING,            /* free-page-reporting (5.1) */
-    AB_QEMU_CAP_FREE_PAGE_HINT,                 /* free-page-hint (4.1) */
-    AB_QEMU_CAP_GUEST_STATS_POLLING_INTERVAL,   /* guest-stats-polling-interval */
-    AB_QEMU_CAP_AUTO_BALLOON,                   /* auto-balloon (2013 patches) */
-    AB_QEMU_CAP_AUTOMATIC,                      /* automatic (2014 patches) */
+#include "ab-enum.h"
 
-    AB_QEMU_CAP_LAST
-} abQemuCap;
+/* AB_QEMU_CAP_DEFLATE_ON_OOM (0) .. AB_QEMU_CAP_AUTOMATIC. The names are
+ * the QEMU property names, so ToString gives the name QEMU knows and
+ * FromString maps a property to its capability. */
+#define AB_QEMU_CAP_LIST(X, P) \
+    X(P, DEFLATE_ON_OOM, "deflate-on-oom")            /* QEMU 2.1 */ \
+    X(P, FREE_PAGE_REPORTING, "free-page-reporting")  /* 5.1 */ \
+    X(P, FREE_PAGE_HINT, "free-page-hint")            /* 4.1 */ \
+    X(P, GUEST_STATS_POLLING_INTERVAL, "guest-stats-polling-interval") \
+    X(P, AUTO_BALLOON, "auto-balloon")                /* the 2013 patches */ \
+    X(P, AUTOMATIC, "automatic")                      /* the 2014 patches */
 
-/* The table holds the QEMU property names, so ToString gives the name QEMU
- * knows and FromString maps a property to its capability. */
-const char *abQemuCapToString(abQemuCap cap);
-int abQemuCapFromString(const char *prop);
+AB_ENUM_TYPEDEF(abQemuCap, AB_QEMU_CAP_, AB_QEMU_CAP_LIST);
 
 #define AB_QEMU_CAP_FLAG(cap) (1u << (cap))
 
@@ -42,18 +41,15 @@ int abQemuCapFromString(const char *prop);
 /* Properties of the virtio-mem device (the virtio-mem backend,
  * docs/virtio-mem.md), probed the same way on AB_QEMU_VIRTIO_MEM_DEVICE.
  * A binary without the device has none. */
-typedef enum {
-    AB_QEMU_MEM_CAP_REQUESTED_SIZE,             /* requested-size (5.1): resizable at all */
-    AB_QEMU_MEM_CAP_BLOCK_SIZE,                 /* block-size (5.1) */
-    AB_QEMU_MEM_CAP_UNPLUGGED_INACCESSIBLE,     /* unplugged-inaccessible (7.0) */
-    AB_QEMU_MEM_CAP_PREALLOC,                   /* prealloc (7.1) */
-    AB_QEMU_MEM_CAP_DYNAMIC_MEMSLOTS,           /* dynamic-memslots (8.2) */
+/* AB_QEMU_MEM_CAP_REQUESTED_SIZE (0) .. AB_QEMU_MEM_CAP_DYNAMIC_MEMSLOTS */
+#define AB_QEMU_MEM_CAP_LIST(X, P) \
+    X(P, REQUESTED_SIZE, "requested-size")                  /* 5.1: resizable at all */ \
+    X(P, BLOCK_SIZE, "block-size")                          /* 5.1 */ \
+    X(P, UNPLUGGED_INACCESSIBLE, "unplugged-inaccessible")  /* 7.0 */ \
+    X(P, PREALLOC, "prealloc")                              /* 7.1 */ \
+    X(P, DYNAMIC_MEMSLOTS, "dynamic-memslots")              /* 8.2 */
 
-    AB_QEMU_MEM_CAP_LAST
-} abQemuMemCap;
-
-const char *abQemuMemCapToString(abQemuMemCap cap);
-int abQemuMemCapFromString(const char *prop);
+AB_ENUM_TYPEDEF(abQemuMemCap, AB_QEMU_MEM_CAP_, AB_QEMU_MEM_CAP_LIST);
 
 #define AB_QEMU_VIRTIO_MEM_DEVICE "virtio-mem-pci"
 
@@ -105,17 +101,14 @@ int abQemuCapsParseVirtioMemHelp(const char *output, guint *memFlags,
  * answers; a binary without virtio-mem is not an error. Uncached. */
 abQemuCaps *abQemuCapsProbe(const char *binary, GError **error);
 
-/* Where a cache lookup found its answer; for tests and the docs' figures. */
-typedef enum {
-    AB_QEMU_CAPS_FROM_PROBE,    /* ran the binary */
-    AB_QEMU_CAPS_FROM_DISK,     /* read the cache file */
-    AB_QEMU_CAPS_FROM_MEMORY,   /* in-memory hit */
+/* Where a cache lookup found its answer, for tests and the docs' figures:
+ * AB_QEMU_CAPS_FROM_PROBE (0) .. AB_QEMU_CAPS_FROM_MEMORY. */
+#define AB_QEMU_CAPS_FROM_LIST(X, P) \
+    X(P, PROBE, "probe")      /* ran the binary */ \
+    X(P, DISK, "disk")        /* read the cache file */ \
+    X(P, MEMORY, "memory")    /* in-memory hit */
 
-    AB_QEMU_CAPS_FROM_LAST
-} abQemuCapsSource;
-
-const char *abQemuCapsSourceToString(abQemuCapsSource src);
-int abQemuCapsSourceFromString(const char *src);
+AB_ENUM_TYPEDEF(abQemuCapsSource, AB_QEMU_CAPS_FROM_, AB_QEMU_CAPS_FROM_LIST);
 
 typedef struct _abQemuCapsCache abQemuCapsCache;
 

@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "ab-level.h"
-#include "ab-enum.h"
 
-AB_ENUM_IMPL(abLevel, AB_LEVEL_LAST,
-             "none", "low", "medium", "critical");
+AB_ENUM_IMPL_LIST(abLevel, AB_LEVEL_, AB_LEVEL_LIST);

@@ -4,15 +4,13 @@
 
 #include <glib.h>
 
-typedef enum {
-    AB_LEVEL_NONE = 0,
-    AB_LEVEL_LOW,
-    AB_LEVEL_MEDIUM,
-    AB_LEVEL_CRITICAL,
+#include "ab-enum.h"
 
-    AB_LEVEL_LAST
-} abLevel;
+/* AB_LEVEL_NONE (0) .. AB_LEVEL_CRITICAL, then AB_LEVEL_LAST */
+#define AB_LEVEL_LIST(X, P) \
+    X(P, NONE, "none") \
+    X(P, LOW, "low") \
+    X(P, MEDIUM, "medium") \
+    X(P, CRITICAL, "critical")
 
-const char *abLevelToString(abLevel level);
-/* returns -1 for an unknown name */
-int abLevelFromString(const char *name);
+AB_ENUM_TYPEDEF(abLevel, AB_LEVEL_, AB_LEVEL_LIST);

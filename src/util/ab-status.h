@@ -6,31 +6,30 @@
 
 #include <glib.h>
 
-typedef enum {
-    AB_STATUS_ACTION_NONE = 0,      /* nothing to do, or not managed */
-    AB_STATUS_ACTION_INFLATE,       /* the target was lowered */
-    AB_STATUS_ACTION_DEFLATE,       /* the target was raised */
-    AB_STATUS_ACTION_HOLD,          /* a reason kept the target */
+#include "ab-enum.h"
 
-    AB_STATUS_ACTION_LAST
-} abStatusAction;
+/* AB_STATUS_ACTION_NONE (0) .. AB_STATUS_ACTION_HOLD */
+#define AB_STATUS_ACTION_LIST(X, P) \
+    X(P, NONE, "none")          /* nothing to do, or not managed */ \
+    X(P, INFLATE, "inflate")    /* the target was lowered */ \
+    X(P, DEFLATE, "deflate")    /* the target was raised */ \
+    X(P, HOLD, "hold")          /* a reason kept the target */
 
-const char *abStatusActionToString(abStatusAction action);
-int abStatusActionFromString(const char *name);
+AB_ENUM_TYPEDEF(abStatusAction, AB_STATUS_ACTION_, AB_STATUS_ACTION_LIST);
 
-/* Where the level of a guest came from: a host pressure source (the
- * names of src/pressure's abPressureSourceType), QEMU's own automatic
- * balloon, or none. */
-typedef enum {
-    AB_STATUS_SOURCE_NONE = 0,
-    AB_STATUS_SOURCE_PSI,
-    AB_STATUS_SOURCE_VMPRESSURE,
-    AB_STATUS_SOURCE_HEADROOM,
-    AB_STATUS_SOURCE_INJECTED,
-    AB_STATUS_SOURCE_QEMU,
+/* The host pressure sources: src/pressure's abPressureSourceType
+ * (AB_PRESSURE_SOURCE_PSI ..) is this list, and a status names them. */
+#define AB_STATUS_PRESSURE_LIST(X, P) \
+    X(P, PSI, "psi") \
+    X(P, VMPRESSURE, "vmpressure") \
+    X(P, HEADROOM, "headroom") \
+    X(P, INJECTED, "injected")
 
-    AB_STATUS_SOURCE_LAST
-} abStatusSource;
+/* Where the level of a guest came from: a host pressure source, QEMU's own
+ * automatic balloon, or none (AB_STATUS_SOURCE_NONE, 0). */
+#define AB_STATUS_SOURCE_LIST(X, P) \
+    X(P, NONE, "none") \
+    AB_STATUS_PRESSURE_LIST(X, P) \
+    X(P, QEMU, "qemu")
 
-const char *abStatusSourceToString(abStatusSource source);
-int abStatusSourceFromString(const char *name);
+AB_ENUM_TYPEDEF(abStatusSource, AB_STATUS_SOURCE_, AB_STATUS_SOURCE_LIST);
