@@ -144,28 +144,25 @@ abDaemonDomainCall *
 abDaemonDomainCallNew(abDaemonDomain *d, abDaemonDomainCallFunc func,
                       abDaemonDomainCallLate late)
 {
-    abDaemonDomainCall *c = g_new0(abDaemonDomainCall, 1);
+    abDaemonDomainCall *c = g_new(abDaemonDomainCall, 1);
 
-    c->dom = d->dom;
+    *c = (abDaemonDomainCall) { .dom = d->dom, .func = func, .late = late,
+                                .uuid = g_strdup(d->uuid), .name = g_strdup(d->name) };
     virDomainRef(c->dom);
-    c->uuid = g_strdup(d->uuid);
-    c->name = g_strdup(d->name);
-    c->func = func;
-    c->late = late;
     return c;
 }
 
 void
 abDaemonDomainCallFree(abDaemonDomainCall *c)
 {
-    if (!c)
-        return;
-    virDomainFree(c->dom);
-    g_free(c->uuid);
-    g_free(c->name);
-    g_free(c->error);
-    g_free(c->xml);
-    g_free(c);
+    if (c) {
+        char *strings[] = { c->uuid, c->name, c->error, c->xml };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(strings); i++)
+            g_free(strings[i]);
+        virDomainFree(c->dom);
+        g_free(c);
+    }
 }
 
 static void
