@@ -325,6 +325,117 @@ test_vmpressure_hog(void)
     g_assert_cmpuint(callsInWindow, <=, 2000 / tickMs + 1);
 }
 
+typedef struct {
+    gint64 deficitAt;                /* first callback with a deficit */
+    guint64 requestKiB;
+} reclaimState;
+
+static void
+reclaimCb(abPressureMonitor *mon, const abPressureSample *s, gpointer opaque)
+{
+    reclaimState *st = opaque;
+
+    if (s->requestKiB > 0 && st->deficitAt == 0) {
+        st->deficitAt = g_get_monotonic_time();
+        st->requestKiB = s->requestKiB;
+    }
+}
+
+/* Fills the cgroup with clean page cache: a child in it writes and syncs
+ * a file of @mib MiB (then the cgroup's usage sits near its limit, over
+ * every usage mark, before any load). */
+static bool
+fillPageCache(const char *file, int mib)
+{
+    pid_t pid = fork();
+    int status;
+
+    if (pid == 0) {
+        char path[300], me[32];
+        static char buf[1 << 20];
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/cgroup.procs", cgDir);
+        snprintf(me, sizeof(me), "%d", (int)getpid());
+        if (writeFile(path, me) < 0 ||
+            (fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+            _exit(2);
+        memset(buf, 1, sizeof(buf));
+        for (int i = 0; i < mib; i++) {
+            if (write(fd, buf, sizeof(buf)) != (ssize_t) sizeof(buf))
+                _exit(3);
+        }
+        _exit(fsync(fd) == 0 && close(fd) == 0 ? 0 : 4);
+    }
+    return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+           WEXITSTATUS(status) == 0;
+}
+
+/* A cgroup full of clean page cache, a load that evicts it: vmpressure
+ * reports the reclaim and the monitor samples the headroom at once (a
+ * reclaim wake), so the deficit is reported long before the (10 s) tick.
+ * (In this small cgroup the usage marks may report it too: the usage dips
+ * as the cache goes; in a large one full of cache they need not.) */
+static void
+test_vmpressure_wakes_headroom(void)
+{
+    g_autoptr(GMainContext) ctx = NULL;
+    g_autoptr(abPressureMonitor) mon = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *file = g_strdup_printf("/var/tmp/autoballoon-test-cache-%d", (int)getpid());
+    reclaimState st = { 0 };
+    const char *failure = NULL;
+    guint restarts = 0;
+    gint64 start = 0;
+    guint64 wakes = 0;
+    abVmpressure *vmp;
+
+    if (!hogCgroupCreate(&failure))
+        return;
+    if (failure)
+        goto cleanup;
+    if (!fillPageCache(file, 56)) {
+        failure = "cannot fill the cgroup's page cache";
+        goto cleanup;
+    }
+    if (!(vmp = abVmpressureOpen(cgDir, &err))) {
+        failure = err->message;
+        goto cleanup;
+    }
+    ctx = g_main_context_new();
+    mon = abPressureMonitorNew(NULL);
+    if (abPressureMonitorAddCgroupHeadroom(mon, cgDir, 1, "test", &err) < 0) {
+        failure = err->message;
+        goto cleanup;
+    }
+    abPressureMonitorAddVmpressureSource(mon, vmp, cgDir);
+    abPressureMonitorAttach(mon, ctx, 10000, reclaimCb, &st, NULL);
+    /* the cache alone is no deficit (it counts as free) */
+    abPressureMonitorTick(mon, g_get_monotonic_time());
+    st.deficitAt = 0;
+
+    start = g_get_monotonic_time();
+    hogPid = startHog();
+    while (st.deficitAt == 0 && g_get_monotonic_time() - start < 5 * G_USEC_PER_SEC) {
+        reapHog(&restarts);
+        g_main_context_iteration(ctx, FALSE);
+        g_usleep(1000);
+    }
+    wakes = abPressureMonitorNumReclaimWakes(mon);
+
+ cleanup:
+    hogCgroupRemove(&mon);
+    unlink(file);
+    if (failure)
+        g_error("%s", failure);
+    g_test_message("deficit of %" G_GUINT64_FORMAT " KiB reported %.0f ms after the load "
+                   "started (tick 10 s), %" G_GUINT64_FORMAT " reclaim wakes",
+                   st.requestKiB, st.deficitAt ? (st.deficitAt - start) / 1000.0 : -1.0,
+                   wakes);
+    g_assert_cmpint(st.deficitAt, >, 0);
+    g_assert_cmpuint(wakes, >, 0);
+}
+
 static void
 test_psi_event(void)
 {
@@ -501,6 +612,7 @@ static const AbTestFunc tests[] = {
     { "/pressure/kernel/psi-trigger", test_psi_trigger },
     { "/pressure/kernel/psi-monitor", test_psi_monitor },
     { "/pressure/kernel/vmpressure-hog", test_vmpressure_hog },
+    { "/pressure/kernel/vmpressure-wakes-headroom", test_vmpressure_wakes_headroom },
     { "/pressure/kernel/psi-event", test_psi_event },
     { "/pressure/kernel/psi-removed-cgroup", test_psi_removed_cgroup },
 };

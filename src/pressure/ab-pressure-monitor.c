@@ -47,6 +47,11 @@ struct _abPressureSrc {
     GSource *thrWatch[AB_USAGE_THRESHOLDS_MAX];
 };
 
+/* After a vmpressure event its watches come back this much later (not at
+ * the next tick): reclaim in the guests' cgroup re-samples the headroom a
+ * few times a second at most. */
+#define AB_PRESSURE_VMP_GAP_MS 200
+
 struct _abPressureMonitor {
     abPressureConfig config;
     GPtrArray *sources;            /* abPressureSrc * */
@@ -56,10 +61,12 @@ struct _abPressureMonitor {
     abLevel reportedLevel;
     gint reportedIdx;              /* -1: none */
     guint64 changes;
+    guint64 reclaimWakes;
     guint gone;                    /* sources gone since opened */
 
     GMainContext *ctx;
     GSource *timer;
+    GSource *rearm;                /* vmpressure watches back after a gap */
     abPressureCallback cb;
     gpointer opaque;
     GDestroyNotify freeOpaque;
@@ -309,6 +316,12 @@ guint64
 abPressureMonitorNumChanges(abPressureMonitor *mon)
 {
     return mon->changes;
+}
+
+guint64
+abPressureMonitorNumReclaimWakes(abPressureMonitor *mon)
+{
+    return mon->reclaimWakes;
 }
 
 guint
@@ -591,21 +604,60 @@ abPressurePsiWatchCb(gint fd, GIOCondition cond, gpointer opaque)
     return G_SOURCE_CONTINUE;
 }
 
+static void abPressureHeadroomSample(abPressureSrc *src);
+
+static gboolean
+abPressureRearmCb(gpointer opaque)
+{
+    abPressureMonitor *mon = opaque;
+
+    g_clear_pointer(&mon->rearm, g_source_unref);
+    abPressureMonitorArm(mon);
+    return G_SOURCE_REMOVE;
+}
+
+/* The kernel reclaims in a cgroup whose headroom is watched: the usage
+ * marks cannot say it (a cgroup full of page cache is over them before
+ * the load starts, and eviction keeps its usage flat), so sample the
+ * headroom now, and tell the caller when there is something to act on. */
+static void
+abPressureReclaimSeen(abPressureMonitor *mon)
+{
+    abLevel before = mon->combined.level;
+
+    mon->reclaimWakes++;
+    for (guint i = 0; i < mon->sources->len; i++) {
+        abPressureSrc *src = g_ptr_array_index(mon->sources, i);
+
+        if (src->type == AB_PRESSURE_SOURCE_HEADROOM)
+            abPressureHeadroomSample(src);
+    }
+    abPressureMonitorCombine(mon, g_get_monotonic_time());
+    if (mon->cb && (mon->combined.level != before || mon->combined.requestKiB > 0))
+        mon->cb(mon, &mon->combined, mon->opaque);
+}
+
 static gboolean
 abPressureVmpWatchCb(gint fd, GIOCondition cond, gpointer opaque)
 {
     abPressureWatch *w = opaque;
     abPressureSrc *src = w->src;
+    abPressureMonitor *mon = src->mon;
 
-    /* Count and disarm until the next tick: a flood then costs one wakeup
-     * per level per tick, and the level changes at most once per tick. */
+    /* Count and disarm for AB_PRESSURE_VMP_GAP_MS: a flood then costs a
+     * few wakeups a second, and the vmpressure level itself changes at
+     * most once per tick. */
     abVmpressureDrain(src->vmp, w->level);
     g_source_unref(src->watch[w->level]);
     src->watch[w->level] = NULL;
+    abPressureReclaimSeen(mon);
+    if (!mon->rearm) {
+        mon->rearm = g_timeout_source_new(AB_PRESSURE_VMP_GAP_MS);
+        g_source_set_callback(mon->rearm, abPressureRearmCb, mon, NULL);
+        g_source_attach(mon->rearm, mon->ctx);
+    }
     return G_SOURCE_REMOVE;
 }
-
-static void abPressureHeadroomSample(abPressureSrc *src);
 
 /* The guests' cgroup crossed a usage mark: sample it and tell the caller
  * now, level change or not (the deficit grew or shrank). */
@@ -686,6 +738,10 @@ abPressureMonitorDetach(abPressureMonitor *mon)
         abPressureSrcUnwatch(g_ptr_array_index(mon->sources, i));
     g_source_destroy(mon->timer);
     g_clear_pointer(&mon->timer, g_source_unref);
+    if (mon->rearm) {
+        g_source_destroy(mon->rearm);
+        g_clear_pointer(&mon->rearm, g_source_unref);
+    }
     g_clear_pointer(&mon->ctx, g_main_context_unref);
     if (mon->freeOpaque)
         mon->freeOpaque(mon->opaque);

@@ -378,6 +378,9 @@ void abPressureMonitorAttach(abPressureMonitor *mon, GMainContext *ctx,
 void abPressureMonitorDetach(abPressureMonitor *mon);
 /* Number of times the callback ran (figures and tests). */
 guint64 abPressureMonitorNumChanges(abPressureMonitor *mon);
+/* Number of vmpressure events that re-sampled the headroom at once
+ * (reclaim in a cgroup full of page cache moves no usage mark). */
+guint64 abPressureMonitorNumReclaimWakes(abPressureMonitor *mon);
 /* Sources the kernel took away since they were added (their cgroup was
  * removed: a PSI trigger polls POLLERR, a cgroup directory is gone). A gone
  * source reads as no pressure, never as an error turned into a level; the
