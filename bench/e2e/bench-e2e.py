@@ -286,7 +286,9 @@ class Daemon:
     log lines stamped as they arrive."""
 
     def __init__(self, path, conf, tick, session, logpath):
-        argv = [path, "--connect", harness.URI, "--config", conf]
+        # --verbose: its decision rounds in the run's log, to see why a
+        # trial was slow
+        argv = [path, "--verbose", "--connect", harness.URI, "--config", conf]
         if tick is not None:
             argv += ["--tick", str(tick)]
         env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
