@@ -6,7 +6,8 @@
 Without fresh stats the daemon must not inflate: its status says
 stale-stats and injected pressure sets no target. It does not fight the
 user by switching polling back on. When the user turns polling on
-again, the pressure moves the balloon within 2 ticks.
+again, host pressure (the machine cgroup past its low mark) moves the
+balloon within 2 ticks.
 """
 
 import os
