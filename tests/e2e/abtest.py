@@ -13,6 +13,7 @@ Everything a test waits for is a condition polled against a deadline: a line
 in the daemon's log, a status attribute, a dommemstat value, an event.
 """
 
+import contextlib
 import os
 import re
 import subprocess
@@ -24,6 +25,7 @@ import harness
 STATUS_URI = "https://autoballoon.org/xmlns/status/1"
 PRESSURE_URI = "https://autoballoon.org/xmlns/pressure/1"
 KIB = 1024
+MIB = 1024 * 1024
 # What a guest kernel prints when its OOM killer acts.
 OOM_RX = re.compile(r"Out of memory|oom-kill|Killed process")
 
@@ -35,6 +37,18 @@ TEST_CONFIG = {
                "status-interval": "1"},
     "pressure": {"sources": "none"},
 }
+
+# The daemon's pressure sources in a test that puts the host under real
+# memory pressure: the headroom of the guests' cgroup (libvirt's machine
+# cgroup) only, as in scenario 3 (test-overcommit.py). AB_E2E_HOST_SOURCES
+# replaces the source list: with "none" the daemon has nothing that could
+# make it act, and every host-pressure check must fail (the control that
+# shows the checks do not pass by themselves).
+HOST_SOURCES = {"sources": os.environ.get("AB_E2E_HOST_SOURCES") or "headroom",
+                "cgroup": "auto", "system-wide": "false"}
+# the default [pressure] headroom-low: the daemon holds the cgroup's free
+# share at this mark (its headroom source reports a deficit below it)
+LOW_MARK = 0.2
 
 
 def vab_cmd(*args):
@@ -369,3 +383,125 @@ class GrowLoad:
         m = self.g.console_wait(r"ab-e2e-grow-rc=(\d+)", timeout)
         fig["load_s"] = time.monotonic() - self.t0
         return int(m.group(1)), self.g.console_text()[self.pos:]
+
+
+class HostLoad:
+    """memload on the host in @cgroup (below machine), holding @mib MiB
+    until stopped: @step_mib at a time @delay_ms apart, or all at once;
+    its output in the work directory (NAME.log, appended to)."""
+
+    def __init__(self, s, name, cgroup, mib, step_mib=0, delay_ms=0):
+        mod = harness.load_image_builder()
+        prog = mod.build_memload(os.environ.get("AB_E2E_CACHE") or mod.DEFAULT_CACHE)
+        self.log = os.path.join(s.workdir, name + ".log")
+        try:
+            self.pos = os.path.getsize(self.log)
+        except OSError:
+            self.pos = 0
+        args = ["-t", "-1"]
+        if step_mib:
+            args += ["-s", str(step_mib), "-d", str(delay_ms)]
+        # in the cgroup from its first allocation on (sh execs it: same pid)
+        self.proc = s.spawn(name, ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"',
+                                   cgroup, prog] + args + [str(mib)])
+        self.t0 = time.monotonic()
+
+    def text(self):
+        """Its output since this load started."""
+        with open(self.log, errors="replace") as f:
+            f.seek(self.pos)
+            return f.read()
+
+    def holding(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError("the host load exited (%s) before it held its memory: %s"
+                               % (self.proc.returncode, self.text()[-300:]))
+        return "memload: holding" in self.text()
+
+    def stop(self):
+        """SIGTERM: it frees and exits 0, unless something killed it."""
+        return harness.terminate(self.proc)
+
+
+def machine_free_share(limit):
+    """The machine cgroup's free share as the daemon's headroom source
+    counts it (inactive file pages are free), under @limit bytes."""
+    return max(0, limit - harness.machine_used()) / limit
+
+
+def host_limit(used, load_mib, deficit_mib):
+    """The machine cgroup limit (bytes) that a host load of @load_mib MiB
+    takes @deficit_mib MiB past its low mark from a usage of @used bytes:
+    used + load - (1 - LOW_MARK) x limit = deficit."""
+    return int((used + (load_mib - deficit_mib) * MIB) / (1 - LOW_MARK))
+
+
+class HostPressure:
+    """What host_pressure() set up and saw: the machine cgroup's limit
+    and the load (bytes, MiB), the daemon's log offset and the time when
+    the load started, the free shares sampled while it was taking its
+    memory (and on sample())."""
+
+    def __init__(self, limit, used, load_mib, deficit_mib):
+        self.limit = limit
+        self.used = used
+        self.load_mib = load_mib
+        self.deficit_mib = deficit_mib
+        self.free_before = None
+        self.free = []
+        self.mark = None
+        self.t0 = None
+        self.load = None
+        self.rc = None
+
+    def sample(self):
+        self.free.append(machine_free_share(self.limit))
+        return self.free[-1]
+
+    def min_free(self):
+        return min(self.free) if self.free else 1.0
+
+    def describe(self):
+        return ("a %d MiB host load, the machine cgroup (limit %d MiB) at %.1f %% free "
+                "(low mark %d %%)" % (self.load_mib, self.limit // MIB, 100 * self.min_free(),
+                                      100 * LOW_MARK))
+
+
+@contextlib.contextmanager
+def host_pressure(s, daemon, domain, deficit_mib=64, margin_mib=96, min_load_mib=128,
+                  name=None):
+    """Real memory pressure on the host for the block, the kind the
+    daemon's headroom source sees (HOST_SOURCES): libvirt's machine
+    cgroup gets a limit, set from what it holds now, and a host process
+    (memload, in a cgroup of its own below machine) takes it
+    @deficit_mib MiB past its low mark. The limit is at least
+    5 x (deficit + margin), so at the load's peak the cgroup is still
+    @margin_mib MiB below its limit: nothing reclaims or OOM-kills
+    without the daemon, and the free share is below the low mark by
+    deficit / limit. Waits for one clock tick of @domain with the limit
+    before the load starts (the daemon reads the limit, and moves its
+    usage marks, at its tick), then until the load holds its memory;
+    yields a HostPressure. Afterwards the load is stopped, its cgroup
+    removed and the old limit written back."""
+    used = harness.machine_used()
+    limit = max(5 * (deficit_mib + margin_mib) * MIB,
+                host_limit(used, min_load_mib, deficit_mib))
+    # used + load - (1 - LOW_MARK) x limit = deficit
+    load_mib = -(-(int((1 - LOW_MARK) * limit) + deficit_mib * MIB - used) // MIB)
+    hp = HostPressure(limit, used, load_mib, deficit_mib)
+    name = name or "ab-e2e-host-load-%d" % os.getpid()
+    with harness.cgroup_limit(limit), \
+            harness.own_memory_cgroup(name, 2 * load_mib * MIB,
+                                      root=harness.MACHINE_CGROUP) as cgroup:
+        TickCounter(daemon, domain, clock=True).wait(1, 20, daemon.mark())
+        hp.free_before = machine_free_share(limit)
+        hp.mark = daemon.mark()
+        hp.t0 = time.monotonic()
+        hp.load = HostLoad(s, name, cgroup, load_mib)
+        try:
+            harness.wait_until(lambda: hp.sample() is not None and hp.load.holding(), 30,
+                               interval=0.02, what="the host load holding %d MiB" % load_mib)
+            hp.sample()
+            yield hp
+        finally:
+            hp.rc = hp.load.stop()

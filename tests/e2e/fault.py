@@ -4,21 +4,35 @@
 Every fault program boots one or two tiny guests with the DEFAULT policy
 (`<autoballoon/>` with no children: floor 25 % of <memory> but at least
 128 MiB, ceiling <memory>, medium step 64 MiB), starts autoballoond with
-the e2e test config, makes it act with injected pressure, breaks
-something, and then asks what a user asks:
+the e2e test config and the machine cgroup's headroom as its host
+pressure source (abtest.HOST_SOURCES), breaks something, and then asks
+what a user asks:
 
     w = fault.World(s, tap, fig)             # daemon + guests, not started
     g, d = w.boot()                           # guests ready, daemon connected
     g, d, size = w.shrunk(what)               # or: boot, and the daemon shrinks
                                               # the first guest (a TAP check)
     ... the fault ...
-    w.managing(g)                             # pressure -> a target within 2 ticks
+    w.managing(g, host=True)                  # host pressure -> a lower target,
+                                              # host-pressure, within 2 ticks
+    w.managing(g)                             # injected pressure, the same
+    with w.host_pressure() as hp: ...         # the host under pressure for a block
     w.invariants()                            # no qemu killed, no guest OOM,
                                               # every target within the bounds,
                                               # the daemon alive
     w.truthful(g)                             # status = what the balloon is at
-    w.recovers(g, what, key, wall)            # managing, truthful, invariants:
-                                              # three TAP checks
+    w.recovers(g, what, key, wall)            # managing (host), truthful,
+                                              # invariants: three TAP checks
+
+Host pressure is real: the machine cgroup gets a limit that a host
+process (memload, below machine) takes past the low mark of the daemon's
+headroom source (abtest.host_pressure). Until then the machine cgroup
+has no limit and the source reports nothing. The guests do not report
+their free pages to QEMU (freePageReporting='off') and each touches and
+frees TOUCH_MIB after boot, as a guest that has run something: their
+qemu holds memory that only the daemon's balloon gives back, so a host
+deficit has something to take (a balloon over memory the qemu does not
+hold frees nothing on the host, and the engine does not ask for it).
 """
 
 import re
@@ -35,6 +49,8 @@ MARGIN_KIB = 4096          # the engine's "reached" margin (AB_POLICY_MOVE_MARGI
 # injected (rounds that events start in between do not count: they only
 # come sooner).
 MANAGE_TICKS = 2
+# what each guest touches and frees after boot (its qemu keeps it)
+TOUCH_MIB = 256
 
 
 def default_floor_mib(mem_mib):
@@ -42,18 +58,31 @@ def default_floor_mib(mem_mib):
 
 
 class World:
-    def __init__(self, s, tap, fig, n=1, mem=MEM, config=None, names="ab", **guest_kw):
+    def __init__(self, s, tap, fig, n=1, mem=MEM, config=None, names="ab", touch_mib=TOUCH_MIB,
+                 **guest_kw):
         self.s = s
         self.tap = tap
         self.fig = fig
-        self.daemon = abtest.Daemon(s, tap, config=config)
-        self.guests = [abtest.guest(s, names[i], mem, **guest_kw) for i in range(n)]
+        cfg = {"pressure": dict(abtest.HOST_SOURCES)}
+        for sec, keys in (config or {}).items():
+            cfg.setdefault(sec, {}).update(keys)
+        self.daemon = abtest.Daemon(s, tap, config=cfg)
+        guest_kw.setdefault("free_page_reporting", False)
+        self.guest_kw = guest_kw
         self.mem = mem
+        self.guests = [self.new_guest(names[i]) for i in range(n)]
+        self.touch_mib = touch_mib
         self.pids = {}
+        self.last = {}           # what the last managing() saw
         for g in self.guests:
             tap.attach(g.name + " console", g.console_log, lines=15)
 
     # --- setup -----------------------------------------------------------
+
+    def new_guest(self, short):
+        """A guest defined as the World's are (not started, not in
+        self.guests)."""
+        return abtest.guest(self.s, short, self.mem, **self.guest_kw)
 
     def start_guests(self, guests=None):
         guests = guests if guests is not None else self.guests
@@ -62,6 +91,12 @@ class World:
         for g in guests:
             g.wait_ready()
             self.pids[g.name] = g.qemu_pid()
+        for g in guests:
+            if self.touch_mib:
+                rc, out = g.run("memload %d" % self.touch_mib, timeout=120)
+                if rc != 0:
+                    raise RuntimeError("%s: memload %d failed: %s"
+                                       % (g.name, self.touch_mib, out[-400:]))
         for g in guests:
             abtest.wait_settled(g, self.mem)
 
@@ -109,14 +144,28 @@ class World:
         harness.wait_until(still, timeout, interval=0.1,
                            what="%s: %d ticks without a new target" % (g.name, ticks))
 
-    def managing(self, g, level="medium", clear=True, timeout=20):
-        """Inject @level on @g and wait for the daemon's next target for
-        it: (ok, old KiB, new KiB, ticks it took). ok: the target is lower
-        and came within MANAGE_TICKS ticks of the guest."""
+    def host_pressure(self, g=None, **kw):
+        """The host under real memory pressure for a block
+        (abtest.host_pressure: the machine cgroup past its low mark,
+        64 MiB short by default); @g (default: the first guest) is the
+        guest whose tick says the daemon has read the limit."""
+        return abtest.host_pressure(self.s, self.daemon, (g or self.guests[0]).name, **kw)
+
+    def managing(self, g, level="medium", clear=True, timeout=20, host=False, **host_kw):
+        """Inject @level on @g (host: put the host under pressure,
+        host_pressure()) and wait for the daemon's next target for it:
+        (ok, old KiB, new KiB, ticks it took). ok: the target is lower
+        and came within MANAGE_TICKS ticks of the guest (host: of the
+        host load's start; the reason is host-pressure, and the machine
+        cgroup was past its low mark; @host_kw go to host_pressure()).
+        With @clear the pressure ends and the balloon gets to the last
+        target."""
         # libvirt's size (the daemon's) lags QEMU's by up to a second of
         # rate-limited balloon-change events: start from a settled view,
         # or the first decisions wait for a move that is already over
         self.wait_libvirt_current(g)
+        if host:
+            return self._managing_host(g, clear, timeout, **host_kw)
         mark = self.daemon.mark()
         abtest.vab("balloon-inject-pressure", g.name, level)
         harness.wait_until(lambda: self.daemon.setmem_lines(g.name, mark), timeout,
@@ -133,7 +182,44 @@ class World:
             last = self.daemon.setmem_lines(g.name, mark)[-1][1]
             g.wait_memstat(lambda st: abs(st["actual"] - last) <= MARGIN_KIB, 20,
                            what="actual at %d KiB" % last)
+        self.last = {"reason": self.daemon.setmem_lines(g.name, mark)[0][2]}
         return (new < old and ticks_before <= MANAGE_TICKS), old, new, ticks_before
+
+    def _managing_host(self, g, clear, timeout, **host_kw):
+        d = self.daemon
+        rx = re.compile(r"%s: target (\d+) KiB -> (\d+) KiB \((\S+?), level (\S+) from (\S+)\)"
+                        % re.escape(g.name))
+        m = None
+        with self.host_pressure(g, **host_kw) as hp:
+            try:
+                m, _ = harness.wait_until(lambda: rx.search(d.text(), hp.mark), timeout,
+                                          interval=0.05,
+                                          what="a target for %s under host pressure" % g.name)
+                seen = time.monotonic() - hp.t0
+            except TimeoutError:
+                seen = None
+            hp.sample()
+            text = d.text()
+        end = d.mark()
+        self.last = {"hp": hp, "seen_s": seen, "line": m.group(0) if m else None,
+                     "reason": m.group(3) if m else None}
+        if m is None:
+            size = g.dommemstat()["actual"]
+            return False, size, size, abtest.TickCounter(d, g.name, True).count(hp.mark)
+        old, new = int(m.group(1)), int(m.group(2))
+        ticks = len(abtest.TickCounter(d, g.name, True).rx.findall(text[:m.start()], hp.mark))
+        if clear:
+            # a round at level none: the pressure is over, the last target stands
+            rx_none = re.compile(r"%s: [a-z-]+, target \d+ KiB, actual \d+ KiB, level none, on "
+                                 % re.escape(g.name))
+            harness.wait_until(lambda: rx_none.search(d.text(), end), 20, interval=0.05,
+                               what="%s: a round at level none after the host load" % g.name)
+            last = d.setmem_lines(g.name, hp.mark)[-1][1]
+            g.wait_memstat(lambda st: abs(st["actual"] - last) <= MARGIN_KIB, 20,
+                           what="actual at %d KiB" % last)
+        ok = (new < old and m.group(3) == "host-pressure" and ticks <= MANAGE_TICKS and
+              hp.min_free() < abtest.LOW_MARK and hp.rc == 0)
+        return ok, old, new, ticks
 
     def wait_libvirt_current(self, g, timeout=20):
         """Until libvirt's size of the balloon is QEMU's."""
@@ -215,20 +301,35 @@ class World:
                                                   st.get("actual") if st else None, actual),
                            "status: %s" % st)
 
-    def check_managing(self, g, what="", level="medium", key="manage"):
+    def check_managing(self, g, what="", level="medium", key="manage", host=False, **host_kw):
         t0 = time.monotonic()
-        ok, old, new, ticks = self.managing(g, level)
-        self.fig[key + "_inject_to_target_s"] = time.monotonic() - t0
-        return self.tap.ok(ok, "managing%s: injected %s pressure moves the target %d -> %d "
-                           "KiB after %d tick(s)" % (" " + what if what else "", level,
-                                                     old, new, ticks),
-                           "expected a lower target within %d ticks" % MANAGE_TICKS)
+        ok, old, new, ticks = self.managing(g, level, host=host, **host_kw)
+        what = " " + what if what else ""
+        self.fig[key + "_ticks"] = ticks
+        if not host:
+            self.fig[key + "_inject_to_target_s"] = time.monotonic() - t0
+            return self.tap.ok(ok, "managing%s: injected %s pressure moves the target %d -> %d "
+                               "KiB after %d tick(s)" % (what, level, old, new, ticks),
+                               "expected a lower target within %d ticks" % MANAGE_TICKS)
+        hp = self.last["hp"]
+        if self.last["seen_s"] is not None:
+            self.fig[key + "_load_to_target_s"] = self.last["seen_s"]
+        self.fig[key + "_min_free_pct"] = 100 * hp.min_free()
+        return self.tap.ok(ok, "managing%s: host pressure (%s) moves the target %d -> %d KiB "
+                           "after %d tick(s): %s"
+                           % (what, hp.describe(), old, new, ticks,
+                              self.last["line"].split(": ", 1)[1] if self.last["line"]
+                              else "no target"),
+                           "expected a lower target, reason host-pressure, within %d ticks of "
+                           "the load's start, with the cgroup below its low mark; load exit %s, "
+                           "free shares %s" % (MANAGE_TICKS, hp.rc,
+                                               ["%.3f" % f for f in hp.free[-5:]]))
 
-    def recovers(self, g, what, key, wall_since):
-        """After the fault: pressure moves @g again within 2 ticks, its
-        status is truthful from @wall_since on, the invariants hold
-        (three TAP checks)."""
-        self.check_managing(g, what, key=key)
+    def recovers(self, g, what, key, wall_since, host=True):
+        """After the fault: host pressure (host=False: injected) moves @g
+        again within 2 ticks, its status is truthful from @wall_since
+        on, the invariants hold (three TAP checks)."""
+        self.check_managing(g, what, key=key, host=host)
         self.check_truthful(g, wall_since)
         self.invariants()
 

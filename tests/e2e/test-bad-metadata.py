@@ -3,10 +3,14 @@
 """e2e: policies no plugin checked, written with plain `virsh metadata`.
 
 Any libvirt client can write the policy metadata. A managed guest (floor
-256 MiB of 512) is squeezed to its floor by injected critical pressure;
-then more than 20 malformed, out-of-range, duplicated, oversized and
-deeply nested policies are written into its live metadata with plain
-`virsh metadata`, the pressure staying critical. For each one libvirt
+256 MiB of 512; it has touched and freed TOUCH MiB, which its qemu holds:
+free page reporting off) is squeezed to its floor by real host pressure:
+the daemon watches the machine cgroup's headroom, which a host load
+takes further past its low mark than the guest can give above its
+floor, so the host stays short and only the floor holds the guest. Then
+more than 20 malformed, out-of-range, duplicated, oversized and deeply
+nested policies are written into its live metadata with plain `virsh
+metadata`, the host pressure staying. For each one libvirt
 accepts, the status says reason bad-policy with an error; through all of
 them the daemon keeps managing the guest with its last valid policy: no
 target it sets and no balloon size seen leaves [256, 512] MiB. A valid
@@ -24,6 +28,10 @@ import abtest  # noqa: E402
 MEM = 512
 FLOOR = 256
 NEW_FLOOR = 384
+TOUCH = 384
+# more than the guest can give above its floor: the host stays short
+DEFICIT_MIB = MEM - FLOOR + 32
+MARGIN_MIB = 128
 POLICY_URI = "https://autoballoon.org/xmlns/policy/1"
 
 
@@ -70,27 +78,50 @@ BAD = [
     ("nested 100 deep", nested(100)),
     ("nested 5000 deep", nested(5000)),
 ]
-PLAN = 6 + len(BAD)
+PLAN = 7 + len(BAD)
 
 
 def run(s, tap, fig):
-    daemon = abtest.Daemon(s, tap)
-    g = abtest.guest(s, "a", MEM, policy={"floor": FLOOR})
+    daemon = abtest.Daemon(s, tap, config={"pressure": abtest.HOST_SOURCES})
+    g = abtest.guest(s, "a", MEM, policy={"floor": FLOOR}, free_page_reporting=False)
     g.start()
     g.wait_ready()
+    rc, out = g.run("memload %d" % TOUCH, timeout=120)
+    if rc != 0:
+        raise RuntimeError("memload %d failed before the daemon ran: %s" % (TOUCH, out[-400:]))
+    abtest.wait_settled(g, MEM)
     daemon.start()
     st, _ = abtest.wait_status(g, lambda st: st.get("usable", 0) > 0, 30,
                                "status with the guest's usable memory")
     tap.ok(abtest.near(st["target"], MEM), "autoballoond manages the guest: target %d KiB"
            % st["target"], st)
+    with abtest.host_pressure(s, daemon, g.name, deficit_mib=DEFICIT_MIB,
+                              margin_mib=MARGIN_MIB) as hp:
+        bad_policies(s, tap, fig, daemon, g, hp)
+    tap.ok(hp.rc == 0, "the host load held %d MiB until stopped (exit %s)"
+           % (hp.load_mib, hp.rc), hp.load.text()[-300:])
+    tap.ok(daemon.stop() == 0, "autoballoond exits 0 on SIGTERM")
 
-    # host pressure (injected: the harness's own means), kept all along
-    abtest.vab("balloon-inject-pressure", g.name, "critical")
-    m, t = g.wait_memstat(lambda m: abs(m["actual"] - FLOOR * 1024) <= 1024, 60,
-                          what="actual at the floor")
-    fig["to_floor_s"] = t
-    tap.ok(True, "critical pressure brought the guest to its floor, %d KiB, in %.1f s"
-           % (m["actual"], t))
+
+def bad_policies(s, tap, fig, daemon, g, hp):
+    try:
+        m, t = g.wait_memstat(lambda m: abs(m["actual"] - FLOOR * 1024) <= 1024, 60,
+                              what="actual at the floor")
+        at_floor = True
+    except TimeoutError:
+        m, t, at_floor = g.dommemstat(), None, False
+    hp.sample()
+    shrinks = daemon.setmem_lines(g.name, hp.mark)
+    fig["to_floor_s"] = t if t is not None else -1
+    fig["limit_mib"] = hp.limit // abtest.MIB
+    fig["host_load_mib"] = hp.load_mib
+    fig["min_free_pct"] = 100 * hp.min_free()
+    tap.ok(at_floor and shrinks and all(r == "host-pressure" for _, _, r in shrinks) and
+           hp.free[-1] < abtest.LOW_MARK,
+           "host pressure (%s) brought the guest to its floor, %d KiB, in %s s: %d targets, "
+           "all host-pressure; the host still short at the floor (%.1f %% free)"
+           % (hp.describe(), m["actual"], "%.1f" % t if t is not None else "-", len(shrinks),
+              100 * hp.free[-1]), shrinks)
 
     lo, hi = FLOOR * 1024 - 1024, MEM * 1024 + 1024
     mark = daemon.mark()
@@ -130,12 +161,15 @@ def run(s, tap, fig):
     tap.ok("bad-policy" in out and "%s: bad-policy: " % g.name in out,
            "balloon-status shows the reason and what is wrong:\n" + out.strip(), out)
 
-    targets = daemon.setmem_lines(g.name, mark)
+    # every target since the host load started, the shrinks to the floor too
+    targets = daemon.setmem_lines(g.name, hp.mark)
     outside = [t for t in targets if not lo <= t[1] <= hi]
-    tap.ok(not outside and daemon.alive(),
-           "through %d bad policies under critical pressure: %d targets set, all within "
-           "[%d, %d] MiB; balloon sizes seen %d..%d KiB"
-           % (len(BAD), len(targets), FLOOR, MEM, min(sizes), max(sizes)), outside)
+    free_end = hp.sample()
+    tap.ok(not outside and daemon.alive() and free_end < abtest.LOW_MARK,
+           "through %d bad policies under host pressure (%.1f %% free at the end): %d "
+           "targets set, all within [%d, %d] MiB; balloon sizes seen %d..%d KiB"
+           % (len(BAD), 100 * free_end, len(targets), FLOOR, MEM, min(sizes), max(sizes)),
+           outside)
 
     # a valid policy afterwards: applied at once, the guest grows to it
     good = "<policy state='on'><floor unit='MiB'>%d</floor></policy>" % NEW_FLOOR
@@ -148,8 +182,6 @@ def run(s, tap, fig):
     tap.ok("error" not in st and st["target"] >= NEW_FLOOR * 1024,
            "a valid policy (floor %d MiB) applies at once: actual %d KiB after %.1f s, "
            "reason %s" % (NEW_FLOOR, m["actual"], t, st.get("reason")), st)
-
-    tap.ok(daemon.stop() == 0, "autoballoond exits 0 on SIGTERM")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ The daemon has just set a target (it talks to libvirtd every tick) when
 libvirtd dies without a word. For the 10 s it is away the daemon stays up
 and retries; the guest keeps running at its size. Once a new libvirtd
 answers, the daemon reconnects, resyncs without moving the balloon, and
-injected pressure moves it again within 2 ticks.
+host pressure (the machine cgroup past its low mark) moves it again
+within 2 ticks.
 """
 
 import os

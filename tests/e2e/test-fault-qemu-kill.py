@@ -7,8 +7,8 @@ lets it go (no status, no command to a dead guest) and stays up. The
 same definition started again brings a fresh balloon at <memory>: the
 daemon adopts that size, not the dead guest's target. Killed once more,
 then undefined and replaced by a new guest of the same name (a new
-UUID): the daemon manages the new guest from its own size, and injected
-pressure moves it within 2 ticks.
+UUID): the daemon manages the new guest from its own size, and host
+pressure (the machine cgroup past its low mark) moves it within 2 ticks.
 """
 
 import os
@@ -68,7 +68,7 @@ def run(s, tap, fig):
     # a new guest with the same name
     kill_qemu(w, g)
     g.undefine()
-    g2 = abtest.guest(s, "a", w.mem)
+    g2 = w.new_guest("a")
     tap.attach(g2.name + " (new) console", g2.console_log, lines=15)
     mark = d.mark()
     wall = fault.wall()

@@ -5,8 +5,9 @@
 The daemon has set a target of its own when the user sets a smaller one.
 The daemon takes the user's size as a new fact: no command back to its
 own target, no "unresponsive" balloon (it moved, just not where the
-daemon had asked), a status that says the user's size, and pressure
-then shrinks the guest from there. A user who gives memory back (setmem
+daemon had asked), a status that says the user's size, and host
+pressure (the machine cgroup past its low mark) then shrinks the guest
+from there. A user who gives memory back (setmem
 above the target) is not fought either: the daemon follows, under its
 cool-down.
 """
@@ -45,10 +46,11 @@ def run(s, tap, fig):
            "unresponsive" % (USER_MIB, TICKS), "targets: %s; status %s" % (sent, st))
     tap.ok(abtest.near(st.get("target", 0), USER_MIB, fault.MARGIN_KIB),
            "the status takes the user's size as the target: %s KiB" % st.get("target"), st)
-    ok, old, new, ticks = w.managing(g)
+    ok, old, new, ticks = w.managing(g, host=True)
+    fig["host_ticks"] = ticks
     tap.ok(ok and abtest.near(old, USER_MIB, fault.MARGIN_KIB),
-           "pressure shrinks the guest from the user's size: %d -> %d KiB in %d tick(s)"
-           % (old, new, ticks))
+           "host pressure (%s) shrinks the guest from the user's size: %d -> %d KiB (%s) "
+           "in %d tick(s)" % (w.last["hp"].describe(), old, new, w.last["reason"], ticks))
 
     mark = d.mark()
     g.setmem(USER_UP_MIB)

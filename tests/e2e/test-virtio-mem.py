@@ -65,16 +65,13 @@ MIB = 1024 * 1024
 # HOST_DEFICIT below the limit, so nothing is OOM-killed without a daemon.
 HOST_LOAD = 384
 HOST_DEFICIT = 128
-HOST_LOAD_ARGS = ["-s", "16", "-d", "100", "-t", "-1", str(HOST_LOAD)]
 HOST_CGROUP = "ab-e2e-vmem-load"
-# the default [pressure] headroom-low: the daemon holds the cgroup's free
-# share at this mark
-LOW_MARK = 0.2
+LOW_MARK = abtest.LOW_MARK
 # The daemon's defaults (tick 2 s, stats period 2 s) and the guests' cgroup
 # headroom as the only source, as in scenario 3 (test-overcommit.py).
 HOST_CONFIG = {
     "daemon": {"tick": "2", "stats-period": "2"},
-    "pressure": {"sources": "headroom", "cgroup": "auto", "system-wide": "false"},
+    "pressure": abtest.HOST_SOURCES,
 }
 
 EXTRA_TOP = """
@@ -139,32 +136,9 @@ def mem_total_kib(g):
     return int(m.group(1)) if rc == 0 and m else 0
 
 
-class HostLoad:
-    """memload on the host in CGROUP (below machine), holding HOST_LOAD MiB
-    until stopped; its output in the work directory."""
-
-    def __init__(self, s, name, cgroup):
-        mod = harness.load_image_builder()
-        prog = mod.build_memload(os.environ.get("AB_E2E_CACHE") or mod.DEFAULT_CACHE)
-        self.log = os.path.join(s.workdir, name + ".log")
-        # in the cgroup from its first allocation on (sh execs it: same pid)
-        self.proc = s.spawn(name, ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"',
-                                   cgroup, prog] + HOST_LOAD_ARGS)
-        self.t0 = time.monotonic()
-
-    def text(self):
-        with open(self.log, errors="replace") as f:
-            return f.read()
-
-    def holding(self):
-        if self.proc.poll() is not None:
-            raise RuntimeError("the host load exited (%s) before it held its memory: %s"
-                               % (self.proc.returncode, self.text()[-300:]))
-        return "memload: holding" in self.text()
-
-    def stop(self):
-        """SIGTERM: it frees and exits 0, unless something killed it."""
-        return harness.terminate(self.proc)
+def host_load(s, name, cgroup):
+    """HOST_LOAD MiB, 16 MiB every 100 ms: a ramp."""
+    return abtest.HostLoad(s, name, cgroup, HOST_LOAD, step_mib=16, delay_ms=100)
 
 
 def host_sample(g, pid, limit):
@@ -197,7 +171,7 @@ def host_control(s, tap, fig, g, limit, cgroup):
     wait_device(g, lambda d: d.get("current", -1) == d.get("requested"), 30,
                 "the device settled before the control")
     before = host_sample(g, pid, limit)
-    load = HostLoad(s, "host-load-control", cgroup)
+    load = host_load(s, "host-load-control", cgroup)
     try:
         got, held = host_watch(g, pid, limit, lambda ss: load.holding(), 60)
     finally:
@@ -235,7 +209,7 @@ def host_daemon(s, tap, fig, g, limit, cgroup):
     fig["host_rss_before_mib"] = rss0 // KIB
     unasked = hd.setmem_lines(g.name, mark)
     log_mark = hd.mark()
-    load = HostLoad(s, "host-load", cgroup)
+    load = host_load(s, "host-load", cgroup)
     try:
         def shrunk(ss):
             x = ss[-1]
@@ -286,8 +260,7 @@ def host_pressure(s, tap, fig, g):
     """The control and the daemon's run, under a limit of the machine cgroup
     set from its usage now, written back afterwards."""
     used0 = harness.machine_used()
-    # used0 + load - (1 - LOW_MARK) x limit = the deficit
-    limit = int((used0 + (HOST_LOAD - HOST_DEFICIT) * MIB) / (1 - LOW_MARK))
+    limit = abtest.host_limit(used0, HOST_LOAD, HOST_DEFICIT)
     fig["host_limit_mib"] = limit // MIB
     fig["host_used_before_mib"] = used0 // MIB
     with harness.cgroup_limit(limit) as old_limit, \
