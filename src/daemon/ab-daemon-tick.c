@@ -148,6 +148,10 @@ abDaemonTickStats(abDaemon *daemon, GPtrArray *list)
 #define AB_DAEMON_NO_GAIN_S 60.0
 /* how long after a guest's stats are due they are read */
 #define AB_DAEMON_STATS_SLACK_S 0.2
+/* stats gone stale under pressure: read again this often, for this long
+ * after the last report */
+#define AB_DAEMON_STALE_RETRY_S 0.5
+#define AB_DAEMON_STALE_RETRY_FOR_S 30.0
 /* qemu's own memory beside the guest's RAM (measured on TCG: 40-90 MiB) */
 #define AB_DAEMON_NO_GAIN_SLACK_KIB (128ULL * 1024)
 
@@ -437,6 +441,15 @@ abDaemonTick(abDaemon *daemon)
             d->statsPeriodSec > 0 && d->stats.valid)
             abDaemonTickAt(daemon, d->stats.lastUpdate + d->statsPeriodSec +
                            AB_DAEMON_STATS_SLACK_S);
+        /* Under pressure, a guest whose stats have just gone stale (a
+         * guest busy with its own work, a daemon that started while it
+         * was) is asked again soon: its next report may be a second
+         * away, the tick two. One that sends none for a while waits for
+         * the tick. */
+        else if (out[i].reason == AB_POLICY_REASON_STALE_STATS &&
+                 out[i].level != AB_LEVEL_NONE && d->stats.valid &&
+                 now - d->stats.lastUpdate < AB_DAEMON_STALE_RETRY_FOR_S)
+            abDaemonTickAt(daemon, now + AB_DAEMON_STALE_RETRY_S);
     }
     daemon->nDecisions += list->len;
     /* While the host is short of its set point, the next decision comes

@@ -128,7 +128,9 @@ class World:
         return abtest.TickCounter(self.daemon, g.name, clock).count(since)
 
     def wait_ticks(self, g, n, since, timeout=30):
-        abtest.TickCounter(self.daemon, g.name).wait(n, timeout, since)
+        """Until @n clock ticks of the daemon for @g after @since (rounds
+        that events start in between come on top)."""
+        abtest.TickCounter(self.daemon, g.name, clock=True).wait(n, timeout, since)
 
     def quiet(self, g, ticks=2, timeout=60):
         """Until the daemon has set no target for @g for @ticks clock
