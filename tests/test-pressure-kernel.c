@@ -242,6 +242,21 @@ hogCgroupRemove(abPressureMonitor **mon)
     cgDir[0] = '\0';
 }
 
+/* A monitor of the test cgroup's vmpressure (and, with @headroom, its
+ * headroom first); NULL with @error set when the kernel refuses. */
+static abPressureMonitor *
+hogMonitorNew(bool headroom, abVmpressure **vmp, GError **error)
+{
+    g_autoptr(abPressureMonitor) mon = abPressureMonitorNew(NULL);
+
+    if (headroom && abPressureMonitorAddCgroupHeadroom(mon, cgDir, 1, "test", error) < 0)
+        return NULL;
+    if (!(*vmp = abVmpressureOpen(cgDir, error)))
+        return NULL;
+    abPressureMonitorAddVmpressureSource(mon, *vmp, cgDir);
+    return g_steal_pointer(&mon);
+}
+
 static void
 test_vmpressure_hog(void)
 {
@@ -262,14 +277,11 @@ test_vmpressure_hog(void)
         return;
     if (failure)
         goto cleanup;
-    if (!(vmp = abVmpressureOpen(cgDir, &err))) {
+    if (!(mon = hogMonitorNew(false, &vmp, &err))) {
         failure = err->message;
         goto cleanup;
     }
-
     ctx = g_main_context_new();
-    mon = abPressureMonitorNew(NULL);
-    abPressureMonitorAddVmpressureSource(mon, vmp, cgDir);
     abPressureMonitorAttach(mon, ctx, tickMs, hogCb, &st, NULL);
 
     start = g_get_monotonic_time();
@@ -398,17 +410,11 @@ test_vmpressure_wakes_headroom(void)
         failure = "cannot fill the cgroup's page cache";
         goto cleanup;
     }
-    if (!(vmp = abVmpressureOpen(cgDir, &err))) {
+    if (!(mon = hogMonitorNew(true, &vmp, &err))) {
         failure = err->message;
         goto cleanup;
     }
     ctx = g_main_context_new();
-    mon = abPressureMonitorNew(NULL);
-    if (abPressureMonitorAddCgroupHeadroom(mon, cgDir, 1, "test", &err) < 0) {
-        failure = err->message;
-        goto cleanup;
-    }
-    abPressureMonitorAddVmpressureSource(mon, vmp, cgDir);
     abPressureMonitorAttach(mon, ctx, 10000, reclaimCb, &st, NULL);
     /* the cache alone is no deficit (it counts as free) */
     abPressureMonitorTick(mon, g_get_monotonic_time());
