@@ -83,6 +83,47 @@ testCgroupDiscovery(Fixture *f, gconstpointer data)
     g_assert_cmpint(system(rm), ==, 0);
 }
 
+/* The guests' cgroup removed under the daemon (the guests moved to
+ * another partition): its sources read as gone, and the next look (at
+ * most every 30 s) finds the new place and reopens there. */
+static void
+testCgroupRemoved(Fixture *f, gconstpointer data)
+{
+    g_autofree char *root = g_dir_make_tmp("ab-daemon-cgroup-XXXXXX", NULL);
+    g_autofree char *rm = g_strdup_printf("rm -rf '%s'", root);
+    g_autofree char *old = g_build_filename(root, "sys/fs/cgroup/machine", NULL);
+    g_autofree char *rmOld = g_strdup_printf("rm -rf '%s'", old);
+    abDaemonConfig *cfg = abDaemonConfigNew();
+    abDaemonPressure *p;
+
+    putFile(root, "proc/self/mounts", "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n");
+    putFile(root, "proc/meminfo", "MemTotal: 8000000 kB\nMemAvailable: 6000000 kB\n");
+    putFile(root, "sys/fs/cgroup/cgroup.controllers", "memory\n");
+    putFile(root, "sys/fs/cgroup/machine/memory.current", "104857600\n");
+    putFile(root, "sys/fs/cgroup/machine/memory.max", "1073741824\n");
+    putFile(root, "proc/4242/cgroup", "0::/machine/qemu-1-vm-on.libvirt-qemu\n");
+    putFile(root, "run/libvirt/qemu/vm-on.pid", "4242\n");
+    p = abDaemonPressureOpenAt(cfg, NULL, root);
+    abDaemonSetPressure(f->daemon, p);
+    abDaemonConfigFree(cfg);
+    tick(f, 2);
+    g_assert_cmpuint(abDaemonPressureNumSources(p), ==, 2);
+
+    /* gone, and the guest's qemu now in another partition */
+    testLogClear();
+    g_assert_cmpint(system(rmOld), ==, 0);
+    putFile(root, "sys/fs/cgroup/machine.slice/memory.current", "104857600\n");
+    putFile(root, "sys/fs/cgroup/machine.slice/memory.max", "1073741824\n");
+    putFile(root, "proc/4242/cgroup", "0::/machine.slice/qemu-1-vm-on.scope\n");
+    tick(f, 2);
+    assertLogged("its cgroup was removed");
+    tick(f, 35);
+    assertLogged("guests' cgroup now /machine.slice: reopening");
+    assertLogged("pressure source headroom on /machine.slice");
+    g_assert_cmpuint(abDaemonPressureNumSources(p), ==, 2);
+    g_assert_cmpint(system(rm), ==, 0);
+}
+
 /* Opened before the daemon knows which guests libvirt runs, cgroup = auto
  * reads every pid file libvirt has, a stale one too (its PID reused by a
  * user's process); once connected it looks again with the live guests'
@@ -238,6 +279,7 @@ static const FixtureTest tests[] = {
     { "/daemon-lifecycle/cgroup-found-on-start", testCgroupDiscovery, GINT_TO_POINTER(0) },
     { "/daemon-lifecycle/cgroup-found-on-tick", testCgroupDiscovery, GINT_TO_POINTER(1) },
     { "/daemon-lifecycle/cgroup-stale-pid-file", testCgroupStalePidFile },
+    { "/daemon-lifecycle/cgroup-removed", testCgroupRemoved },
     { "/daemon-lifecycle/paused-stays-managed", testPausedStaysManaged },
     { "/daemon-lifecycle/resumed-mid-move", testResumedMidMove },
 };
