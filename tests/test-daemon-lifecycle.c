@@ -18,6 +18,25 @@ putFile(const char *root, const char *rel, const char *text)
     g_assert_true(g_file_set_contents(path, text, -1, NULL));
 }
 
+/* A fake root's cgroup2 host: mounts and meminfo. */
+static void
+putHost(const char *root)
+{
+    putFile(root, "proc/self/mounts", "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n");
+    putFile(root, "proc/meminfo", "MemTotal: 8000000 kB\nMemAvailable: 6000000 kB\n");
+}
+
+/* A v2 memory cgroup at @path (below /sys/fs/cgroup): 100 MiB of 1 GiB. */
+static void
+putCgroup(const char *root, const char *path)
+{
+    g_autofree char *cur = g_strdup_printf("sys/fs/cgroup/%s/memory.current", path);
+    g_autofree char *max = g_strdup_printf("sys/fs/cgroup/%s/memory.max", path);
+
+    putFile(root, cur, "104857600\n");
+    putFile(root, max, "1073741824\n");
+}
+
 static void
 testCgroupDiscovery(Fixture *f, gconstpointer data)
 {
@@ -29,8 +48,7 @@ testCgroupDiscovery(Fixture *f, gconstpointer data)
     const char *reopen = "guests' cgroup now /machine: reopening";
     bool onTick = GPOINTER_TO_INT(data);
 
-    putFile(root, "proc/self/mounts", "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n");
-    putFile(root, "proc/meminfo", "MemTotal: 8000000 kB\nMemAvailable: 6000000 kB\n");
+    putHost(root);
     /* no guest yet, and no partition either: systemd and libvirt create
      * it when the first guest starts */
     putFile(root, "sys/fs/cgroup/cgroup.controllers", "memory\n");
@@ -41,8 +59,7 @@ testCgroupDiscovery(Fixture *f, gconstpointer data)
     tick(f, 2);
 
     /* a guest starts: its cgroup and its qemu appear */
-    putFile(root, "sys/fs/cgroup/machine/memory.current", "104857600\n");
-    putFile(root, "sys/fs/cgroup/machine/memory.max", "1073741824\n");
+    putCgroup(root, "machine");
     putFile(root, "proc/4242/cgroup", "0::/machine/qemu-1-vm-stopped.libvirt-qemu\n");
     /* libvirt's pid file names it (on a tick, the guest that runs) */
     putFile(root, onTick ? "run/libvirt/qemu/vm-on.pid" : "run/libvirt/qemu/vm-stopped.pid",
@@ -96,11 +113,9 @@ testCgroupRemoved(Fixture *f, gconstpointer data)
     abDaemonConfig *cfg = abDaemonConfigNew();
     abDaemonPressure *p;
 
-    putFile(root, "proc/self/mounts", "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n");
-    putFile(root, "proc/meminfo", "MemTotal: 8000000 kB\nMemAvailable: 6000000 kB\n");
+    putHost(root);
     putFile(root, "sys/fs/cgroup/cgroup.controllers", "memory\n");
-    putFile(root, "sys/fs/cgroup/machine/memory.current", "104857600\n");
-    putFile(root, "sys/fs/cgroup/machine/memory.max", "1073741824\n");
+    putCgroup(root, "machine");
     putFile(root, "proc/4242/cgroup", "0::/machine/qemu-1-vm-on.libvirt-qemu\n");
     putFile(root, "run/libvirt/qemu/vm-on.pid", "4242\n");
     p = abDaemonPressureOpenAt(cfg, NULL, root);
@@ -112,8 +127,7 @@ testCgroupRemoved(Fixture *f, gconstpointer data)
     /* gone, and the guest's qemu now in another partition */
     testLogClear();
     g_assert_cmpint(system(rmOld), ==, 0);
-    putFile(root, "sys/fs/cgroup/machine.slice/memory.current", "104857600\n");
-    putFile(root, "sys/fs/cgroup/machine.slice/memory.max", "1073741824\n");
+    putCgroup(root, "machine.slice");
     putFile(root, "proc/4242/cgroup", "0::/machine.slice/qemu-1-vm-on.scope\n");
     tick(f, 2);
     assertLogged("its cgroup was removed");
@@ -136,12 +150,9 @@ testCgroupStalePidFile(Fixture *f, gconstpointer data)
     abDaemonConfig *cfg = abDaemonConfigNew();
     g_autoptr(abGuestCgroups) before = NULL;
 
-    putFile(root, "proc/self/mounts", "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n");
-    putFile(root, "proc/meminfo", "MemTotal: 8000000 kB\nMemAvailable: 6000000 kB\n");
-    putFile(root, "sys/fs/cgroup/machine/memory.current", "104857600\n");
-    putFile(root, "sys/fs/cgroup/machine/memory.max", "1073741824\n");
-    putFile(root, "sys/fs/cgroup/user.slice/evil/memory.current", "104857600\n");
-    putFile(root, "sys/fs/cgroup/user.slice/evil/memory.max", "1073741824\n");
+    putHost(root);
+    putCgroup(root, "machine");
+    putCgroup(root, "user.slice/evil");
     putFile(root, "proc/667/cgroup", "0::/user.slice/evil/sleep\n");
     putFile(root, "run/libvirt/qemu/vm-gone.pid", "667\n");
     before = abCgroupFindGuests(root, NULL, NULL);
