@@ -155,14 +155,14 @@ abDaemonDomainCallNew(abDaemonDomain *d, abDaemonDomainCallFunc func,
 void
 abDaemonDomainCallFree(abDaemonDomainCall *c)
 {
-    if (c) {
-        char *strings[] = { c->uuid, c->name, c->error, c->xml };
-
-        for (size_t i = 0; i < G_N_ELEMENTS(strings); i++)
-            g_free(strings[i]);
-        virDomainFree(c->dom);
-        g_free(c);
-    }
+    if (!c)
+        return;
+    virDomainFree(c->dom);
+    g_free(c->uuid);
+    g_free(c->name);
+    g_free(c->error);
+    g_free(c->xml);
+    g_free(c);
 }
 
 static void
