@@ -273,6 +273,105 @@ test_threshold_kernel(void)
     g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
+
+static void
+test_events_parse(void)
+{
+    g_assert_cmpuint(abMemoryEventsParse("low 0\nhigh 3\nmax 2\noom 0\noom_kill 1\n"), ==, 6);
+    g_assert_cmpuint(abMemoryEventsParse("low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n"), ==, 0);
+    /* older kernels lack oom_group_kill and newer ones add keys: only the
+     * five counted, a bad value counts 0 */
+    g_assert_cmpuint(abMemoryEventsParse("max 4\noom_group_kill 9\n"), ==, 4);
+    g_assert_cmpuint(abMemoryEventsParse("max x\nhigh 1\n"), ==, 1);
+    g_assert_cmpuint(abMemoryEventsParse(""), ==, 0);
+}
+
+typedef struct {
+    guint calls;
+    guint64 requestKiB;
+} eventsState;
+
+static void
+eventsCb(abPressureMonitor *mon, const abPressureSample *s, gpointer opaque)
+{
+    eventsState *st = opaque;
+
+    st->calls++;
+    st->requestKiB = s->requestKiB;
+}
+
+/* Iterates @ctx until @st has @calls callbacks or @ms pass. */
+static void
+eventsWait(GMainContext *ctx, eventsState *st, guint calls, guint ms)
+{
+    gint64 deadline = g_get_monotonic_time() + ms * G_TIME_SPAN_MILLISECOND;
+
+    while (st->calls < calls && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(ctx, FALSE);
+}
+
+/* A v2 cgroup (a test tree: inotify reports a write to a regular file as
+ * the kernel reports a counter's change on cgroupfs) of 1000 MiB at
+ * 950 MiB: 50 MiB free, 150 MiB = 153600 KiB short of the 20 % mark.
+ * Usage alone wakes nothing (v2 has no thresholds, and the tick is a
+ * minute away); a memory.events change samples the headroom at once. */
+static void
+test_events_wake(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("ab-cg2-XXXXXX", NULL);
+    g_autofree char *events = g_build_filename(dir, "memory.events", NULL);
+    g_autofree char *current = g_build_filename(dir, "memory.current", NULL);
+    const char *files[][2] = {
+        { "memory.current", "838860800\n" },   /* 800 MiB: at the mark */
+        { "memory.max", "1048576000\n" },
+        { "memory.stat", "inactive_file 0\n" },
+        { "memory.events", "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n" },
+    };
+    g_autoptr(GMainContext) ctx = g_main_context_new();
+    g_autoptr(abPressureMonitor) mon = abPressureMonitorNew(NULL);
+    eventsState st = { 0, 0 };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *p = g_build_filename(dir, files[i][0], NULL);
+        g_assert_true(g_file_set_contents(p, files[i][1], -1, NULL));
+    }
+    g_assert_cmpint(abPressureMonitorAddCgroupHeadroom(mon, dir, 2, "/machine.slice",
+                                                       NULL), ==, 0);
+    abPressureMonitorAttach(mon, ctx, 60000, eventsCb, &st, NULL);
+
+    g_assert_true(writeKnob(current, "996147200\n"));   /* 950 MiB */
+    eventsWait(ctx, &st, 1, 300);
+    g_assert_cmpuint(st.calls, ==, 0);
+
+    /* the cgroup met its limit */
+    g_assert_true(writeKnob(events, "low 0\nhigh 0\nmax 1\noom 0\noom_kill 0\n"));
+    eventsWait(ctx, &st, 1, 5000);
+    g_assert_cmpuint(st.calls, ==, 1);
+    g_assert_cmpuint(st.requestKiB, ==, 153600);
+    g_assert_cmpuint(abPressureMonitorNumReclaimWakes(mon), ==, 1);
+
+    /* a write that changes no counter wakes nothing */
+    g_assert_true(writeKnob(events, "low 0\nhigh 0\nmax 1\noom 0\noom_kill 0\n"));
+    eventsWait(ctx, &st, 2, 600);
+    g_assert_cmpuint(st.calls, ==, 1);
+
+    /* two changes inside the 200 ms gap: the watch comes back and the
+     * second is seen then, not lost */
+    g_assert_true(writeKnob(events, "low 0\nhigh 0\nmax 2\noom 0\noom_kill 0\n"));
+    eventsWait(ctx, &st, 2, 5000);
+    g_assert_true(writeKnob(events, "low 0\nhigh 0\nmax 3\noom 0\noom_kill 0\n"));
+    eventsWait(ctx, &st, 3, 5000);
+    g_assert_cmpuint(st.calls, ==, 3);
+    g_assert_cmpuint(abPressureMonitorNumReclaimWakes(mon), ==, 3);
+
+    abPressureMonitorDetach(mon);
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *p = g_build_filename(dir, files[i][0], NULL);
+        g_unlink(p);
+    }
+    g_rmdir(dir);
+}
+
 static const AbTestFunc tests[] = {
     { "/pressure/resident/parse", test_resident_parse },
     { "/pressure/resident/self", test_resident_self },
@@ -282,6 +381,8 @@ static const AbTestFunc tests[] = {
     { "/pressure/headroom/room", test_headroom_room },
     { "/pressure/threshold/marks", test_threshold_marks },
     { "/pressure/threshold/kernel", test_threshold_kernel },
+    { "/pressure/events/parse", test_events_parse },
+    { "/pressure/events/wake", test_events_wake },
 };
 
 AB_TEST_MAIN(tests, NULL)

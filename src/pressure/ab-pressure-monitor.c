@@ -45,11 +45,15 @@ struct _abPressureSrc {
     guint64 thrLimitBytes;
     bool thrTried;                 /* registered, or tried, for thrLimitBytes */
     GSource *thrWatch[AB_USAGE_THRESHOLDS_MAX];
+
+    /* headroom of a v2 cgroup: its memory.events counters */
+    abMemoryEvents *mev;
+    GSource *mevWatch;
 };
 
-/* After a vmpressure event its watches come back this much later (not at
- * the next tick): reclaim in the guests' cgroup re-samples the headroom a
- * few times a second at most. */
+/* After a vmpressure event or a memory.events change the watch comes back
+ * this much later (not at the next tick): reclaim in the guests' cgroup
+ * re-samples the headroom a few times a second at most. */
 #define AB_PRESSURE_VMP_GAP_MS 200
 
 struct _abPressureMonitor {
@@ -71,6 +75,8 @@ struct _abPressureMonitor {
     gpointer opaque;
     GDestroyNotify freeOpaque;
 };
+
+static void abPressureMonitorArm(abPressureMonitor *mon);
 
 void
 abPressureConfigDefaults(abPressureConfig *config)
@@ -102,6 +108,10 @@ abPressureSrcUnwatch(abPressureSrc *src)
         }
     }
     abPressureSrcUnwatchThresholds(src);
+    if (src->mevWatch) {
+        g_source_destroy(src->mevWatch);
+        g_clear_pointer(&src->mevWatch, g_source_unref);
+    }
 }
 
 static void
@@ -116,6 +126,7 @@ abPressureSrcFree(gpointer opaque)
     }
     abVmpressureFree(src->vmp);
     abUsageThresholdsFree(src->thr);
+    abMemoryEventsFree(src->mev);
     g_free(src->where);
     g_free(src->path);
     g_free(src);
@@ -241,7 +252,16 @@ abPressureMonitorAddCgroupHeadroom(abPressureMonitor *mon, const char *dir,
         return -1;
     src = abPressureSrcNew(mon, AB_PRESSURE_SOURCE_HEADROOM, where, dir);
     src->version = version;
+    if (version == 2) {
+        g_autoptr(GError) err = NULL;
+
+        /* without it the tick and the other sources' events sample it */
+        if (!(src->mev = abMemoryEventsOpen(dir, &err)))
+            g_message("pressure source headroom (%s): %s", where, err->message);
+    }
     g_ptr_array_add(mon->sources, src);
+    if (mon->ctx)
+        abPressureMonitorArm(mon);
     return 0;
 }
 
@@ -360,6 +380,7 @@ abPressureSrcGone(abPressureSrc *src, const char *why)
     }
     g_clear_pointer(&src->vmp, abVmpressureFree);
     g_clear_pointer(&src->thr, abUsageThresholdsFree);
+    g_clear_pointer(&src->mev, abMemoryEventsFree);
     memset(&src->history, 0, sizeof(src->history));
     src->sample.level = AB_LEVEL_NONE;
     src->sample.figure = 0;
@@ -411,8 +432,6 @@ abPressurePsiSample(abPressureSrc *src, gint64 now)
     else
         src->sample.figure = stats.some.avg10;
 }
-
-static void abPressureMonitorArm(abPressureMonitor *mon);
 
 /* (Re)register the usage marks of a v1 cgroup whose limit is now
  * @limitBytes (0: none). A failure is logged once: the tick still
@@ -527,8 +546,6 @@ abPressureMonitorCombine(abPressureMonitor *mon, gint64 now)
     return true;
 }
 
-static void abPressureMonitorArm(abPressureMonitor *mon);
-
 static bool
 abPressureMonitorSample(abPressureMonitor *mon, gint64 now)
 {
@@ -637,6 +654,17 @@ abPressureReclaimSeen(abPressureMonitor *mon)
         mon->cb(mon, &mon->combined, mon->opaque);
 }
 
+/* Brings the disarmed watches back in AB_PRESSURE_VMP_GAP_MS. */
+static void
+abPressureMonitorRearmLater(abPressureMonitor *mon)
+{
+    if (mon->rearm)
+        return;
+    mon->rearm = g_timeout_source_new(AB_PRESSURE_VMP_GAP_MS);
+    g_source_set_callback(mon->rearm, abPressureRearmCb, mon, NULL);
+    g_source_attach(mon->rearm, mon->ctx);
+}
+
 static gboolean
 abPressureVmpWatchCb(gint fd, GIOCondition cond, gpointer opaque)
 {
@@ -651,11 +679,26 @@ abPressureVmpWatchCb(gint fd, GIOCondition cond, gpointer opaque)
     g_source_unref(src->watch[w->level]);
     src->watch[w->level] = NULL;
     abPressureReclaimSeen(mon);
-    if (!mon->rearm) {
-        mon->rearm = g_timeout_source_new(AB_PRESSURE_VMP_GAP_MS);
-        g_source_set_callback(mon->rearm, abPressureRearmCb, mon, NULL);
-        g_source_attach(mon->rearm, mon->ctx);
-    }
+    abPressureMonitorRearmLater(mon);
+    return G_SOURCE_REMOVE;
+}
+
+/* A memory.events counter of a v2 headroom source changed: the guests'
+ * cgroup met its high or max boundary (or its low one, or OOM). Sample the
+ * headroom now, as for a vmpressure event, at most every
+ * AB_PRESSURE_VMP_GAP_MS. An unreadable file (the cgroup went) samples
+ * too: the headroom source then finds its directory gone. */
+static gboolean
+abPressureMevWatchCb(gint fd, GIOCondition cond, gpointer opaque)
+{
+    abPressureSrc *src = opaque;
+    abPressureMonitor *mon = src->mon;
+    int changed = abMemoryEventsCollect(src->mev);
+
+    g_clear_pointer(&src->mevWatch, g_source_unref);
+    if (changed != 0)
+        abPressureReclaimSeen(mon);
+    abPressureMonitorRearmLater(mon);
     return G_SOURCE_REMOVE;
 }
 
@@ -710,6 +753,9 @@ abPressureMonitorArm(abPressureMonitor *mon)
                 src->thrWatch[t] = abPressureAddWatch(mon, abUsageThresholdsFd(src->thr, t),
                                                       G_IO_IN, abPressureThrWatchCb, src);
         }
+        if (src->mev && !src->mevWatch)
+            src->mevWatch = abPressureAddWatch(mon, abMemoryEventsFd(src->mev), G_IO_IN,
+                                               abPressureMevWatchCb, src);
     }
 }
 

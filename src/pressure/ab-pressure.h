@@ -9,6 +9,8 @@
  *   headroom   free memory of the host (MemAvailable / MemTotal) or of a
  *              memory-limited cgroup (limit - usage) / limit; the figure is
  *              the free percentage and the source asks for requestKiB.
+ *              A v1 cgroup wakes the monitor at usage thresholds, a v2
+ *              one when its memory.events counters change.
  *   injected   a level set by hand for one domain (balloon-inject-pressure);
  *              it lives in the domain's metadata and the daemon applies it,
  *              the monitor only names the type.
@@ -287,6 +289,25 @@ guint abUsageThresholdsCount(const abUsageThresholds *t);
 int abUsageThresholdsFd(const abUsageThresholds *t, guint i);
 /* Reads every eventfd; returns how many crossings they counted. */
 guint64 abUsageThresholdsDrain(abUsageThresholds *t);
+
+/* ------------------------------------------------ cgroup v2 memory.events */
+
+/* The sum of memory.events' counters (low, high, max, oom, oom_kill; an
+ * absent or bad one counts 0): it changes when one of them does. Pure. */
+guint64 abMemoryEventsParse(const char *text);
+
+typedef struct _abMemoryEvents abMemoryEvents;
+
+/* Watches @cgroupDir/memory.events with inotify (IN_MODIFY, which the kernel
+ * raises when a counter changes). AB_ERROR_UNSUPPORTED without the file. */
+abMemoryEvents *abMemoryEventsOpen(const char *cgroupDir, GError **error);
+void abMemoryEventsFree(abMemoryEvents *ev);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(abMemoryEvents, abMemoryEventsFree)
+/* The inotify fd, for a poll loop (readable after a change). */
+int abMemoryEventsFd(const abMemoryEvents *ev);
+/* Drains the fd and reads the file: 1 when a counter changed since the last
+ * collect (or open), 0 when not, -1 when the file cannot be read. */
+int abMemoryEventsCollect(abMemoryEvents *ev);
 
 /* ---------------------------------------------------------- residency */
 
