@@ -18,6 +18,7 @@
 #include "ab-pressure.h"
 #include "ab-error.h"
 #include "testutils.h"
+#include "test-pressure-util.h"
 
 #define V1_MEMORY "/sys/fs/cgroup/memory"
 #define HOG_LIMIT (64 * 1024 * 1024)
@@ -166,25 +167,6 @@ startHog(void)
     return pid;
 }
 
-typedef struct {
-    guint calls;
-    abLevel first;
-    abLevel max;
-    gint64 firstAt;
-} hogState;
-
-static void
-hogCb(abPressureMonitor *mon, const abPressureSample *s, gpointer opaque)
-{
-    hogState *st = opaque;
-    st->calls++;
-    if (s->level != AB_LEVEL_NONE && st->firstAt == 0) {
-        st->firstAt = g_get_monotonic_time();
-        st->first = s->level;
-    }
-    st->max = MAX(st->max, s->level);
-}
-
 /* Restarts the hog when the cgroup's OOM killer took it. */
 static void
 reapHog(guint *restarts)
@@ -264,7 +246,7 @@ test_vmpressure_hog(void)
     g_autoptr(abPressureMonitor) mon = NULL;
     g_autoptr(GError) err = NULL;
     abVmpressure *vmp;
-    hogState st = { 0 };
+    PressureRecord st = { 0 };
     guint restarts = 0;
     gint64 start = g_get_monotonic_time(), firstEventUs = -1, measureEnd;
     guint64 events = 0;
@@ -282,7 +264,7 @@ test_vmpressure_hog(void)
         goto cleanup;
     }
     ctx = g_main_context_new();
-    abPressureMonitorAttach(mon, ctx, tickMs, hogCb, &st, NULL);
+    abPressureMonitorAttach(mon, ctx, tickMs, pressureRecordCb, &st, NULL);
 
     start = g_get_monotonic_time();
     hogPid = startHog();
@@ -337,22 +319,6 @@ test_vmpressure_hog(void)
     g_assert_cmpuint(callsInWindow, <=, 2000 / tickMs + 1);
 }
 
-typedef struct {
-    gint64 deficitAt;                /* first callback with a deficit */
-    guint64 requestKiB;
-} reclaimState;
-
-static void
-reclaimCb(abPressureMonitor *mon, const abPressureSample *s, gpointer opaque)
-{
-    reclaimState *st = opaque;
-
-    if (s->requestKiB > 0 && st->deficitAt == 0) {
-        st->deficitAt = g_get_monotonic_time();
-        st->requestKiB = s->requestKiB;
-    }
-}
-
 /* Fills the cgroup with clean page cache: a child in it writes and syncs
  * a file of @mib MiB (then the cgroup's usage sits near its limit, over
  * every usage mark, before any load). */
@@ -395,7 +361,7 @@ test_vmpressure_wakes_headroom(void)
     g_autoptr(abPressureMonitor) mon = NULL;
     g_autoptr(GError) err = NULL;
     g_autofree char *file = g_strdup_printf("/var/tmp/autoballoon-test-cache-%d", (int)getpid());
-    reclaimState st = { 0 };
+    PressureRecord st = { 0 };
     const char *failure = NULL;
     guint restarts = 0;
     gint64 start = 0;
@@ -415,7 +381,7 @@ test_vmpressure_wakes_headroom(void)
         goto cleanup;
     }
     ctx = g_main_context_new();
-    abPressureMonitorAttach(mon, ctx, 10000, reclaimCb, &st, NULL);
+    abPressureMonitorAttach(mon, ctx, 10000, pressureRecordCb, &st, NULL);
     /* the cache alone is no deficit (it counts as free) */
     abPressureMonitorTick(mon, g_get_monotonic_time());
     st.deficitAt = 0;
@@ -436,7 +402,7 @@ test_vmpressure_wakes_headroom(void)
         g_error("%s", failure);
     g_test_message("deficit of %" G_GUINT64_FORMAT " KiB reported %.0f ms after the load "
                    "started (tick 10 s), %" G_GUINT64_FORMAT " reclaim wakes",
-                   st.requestKiB, st.deficitAt ? (st.deficitAt - start) / 1000.0 : -1.0,
+                   st.deficitKiB, st.deficitAt ? (st.deficitAt - start) / 1000.0 : -1.0,
                    wakes);
     g_assert_cmpint(st.deficitAt, >, 0);
     g_assert_cmpuint(wakes, >, 0);
@@ -451,7 +417,7 @@ test_psi_event(void)
     g_autoptr(abPressureMonitor) mon = NULL;
     g_autoptr(GError) err = NULL;
     abPressureConfig cfg;
-    hogState st = { 0 };
+    PressureRecord st = { 0 };
     const abPressureSample *last = NULL;
     const char *failure = NULL;
     gint64 start = g_get_monotonic_time(), firedUs = -1;
@@ -476,7 +442,7 @@ test_psi_event(void)
         goto cleanup;
     }
     ctx = g_main_context_new();
-    abPressureMonitorAttach(mon, ctx, 100, hogCb, &st, NULL);
+    abPressureMonitorAttach(mon, ctx, 100, pressureRecordCb, &st, NULL);
     hogPid = startHog();
     while (g_get_monotonic_time() - start < 20 * G_USEC_PER_SEC) {
         if (st.firstAt) {

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include "ab-pressure.h"
 #include "testutils.h"
+#include "test-pressure-util.h"
 
 static void
 test_resident_parse(void)
@@ -286,30 +287,6 @@ test_events_parse(void)
     g_assert_cmpuint(abMemoryEventsParse(""), ==, 0);
 }
 
-typedef struct {
-    guint calls;
-    guint64 requestKiB;
-} eventsState;
-
-static void
-eventsCb(abPressureMonitor *mon, const abPressureSample *s, gpointer opaque)
-{
-    eventsState *st = opaque;
-
-    st->calls++;
-    st->requestKiB = s->requestKiB;
-}
-
-/* Iterates @ctx until @st has @calls callbacks or @ms pass. */
-static void
-eventsWait(GMainContext *ctx, eventsState *st, guint calls, guint ms)
-{
-    gint64 deadline = g_get_monotonic_time() + ms * G_TIME_SPAN_MILLISECOND;
-
-    while (st->calls < calls && g_get_monotonic_time() < deadline)
-        g_main_context_iteration(ctx, FALSE);
-}
-
 /* A v2 cgroup (a test tree: inotify reports a write to a regular file as
  * the kernel reports a counter's change on cgroupfs) of 1000 MiB at
  * 950 MiB: 50 MiB free, 150 MiB = 153600 KiB short of the 20 % mark.
@@ -329,7 +306,7 @@ test_events_wake(void)
     };
     g_autoptr(GMainContext) ctx = g_main_context_new();
     g_autoptr(abPressureMonitor) mon = abPressureMonitorNew(NULL);
-    eventsState st = { 0, 0 };
+    PressureRecord st = { 0 };
 
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
         g_autofree char *p = g_build_filename(dir, files[i][0], NULL);
@@ -337,30 +314,30 @@ test_events_wake(void)
     }
     g_assert_cmpint(abPressureMonitorAddCgroupHeadroom(mon, dir, 2, "/machine.slice",
                                                        NULL), ==, 0);
-    abPressureMonitorAttach(mon, ctx, 60000, eventsCb, &st, NULL);
+    abPressureMonitorAttach(mon, ctx, 60000, pressureRecordCb, &st, NULL);
 
     g_assert_true(writeKnob(current, "996147200\n"));   /* 950 MiB */
-    eventsWait(ctx, &st, 1, 300);
+    pressureRecordWait(ctx, &st, 1, 300);
     g_assert_cmpuint(st.calls, ==, 0);
 
     /* the cgroup met its limit */
     g_assert_true(writeKnob(events, "low 0\nhigh 0\nmax 1\noom 0\noom_kill 0\n"));
-    eventsWait(ctx, &st, 1, 5000);
+    pressureRecordWait(ctx, &st, 1, 5000);
     g_assert_cmpuint(st.calls, ==, 1);
     g_assert_cmpuint(st.requestKiB, ==, 153600);
     g_assert_cmpuint(abPressureMonitorNumReclaimWakes(mon), ==, 1);
 
     /* a write that changes no counter wakes nothing */
     g_assert_true(writeKnob(events, "low 0\nhigh 0\nmax 1\noom 0\noom_kill 0\n"));
-    eventsWait(ctx, &st, 2, 600);
+    pressureRecordWait(ctx, &st, 2, 600);
     g_assert_cmpuint(st.calls, ==, 1);
 
     /* two changes inside the 200 ms gap: the watch comes back and the
      * second is seen then, not lost */
     g_assert_true(writeKnob(events, "low 0\nhigh 0\nmax 2\noom 0\noom_kill 0\n"));
-    eventsWait(ctx, &st, 2, 5000);
+    pressureRecordWait(ctx, &st, 2, 5000);
     g_assert_true(writeKnob(events, "low 0\nhigh 0\nmax 3\noom 0\noom_kill 0\n"));
-    eventsWait(ctx, &st, 3, 5000);
+    pressureRecordWait(ctx, &st, 3, 5000);
     g_assert_cmpuint(st.calls, ==, 3);
     g_assert_cmpuint(abPressureMonitorNumReclaimWakes(mon), ==, 3);
 

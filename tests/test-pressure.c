@@ -9,6 +9,7 @@
 #include "ab-pressure.h"
 #include "ab-error.h"
 #include "testutils.h"
+#include "test-pressure-util.h"
 
 #define dataPath(rel) abTestDataPath("pressuredata", rel)
 #define dataRead(rel) abTestReadData("pressuredata", rel)
@@ -573,19 +574,6 @@ test_vmpressure_coalesce(void)
     g_assert_cmpfloat(s->figure, ==, 0);
 }
 
-typedef struct {
-    guint calls;
-    abLevel last;
-} cbState;
-
-static void
-countCb(abPressureMonitor *mon, const abPressureSample *s, gpointer opaque)
-{
-    cbState *st = opaque;
-    st->calls++;
-    st->last = s->level;
-}
-
 static gboolean
 floodTimerCb(gpointer opaque)
 {
@@ -603,12 +591,12 @@ test_vmpressure_glib_flood(void)
     g_autoptr(GMainContext) ctx = g_main_context_new();
     g_autoptr(abPressureMonitor) mon = abPressureMonitorNew(NULL);
     g_autoptr(GSource) feeder = g_timeout_source_new(1);
-    cbState st = { 0, AB_LEVEL_NONE };
+    PressureRecord st = { 0 };
     gint64 start;
 
     vmpFixtureInit(&f);
     abPressureMonitorAddVmpressureSource(mon, f.vmp, "/machine");
-    abPressureMonitorAttach(mon, ctx, 20, countCb, &st, NULL);
+    abPressureMonitorAttach(mon, ctx, 20, pressureRecordCb, &st, NULL);
     g_source_set_callback(feeder, floodTimerCb, &f.fds[0], NULL);
     g_source_attach(feeder, ctx);
 

@@ -44,6 +44,16 @@ abDaemonDomainFree(abDaemonDomain *d)
 }
 
 abDaemonDomain *
+abDaemonDomainLookup(abDaemon *daemon, virDomainPtr dom)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    if (virDomainGetUUIDString(dom, uuid) < 0)
+        return NULL;
+    return g_hash_table_lookup(daemon->domains, uuid);
+}
+
+abDaemonDomain *
 abDaemonDomainFindByName(abDaemon *daemon, const char *name)
 {
     GHashTableIter iter;

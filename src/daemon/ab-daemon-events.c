@@ -82,17 +82,6 @@ abDaemonEventMetadata(virConnectPtr conn, virDomainPtr dom, int type,
     return 0;
 }
 
-/* The table's entry of @dom, or NULL. */
-static abDaemonDomain *
-abDaemonEventDomain(abDaemon *daemon, virDomainPtr dom)
-{
-    char uuid[VIR_UUID_STRING_BUFLEN];
-
-    if (virDomainGetUUIDString(dom, uuid) < 0)
-        return NULL;
-    return g_hash_table_lookup(daemon->domains, uuid);
-}
-
 static int
 abDaemonEventBalloon(virConnectPtr conn, virDomainPtr dom,
                      unsigned long long actual, void *opaque)
@@ -100,7 +89,7 @@ abDaemonEventBalloon(virConnectPtr conn, virDomainPtr dom,
     abDaemon *daemon = opaque;
     abDaemonDomain *d;
 
-    if (!(d = abDaemonEventDomain(daemon, dom)))
+    if (!(d = abDaemonDomainLookup(daemon, dom)))
         return 0;
     g_debug("%s: balloon actual %llu KiB", d->name, actual);
     /* a virtio-mem guest's size is its device's; its balloon is only read */
@@ -120,7 +109,7 @@ abDaemonEventMemoryDevice(virConnectPtr conn, virDomainPtr dom, const char *alia
     abDaemon *daemon = opaque;
     abDaemonDomain *d;
 
-    if (!(d = abDaemonEventDomain(daemon, dom)))
+    if (!(d = abDaemonDomainLookup(daemon, dom)))
         return;
     abDaemonBackendDeviceSize(daemon, d, alias, size);
     /* an arrival, like the balloon's */

@@ -132,6 +132,8 @@ const char *abDaemonLastError(void);
 /* ab-daemon-domain.c */
 abDaemonDomain *abDaemonDomainNew(const char *uuid, const char *name);
 void abDaemonDomainFree(abDaemonDomain *d);
+/* The table's entry of @dom (by UUID), or NULL. */
+abDaemonDomain *abDaemonDomainLookup(abDaemon *daemon, virDomainPtr dom);
 abDaemonDomain *abDaemonDomainFindByName(abDaemon *daemon, const char *name);
 /* Add or refresh the entry for @dom: state, sizes, policy, injected. */
 abDaemonDomain *abDaemonDomainUpdate(abDaemon *daemon, virDomainPtr dom,

@@ -67,16 +67,6 @@ abDaemonWallNow(abDaemon *daemon)
 
 static void abDaemonPressureChanged(void *opaque);
 
-static abDaemonDomain *
-abDaemonDomainLookup(abDaemon *daemon, virDomainPtr dom)
-{
-    char uuid[VIR_UUID_STRING_BUFLEN];
-
-    if (virDomainGetUUIDString(dom, uuid) < 0)
-        return NULL;
-    return g_hash_table_lookup(daemon->domains, uuid);
-}
-
 /* What the previous QEMU monitor balloon event of @dom said; kept in the
  * domain table, which forgets a domain when it goes. */
 static unsigned long long

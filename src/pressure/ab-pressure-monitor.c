@@ -654,52 +654,45 @@ abPressureReclaimSeen(abPressureMonitor *mon)
         mon->cb(mon, &mon->combined, mon->opaque);
 }
 
-/* Brings the disarmed watches back in AB_PRESSURE_VMP_GAP_MS. */
-static void
-abPressureMonitorRearmLater(abPressureMonitor *mon)
+/* The end of a reclaim watch's callback: the watch *@watch is dropped and
+ * comes back in AB_PRESSURE_VMP_GAP_MS (a flood then costs a few wakeups a
+ * second), after the headroom was sampled when @seen. */
+static gboolean
+abPressureReclaimWatchDone(abPressureMonitor *mon, GSource **watch, bool seen)
 {
-    if (mon->rearm)
-        return;
-    mon->rearm = g_timeout_source_new(AB_PRESSURE_VMP_GAP_MS);
-    g_source_set_callback(mon->rearm, abPressureRearmCb, mon, NULL);
-    g_source_attach(mon->rearm, mon->ctx);
+    g_clear_pointer(watch, g_source_unref);
+    if (seen)
+        abPressureReclaimSeen(mon);
+    if (!mon->rearm) {
+        mon->rearm = g_timeout_source_new(AB_PRESSURE_VMP_GAP_MS);
+        g_source_set_callback(mon->rearm, abPressureRearmCb, mon, NULL);
+        g_source_attach(mon->rearm, mon->ctx);
+    }
+    return G_SOURCE_REMOVE;
 }
 
+/* A vmpressure event: counted, and the vmpressure level itself changes at
+ * most once per tick. */
 static gboolean
 abPressureVmpWatchCb(gint fd, GIOCondition cond, gpointer opaque)
 {
     abPressureWatch *w = opaque;
-    abPressureSrc *src = w->src;
-    abPressureMonitor *mon = src->mon;
 
-    /* Count and disarm for AB_PRESSURE_VMP_GAP_MS: a flood then costs a
-     * few wakeups a second, and the vmpressure level itself changes at
-     * most once per tick. */
-    abVmpressureDrain(src->vmp, w->level);
-    g_source_unref(src->watch[w->level]);
-    src->watch[w->level] = NULL;
-    abPressureReclaimSeen(mon);
-    abPressureMonitorRearmLater(mon);
-    return G_SOURCE_REMOVE;
+    abVmpressureDrain(w->src->vmp, w->level);
+    return abPressureReclaimWatchDone(w->src->mon, &w->src->watch[w->level], true);
 }
 
 /* A memory.events counter of a v2 headroom source changed: the guests'
- * cgroup met its high or max boundary (or its low one, or OOM). Sample the
- * headroom now, as for a vmpressure event, at most every
- * AB_PRESSURE_VMP_GAP_MS. An unreadable file (the cgroup went) samples
- * too: the headroom source then finds its directory gone. */
+ * cgroup met its high or max boundary (or its low one, or OOM). An
+ * unreadable file (the cgroup went) samples too: the headroom source then
+ * finds its directory gone. */
 static gboolean
 abPressureMevWatchCb(gint fd, GIOCondition cond, gpointer opaque)
 {
     abPressureSrc *src = opaque;
-    abPressureMonitor *mon = src->mon;
-    int changed = abMemoryEventsCollect(src->mev);
 
-    g_clear_pointer(&src->mevWatch, g_source_unref);
-    if (changed != 0)
-        abPressureReclaimSeen(mon);
-    abPressureMonitorRearmLater(mon);
-    return G_SOURCE_REMOVE;
+    return abPressureReclaimWatchDone(src->mon, &src->mevWatch,
+                                      abMemoryEventsCollect(src->mev) != 0);
 }
 
 /* The guests' cgroup crossed a usage mark: sample it and tell the caller
