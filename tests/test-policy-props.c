@@ -377,7 +377,8 @@ reserveFor(const State *s, const abPolicyGuest *g)
 {
     long long res = (long long)g->params.reserveKiB;
 
-    return cooling(s, g) && levelOf(s, g) < AB_LEVEL_MEDIUM ? 2 * res : res;
+    return cooling(s, g) && s->host.level < AB_LEVEL_MEDIUM &&
+           levelOf(s, g) < AB_LEVEL_CRITICAL ? 2 * res : res;
 }
 
 static bool

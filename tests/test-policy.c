@@ -382,10 +382,19 @@ static const Case cases[] = {
     { "cooldown-injected-low", HOST(), 1,
       { GUEST(GREW(1), USABLE(200), .injected = AB_LEVEL_LOW) },
       { { MiB(3072), R(COOLDOWN) } }, 0 },
-    /* injected medium: cap 72, its medium step 64 */
+    /* injected medium on a quiet host: the cool-down stands (cap with two
+     * reserves 0), it does not give what it grew for and grow it back */
     { "cooldown-injected-medium", HOST(), 1,
       { GUEST(GREW(1), USABLE(200), .injected = AB_LEVEL_MEDIUM) },
-      { { MiB(3072 - 64), R(INJECTED) } }, MiB(64) },
+      { { MiB(3072), R(COOLDOWN) } }, 0 },
+    /* with 257 usable, the one MiB above two reserves goes */
+    { "cooldown-injected-medium-freed", HOST(), 1,
+      { GUEST(GREW(1), USABLE(257), .injected = AB_LEVEL_MEDIUM) },
+      { { MiB(3071), R(INJECTED) } }, MiB(1) },
+    /* injected medium on a host at medium: only the reserve stands */
+    { "cooldown-injected-medium-host-medium", HOST(MEDIUM), 1,
+      { GUEST(GREW(1), USABLE(200), .injected = AB_LEVEL_MEDIUM) },
+      { { MiB(3072 - 64), R(HOST_PRESSURE) } }, MiB(64) },
     { "cooldown-injected-critical", HOST(), 1,
       { GUEST(GREW(1), USABLE(200), .injected = AB_LEVEL_CRITICAL) },
       { { MiB(3000), R(INJECTED) } }, MiB(72) },

@@ -285,10 +285,14 @@ abPolicyClassify(const abPolicyHost *host, const abPolicyGuest *g,
 
     /* The cool-down protects the working set a guest grew for, not its
      * size: it keeps AB_POLICY_COOLDOWN_RESERVES reserves usable, and
-     * what it freed beyond that goes. From medium on (under 10 % free by
-     * default) only the reserve itself stands. */
+     * what it freed beyond that goes. From host medium on (under 10 %
+     * free by default), and at any critical, only the reserve itself
+     * stands. Pressure injected at medium says nothing about the host:
+     * there the cool-down stands, or a guest at its reserve would give
+     * and grow back every decision. */
     w->capKiB = abPolicyCap(g, g->params.reserveKiB, floorKiB);
-    if (w->capKiB > 0 && level < AB_LEVEL_MEDIUM && g->lastGrowTime >= 0 &&
+    if (w->capKiB > 0 && host->level < AB_LEVEL_MEDIUM && level < AB_LEVEL_CRITICAL &&
+        g->lastGrowTime >= 0 &&
         host->now - g->lastGrowTime < (double)g->params.cooldownSec) {
         w->capKiB = abPolicyCap(g, g->params.reserveKiB * AB_POLICY_COOLDOWN_RESERVES,
                                 floorKiB);
