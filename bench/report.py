@@ -279,6 +279,16 @@ def block_e2e(res, name):
                    f"(5 % free) after {fmt_s(hr['critical_until_s'])} s, medium (10 %) after "
                    f"{fmt_s(hr.get('medium_until_s'))} s and all pressure (20 %) after "
                    f"{fmt_s(hr.get('low_until_s'))} s (medians).")
+    dr = hr.get("rss_mib_s_from_deficit", {})
+    base = (sm.get("reclaim_setmem_host") or {}).get("rss_mib_s", {})
+    if dr.get("n") and base.get("n"):
+        out.append("")
+        out.append(f"Host path from the deficit: the `machine` cgroup passed its low mark "
+                   f"(20 % free as the daemon counts it) {fmt_s(hr['deficit_s'])} s after "
+                   f"the load started (the load's own ramp, before there is anything to "
+                   f"take); from that moment the qemu's RSS came back at "
+                   f"{fmt_s(dr, digits=0)} MiB/s, {dr['p50'] / base['p50']:.2f} of the raw "
+                   f"`virsh setmem` of the host path's size (medians).")
     return "\n".join(out)
 
 

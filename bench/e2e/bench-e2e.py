@@ -48,6 +48,8 @@ harness.NAME_PREFIX = "ab-bench-"
 STATUS_NS = "https://autoballoon.org/xmlns/status/1"
 KIB = 1024
 MIB_KIB = 1024
+# the default headroom low mark (abHeadroomConfigDefaults: 20 % free)
+LOW_MARK_USED = 0.80
 GUEST_MIB = 1024
 DISK_MIB = 768
 STEP_MEDIUM_MIB = 64          # the policy's default medium step
@@ -661,7 +663,14 @@ class Bench:
             with d.lock:
                 first = next((t for t, line in d.lines if t >= t0 and re.search(
                     r"%s: target \d+ KiB -> \d+ KiB" % re.escape(self.g.name), line)), None)
-        r = reclaim_figures(kind, t0, rss0, a0, samples, first)
+        # the host path's deficit starts when the cgroup passes its low
+        # mark (20 % free, the default) as the daemon counts it: usage
+        # less inactive file pages
+        deficit = None
+        if kind == "host":
+            deficit = next((x[0] for x in samples if x[0] >= t0 and x[5] is not None
+                            and x[5] >= LOW_MARK_USED * limit_kib), None)
+        r = reclaim_figures(kind, t0, rss0, a0, samples, first, deficit)
         r["host_psi_some_stall_ms"] = round(psi_ms, 1)
         if kind == "host":
             # how long the machine cgroup stayed critical (< 5 % free), medium
@@ -681,11 +690,12 @@ class Bench:
         return r
 
 
-def reclaim_figures(kind, t0, rss0, a0, samples, first=None):
+def reclaim_figures(kind, t0, rss0, a0, samples, first=None, deficit=None):
     """MiB returned and the rate: the drop, over the time until 95 % of it,
-    from the onset t0 and (the daemon's paths) from its first command, as
-    a raw setmem's counts from its command: on the host path the load
-    that makes the deficit takes its own time to arrive."""
+    from the onset t0, (the daemon's paths) from its first command, as
+    a raw setmem's counts from its command, and (the host path) from the
+    deficit: on the host path the load that makes the deficit takes its
+    own time to arrive."""
     def rate(idx, start, since):
         vals = [(t, s[idx]) for t, s in ((s[0], s) for s in samples) if s[idx] is not None]
         if not vals or start is None:
@@ -699,6 +709,7 @@ def reclaim_figures(kind, t0, rss0, a0, samples, first=None):
     rss_mib, rss_t, rss_rate = rate(2, rss0, t0)
     act_mib, act_t, act_rate = rate(1, a0, t0)
     _, _, rss_rate_first = rate(2, rss0, first if first is not None else t0)
+    _, _, rss_rate_deficit = rate(2, rss0, deficit) if deficit is not None else (0, 0, None)
     tgts = [s[3] for s in samples if s[3] is not None]
     commands = len({t for t in tgts}) - 1 if tgts else 0
     r = {"kind": kind, "rss_before_mib": round(rss0 / MIB_KIB, 1),
@@ -707,6 +718,8 @@ def reclaim_figures(kind, t0, rss0, a0, samples, first=None):
          "rss_mib_s": round(rss_rate, 1) if rss_rate else None,
          "first_command_s": round(first - t0, 3) if first is not None else None,
          "rss_mib_s_from_command": round(rss_rate_first, 1) if rss_rate_first else None,
+         "deficit_s": round(deficit - t0, 3) if deficit is not None else None,
+         "rss_mib_s_from_deficit": round(rss_rate_deficit, 1) if rss_rate_deficit else None,
          "actual_returned_mib": round(act_mib, 1) if act_mib is not None else None,
          "actual_t95_s": round(act_t, 3) if act_t else None,
          "actual_mib_s": round(act_rate, 1) if act_rate else None,
@@ -853,6 +866,7 @@ def main():
         tr = [r for r in res["reclaim"] if r["kind"] == kind and "failed" not in r]
         summ["reclaim_" + kind.replace("-", "_")] = {k: summary([r.get(k) for r in tr])
                                    for k in ("rss_mib_s", "rss_mib_s_from_command",
+                                             "deficit_s", "rss_mib_s_from_deficit",
                                              "first_command_s", "actual_mib_s",
                                              "rss_returned_mib",
                                              "actual_returned_mib", "rss_t95_s",
