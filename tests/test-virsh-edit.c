@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <pty.h>
@@ -27,51 +28,27 @@ static char *uri;
 #define FLOOR_512 "<floor unit=\"MiB\">512</floor>"
 #define FLOOR_768 "<floor unit=\"MiB\">768</floor>"
 
-typedef struct {
-    char *out;       /* stdout and stderr as they interleave */
-    int status;
-} Result;
-
-static void
-resultClear(Result *r)
-{
-    g_free(r->out);
-}
-
 static char *
 editor(const char *name)
 {
     return g_build_filename(datadir, "editors", name, NULL);
 }
 
-/* One run without a terminal (stdin is an empty pipe). */
+/* One run without a terminal (stdin is an empty pipe); stdout and stderr
+ * as they interleave. */
 static void
-run(const char *editorName, const char *visual, const char *line, Result *r)
+run(const char *editorName, const char *visual, const char *line, AbTestOutput *r)
 {
-    g_autoptr(GSubprocessLauncher) launcher =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                  G_SUBPROCESS_FLAGS_STDERR_MERGE |
-                                  G_SUBPROCESS_FLAGS_STDIN_PIPE);
-    g_autoptr(GSubprocess) proc = NULL;
-    g_autoptr(GError) err = NULL;
     g_autofree char *ed = editorName ? editor(editorName) : NULL;
     g_autofree char *vis = visual ? editor(visual) : NULL;
+    const char *argv[] = { program, line, NULL };
+    const AbTestEnv env[] = {
+        { "LIBVIRT_DEFAULT_URI", uri }, { "AB_SCHEMA_DIR", NULL },
+        { "EDITOR", ed }, { "VISUAL", vis }, { NULL },
+    };
 
-    g_subprocess_launcher_setenv(launcher, "LIBVIRT_DEFAULT_URI", uri, TRUE);
-    g_subprocess_launcher_unsetenv(launcher, "AB_SCHEMA_DIR");
-    if (ed)
-        g_subprocess_launcher_setenv(launcher, "EDITOR", ed, TRUE);
-    else
-        g_subprocess_launcher_unsetenv(launcher, "EDITOR");
-    if (vis)
-        g_subprocess_launcher_setenv(launcher, "VISUAL", vis, TRUE);
-    else
-        g_subprocess_launcher_unsetenv(launcher, "VISUAL");
-    proc = g_subprocess_launcher_spawn(launcher, &err, program, line, NULL);
-    g_assert_no_error(err);
-    g_subprocess_communicate_utf8(proc, "", NULL, &r->out, NULL, &err);
-    g_assert_no_error(err);
-    r->status = g_subprocess_get_exit_status(proc);
+    abTestRun(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE |
+              G_SUBPROCESS_FLAGS_STDIN_PIPE, NULL, env, "", r);
     g_test_message("%s\n%s[exit %d]", line, r->out, r->status);
 }
 
@@ -88,7 +65,7 @@ countOf(const char *haystack, const char *needle)
 /* One run on a pseudo-terminal: each time the question is asked, the next
  * key of @answers is typed. Fails after 60 s. */
 static void
-runTty(const char *editorName, const char *line, const char *answers, Result *r)
+runTty(const char *editorName, const char *line, const char *answers, AbTestOutput *r)
 {
     g_autofree char *ed = editor(editorName);
     g_autofree char *state = g_build_filename(g_get_tmp_dir(), "ab-edit-stateXXXXXX", NULL);
@@ -140,69 +117,84 @@ runTty(const char *editorName, const char *line, const char *answers, Result *r)
     g_assert_cmpuint(answered, ==, strlen(answers));
 }
 
-static void
-assertHas(const Result *r, const char *text)
-{
-    if (!strstr(r->out, text))
-        g_error("expected '%s' in:\n%s", text, r->out);
-}
+/* What a run's output must show: @text from @min to @max times. */
+typedef struct {
+    const char *text;
+    int min, max;
+} Want;
 
-static void
-assertLacks(const Result *r, const char *text)
-{
-    if (strstr(r->out, text))
-        g_error("did not expect '%s' in:\n%s", text, r->out);
-}
-
+#define HAS(text) { text, 1, INT_MAX }
+#define LACKS(text) { text, 0, 0 }
+#define TIMES(text, n) { text, n, n }
+#define AT_LEAST(text, n) { text, n, INT_MAX }
 /* The run defined vm1 with the floor @floor, or left it as it was. */
-static void
-assertEdited(const Result *r, const char *floor)
-{
-    assertHas(r, "Domain 'vm1' XML configuration edited.");
-    assertHas(r, floor);
-}
+#define EDITED(floor) HAS("Domain 'vm1' XML configuration edited."), HAS(floor)
+#define KEPT LACKS("XML configuration edited."), HAS(FLOOR_512)
+
+#define ANY_STATUS (-1)
+
+/* One run and what it must give. */
+typedef struct {
+    const char *editor;
+    const char *visual;     /* without a terminal only */
+    const char *line;
+    const char *answers;    /* keys typed on a terminal; NULL: no terminal */
+    int status;             /* the exit status, or ANY_STATUS */
+    Want want[6];
+} EditCase;
 
 static void
-assertKept(const Result *r)
+runCases(const EditCase *cases, size_t n)
 {
-    assertLacks(r, "XML configuration edited.");
-    assertHas(r, FLOOR_512);
+    for (size_t i = 0; i < n; i++) {
+        const EditCase *c = &cases[i];
+        g_auto(AbTestOutput) r = { 0 };
+
+        if (c->answers)
+            runTty(c->editor, c->line, c->answers, &r);
+        else
+            run(c->editor, c->visual, c->line, &r);
+        for (size_t j = 0; j < G_N_ELEMENTS(c->want) && c->want[j].text; j++) {
+            const Want *w = &c->want[j];
+            int found = countOf(r.out, w->text);
+
+            if (found < w->min || found > w->max)
+                g_error("expected '%s' %d to %d times, not %d, in:\n%s",
+                        w->text, w->min, w->max, found, r.out);
+        }
+        if (c->status != ANY_STATUS)
+            g_assert_cmpint(r.status, ==, c->status);
+    }
 }
 
 static void
 testUnchanged(void)
 {
-    Result r = { 0 };
+    static const EditCase cases[] = {
+        /* vm4's policy has no 512 MiB floor: the script changes nothing */
+        { .editor = "set-floor.sh", .line = "edit vm4", .status = 0,
+          .want = { HAS("Domain 'vm4' XML configuration not changed.") } },
+    };
 
-    run("set-floor.sh", NULL, "edit vm4", &r);
-    /* vm4's policy has no 512 MiB floor: the script changes nothing */
-    assertHas(&r, "Domain 'vm4' XML configuration not changed.");
-    g_assert_cmpint(r.status, ==, 0);
-    resultClear(&r);
+    runCases(cases, G_N_ELEMENTS(cases));
 }
 
 static void
 testEdited(void)
 {
-    Result r = { 0 };
+    static const EditCase cases[] = {
+        { .editor = "set-floor.sh", .line = "edit vm1" DUMP, .status = ANY_STATUS,
+          .want = { EDITED(FLOOR_768), HAS("autoballoon=\"on\""), LACKS(FLOOR_512) } },
+        /* $VISUAL before $EDITOR */
+        { .editor = "bad-floor.sh", .visual = "set-floor.sh", .line = "edit vm1" DUMP,
+          .status = ANY_STATUS, .want = { EDITED(FLOOR_768) } },
+        /* by id too, and a domain without a policy gets one */
+        { .editor = "enable.sh", .line = "edit vm2; balloon-policy vm2 --config",
+          .status = ANY_STATUS,
+          .want = { HAS("Domain 'vm2' XML configuration edited."), HAS("256") } },
+    };
 
-    run("set-floor.sh", NULL, "edit vm1" DUMP, &r);
-    assertHas(&r, "Domain 'vm1' XML configuration edited.");
-    assertHas(&r, "autoballoon=\"on\"");
-    assertHas(&r, FLOOR_768);
-    assertLacks(&r, FLOOR_512);
-    resultClear(&r);
-
-    /* $VISUAL before $EDITOR */
-    run("bad-floor.sh", "set-floor.sh", "edit vm1" DUMP, &r);
-    assertEdited(&r, FLOOR_768);
-    resultClear(&r);
-
-    /* by id too, and a domain without a policy gets one */
-    run("enable.sh", NULL, "edit vm2; balloon-policy vm2 --config", &r);
-    assertHas(&r, "Domain 'vm2' XML configuration edited.");
-    assertHas(&r, "256");
-    resultClear(&r);
+    runCases(cases, G_N_ELEMENTS(cases));
 }
 
 /* No terminal: virsh's answer is n. The error names the value, nothing is
@@ -210,74 +202,60 @@ testEdited(void)
 static void
 testRefusedNoTty(void)
 {
-    Result r = { 0 };
+    static const EditCase cases[] = {
+        { .editor = "bad-floor.sh", .line = "edit vm1", .status = 1,
+          .want = { HAS("error: "), HAS("999999"), HAS("error: Failed."),
+                    LACKS("Try again?") } },
+        { .editor = "bad-floor.sh", .line = "edit vm1" DUMP, .status = ANY_STATUS,
+          .want = { KEPT } },
+        /* the editor failed: nothing changed either */
+        { .editor = "fail.sh", .line = "edit vm1" DUMP, .status = ANY_STATUS,
+          .want = { HAS("edit failed"), KEPT } },
+    };
 
-    run("bad-floor.sh", NULL, "edit vm1", &r);
-    assertHas(&r, "error: ");
-    assertHas(&r, "999999");
-    assertHas(&r, "error: Failed.");
-    assertLacks(&r, "Try again?");
-    g_assert_cmpint(r.status, ==, 1);
-    resultClear(&r);
-
-    run("bad-floor.sh", NULL, "edit vm1" DUMP, &r);
-    assertKept(&r);
-    resultClear(&r);
-
-    /* the editor failed: nothing changed either */
-    run("fail.sh", NULL, "edit vm1" DUMP, &r);
-    assertHas(&r, "edit failed");
-    assertKept(&r);
-    resultClear(&r);
+    runCases(cases, G_N_ELEMENTS(cases));
 }
 
 static void
 testTryAgain(void)
 {
-    Result r = { 0 };
+    static const EditCase cases[] = {
+        /* y: the editor again, on what was saved; the second edit is good */
+        { .editor = "bad-then-good.sh", .line = "edit vm1" DUMP, .answers = "y",
+          .status = ANY_STATUS,
+          .want = { HAS("999999"), HAS("Failed. Try again? [y,n,i,f,?]: "),
+                    EDITED(FLOOR_768) } },
+        /* ?: help, then n: nothing changed */
+        { .editor = "bad-floor.sh", .line = "edit vm1" DUMP, .answers = "?n",
+          .status = ANY_STATUS,
+          .want = { HAS("y - yes, start editor again"),
+                    HAS("i - turn off validation and try to redefine again"),
+                    TIMES("Failed. Try again?", 2), KEPT } },
+        /* f: the same document again, refused again */
+        { .editor = "bad-floor.sh", .line = "edit vm1", .answers = "fn", .status = 1,
+          .want = { AT_LEAST("999999", 2) } },
+    };
 
-    /* y: the editor again, on what was saved; the second edit is good */
-    runTty("bad-then-good.sh", "edit vm1" DUMP, "y", &r);
-    assertHas(&r, "999999");
-    assertHas(&r, "Failed. Try again? [y,n,i,f,?]: ");
-    assertEdited(&r, FLOOR_768);
-    resultClear(&r);
-
-    /* ?: help, then n: nothing changed */
-    runTty("bad-floor.sh", "edit vm1" DUMP, "?n", &r);
-    assertHas(&r, "y - yes, start editor again");
-    assertHas(&r, "i - turn off validation and try to redefine again");
-    g_assert_cmpint(countOf(r.out, "Failed. Try again?"), ==, 2);
-    assertKept(&r);
-    resultClear(&r);
-
-    /* f: the same document again, refused again */
-    runTty("bad-floor.sh", "edit vm1", "fn", &r);
-    g_assert_cmpint(countOf(r.out, "999999"), >=, 2);
-    g_assert_cmpint(r.status, ==, 1);
-    resultClear(&r);
+    runCases(cases, G_N_ELEMENTS(cases));
 }
 
 /* i: without the schema; our own checks stay. */
 static void
 testSkipSchema(void)
 {
-    Result r = { 0 };
+    static const EditCase cases[] = {
+        { .editor = "schema-only.sh", .line = "edit vm1" DUMP, .answers = "i",
+          .status = ANY_STATUS,
+          .want = { HAS("refuses the document"), EDITED(FLOOR_768) } },
+        /* once validation is off, i is not offered again */
+        { .editor = "bad-floor.sh", .line = "edit vm1 --skip-validate", .answers = "n",
+          .status = ANY_STATUS,
+          .want = { HAS("999999"), HAS("Failed. Try again? [y,n,f,?]: ") } },
+        { .editor = "schema-only.sh", .line = "edit vm1 --skip-validate" DUMP,
+          .status = ANY_STATUS, .want = { EDITED(FLOOR_768) } },
+    };
 
-    runTty("schema-only.sh", "edit vm1" DUMP, "i", &r);
-    assertHas(&r, "refuses the document");
-    assertEdited(&r, FLOOR_768);
-    resultClear(&r);
-
-    /* once validation is off, i is not offered again */
-    runTty("bad-floor.sh", "edit vm1 --skip-validate", "n", &r);
-    assertHas(&r, "999999");
-    assertHas(&r, "Failed. Try again? [y,n,f,?]: ");
-    resultClear(&r);
-
-    run("schema-only.sh", NULL, "edit vm1 --skip-validate" DUMP, &r);
-    assertEdited(&r, FLOOR_768);
-    resultClear(&r);
+    runCases(cases, G_N_ELEMENTS(cases));
 }
 
 /* The front: edit of a domain with a policy is ours; any other goes to the
@@ -304,32 +282,24 @@ testFrontRoutes(void)
     close(fd);
     g_assert_cmpint(g_chmod(fake, 0755), ==, 0);
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autoptr(GSubprocessLauncher) launcher =
-            g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                      G_SUBPROCESS_FLAGS_STDERR_MERGE |
-                                      G_SUBPROCESS_FLAGS_STDIN_PIPE);
-        g_autoptr(GSubprocess) proc = NULL;
-        g_autoptr(GError) err = NULL;
-        g_autofree char *out = NULL;
+        const char *argv[] = { front, "-c", uri, "edit", cases[i].domain, NULL };
+        const AbTestEnv env[] = {
+            { "AB_REAL_VIRSH", fake }, { "EDITOR", "true" }, { "VISUAL", NULL },
+            { "LIBVIRT_DEFAULT_URI", NULL }, { NULL },
+        };
+        g_auto(AbTestOutput) r = { 0 };
 
-        g_subprocess_launcher_setenv(launcher, "AB_REAL_VIRSH", fake, TRUE);
-        g_subprocess_launcher_setenv(launcher, "EDITOR", "true", TRUE);
-        g_subprocess_launcher_unsetenv(launcher, "VISUAL");
-        g_subprocess_launcher_unsetenv(launcher, "LIBVIRT_DEFAULT_URI");
-        proc = g_subprocess_launcher_spawn(launcher, &err, front, "-c", uri, "edit",
-                                           cases[i].domain, NULL);
-        g_assert_no_error(err);
-        g_subprocess_communicate_utf8(proc, "", NULL, &out, NULL, &err);
-        g_assert_no_error(err);
-        g_test_message("edit %s: %s", cases[i].domain, out);
+        abTestRun(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE |
+                  G_SUBPROCESS_FLAGS_STDIN_PIPE, NULL, env, "", &r);
+        g_test_message("edit %s: %s", cases[i].domain, r.out);
         if (cases[i].ours) {
-            g_assert_nonnull(strstr(out, "XML configuration not changed."));
-            g_assert_null(strstr(out, "real virsh"));
+            g_assert_nonnull(strstr(r.out, "XML configuration not changed."));
+            g_assert_null(strstr(r.out, "real virsh"));
         } else {
             g_autofree char *want = g_strdup_printf("real virsh: -c %s edit %s", uri,
                                                     cases[i].domain);
 
-            g_assert_nonnull(strstr(out, want));
+            g_assert_nonnull(strstr(r.out, want));
         }
     }
     g_unlink(fake);

@@ -109,6 +109,40 @@ abTestMain(int argc, char **argv, void (*setup)(void),
     return g_test_run();
 }
 
+void
+abTestRun(const char *const *argv, GSubprocessFlags flags, const char *cwd,
+          const AbTestEnv *env, const char *stdinText, AbTestOutput *r)
+{
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(flags);
+    g_autoptr(GSubprocess) proc = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (cwd)
+        g_subprocess_launcher_set_cwd(launcher, cwd);
+    for (; env && env->name; env++) {
+        if (env->value)
+            g_subprocess_launcher_setenv(launcher, env->name, env->value, TRUE);
+        else
+            g_subprocess_launcher_unsetenv(launcher, env->name);
+    }
+    proc = g_subprocess_launcher_spawnv(launcher, argv, &err);
+    g_assert_no_error(err);
+    if (flags & G_SUBPROCESS_FLAGS_STDIN_PIPE)
+        stdinText = stdinText ? stdinText : "";
+    else
+        g_assert_null(stdinText);
+    g_subprocess_communicate_utf8(proc, stdinText, NULL, &r->out, &r->err, &err);
+    g_assert_no_error(err);
+    r->status = g_subprocess_get_exit_status(proc);
+}
+
+void
+abTestOutputClear(AbTestOutput *r)
+{
+    g_clear_pointer(&r->out, g_free);
+    g_clear_pointer(&r->err, g_free);
+}
+
 /* ---- log recorder ------------------------------------------------------- */
 
 GPtrArray *testLogs;

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* testutils.h: what every test shares: paths into the source tree, files,
- * golden files with one regeneration rule, and a log recorder.
+ * golden files with one regeneration rule, running a program, and a log
+ * recorder.
  *
  * Golden files: abTestCompareToFile compares a result with its file, and
  * under AB_REGENERATE=1 (that value, nothing else) rewrites the file
  * instead. Never edit a golden file by hand. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 #include <stdbool.h>
 
 /* The source tree: $AB_SOURCE_ROOT (meson test sets it), else the one the
@@ -58,6 +59,29 @@ int abTestMain(int argc, char **argv, void (*setup)(void),
     { \
         return abTestMain(argc, argv, setup, tests, G_N_ELEMENTS(tests)); \
     }
+
+/* One variable of a child's environment: @value NULL unsets it. */
+typedef struct {
+    const char *name;
+    const char *value;
+} AbTestEnv;
+
+/* What one run of a program gave. */
+typedef struct {
+    char *out;      /* stdout; with G_SUBPROCESS_FLAGS_STDERR_MERGE, stderr too */
+    char *err;      /* stderr with G_SUBPROCESS_FLAGS_STDERR_PIPE, else NULL */
+    int status;     /* the exit status */
+} AbTestOutput;
+
+/* Runs @argv (NULL terminated) to its end with the pipes of @flags, in
+ * @cwd (NULL: this process's), its environment this process's changed by
+ * @env (ended by { NULL }, or NULL). A stdin pipe gets @stdinText (NULL:
+ * nothing) and is closed. The test aborts when the program cannot be
+ * started or read. */
+void abTestRun(const char *const *argv, GSubprocessFlags flags, const char *cwd,
+               const AbTestEnv *env, const char *stdinText, AbTestOutput *r);
+void abTestOutputClear(AbTestOutput *r);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AbTestOutput, abTestOutputClear)
 
 /* Every log message the process writes, in order, as "LEVEL message
  * @domain". GLib's g_test_expect_message does not see structured logging,
