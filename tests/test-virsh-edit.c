@@ -143,11 +143,18 @@ typedef struct {
     Want want[6];
 } EditCase;
 
+/* A test of runs: its name and its runs, up to one without a line. */
+typedef struct {
+    const char *name;
+    const EditCase *runs;
+} RunTest;
+
 static void
-runCases(const EditCase *cases, size_t n)
+testRuns(gconstpointer data)
 {
-    for (size_t i = 0; i < n; i++) {
-        const EditCase *c = &cases[i];
+    const RunTest *t = data;
+
+    for (const EditCase *c = t->runs; c->line; c++) {
         g_auto(AbTestOutput) r = { 0 };
 
         if (c->answers)
@@ -167,96 +174,71 @@ runCases(const EditCase *cases, size_t n)
     }
 }
 
-static void
-testUnchanged(void)
-{
-    static const EditCase cases[] = {
-        /* vm4's policy has no 512 MiB floor: the script changes nothing */
-        { .editor = "set-floor.sh", .line = "edit vm4", .status = 0,
-          .want = { HAS("Domain 'vm4' XML configuration not changed.") } },
-    };
+static const EditCase unchanged[] = {
+    /* vm4's policy has no 512 MiB floor: the script changes nothing */
+    { .editor = "set-floor.sh", .line = "edit vm4", .status = 0,
+      .want = { HAS("Domain 'vm4' XML configuration not changed.") } },
+    { NULL },
+};
 
-    runCases(cases, G_N_ELEMENTS(cases));
-}
-
-static void
-testEdited(void)
-{
-    static const EditCase cases[] = {
-        { .editor = "set-floor.sh", .line = "edit vm1" DUMP, .status = ANY_STATUS,
-          .want = { EDITED(FLOOR_768), HAS("autoballoon=\"on\""), LACKS(FLOOR_512) } },
-        /* $VISUAL before $EDITOR */
-        { .editor = "bad-floor.sh", .visual = "set-floor.sh", .line = "edit vm1" DUMP,
-          .status = ANY_STATUS, .want = { EDITED(FLOOR_768) } },
-        /* by id too, and a domain without a policy gets one */
-        { .editor = "enable.sh", .line = "edit vm2; balloon-policy vm2 --config",
-          .status = ANY_STATUS,
-          .want = { HAS("Domain 'vm2' XML configuration edited."), HAS("256") } },
-    };
-
-    runCases(cases, G_N_ELEMENTS(cases));
-}
+static const EditCase edited[] = {
+    { .editor = "set-floor.sh", .line = "edit vm1" DUMP, .status = ANY_STATUS,
+      .want = { EDITED(FLOOR_768), HAS("autoballoon=\"on\""), LACKS(FLOOR_512) } },
+    /* $VISUAL before $EDITOR */
+    { .editor = "bad-floor.sh", .visual = "set-floor.sh", .line = "edit vm1" DUMP,
+      .status = ANY_STATUS, .want = { EDITED(FLOOR_768) } },
+    /* by id too, and a domain without a policy gets one */
+    { .editor = "enable.sh", .line = "edit vm2; balloon-policy vm2 --config",
+      .status = ANY_STATUS,
+      .want = { HAS("Domain 'vm2' XML configuration edited."), HAS("256") } },
+    { NULL },
+};
 
 /* No terminal: virsh's answer is n. The error names the value, nothing is
  * defined. */
-static void
-testRefusedNoTty(void)
-{
-    static const EditCase cases[] = {
-        { .editor = "bad-floor.sh", .line = "edit vm1", .status = 1,
-          .want = { HAS("error: "), HAS("999999"), HAS("error: Failed."),
-                    LACKS("Try again?") } },
-        { .editor = "bad-floor.sh", .line = "edit vm1" DUMP, .status = ANY_STATUS,
-          .want = { KEPT } },
-        /* the editor failed: nothing changed either */
-        { .editor = "fail.sh", .line = "edit vm1" DUMP, .status = ANY_STATUS,
-          .want = { HAS("edit failed"), KEPT } },
-    };
+static const EditCase refusedNoTty[] = {
+    { .editor = "bad-floor.sh", .line = "edit vm1", .status = 1,
+      .want = { HAS("error: "), HAS("999999"), HAS("error: Failed."),
+                LACKS("Try again?") } },
+    { .editor = "bad-floor.sh", .line = "edit vm1" DUMP, .status = ANY_STATUS,
+      .want = { KEPT } },
+    /* the editor failed: nothing changed either */
+    { .editor = "fail.sh", .line = "edit vm1" DUMP, .status = ANY_STATUS,
+      .want = { HAS("edit failed"), KEPT } },
+    { NULL },
+};
 
-    runCases(cases, G_N_ELEMENTS(cases));
-}
-
-static void
-testTryAgain(void)
-{
-    static const EditCase cases[] = {
-        /* y: the editor again, on what was saved; the second edit is good */
-        { .editor = "bad-then-good.sh", .line = "edit vm1" DUMP, .answers = "y",
-          .status = ANY_STATUS,
-          .want = { HAS("999999"), HAS("Failed. Try again? [y,n,i,f,?]: "),
-                    EDITED(FLOOR_768) } },
-        /* ?: help, then n: nothing changed */
-        { .editor = "bad-floor.sh", .line = "edit vm1" DUMP, .answers = "?n",
-          .status = ANY_STATUS,
-          .want = { HAS("y - yes, start editor again"),
-                    HAS("i - turn off validation and try to redefine again"),
-                    TIMES("Failed. Try again?", 2), KEPT } },
-        /* f: the same document again, refused again */
-        { .editor = "bad-floor.sh", .line = "edit vm1", .answers = "fn", .status = 1,
-          .want = { AT_LEAST("999999", 2) } },
-    };
-
-    runCases(cases, G_N_ELEMENTS(cases));
-}
+static const EditCase tryAgain[] = {
+    /* y: the editor again, on what was saved; the second edit is good */
+    { .editor = "bad-then-good.sh", .line = "edit vm1" DUMP, .answers = "y",
+      .status = ANY_STATUS,
+      .want = { HAS("999999"), HAS("Failed. Try again? [y,n,i,f,?]: "),
+                EDITED(FLOOR_768) } },
+    /* ?: help, then n: nothing changed */
+    { .editor = "bad-floor.sh", .line = "edit vm1" DUMP, .answers = "?n",
+      .status = ANY_STATUS,
+      .want = { HAS("y - yes, start editor again"),
+                HAS("i - turn off validation and try to redefine again"),
+                TIMES("Failed. Try again?", 2), KEPT } },
+    /* f: the same document again, refused again */
+    { .editor = "bad-floor.sh", .line = "edit vm1", .answers = "fn", .status = 1,
+      .want = { AT_LEAST("999999", 2) } },
+    { NULL },
+};
 
 /* i: without the schema; our own checks stay. */
-static void
-testSkipSchema(void)
-{
-    static const EditCase cases[] = {
-        { .editor = "schema-only.sh", .line = "edit vm1" DUMP, .answers = "i",
-          .status = ANY_STATUS,
-          .want = { HAS("refuses the document"), EDITED(FLOOR_768) } },
-        /* once validation is off, i is not offered again */
-        { .editor = "bad-floor.sh", .line = "edit vm1 --skip-validate", .answers = "n",
-          .status = ANY_STATUS,
-          .want = { HAS("999999"), HAS("Failed. Try again? [y,n,f,?]: ") } },
-        { .editor = "schema-only.sh", .line = "edit vm1 --skip-validate" DUMP,
-          .status = ANY_STATUS, .want = { EDITED(FLOOR_768) } },
-    };
-
-    runCases(cases, G_N_ELEMENTS(cases));
-}
+static const EditCase skipSchema[] = {
+    { .editor = "schema-only.sh", .line = "edit vm1" DUMP, .answers = "i",
+      .status = ANY_STATUS,
+      .want = { HAS("refuses the document"), EDITED(FLOOR_768) } },
+    /* once validation is off, i is not offered again */
+    { .editor = "bad-floor.sh", .line = "edit vm1 --skip-validate", .answers = "n",
+      .status = ANY_STATUS,
+      .want = { HAS("999999"), HAS("Failed. Try again? [y,n,f,?]: ") } },
+    { .editor = "schema-only.sh", .line = "edit vm1 --skip-validate" DUMP,
+      .status = ANY_STATUS, .want = { EDITED(FLOOR_768) } },
+    { NULL },
+};
 
 /* The front: edit of a domain with a policy is ours; any other goes to the
  * real virsh (a stand-in script here) untouched. */
@@ -305,13 +287,12 @@ testFrontRoutes(void)
     g_unlink(fake);
 }
 
-static const AbTestFunc tests[] = {
-    { "/virsh-edit/unchanged", testUnchanged },
-    { "/virsh-edit/edited", testEdited },
-    { "/virsh-edit/refused-no-tty", testRefusedNoTty },
-    { "/virsh-edit/try-again", testTryAgain },
-    { "/virsh-edit/skip-schema", testSkipSchema },
-    { "/virsh-edit/front-routes", testFrontRoutes },
+static const RunTest runTests[] = {
+    { "unchanged", unchanged },
+    { "edited", edited },
+    { "refused-no-tty", refusedNoTty },
+    { "try-again", tryAgain },
+    { "skip-schema", skipSchema },
 };
 
 int
@@ -331,7 +312,8 @@ main(int argc, char **argv)
     datadir = g_build_filename(abTestSourceRoot(), "tests", "virshdata", NULL);
     uri = g_strdup_printf("test://%s/testnode.xml", datadir);
 
-    abTestAddFuncs(tests, G_N_ELEMENTS(tests));
+    AB_TEST_ADD_CASES("/virsh-edit", runTests, name, testRuns);
+    g_test_add_func("/virsh-edit/front-routes", testFrontRoutes);
     ret = g_test_run();
     g_free(datadir);
     g_free(uri);
