@@ -10,42 +10,23 @@
 #include <glib/gstdio.h>
 
 #include "ab-config.h"
+#include "testutils.h"
 
 static char *front;
 static char *installedFront;
 static char *realVirsh;
 
-typedef struct {
-    char *out;
-    char *err;
-    int status;
-} Result;
-
+/* @argv with the real virsh @realPath (NULL: none given), @stdinText on
+ * stdin; stdout and stderr apart. */
 static void
-resultClear(Result *r)
+run(const char *const *argv, const char *realPath, const char *stdinText, AbTestOutput *r)
 {
-    g_free(r->out);
-    g_free(r->err);
-}
+    const AbTestEnv env[] = {
+        { "AB_REAL_VIRSH", realPath }, { "LIBVIRT_DEFAULT_URI", NULL }, { NULL },
+    };
 
-static void
-run(const char *const *argv, const char *realPath, const char *stdinText, Result *r)
-{
-    g_autoptr(GSubprocessLauncher) launcher =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                  G_SUBPROCESS_FLAGS_STDERR_PIPE |
-                                  G_SUBPROCESS_FLAGS_STDIN_PIPE);
-    g_autoptr(GSubprocess) proc = NULL;
-    g_autoptr(GError) err = NULL;
-
-    if (realPath)
-        g_subprocess_launcher_setenv(launcher, "AB_REAL_VIRSH", realPath, TRUE);
-    g_subprocess_launcher_unsetenv(launcher, "LIBVIRT_DEFAULT_URI");
-    proc = g_subprocess_launcher_spawnv(launcher, argv, &err);
-    g_assert_no_error(err);
-    g_subprocess_communicate_utf8(proc, stdinText ? stdinText : "", NULL, &r->out, &r->err, &err);
-    g_assert_no_error(err);
-    r->status = g_subprocess_get_exit_status(proc);
+    abTestRun(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE |
+              G_SUBPROCESS_FLAGS_STDIN_PIPE, NULL, env, stdinText, r);
 }
 
 /* The test driver's CPU time is derived from the clock: the only field two
@@ -68,7 +49,8 @@ testSameAsReal(gconstpointer data)
     guint n = g_strv_length(args);
     g_autofree const char **viaFront = g_new0(const char *, n + 2);
     g_autofree const char **direct = g_new0(const char *, n + 2);
-    Result a = { 0 }, b = { 0 };
+    g_auto(AbTestOutput) a = { 0 };
+    g_auto(AbTestOutput) b = { 0 };
 
     if (!g_file_test(realVirsh, G_FILE_TEST_IS_EXECUTABLE)) {
         g_test_skip("no real virsh installed");
@@ -85,8 +67,6 @@ testSameAsReal(gconstpointer data)
     g_assert_cmpstr(a.out, ==, b.out);
     g_assert_cmpstr(a.err, ==, b.err);
     g_assert_cmpint(a.status, ==, b.status);
-    resultClear(&a);
-    resultClear(&b);
 }
 
 /* A stand-in virsh @dir/@name that prints the argv it got, runs @more and
@@ -114,79 +94,105 @@ makeStub(const char *dir)
     return makeStubRunning(dir, "virsh", "echo stub-stderr >&2");
 }
 
+/* A test's directory of stand-in virshes, with the one of makeStub; at
+ * the end it goes with all that is in it. */
+typedef struct {
+    char *dir;
+    char *stub;
+} Stubs;
+
 static void
-testArgsUntouched(void)
+stubsSetUp(Stubs *s, gconstpointer data)
 {
-    g_autofree char *dir = g_dir_make_tmp("abfront-XXXXXX", NULL);
-    g_autofree char *stub = makeStub(dir);
-    const char *withOpts[] = { front, "-c", "test:///default", "-q", "--readonly",
-                               "list", "--all", "--name", NULL };
-    const char *oneString[] = { front, "-c", "qemu:///x", "list --all; dominfo 'a b'", NULL };
-    const char *interactive[] = { front, "-c", "test:///default", NULL };
-    const char *help[] = { front, "--help", NULL };
-    Result r = { 0 };
-
-    run(withOpts, stub, NULL, &r);
-    g_assert_cmpstr(r.out, ==, "[-c][test:///default][-q][--readonly][list][--all][--name]\n");
-    g_assert_cmpstr(r.err, ==, "stub-stderr\n");
-    g_assert_cmpint(r.status, ==, 42);
-    resultClear(&r);
-
-    run(oneString, stub, NULL, &r);
-    g_assert_cmpstr(r.out, ==, "[-c][qemu:///x][list --all; dominfo 'a b']\n");
-    g_assert_cmpint(r.status, ==, 42);
-    resultClear(&r);
-
-    /* No command: the real virsh's interactive mode. */
-    run(interactive, stub, NULL, &r);
-    g_assert_cmpstr(r.out, ==, "[-c][test:///default]\n");
-    g_assert_cmpint(r.status, ==, 42);
-    resultClear(&r);
-
-    run(help, stub, NULL, &r);
-    g_assert_cmpstr(r.out, ==, "[--help]\n");
-    resultClear(&r);
-
-    g_unlink(stub);
-    g_rmdir(dir);
+    s->dir = g_dir_make_tmp("abfront-XXXXXX", NULL);
+    g_assert_nonnull(s->dir);
+    s->stub = makeStub(s->dir);
 }
 
 static void
-testOursRunHere(void)
+stubsTearDown(Stubs *s, gconstpointer data)
 {
-    g_autofree char *dir = g_dir_make_tmp("abfront-XXXXXX", NULL);
-    g_autofree char *stub = makeStub(dir);
-    const char *ours[] = { front, "-c", "test:///default", "balloon-policy", "test", NULL };
-    const char *oursString[] = { front, "-c", "test:///default",
-                                 "balloon-policy test --enable; balloon-policy test", NULL };
-    const char *mixed[] = { front, "-c", "test:///default", "list; balloon-status", NULL };
-    const char *plainDump[] = { front, "-c", "test:///default", "dumpxml", "test", NULL };
-    Result r = { 0 };
+    g_autoptr(GDir) d = g_dir_open(s->dir, 0, NULL);
+    const char *name;
 
-    run(ours, stub, NULL, &r);
-    g_assert_cmpint(r.status, ==, 0);
-    g_assert_nonnull(strstr(r.out, "Autoballoon:    off (no policy)\n"));
-    resultClear(&r);
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(s->dir, name, NULL);
 
-    run(oursString, stub, NULL, &r);
-    g_assert_cmpint(r.status, ==, 0);
-    g_assert_nonnull(strstr(r.out, "Autoballoon:    on\n"));
-    resultClear(&r);
+        g_unlink(path);
+    }
+    g_assert_cmpint(g_rmdir(s->dir), ==, 0);
+    g_free(s->dir);
+    g_free(s->stub);
+}
 
-    run(mixed, stub, NULL, &r);
-    g_assert_cmpint(r.status, ==, 1);
-    g_assert_cmpstr(r.out, ==, "");
-    g_assert_true(g_str_has_prefix(r.err, "error: a command line cannot mix"));
-    resultClear(&r);
+/* One run of the front with the stub as the real virsh, and what it must
+ * give: the exit status, stdout exactly or a part of it, stderr exactly or
+ * how it begins (NULL: not checked). */
+typedef struct {
+    const char *args[8];    /* after the front, ending with NULL */
+    int status;
+    const char *out;
+    const char *outHas;
+    const char *err;
+    const char *errPrefix;
+} StubCase;
 
-    /* dumpxml without --autoballoon is the real virsh's */
-    run(plainDump, stub, NULL, &r);
-    g_assert_cmpint(r.status, ==, 42);
-    g_assert_cmpstr(r.out, ==, "[-c][test:///default][dumpxml][test]\n");
-    resultClear(&r);
+static void
+runStubCases(const Stubs *s, const StubCase *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const StubCase *c = &cases[i];
+        const char *argv[G_N_ELEMENTS(c->args) + 1] = { front };
+        g_auto(AbTestOutput) r = { 0 };
 
-    g_unlink(stub);
-    g_rmdir(dir);
+        memcpy(argv + 1, c->args, sizeof(c->args));
+        run(argv, s->stub, NULL, &r);
+        g_test_message("%s %s...: exit %d\n%s%s", front, c->args[0], r.status, r.out, r.err);
+        g_assert_cmpint(r.status, ==, c->status);
+        if (c->out)
+            g_assert_cmpstr(r.out, ==, c->out);
+        if (c->outHas)
+            g_assert_nonnull(strstr(r.out, c->outHas));
+        if (c->err)
+            g_assert_cmpstr(r.err, ==, c->err);
+        if (c->errPrefix)
+            g_assert_true(g_str_has_prefix(r.err, c->errPrefix));
+    }
+}
+
+static void
+testArgsUntouched(Stubs *s, gconstpointer data)
+{
+    static const StubCase cases[] = {
+        { .args = { "-c", "test:///default", "-q", "--readonly", "list", "--all", "--name" },
+          .status = 42, .out = "[-c][test:///default][-q][--readonly][list][--all][--name]\n",
+          .err = "stub-stderr\n" },
+        { .args = { "-c", "qemu:///x", "list --all; dominfo 'a b'" },
+          .status = 42, .out = "[-c][qemu:///x][list --all; dominfo 'a b']\n" },
+        /* No command: the real virsh's interactive mode. */
+        { .args = { "-c", "test:///default" }, .status = 42, .out = "[-c][test:///default]\n" },
+        { .args = { "--help" }, .status = 42, .out = "[--help]\n" },
+    };
+
+    runStubCases(s, cases, G_N_ELEMENTS(cases));
+}
+
+static void
+testOursRunHere(Stubs *s, gconstpointer data)
+{
+    static const StubCase cases[] = {
+        { .args = { "-c", "test:///default", "balloon-policy", "test" },
+          .status = 0, .outHas = "Autoballoon:    off (no policy)\n" },
+        { .args = { "-c", "test:///default", "balloon-policy test --enable; balloon-policy test" },
+          .status = 0, .outHas = "Autoballoon:    on\n" },
+        { .args = { "-c", "test:///default", "list; balloon-status" },
+          .status = 1, .out = "", .errPrefix = "error: a command line cannot mix" },
+        /* dumpxml without --autoballoon is the real virsh's */
+        { .args = { "-c", "test:///default", "dumpxml", "test" },
+          .status = 42, .out = "[-c][test:///default][dumpxml][test]\n" },
+    };
+
+    runStubCases(s, cases, G_N_ELEMENTS(cases));
 }
 
 #define EXTENDED_XML "<domain type='test'><name>x</name><memory>1048576</memory>" \
@@ -196,14 +202,13 @@ testOursRunHere(void)
  * reach the real virsh untouched (the front used to read them empty, or
  * without bound). */
 static void
-testStreamsUntouched(void)
+testStreamsUntouched(Stubs *s, gconstpointer data)
 {
-    g_autofree char *dir = g_dir_make_tmp("abfront-XXXXXX", NULL);
     /* prints what it reads from the file named last */
-    g_autofree char *stub = makeStubRunning(dir, "virsh-cat", "cat \"$last\"");
-    g_autofree char *plain = makeStubRunning(dir, "virsh-plain", ":");
-    g_autofree char *fifo = g_build_filename(dir, "fifo", NULL);
-    g_autofree char *xmlFile = g_build_filename(dir, "ext.xml", NULL);
+    g_autofree char *stub = makeStubRunning(s->dir, "virsh-cat", "cat \"$last\"");
+    g_autofree char *plain = makeStubRunning(s->dir, "virsh-plain", ":");
+    g_autofree char *fifo = g_build_filename(s->dir, "fifo", NULL);
+    g_autofree char *xmlFile = g_build_filename(s->dir, "ext.xml", NULL);
     const char *fromStdin[] = { front, "define", "/dev/stdin", NULL };
     const char *fromFifo[] = { front, "create", fifo, NULL };
     const char *writer[] = { "sh", "-c", "cat \"$0\" > \"$1\"", xmlFile, fifo, NULL };
@@ -211,12 +216,12 @@ testStreamsUntouched(void)
     g_autofree char *fifoOut = g_strconcat("[create][", fifo, "]\n", EXTENDED_XML, NULL);
     g_autoptr(GSubprocess) w = NULL;
     g_autoptr(GError) err = NULL;
-    Result r = { 0 };
+    g_auto(AbTestOutput) r = { 0 };
 
     run(fromStdin, stub, EXTENDED_XML, &r);
     g_assert_cmpint(r.status, ==, 42);
     g_assert_cmpstr(r.out, ==, "[define][/dev/stdin]\n" EXTENDED_XML);
-    resultClear(&r);
+    abTestOutputClear(&r);
 
     /* the writer blocks until a reader opens the FIFO: the real virsh */
     g_assert_true(g_file_set_contents(xmlFile, EXTENDED_XML, -1, NULL));
@@ -226,7 +231,7 @@ testStreamsUntouched(void)
     run(fromFifo, stub, NULL, &r);
     g_assert_cmpint(r.status, ==, 42);
     g_assert_cmpstr(r.out, ==, fifoOut);
-    resultClear(&r);
+    abTestOutputClear(&r);
     g_assert_true(g_subprocess_wait_check(w, NULL, &err));
     g_assert_no_error(err);
 
@@ -234,34 +239,22 @@ testStreamsUntouched(void)
     run(zero, plain, NULL, &r);
     g_assert_cmpint(r.status, ==, 42);
     g_assert_cmpstr(r.out, ==, "[define][/dev/zero][--validate]\n");
-    resultClear(&r);
-
-    g_unlink(stub);
-    g_unlink(plain);
-    g_unlink(fifo);
-    g_unlink(xmlFile);
-    g_rmdir(dir);
 }
 
 /* The installed front never takes the real virsh from the environment
  * (sudo -E would run $AB_REAL_VIRSH as root): only the build tree's does. */
 static void
-testInstalledIgnoresEnv(void)
+testInstalledIgnoresEnv(Stubs *s, gconstpointer data)
 {
-    g_autofree char *dir = g_dir_make_tmp("abfront-XXXXXX", NULL);
-    g_autofree char *stub = makeStub(dir);
     const char *args[] = { installedFront, "--version", NULL };
-    Result r = { 0 };
+    g_auto(AbTestOutput) r = { 0 };
 
-    run(args, stub, NULL, &r);
+    run(args, s->stub, NULL, &r);
     g_assert_true(strstr(r.out, "[--version]") == NULL);
     g_assert_true(strstr(r.err, "stub-stderr") == NULL);
     g_assert_cmpint(r.status, !=, 42);
     if (r.status != 0)
         g_assert_nonnull(strstr(r.err, AB_REAL_VIRSH));
-    resultClear(&r);
-    g_unlink(stub);
-    g_rmdir(dir);
 }
 
 int
@@ -280,9 +273,13 @@ main(int argc, char **argv)
     g_test_add_data_func("/virsh-front/real/dominfo-nosuch", "-c test:///default dominfo nosuch", testSameAsReal);
     g_test_add_data_func("/virsh-front/real/bad-option", "-c test:///default list --bogus", testSameAsReal);
     g_test_add_data_func("/virsh-front/real/version", "--version", testSameAsReal);
-    g_test_add_func("/virsh-front/args-untouched", testArgsUntouched);
-    g_test_add_func("/virsh-front/ours-run-here", testOursRunHere);
-    g_test_add_func("/virsh-front/streams-untouched", testStreamsUntouched);
-    g_test_add_func("/virsh-front/installed-ignores-env", testInstalledIgnoresEnv);
+    g_test_add("/virsh-front/args-untouched", Stubs, NULL, stubsSetUp, testArgsUntouched,
+               stubsTearDown);
+    g_test_add("/virsh-front/ours-run-here", Stubs, NULL, stubsSetUp, testOursRunHere,
+               stubsTearDown);
+    g_test_add("/virsh-front/streams-untouched", Stubs, NULL, stubsSetUp, testStreamsUntouched,
+               stubsTearDown);
+    g_test_add("/virsh-front/installed-ignores-env", Stubs, NULL, stubsSetUp,
+               testInstalledIgnoresEnv, stubsTearDown);
     return g_test_run();
 }
