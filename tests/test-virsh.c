@@ -16,60 +16,53 @@
 
 static const char *datadir;
 static const char *program;
+static char *uri;       /* the node's */
 
+/* One invocation of @line, or of none with @stdinText on stdin: how it
+ * was called, its output (stdout and stderr as they interleave) and exit
+ * status, as the .out files have them. */
 static char *
-runOne(const char *line, const char *stdinText, GError **error)
+runOne(const char *line, const char *stdinText)
 {
-    g_autoptr(GSubprocessLauncher) launcher =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                  G_SUBPROCESS_FLAGS_STDERR_MERGE |
-                                  (stdinText ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0));
-    g_autoptr(GSubprocess) proc = NULL;
-    g_autofree char *uri = g_strdup_printf("test://%s/testnode.xml", datadir);
-    g_autofree char *out = NULL;
+    g_auto(GStrv) args = NULL;
+    g_autofree const char **argv = NULL;
+    const AbTestEnv env[] = {
+        { "LIBVIRT_DEFAULT_URI", uri }, { "AB_VSH_NOW", TEST_NOW },
+        { "AB_SCHEMA_DIR", NULL }, { NULL },
+    };
+    g_auto(AbTestOutput) r = { 0 };
     GString *res = g_string_new(NULL);
+    int argc = 0;
 
-    g_subprocess_launcher_set_cwd(launcher, datadir);
-    g_subprocess_launcher_setenv(launcher, "LIBVIRT_DEFAULT_URI", uri, TRUE);
-    g_subprocess_launcher_setenv(launcher, "AB_VSH_NOW", TEST_NOW, TRUE);
-    g_subprocess_launcher_unsetenv(launcher, "AB_SCHEMA_DIR");
     if (stdinText) {
-        proc = g_subprocess_launcher_spawn(launcher, error, program, NULL);
         g_string_append(res, "$ virsh-autoballoon <<EOF\n");
         g_string_append(res, stdinText);
         g_string_append(res, "EOF\n");
     } else if (line[0] == '-') {
         /* Global options: the line is split like a shell would. */
-        g_auto(GStrv) args = NULL;
-        g_autofree char **argv = NULL;
-        int argc = 0;
+        g_autoptr(GError) err = NULL;
 
-        if (!g_shell_parse_argv(line, &argc, &args, error)) {
-            g_string_free(res, TRUE);
-            return NULL;
-        }
-        argv = g_new0(char *, argc + 2);
-        argv[0] = (char *)program;
-        for (int i = 0; i < argc; i++)
-            argv[i + 1] = args[i];
-        proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv, error);
+        g_assert_true(g_shell_parse_argv(line, &argc, &args, &err));
+        g_assert_no_error(err);
         g_string_append_printf(res, "$ virsh-autoballoon %s\n", line);
     } else {
-        proc = g_subprocess_launcher_spawn(launcher, error, program, line, NULL);
+        argc = 1;
+        args = g_strdupv((char *[]) { (char *) line, NULL });
         g_string_append_printf(res, "$ virsh-autoballoon '%s'\n", line);
     }
-    if (!proc ||
-        !g_subprocess_communicate_utf8(proc, stdinText, NULL, &out, NULL, error)) {
-        g_string_free(res, TRUE);
-        return NULL;
-    }
+    argv = g_new0(const char *, argc + 2);
+    argv[0] = program;
+    for (int i = 0; i < argc; i++)
+        argv[i + 1] = args[i];
+    abTestRun(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE |
+              (stdinText ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0), datadir, env, stdinText, &r);
     /* The source tree's path varies between checkouts. */
     {
-        g_auto(GStrv) parts = g_strsplit(out, g_getenv("AB_SOURCE_ROOT"), -1);
+        g_auto(GStrv) parts = g_strsplit(r.out, g_getenv("AB_SOURCE_ROOT"), -1);
         g_autofree char *masked = g_strjoinv("@SRCDIR@", parts);
         g_string_append(res, masked);
     }
-    g_string_append_printf(res, "[exit %d]\n\n", g_subprocess_get_exit_status(proc));
+    g_string_append_printf(res, "[exit %d]\n\n", r.status);
     return g_string_free(res, FALSE);
 }
 
@@ -94,13 +87,11 @@ testCommandFile(gconstpointer data)
             continue;
         if (strcmp(line, "<<<") == 0) {
             g_autofree char *rest = g_strjoinv("\n", lines + i + 1);
-            res = runOne(NULL, rest, &err);
-            g_assert_no_error(err);
+            res = runOne(NULL, rest);
             g_string_append(actual, res);
             break;
         }
-        res = runOne(line, NULL, &err);
-        g_assert_no_error(err);
+        res = runOne(line, NULL);
         g_string_append(actual, res);
     }
 
@@ -111,21 +102,13 @@ testCommandFile(gconstpointer data)
 static char *
 runQuiet(const char *cmdline)
 {
-    g_autoptr(GSubprocessLauncher) launcher =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-    g_autoptr(GSubprocess) proc = NULL;
-    g_autoptr(GError) err = NULL;
-    g_autofree char *uri = g_strdup_printf("test://%s/testnode.xml", datadir);
-    char *out = NULL;
+    const char *argv[] = { program, "-q", cmdline, NULL };
+    const AbTestEnv env[] = { { "LIBVIRT_DEFAULT_URI", uri }, { NULL } };
+    AbTestOutput r = { 0 };
 
-    g_subprocess_launcher_set_cwd(launcher, datadir);
-    g_subprocess_launcher_setenv(launcher, "LIBVIRT_DEFAULT_URI", uri, TRUE);
-    proc = g_subprocess_launcher_spawn(launcher, &err, program, "-q", cmdline, NULL);
-    g_assert_no_error(err);
-    g_assert_true(g_subprocess_communicate_utf8(proc, NULL, NULL, &out, NULL, &err));
-    g_assert_no_error(err);
-    g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 0);
-    return out;
+    abTestRun(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, datadir, env, NULL, &r);
+    g_assert_cmpint(r.status, ==, 0);
+    return r.out;
 }
 
 static char *
@@ -192,6 +175,7 @@ main(int argc, char **argv)
     const char *srcroot = g_getenv("AB_SOURCE_ROOT");
     const char *buildroot = g_getenv("AB_BUILD_ROOT");
     const char *entry;
+    int ret;
 
     g_test_init(&argc, &argv, NULL);
     if (!srcroot || !buildroot) {
@@ -203,6 +187,7 @@ main(int argc, char **argv)
     prog = g_build_filename(buildroot, "tests", "virsh-autoballoon-test", NULL);
     datadir = dir;
     program = prog;
+    uri = g_strdup_printf("test://%s/testnode.xml", datadir);
 
     d = g_dir_open(dir, 0, NULL);
     g_assert_nonnull(d);
@@ -220,5 +205,7 @@ main(int argc, char **argv)
     g_test_add_data_func("/virsh/dump-define/node", "|vm4", testDumpDefine);
     g_test_add_data_func("/virsh/dump-define/changed",
                          "define vm6.xml; balloon-policy vm6 --weight 10 --config|vm6", testDumpDefine);
-    return g_test_run();
+    ret = g_test_run();
+    g_free(uri);
+    return ret;
 }
