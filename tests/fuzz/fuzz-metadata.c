@@ -5,23 +5,46 @@
 #include "fuzz.h"
 #include "ab-conf.h"
 
+/* @xml parsed and formatted by @reformat (NULL: it does not parse): what
+ * it formats parses too, and formats to the same text. */
 static void
-fuzzPolicy(const char *xml)
+fuzzRoundTrip(const char *what, char *(*reformat)(const char *xml, GError **err),
+              const char *xml)
 {
-    g_autoptr(abConfPolicy) def = NULL;
-    g_autoptr(abConfPolicy) back = NULL;
     g_autoptr(GError) err = NULL;
     g_autofree char *out = NULL;
     g_autofree char *out2 = NULL;
 
-    if (!(def = abConfPolicyParseMetadata(xml, &err)))
+    if (!(out = reformat(xml, &err)))
         return;
+    out2 = reformat(out, &err);
+    fuzzAssert(out2, "formatted %s does not parse: %s\n%s", what, err->message, out);
+    fuzzAssert(g_str_equal(out, out2), "%s not stable:\n%s\n---\n%s", what, out, out2);
+}
+
+/* A policy is validated too, whatever the verdict. */
+static char *
+policyReformat(const char *xml, GError **err)
+{
+    g_autoptr(abConfPolicy) def = abConfPolicyParseMetadata(xml, err);
+
+    if (!def)
+        return NULL;
     abConfPolicyValidate(def, "fuzz", 4ULL << 20, NULL);
-    out = abConfPolicyFormatMetadata(def);
-    back = abConfPolicyParseMetadata(out, &err);
-    fuzzAssert(back, "formatted policy does not parse: %s\n%s", err->message, out);
-    out2 = abConfPolicyFormatMetadata(back);
-    fuzzAssert(g_str_equal(out, out2), "policy not stable:\n%s\n---\n%s", out, out2);
+    return abConfPolicyFormatMetadata(def);
+}
+
+static char *
+statusReformat(const char *xml, GError **err)
+{
+    abConfStatus st = { 0 };
+    char *out;
+
+    if (abConfStatusParse(xml, &st, err) < 0)
+        return NULL;
+    out = abConfStatusFormat(&st);
+    abConfStatusClear(&st);
+    return out;
 }
 
 static void
@@ -41,26 +64,6 @@ fuzzInjected(const char *xml)
     fuzzAssert(back.level == inj.level && back.expires == inj.expires, "%s", out);
 }
 
-static void
-fuzzStatus(const char *xml)
-{
-    abConfStatus st = { 0 };
-    abConfStatus back = { 0 };
-    g_autoptr(GError) err = NULL;
-    g_autofree char *out = NULL;
-    g_autofree char *out2 = NULL;
-
-    if (abConfStatusParse(xml, &st, &err) < 0)
-        return;
-    out = abConfStatusFormat(&st);
-    abConfStatusClear(&st);
-    fuzzAssert(abConfStatusParse(out, &back, &err) == 0,
-               "formatted status does not parse: %s\n%s", err->message, out);
-    out2 = abConfStatusFormat(&back);
-    abConfStatusClear(&back);
-    fuzzAssert(g_str_equal(out, out2), "status not stable:\n%s\n---\n%s", out, out2);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -68,8 +71,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (!(xml = fuzzText(data, size, 64 * 1024)))
         return 0;
-    fuzzPolicy(xml);
+    fuzzRoundTrip("policy", policyReformat, xml);
     fuzzInjected(xml);
-    fuzzStatus(xml);
+    fuzzRoundTrip("status", statusReformat, xml);
     return 0;
 }
