@@ -2,9 +2,10 @@
 /* Named errors: every refusal of an extended domain document, as define
  * and create load it (abVshDomainXMLLoad: our own checks, then the
  * schema), names the domain, the element or attribute and the bad value.
- * Each case is one wrong thing in an otherwise valid document; the table
- * says which element and which value its message must show. Our own
- * refusals are one line; the schema's give the element's line and path. */
+ * Each case, a group of tests/xmlerrorsdata/cases.conf, is one wrong
+ * thing in an otherwise valid document; it says which element and which
+ * value its message must show. Our own refusals are one line; the
+ * schema's give the element's line and path. */
 #include "ab-config.h"
 #include "ab-error.h"
 #include "ab-vsh-cmds.h"
@@ -13,8 +14,7 @@
 
 #include <string.h>
 
-/* The valid document the cases break: %1$s attributes of <memballoon>
- * (a case's "" stands for BALLOON),
+/* The valid document the cases break: %1$s attributes of <memballoon>,
  * %2$s its children, %3$s more devices, %4$s more of <domain>. */
 static const char *const templ =
     "<domain type='kvm'>\n"
@@ -26,168 +26,122 @@ static const char *const templ =
     "%4$s"
     "  <devices>\n"
     "%3$s"
-    "    <memballoon%1$s>\n"
+    "    <memballoon %1$s>\n"
     "%2$s"
     "    </memballoon>\n"
     "  </devices>\n"
     "</domain>\n";
 
-typedef struct {
-    const char *name;
-    const char *attrs;
-    const char *children;
-    const char *devices;
-    const char *domain;
-    const char *element;          /* must appear in the message */
-    const char *value;            /* must appear in the message */
-    bool schema;                  /* only the schema objects */
-} ErrorCase;
+#define BALLOON "model='virtio' autoballoon='on'"
 
-#define BALLOON " model='virtio' autoballoon='on'"
-#define POLICY(x) "      <autoballoon>\n" x "      </autoballoon>\n"
-
-static const ErrorCase cases[] = {
-    /* <step> */
-    { "step-level-unknown", "", POLICY("<step level='extreme' unit='MiB'>16</step>"), "", "",
-      "<step level='extreme'>", "low, medium, critical" },
-    { "step-level-none", "", POLICY("<step level='none' unit='MiB'>16</step>"), "", "",
-      "<step level='none'>", "none" },
-    { "step-level-missing", "", POLICY("<step unit='MiB'>16</step>"), "", "",
-      "<step>", "level" },
-    { "step-unit", "", POLICY("<step level='low' unit='furlongs'>16</step>"), "", "",
-      "<step unit='furlongs'>", "furlongs" },
-    { "step-duplicate", "", POLICY("<step level='low'>16</step><step level='low'>32</step>"), "", "",
-      "<step level='low'>", "low" },
-    { "step-zero", "", POLICY("<step level='low'>0</step>"), "", "",
-      "step level='low'", "0 KiB" },
-    { "step-absurd", "", POLICY("<step level='critical' unit='TiB'>1</step>"), "", "",
-      "step level='critical'", "1 TiB" },
-    { "step-above-memory", "", POLICY("<step level='medium' unit='GiB'>2</step>"), "", "",
-      "step level='medium'", "2 GiB" },
-    { "step-attr", "", POLICY("<step level='low' colour='red'>16</step>"), "", "",
-      "<step colour='red'>", "colour" },
-    { "step-text", "", POLICY("<step level='low'>lots</step>"), "", "",
-      "<step>lots</step>", "lots" },
-    /* sizes */
-    { "floor-unit", "", POLICY("<floor unit='furlongs'>512</floor>"), "", "",
-      "<floor unit='furlongs'>", "furlongs" },
-    { "floor-unit-case", "", POLICY("<floor unit='MiBs'>512</floor>"), "", "",
-      "<floor unit='MiBs'>", "MiBs" },
-    { "floor-text", "", POLICY("<floor>12x</floor>"), "", "",
-      "<floor>12x</floor>", "12x" },
-    { "floor-fraction", "", POLICY("<floor unit='GiB'>1.5</floor>"), "", "",
-      "<floor>1.5</floor>", "1.5" },
-    { "floor-below-min", "", POLICY("<floor unit='MiB'>16</floor>"), "", "",
-      "floor", "16 MiB" },
-    { "floor-above-ceiling", "", POLICY("<floor unit='MiB'>900</floor><ceiling unit='MiB'>800</ceiling>"), "", "",
-      "floor", "900 MiB" },
-    { "floor-above-memory", "", POLICY("<floor unit='GiB'>2</floor>"), "", "",
-      "floor", "2 GiB" },
-    { "floor-attr", "", POLICY("<floor min='yes'>512</floor>"), "", "",
-      "<floor min='yes'>", "min" },
-    { "floor-child", "", POLICY("<floor><x/></floor>"), "", "",
-      "<floor><x>", "x" },
-    { "floor-duplicate", "", POLICY("<floor>65536</floor><floor>65536</floor>"), "", "",
-      "<floor>", "duplicate" },
-    { "ceiling-negative", "", POLICY("<ceiling>-512</ceiling>"), "", "",
-      "<ceiling>-512</ceiling>", "-512" },
-    { "ceiling-above-memory", "", POLICY("<ceiling unit='GiB'>2</ceiling>"), "", "",
-      "ceiling", "2 GiB" },
-    { "ceiling-overflow", "", POLICY("<ceiling unit='EiB'>99999</ceiling>"), "", "",
-      "<ceiling>99999</ceiling>", "99999" },
-    { "reserve-above-memory", "", POLICY("<reserve unit='GiB'>2</reserve>"), "", "",
-      "reserve", "2 GiB" },
-    { "reserve-empty", "", POLICY("<reserve/>"), "", "",
-      "<reserve></reserve>", "reserve must be" },
-    /* weight and cooldown */
-    { "weight-zero", "", POLICY("<weight>0</weight>"), "", "",
-      "weight", "0" },
-    { "weight-range", "", POLICY("<weight>10001</weight>"), "", "",
-      "weight", "10001" },
-    { "weight-text", "", POLICY("<weight>heavy</weight>"), "", "",
-      "<weight>heavy</weight>", "heavy" },
-    { "weight-huge", "", POLICY("<weight>99999999999</weight>"), "", "",
-      "<weight>99999999999</weight>", "99999999999" },
-    { "weight-unit", "", POLICY("<weight unit='MiB'>10</weight>"), "", "",
-      "<weight unit='MiB'>", "unit" },
-    { "cooldown-unit", "", POLICY("<cooldown unit='min'>5</cooldown>"), "", "",
-      "<cooldown unit='min'>", "min" },
-    { "cooldown-long", "", POLICY("<cooldown>100000</cooldown>"), "", "",
-      "cooldown", "100000" },
-    { "cooldown-text", "", POLICY("<cooldown>soon</cooldown>"), "", "",
-      "<cooldown>soon</cooldown>", "soon" },
-    /* <autoballoon> */
-    { "unknown-child", "", POLICY("<limit>5</limit>"), "", "",
-      "<limit>", "floor, ceiling" },
-    { "policy-attr", "", "      <autoballoon mode='fast'/>\n", "", "",
-      "<autoballoon mode='fast'>", "mode" },
-    { "policy-text", "", POLICY("hello"), "", "",
-      "<autoballoon>", "hello" },
-    { "policy-duplicate", "", "      <autoballoon/>\n      <autoballoon/>\n", "", "",
-      "<autoballoon>", "duplicate" },
-    /* <memballoon> */
-    { "autoballoon-maybe", " model='virtio' autoballoon='maybe'", "", "", "",
-      "<memballoon autoballoon='maybe'>", "on, off" },
-    { "autodeflate-maybe", BALLOON " autodeflate='maybe'", "", "", "",
-      "<memballoon autodeflate='maybe'>", "maybe" },
-    { "fpr-sure", BALLOON " freePageReporting='sure'", "", "", "",
-      "<memballoon freePageReporting='sure'>", "sure" },
-    { "model-none", " model='none' autoballoon='on'", "", "", "",
-      "<memballoon model='none'>", "none" },
-    { "model-xen", " model='xen' autoballoon='on'", "", "", "",
-      "<memballoon model='xen'>", "xen" },
-    /* the rest of the domain */
-    { "hugepages", "", "", "", "  <memoryBacking><hugepages/></memoryBacking>\n",
-      "<memoryBacking>", "hugepages" },
-    { "locked", "", "", "", "  <memoryBacking><locked/></memoryBacking>\n",
-      "<memoryBacking>", "locked" },
-    { "vfio", "", "", "    <hostdev mode='subsystem' type='pci'><source><address domain='0' bus='1' slot='0' function='0'/></source></hostdev>\n", "",
-      "<hostdev type='pci'>", "VFIO" },
-    { "mdev", "", "", "    <hostdev mode='subsystem' type='mdev' model='vfio-pci'><source><address uuid='c2177883-f1bb-47f0-914d-32a22e3a8804'/></source></hostdev>\n", "",
-      "<hostdev type='mdev'>", "mdev" },
-    { "interface-hostdev", "", "", "    <interface type='hostdev'><source><address type='pci' domain='0' bus='2' slot='0' function='0'/></source></interface>\n", "",
-      "<interface type='hostdev'>", "hostdev" },
-    { "sev", "", "", "", "  <launchSecurity type='sev'><cbitpos>47</cbitpos><reducedPhysBits>1</reducedPhysBits><policy>0x0003</policy></launchSecurity>\n",
-      "<launchSecurity type='sev'>", "sev" },
-    { "two-balloons", "", "", "    <memballoon model='virtio'/>\n", "",
-      "<memballoon>", "more than one" },
-    { "already-native", "", "", "", "  <metadata><p:policy xmlns:p='https://autoballoon.org/xmlns/policy/1' state='on'/></metadata>\n",
-      "<metadata>", "https://autoballoon.org/xmlns/policy/1" },
-    /* what only the schema sees */
-    { "schema-stats-period", "", "      <stats period='often'/>\n", "", "",
-      "/domain/devices", "line 7", true },
-    { "schema-balloon-child", "", "      <bogus/>\n", "", "",
-      "/domain/devices", "line 7", true },
-    { "schema-domain-child", "", "", "", "  <frobnicate/>\n",
-      "/domain", "line ", true },
+/* A case, as its group of cases.conf gives it:
+ *   attrs     the attributes of <memballoon> (else BALLOON)
+ *   policy    what <autoballoon> holds, the child of <memballoon>
+ *   children  else the lines <memballoon> holds
+ *   devices   a line of more devices
+ *   domain    a line more of <domain>
+ *   element   must appear in the message
+ *   value     must appear in the message
+ *   schema    true: only the schema objects
+ * Any other key is a mistake of the file. */
+static const char *const caseKeys[] = {
+    "attrs", "policy", "children", "devices", "domain", "element", "value", "schema", NULL,
 };
 
+static GKeyFile *casesFile;
 static char *schema;
+
+/* <memballoon>'s children: the policy @content. */
+static char *
+policyChildren(const char *content)
+{
+    return g_strdup_printf("      <autoballoon>\n%s      </autoballoon>\n", content);
+}
+
+/* The lines of @key of case @name, each indented by @indent ("" without
+ * it). */
+static char *
+caseLines(const char *name, const char *key, int indent)
+{
+    g_autofree char *text = g_key_file_get_string(casesFile, name, key, NULL);
+    g_auto(GStrv) lines = g_strsplit(text ? text : "", "\n", -1);
+    GString *out = g_string_new(NULL);
+
+    for (size_t i = 0; text && lines[i]; i++)
+        g_string_append_printf(out, "%*s%s\n", indent, "", lines[i]);
+    return g_string_free(out, FALSE);
+}
+
+/* The document of case @name. */
+static char *
+caseDocument(const char *name)
+{
+    g_autofree char *attrs = g_key_file_get_string(casesFile, name, "attrs", NULL);
+    g_autofree char *policy = g_key_file_get_string(casesFile, name, "policy", NULL);
+    g_autofree char *children = caseLines(name, "children", 6);
+    g_autofree char *devices = caseLines(name, "devices", 4);
+    g_autofree char *domain = caseLines(name, "domain", 2);
+
+    if (policy) {
+        g_free(children);
+        children = policyChildren(policy);
+    }
+    return g_strdup_printf(templ, attrs ? attrs : BALLOON, children, devices, domain);
+}
+
+/* Case @name is whole: only caseKeys, a policy or children, something
+ * for the message to name, schema true or false. */
+static void
+caseCheck(const char *name)
+{
+    static const char *const named[] = { "element", "value" };
+    g_auto(GStrv) keys = g_key_file_get_keys(casesFile, name, NULL, NULL);
+    g_autoptr(GError) err = NULL;
+
+    for (size_t i = 0; keys[i]; i++) {
+        if (!g_strv_contains(caseKeys, keys[i]))
+            g_error("cases.conf [%s]: unknown key %s", name, keys[i]);
+    }
+    if (g_key_file_has_key(casesFile, name, "policy", NULL) &&
+        g_key_file_has_key(casesFile, name, "children", NULL))
+        g_error("cases.conf [%s]: a policy and children", name);
+    for (size_t i = 0; i < G_N_ELEMENTS(named); i++) {
+        g_autofree char *text = g_key_file_get_string(casesFile, name, named[i], NULL);
+
+        if (!text || !*text)
+            g_error("cases.conf [%s]: no %s", name, named[i]);
+    }
+    if (g_key_file_has_key(casesFile, name, "schema", NULL)) {
+        g_key_file_get_boolean(casesFile, name, "schema", &err);
+        if (err)
+            g_error("cases.conf [%s]: %s", name, err->message);
+    }
+}
 
 static void
 testCase(gconstpointer data)
 {
-    const ErrorCase *tc = data;
-    g_autofree char *xml = g_strdup_printf(templ, *tc->attrs ? tc->attrs : BALLOON, tc->children,
-                                           tc->devices, tc->domain);
+    const char *name = data;
+    g_autofree char *xml = caseDocument(name);
+    g_autofree char *element = g_key_file_get_string(casesFile, name, "element", NULL);
+    g_autofree char *value = g_key_file_get_string(casesFile, name, "value", NULL);
     g_autoptr(GError) err = NULL;
     g_autoptr(xmlDoc) doc = abVshDomainXMLLoad(xml, "case.xml", schema, &err);
 
     if (doc) {
-        g_test_message("%s: accepted:\n%s", tc->name, xml);
+        g_test_message("%s: accepted:\n%s", name, xml);
         g_test_fail();
         return;
     }
-    g_test_message("%s: %s", tc->name, err->message);
+    g_test_message("%s: %s", name, err->message);
     g_assert_true(err->domain == AB_ERROR &&
                   (err->code == AB_ERROR_INVALID || err->code == AB_ERROR_UNSUPPORTED));
     g_assert_true(g_str_has_prefix(err->message, "domain 'vm1': "));
-    if (!strstr(err->message, tc->element) || !strstr(err->message, tc->value)) {
-        g_test_message("%s: the message should name %s and %s", tc->name,
-                       tc->element, tc->value);
+    if (!strstr(err->message, element) || !strstr(err->message, value)) {
+        g_test_message("%s: the message should name %s and %s", name, element, value);
         g_test_fail();
     }
-    if (tc->schema) {
+    if (g_key_file_get_boolean(casesFile, name, "schema", NULL)) {
         g_assert_nonnull(strstr(err->message, "the schema"));
     } else {
         /* our own check, before the schema: one line */
@@ -200,7 +154,8 @@ testCase(gconstpointer data)
 static void
 testTemplate(void)
 {
-    g_autofree char *xml = g_strdup_printf(templ, BALLOON, POLICY("<floor unit='MiB'>256</floor>"), "", "");
+    g_autofree char *children = policyChildren("<floor unit='MiB'>256</floor>");
+    g_autofree char *xml = g_strdup_printf(templ, BALLOON, children, "", "");
     g_autoptr(GError) err = NULL;
     g_autoptr(xmlDoc) doc = abVshDomainXMLLoad(xml, "case.xml", schema, &err);
 
@@ -211,19 +166,29 @@ testTemplate(void)
 int
 main(int argc, char **argv)
 {
+    g_autofree char *path = abTestDataPath("xmlerrorsdata", "cases.conf");
+    g_autoptr(GError) err = NULL;
+    g_auto(GStrv) names = NULL;
     int ret;
 
     g_test_init(&argc, &argv, NULL);
     g_test_set_nonfatal_assertions();
     schema = g_build_filename(abTestSourceRoot(), "docs", "schemas",
                               "autoballoon.rng", NULL);
+    casesFile = g_key_file_new();
+    if (!g_key_file_load_from_file(casesFile, path, G_KEY_FILE_NONE, &err))
+        g_error("%s: %s", path, err->message);
+    names = g_key_file_get_groups(casesFile, NULL);
+    g_assert_nonnull(names[0]);
     g_test_add_func("/xml-errors/template", testTemplate);
-    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *path = g_strdup_printf("/xml-errors/%s", cases[i].name);
+    for (size_t i = 0; names[i]; i++) {
+        g_autofree char *testPath = g_strdup_printf("/xml-errors/%s", names[i]);
 
-        g_test_add_data_func(path, &cases[i], testCase);
+        caseCheck(names[i]);
+        g_test_add_data_func(testPath, names[i], testCase);
     }
     ret = g_test_run();
+    g_key_file_free(casesFile);
     g_free(schema);
     return ret;
 }
