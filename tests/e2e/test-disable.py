@@ -10,14 +10,12 @@ demonstrably keeps ticking and shrinking (the witness's targets move) while
 set. The status of a disabled guest must say so.
 """
 
-import os
 import re
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-import abtest  # noqa: E402
+import harness
+import abtest
 
 PLAN = 7
 TICKS = 4

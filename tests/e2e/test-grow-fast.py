@@ -16,11 +16,9 @@ The control comes first: with the policy disabled live the same load is
 OOM-killed. Then --enable --live: it completes, no OOM in the console.
 """
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import abtest  # noqa: E402
+import abtest
 
 MEM = 1024
 CURRENT = 512

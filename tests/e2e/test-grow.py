@@ -15,13 +15,11 @@ daemon's targets grow with reason guest-pressure, and the guest's console
 shows no "Out of memory" / "oom-kill" / "Killed process".
 """
 
-import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-import abtest  # noqa: E402
+import harness
+import abtest
 
 MEM = 1024
 # the default floor of a 1024 MiB guest (25 %): it starts at its floor

@@ -11,14 +11,12 @@ metadata-change event for our status namespace. Reaction times are printed
 as figures.
 """
 
-import os
 import re
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-import abtest  # noqa: E402
+import harness
+import abtest
 
 MEM = 512
 STEP = 64

@@ -12,13 +12,11 @@ config) the status says unresponsive, and no further command follows over
 several ticks, counted in the daemon's log.
 """
 
-import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-import abtest  # noqa: E402
+import harness
+import abtest
 
 MEM = 512
 CEILING = 384
