@@ -330,6 +330,17 @@ def wait_tag(g, pid, tag, timeout):
     return int(m.group(1))
 
 
+def grow_setup(s, tap, memory_mib, current_mib):
+    """The daemon and the guest of a grow scenario: @memory_mib, started
+    at @current_mib with autodeflate='off' (virtio deflate-on-oom cannot
+    rescue it: only the daemon can grow it) and the DEFAULT policy, its
+    console attached to the TAP stream's first failure."""
+    daemon = Daemon(s, tap)
+    g = guest(s, "g", memory_mib, current_mib=current_mib, autodeflate=False)
+    tap.attach("guest console", g.console_log, lines=30)
+    return daemon, g
+
+
 def grow_control(g, daemon, tap, fig, load_cmd, load_mib, current_mib, what):
     """The control of a grow scenario: the guest started and settled at
     @current_mib, its policy disabled live before the daemon starts, the

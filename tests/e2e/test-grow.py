@@ -30,10 +30,8 @@ PLAN = 7
 
 
 def run(s, tap, fig):
-    daemon = abtest.Daemon(s, tap)
     # the default policy: floor 256, reserve 128, low step 32 MiB
-    g = abtest.guest(s, "g", MEM, current_mib=CURRENT, autodeflate=False)
-    tap.attach("guest console", g.console_log, lines=30)
+    daemon, g = abtest.grow_setup(s, tap, MEM, CURRENT)
     xml = harness.virsh("dumpxml", g.name, "--inactive").stdout
     tap.ok("autodeflate" not in xml or "autodeflate='off'" in xml.replace('"', "'"),
            "guest defined with autodeflate off: deflate-on-oom cannot do the daemon's job",
