@@ -4,7 +4,7 @@ virsh plugin, guests defined from extended XML, the status metadata.
 
     with harness.Session("inject") as s:
         d = abtest.Daemon(s, tap)              # test config, log attached to failures
-        g = abtest.guest(s, "a", 512, policy={"steps": {"medium": 64}})
+        g = abtest.guest(s, "a", 512)          # the DEFAULT policy
         g.start(); g.wait_ready(); d.start()
         abtest.vab("balloon-inject-pressure", g.name, "medium")
         st = abtest.wait_status(g, lambda st: st["action"] == "inflate", 20)
@@ -97,6 +97,30 @@ def guest(s, short, memory_mib, policy=None, autodeflate=True, cmdline_extra="",
         kw["cmdline"] = harness.KERNEL_CMDLINE + " " + cmdline_extra
     return s.guest(short, memory_mib, define_cmd=vab_cmd("define"), autodeflate=autodeflate,
                    balloon_attrs=attrs, balloon_children=policy_xml(**(policy or {})), **kw)
+
+
+POLICY_RX = re.compile(r"^(Floor|Ceiling|Reserve|Step low|Step medium|Step critical):"
+                       r"\s+(\d+) (KiB|MiB|GiB|TiB)( \(default\))?", re.M)
+UNIT_KIB = {"KiB": 1, "MiB": KIB, "GiB": MIB, "TiB": KIB * MIB}
+
+
+def policy(g):
+    """g's policy as `virsh-autoballoon balloon-policy DOM` resolves it
+    from its XML and the defaults (src/policy): {"floor": KiB, "ceiling":
+    ..., "step medium": ...}, and under "defaults" the names it says are
+    the defaults. A test takes its expected sizes from here, not from a
+    figure of its own."""
+    out = vab("balloon-policy", g.name).stdout
+    pol = {"defaults": set()}
+    for m in POLICY_RX.finditer(out):
+        name = m.group(1).lower()
+        pol[name] = int(m.group(2)) * UNIT_KIB[m.group(3)]
+        if m.group(4):
+            pol["defaults"].add(name)
+    if len(pol) != 7:
+        raise RuntimeError("balloon-policy %s: not the sizes expected:\n%s" % (g.name, out))
+    pol["text"] = out
+    return pol
 
 
 def status(g):
@@ -328,6 +352,17 @@ def wait_tag(g, pid, tag, timeout):
         return None
     g.pos = m.end()
     return int(m.group(1))
+
+
+def grow_setup(s, tap, memory_mib, current_mib):
+    """The daemon and the guest of a grow scenario: @memory_mib, started
+    at @current_mib with autodeflate='off' (virtio deflate-on-oom cannot
+    rescue it: only the daemon can grow it) and the DEFAULT policy, its
+    console attached to the TAP stream's first failure."""
+    daemon = Daemon(s, tap)
+    g = guest(s, "g", memory_mib, current_mib=current_mib, autodeflate=False)
+    tap.attach("guest console", g.console_log, lines=30)
+    return daemon, g
 
 
 def grow_control(g, daemon, tap, fig, load_cmd, load_mib, current_mib, what):

@@ -17,13 +17,11 @@ target it sets and no balloon size seen leaves [256, 512] MiB. A valid
 policy written afterwards (floor 384 MiB) applies at once.
 """
 
-import os
 import re
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-import abtest  # noqa: E402
+import harness
+import abtest
 
 MEM = 512
 FLOOR = 256

@@ -19,9 +19,8 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-import abtest  # noqa: E402
+import harness
+import abtest
 
 MEM = 512
 STEP = 64

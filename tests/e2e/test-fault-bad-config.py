@@ -16,9 +16,8 @@ import os
 import signal
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import abtest  # noqa: E402
-import fault  # noqa: E402
+import abtest
+import fault
 
 PLAN = 6
 GOOD_STEP_MIB = 32

@@ -19,10 +19,9 @@ import re
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-import abtest  # noqa: E402
-import fault  # noqa: E402
+import harness
+import abtest
+import fault
 
 PLAN = 7
 LIMIT = 32 * 1024 * 1024

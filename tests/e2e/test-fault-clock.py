@@ -22,10 +22,9 @@ import re
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-import abtest  # noqa: E402
-import fault  # noqa: E402
+import harness
+import abtest
+import fault
 
 PLAN = 7
 # low pressure (32 MiB a tick) for a few seconds: the guest stays above its

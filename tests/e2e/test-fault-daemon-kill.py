@@ -12,15 +12,13 @@ machine cgroup past its low mark) moves the balloon again within 2
 ticks.
 """
 
-import os
 import re
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-import abtest  # noqa: E402
-import fault  # noqa: E402
+import harness
+import abtest
+import fault
 
 PLAN = 5
 TICKS = 3

@@ -14,10 +14,9 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-import abtest  # noqa: E402
-import fault  # noqa: E402
+import harness
+import abtest
+import fault
 
 PLAN = 6
 OUTAGE_S = 10

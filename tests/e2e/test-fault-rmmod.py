@@ -11,12 +11,10 @@ to the target QEMU still holds; once its stats flow, the daemon manages
 the guest again within 2 ticks.
 """
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import abtest  # noqa: E402
-import fault  # noqa: E402
+import abtest
+import fault
 
 PLAN = 7
 TICKS = 4

@@ -12,13 +12,11 @@ above the target) is not fought either: the daemon follows, under its
 cool-down.
 """
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-import abtest  # noqa: E402
-import fault  # noqa: E402
+import harness
+import abtest
+import fault
 
 PLAN = 6
 TICKS = 7                 # > [daemon] unresponsive-timeout (5 s) at tick = 1 s

@@ -10,14 +10,12 @@ again, host pressure (the machine cgroup past its low mark) moves the
 balloon within 2 ticks.
 """
 
-import os
 import re
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-import abtest  # noqa: E402
-import fault  # noqa: E402
+import harness
+import abtest
+import fault
 
 PLAN = 7
 TICKS = 4

@@ -13,14 +13,12 @@ target and says the host's level. The pressure ends; resumed, a is not
 called stuck, and host pressure moves it again within 2 ticks.
 """
 
-import os
 import re
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-import abtest  # noqa: E402
-import fault  # noqa: E402
+import harness
+import abtest
+import fault
 
 PLAN = 6
 PAUSED_TICKS = 8          # > [daemon] unresponsive-timeout (5 s) at tick = 1 s

@@ -16,11 +16,9 @@ The control comes first: with the policy disabled live the same load is
 OOM-killed. Then --enable --live: it completes, no OOM in the console.
 """
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import abtest  # noqa: E402
+import abtest
 
 MEM = 1024
 CURRENT = 512
@@ -30,9 +28,7 @@ PLAN = 6
 
 
 def run(s, tap, fig):
-    daemon = abtest.Daemon(s, tap)
-    g = abtest.guest(s, "g", MEM, current_mib=CURRENT, autodeflate=False)
-    tap.attach("guest console", g.console_log, lines=30)
+    daemon, g = abtest.grow_setup(s, tap, MEM, CURRENT)
     actual0 = abtest.grow_control(g, daemon, tap, fig, LOAD_CMD, LOAD, CURRENT, "at 128 MiB/s ")
     tap.ok(actual0 < (CURRENT + 128) * 1024,
            "the guest starts the load small (%d KiB)" % actual0)

@@ -15,13 +15,11 @@ daemon's targets grow with reason guest-pressure, and the guest's console
 shows no "Out of memory" / "oom-kill" / "Killed process".
 """
 
-import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-import abtest  # noqa: E402
+import harness
+import abtest
 
 MEM = 1024
 # the default floor of a 1024 MiB guest (25 %): it starts at its floor
@@ -32,10 +30,8 @@ PLAN = 7
 
 
 def run(s, tap, fig):
-    daemon = abtest.Daemon(s, tap)
     # the default policy: floor 256, reserve 128, low step 32 MiB
-    g = abtest.guest(s, "g", MEM, current_mib=CURRENT, autodeflate=False)
-    tap.attach("guest console", g.console_log, lines=30)
+    daemon, g = abtest.grow_setup(s, tap, MEM, CURRENT)
     xml = harness.virsh("dumpxml", g.name, "--inactive").stdout
     tap.ok("autodeflate" not in xml or "autodeflate='off'" in xml.replace('"', "'"),
            "guest defined with autodeflate off: deflate-on-oom cannot do the daemon's job",

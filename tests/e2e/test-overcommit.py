@@ -33,9 +33,8 @@ import re
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-import abtest  # noqa: E402
+import harness
+import abtest
 
 MEM = 1024
 TOUCH_MIB = 400

@@ -16,12 +16,10 @@ import re
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-import abtest  # noqa: E402
+import harness
+import abtest
 
 MEM = 768
-STEP = 32
 PLAN = 8
 TICKS = 3
 
@@ -61,7 +59,7 @@ def steady(daemon, g, size_kib, since):
 
 def run(s, tap, fig):
     daemon = abtest.Daemon(s, tap)
-    g = abtest.guest(s, "r", MEM, policy={"floor": 256, "steps": {"medium": STEP}})
+    g = abtest.guest(s, "r", MEM)
     tap.attach("libvirtd output", os.path.join(s.workdir, "libvirtd.out"), lines=20)
     g.start()
     g.wait_ready()

@@ -9,13 +9,11 @@ process, read guest stats, run a load past the balloon (deflate-on-oom),
 deflate, clean up. Prints the timings it measured as TAP comments.
 """
 
-import os
 import re
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
+import harness
 
 MEM = 512
 SMALL = 256

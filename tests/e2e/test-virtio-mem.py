@@ -43,9 +43,8 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-import abtest  # noqa: E402
+import harness
+import abtest
 
 BOOT = 512
 SIZE = 1024
