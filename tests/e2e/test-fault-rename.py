@@ -64,9 +64,14 @@ def run(s, tap, fig):
     d.wait_log(r"renamed to %s|%s: managed" % (re.escape(new_name), re.escape(new_name)),
                15, mark)
     # a fresh boot may have less usable than reserve + step: the cap, not
-    # the step, would then set the give
-    abtest.wait_status(g, lambda st: st.get("usable", 0) >= (128 + STEP_MIB + 8) * 1024, 30,
-                       "usable above reserve + step")
+    # the step, would then set the give. Its usable still moves while the
+    # boot settles (gives of 5-11 MiB were seen with 8 MiB to spare in the
+    # status): a step to spare, in the daemon's status and in the stats
+    spare_kib = (128 + 2 * STEP_MIB) * 1024
+    abtest.wait_status(g, lambda st: st.get("usable", 0) >= spare_kib, 30,
+                       "usable above reserve + two steps")
+    g.wait_memstat(lambda st: st.get("usable", 0) >= spare_kib, 30,
+                   what="usable above reserve + two steps")
     ok, old, new, ticks = w.managing(g)
     st = abtest.status(g) or {}
     tap.ok(ok and old - new == STEP_MIB * 1024 and st.get("time", 0) >= wall and
