@@ -23,7 +23,6 @@ import harness
 import abtest
 
 MEM = 512
-STEP = 64
 PLAN = 7
 LIBVIRT_DBUS = "/usr/sbin/libvirt-dbus"
 SYNC_URI = "https://autoballoon.org/xmlns/e2e-sync/1"
@@ -124,7 +123,7 @@ def run(s, tap, fig):
            "(%.2f s)" % fig["libvirt_dbus_start_s"])
 
     daemon = abtest.Daemon(s, tap)
-    g = abtest.guest(s, "a", MEM, policy={"steps": {"medium": STEP}})
+    g = abtest.guest(s, "a", MEM)
     g.start()
     g.wait_ready()
     daemon.start()
