@@ -152,6 +152,16 @@ abPressureSrcNew(abPressureMonitor *mon, abPressureSourceType type,
     return src;
 }
 
+/* Takes @src into the monitor; an attached monitor watches its fds at once,
+ * not from the next tick. */
+static void
+abPressureMonitorAddSrc(abPressureMonitor *mon, abPressureSrc *src)
+{
+    g_ptr_array_add(mon->sources, src);
+    if (mon->ctx)
+        abPressureMonitorArm(mon);
+}
+
 abPressureMonitor *
 abPressureMonitorNew(const abPressureConfig *config)
 {
@@ -194,7 +204,7 @@ abPressureMonitorAddPsi(abPressureMonitor *mon, const char *path,
             return -1;
         }
     }
-    g_ptr_array_add(mon->sources, src);
+    abPressureMonitorAddSrc(mon, src);
     return 0;
 }
 
@@ -205,7 +215,7 @@ abPressureMonitorAddVmpressureSource(abPressureMonitor *mon, abVmpressure *vmp,
     abPressureSrc *src = abPressureSrcNew(mon, AB_PRESSURE_SOURCE_VMPRESSURE,
                                           where, NULL);
     src->vmp = vmp;
-    g_ptr_array_add(mon->sources, src);
+    abPressureMonitorAddSrc(mon, src);
 }
 
 int
@@ -234,9 +244,8 @@ abPressureMonitorAddHostHeadroom(abPressureMonitor *mon,
     if (!g_file_get_contents(meminfoPath, &text, NULL, error) ||
         abHeadroomParseMeminfo(text, &hr, error) < 0)
         return -1;
-    g_ptr_array_add(mon->sources,
-                    abPressureSrcNew(mon, AB_PRESSURE_SOURCE_HEADROOM, "host",
-                                     meminfoPath));
+    abPressureMonitorAddSrc(mon, abPressureSrcNew(mon, AB_PRESSURE_SOURCE_HEADROOM,
+                                                  "host", meminfoPath));
     return 0;
 }
 
@@ -259,9 +268,7 @@ abPressureMonitorAddCgroupHeadroom(abPressureMonitor *mon, const char *dir,
         if (!(src->mev = abMemoryEventsOpen(dir, &err)))
             g_message("pressure source headroom (%s): %s", where, err->message);
     }
-    g_ptr_array_add(mon->sources, src);
-    if (mon->ctx)
-        abPressureMonitorArm(mon);
+    abPressureMonitorAddSrc(mon, src);
     return 0;
 }
 
