@@ -82,6 +82,34 @@ test_stat_parse(void)
     g_assert_cmpuint(abHeadroomParseStat("", "inactive_file"), ==, 0);
 }
 
+typedef const char *FakeFile[2];   /* name, contents */
+
+/* A temporary directory holding @n files: a cgroup as a test tree. */
+static char *
+fakeCgroupNew(const FakeFile *files, size_t n)
+{
+    char *dir = g_dir_make_tmp("ab-cg-XXXXXX", NULL);
+
+    g_assert_nonnull(dir);
+    for (size_t i = 0; i < n; i++) {
+        g_autofree char *p = g_build_filename(dir, files[i][0], NULL);
+        g_assert_true(g_file_set_contents(p, files[i][1], -1, NULL));
+    }
+    return dir;
+}
+
+/* Removes what fakeCgroupNew made (a file already gone is fine). */
+static void
+fakeCgroupRemove(char *dir, const FakeFile *files, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        g_autofree char *p = g_build_filename(dir, files[i][0], NULL);
+        g_unlink(p);
+    }
+    g_rmdir(dir);
+    g_free(dir);
+}
+
 /* A cgroup v1 at 90 % of its limit, half of it clean inactive page cache,
  * is not under pressure. Worked out: limit 1000 MiB, usage 900 MiB:
  * free 100 MiB (10 %); with 300 MiB inactive file free 400 MiB
@@ -89,8 +117,7 @@ test_stat_parse(void)
 static void
 test_cgroup_reclaimable(void)
 {
-    g_autofree char *dir = g_dir_make_tmp("ab-cg-XXXXXX", NULL);
-    const char *files[][2] = {
+    static const FakeFile files[] = {
         { "memory.usage_in_bytes", "943718400\n" },
         { "memory.limit_in_bytes", "1048576000\n" },
         { "memory.stat", "cache 0\ntotal_inactive_file 314572800\n" },
@@ -99,11 +126,9 @@ test_cgroup_reclaimable(void)
     abHeadroom hr;
     guint64 request;
 
+    char *dir = fakeCgroupNew(files, G_N_ELEMENTS(files));
+
     abHeadroomConfigDefaults(&cfg);
-    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
-        g_autofree char *p = g_build_filename(dir, files[i][0], NULL);
-        g_assert_true(g_file_set_contents(p, files[i][1], -1, NULL));
-    }
     g_assert_cmpint(abHeadroomReadCgroup(dir, 1, &hr, NULL), ==, 0);
     g_assert_cmpuint(hr.totalKiB, ==, 1000 * 1024);
     g_assert_cmpuint(hr.reclaimableKiB, ==, 300 * 1024);
@@ -126,11 +151,7 @@ test_cgroup_reclaimable(void)
     abHeadroomAddReclaimable(&hr, 2000ULL << 20);
     g_assert_cmpuint(hr.freeKiB, ==, hr.totalKiB);
 
-    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
-        g_autofree char *p = g_build_filename(dir, files[i][0], NULL);
-        g_unlink(p);
-    }
-    g_rmdir(dir);
+    fakeCgroupRemove(dir, files, G_N_ELEMENTS(files));
 }
 
 /* The room above the low mark (20 % free by default), what a guest may
@@ -274,7 +295,6 @@ test_threshold_kernel(void)
     g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
-
 static void
 test_events_parse(void)
 {
@@ -295,23 +315,19 @@ test_events_parse(void)
 static void
 test_events_wake(void)
 {
-    g_autofree char *dir = g_dir_make_tmp("ab-cg2-XXXXXX", NULL);
-    g_autofree char *events = g_build_filename(dir, "memory.events", NULL);
-    g_autofree char *current = g_build_filename(dir, "memory.current", NULL);
-    const char *files[][2] = {
+    static const FakeFile files[] = {
         { "memory.current", "838860800\n" },   /* 800 MiB: at the mark */
         { "memory.max", "1048576000\n" },
         { "memory.stat", "inactive_file 0\n" },
         { "memory.events", "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n" },
     };
+    char *dir = fakeCgroupNew(files, G_N_ELEMENTS(files));
+    g_autofree char *events = g_build_filename(dir, "memory.events", NULL);
+    g_autofree char *current = g_build_filename(dir, "memory.current", NULL);
     g_autoptr(GMainContext) ctx = g_main_context_new();
     g_autoptr(abPressureMonitor) mon = abPressureMonitorNew(NULL);
     PressureRecord st = { 0 };
 
-    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
-        g_autofree char *p = g_build_filename(dir, files[i][0], NULL);
-        g_assert_true(g_file_set_contents(p, files[i][1], -1, NULL));
-    }
     g_assert_cmpint(abPressureMonitorAddCgroupHeadroom(mon, dir, 2, "/machine.slice",
                                                        NULL), ==, 0);
     abPressureMonitorAttach(mon, ctx, 60000, pressureRecordCb, &st, NULL);
@@ -342,11 +358,7 @@ test_events_wake(void)
     g_assert_cmpuint(abPressureMonitorNumReclaimWakes(mon), ==, 3);
 
     abPressureMonitorDetach(mon);
-    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
-        g_autofree char *p = g_build_filename(dir, files[i][0], NULL);
-        g_unlink(p);
-    }
-    g_rmdir(dir);
+    fakeCgroupRemove(dir, files, G_N_ELEMENTS(files));
 }
 
 static const AbTestFunc tests[] = {
